@@ -1,0 +1,12 @@
+//! The sdec runtime: GPU discovery, NVRTC compilation, the launchers of every kernel family,
+//! the fuzzer that checks them against their references, and kernel benchmarks.
+
+pub mod bench;
+pub mod compile_all;
+pub mod error;
+pub mod fuzz;
+pub mod gpu;
+pub mod launch;
+pub mod nvrtc;
+
+pub use error::{Result, SdecError};

@@ -1,0 +1,1 @@
+//! Benchmarks: `cargo bench -p sdec-benches` (CPU side) and `benches/kernels.sh` (GPU, beside PyTorch).

@@ -1,0 +1,57 @@
+// LycheeDecode block scores without attention: score[head][b] = max over the tokens t of block b
+// of (group-mean query . k_t), raw logits in fp32. One warp per block of SCORE_BLOCK tokens;
+// LANES_PER_TOKEN lanes read each token with 16-byte loads, UNROLL tokens per lane in flight.
+
+constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
+constexpr int TOKENS_PER_STEP = 32 / LANES_PER_TOKEN;
+constexpr int WARPS = THREADS / 32;
+
+// grid: (ceil(n_blocks / WARPS), batch*kv_heads)
+extern "C" __global__ void __launch_bounds__(THREADS) block_score(
+    const bf16_t* __restrict__ q,   // [batch][kv_heads*GROUP][HEAD_DIM]
+    const bf16_t* __restrict__ k,   // [batch][kv_heads][capacity][HEAD_DIM]
+    float* __restrict__ scores,     // [batch*kv_heads][n_blocks]
+    int context, int capacity) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int head = blockIdx.y;
+    const int block = blockIdx.x * WARPS + warp;
+    const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    if (block >= n_blocks) return;
+    const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
+
+    float qbar[8];
+    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
+    for (int g = 0; g < GROUP; ++g) {
+        float qf[8];
+        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP + g) * HEAD_DIM + d0), qf);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP;
+
+    const bf16_t* kh = k + (size_t)head * capacity * HEAD_DIM;
+    const int begin = block * SCORE_BLOCK, end = min(begin + SCORE_BLOCK, context);
+    float best = -SDEC_INF;
+    for (int base = begin; base < end; base += UNROLL * TOKENS_PER_STEP) {
+        uint4 kr[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int t = base + u * TOKENS_PER_STEP + sub;
+            kr[u] = t < end ? *reinterpret_cast<const uint4*>(kh + (size_t)t * HEAD_DIM + d0) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            float kf[8];
+            unpack8(kr[u], kf);
+            float dot = 0.f;
+#pragma unroll
+            for (int j = 0; j < 8; ++j) dot = fmaf(qbar[j], kf[j], dot);
+#pragma unroll
+            for (int o = LANES_PER_TOKEN / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+            if (base + u * TOKENS_PER_STEP + sub < end) best = fmaxf(best, dot);
+        }
+    }
+    best = warp_max(best);
+    if (lane == 0) scores[(size_t)head * n_blocks + block] = best;
+}

@@ -1,0 +1,83 @@
+// ---- common.cuh: helpers shared by every family (no system headers: NVRTC needs none) ----
+typedef unsigned short bf16_t;   // raw bfloat16 bits
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+#define SDEC_INF __int_as_float(0x7f800000)
+#define SDEC_LOG2E 1.4426950408889634f
+
+__device__ __forceinline__ float bf16_to_float(bf16_t v) { return __uint_as_float(((u32)v) << 16); }
+
+// Round to nearest even; NaN stays NaN.
+__device__ __forceinline__ bf16_t float_to_bf16(float f) {
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (bf16_t)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (bf16_t)(u >> 16);
+}
+
+// Eight bf16 packed in 16 bytes -> eight floats.
+__device__ __forceinline__ void unpack8(const uint4 v, float out[8]) {
+    const u32 w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        out[2 * i] = __uint_as_float(w[i] << 16);
+        out[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+    }
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Order-preserving map of a float to an unsigned key: a > b  <=>  key(a) > key(b)
+// (-0.0 sorts just below +0.0; the reference uses the same map).
+__device__ __forceinline__ u32 float_key(float f) {
+    u32 u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+// Max of non-NaN floats through integer atomics on shared or global memory.
+__device__ __forceinline__ void atomic_max_float(float* addr, float v) {
+    if (!(__float_as_uint(v) >> 31)) atomicMax((int*)addr, __float_as_int(v));
+    else atomicMin((unsigned int*)addr, __float_as_uint(v));
+}
+
+// Exclusive prefix sum over the block (THREADS threads, a multiple of 32); `total` gets the sum.
+// `scratch` holds at least 33 words of shared memory. Ends with the block synchronised.
+template <int NTHREADS>
+__device__ __forceinline__ u32 block_exclusive_scan(u32 v, u32* scratch, u32& total) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    u32 incl = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += n;
+    }
+    if (lane == 31) scratch[warp] = incl;
+    __syncthreads();
+    if (warp == 0) {
+        const u32 w = lane < NTHREADS / 32 ? scratch[lane] : 0;
+        u32 wincl = w;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const u32 n = __shfl_up_sync(0xffffffffu, wincl, o);
+            if (lane >= o) wincl += n;
+        }
+        if (lane < NTHREADS / 32) scratch[lane] = wincl - w;
+        if (lane == 31) scratch[32] = wincl;
+    }
+    __syncthreads();
+    const u32 result = scratch[warp] + incl - v;
+    total = scratch[32];
+    __syncthreads();
+    return result;
+}

@@ -1,0 +1,276 @@
+// Exact top-k of fp32 rows by radix select. Result: the k indices (ascending) and their values.
+// Ties at the k-th value are broken towards the smaller index, so the result is deterministic.
+//
+// Keys are order-preserving u32 maps of the floats (float_key). Three radix digits of 11, 11 and
+// 10 bits narrow the k-th key T down; then every element with key > T, and the first r elements
+// with key == T (r = k minus the count above T), are written in index order by block scans.
+//
+// CTAS_PER_ROW == 1: `topk_fused` does it all in one launch per row.
+// CTAS_PER_ROW  > 1: each row is cut into CTAS_PER_ROW segments and four launches cooperate:
+//   topk_hist    segment histograms of the top digit, summed in global memory;
+//   topk_filter  counts elements above the top bucket; copies the bucket's elements (candidates)
+//                in index order to a scratch list per segment;
+//   topk_resolve one CTA per row finishes the select on the candidates and gives each segment
+//                its output offset and its count of ties before it;
+//   topk_write   each segment writes its selected elements at its offset.
+
+constexpr int BINS = 2048;
+constexpr int WARPS = THREADS / 32;
+constexpr int DIGITS = 3;
+__device__ __constant__ int DIGIT_SHIFT[DIGITS] = {21, 10, 0};
+__device__ __constant__ u32 DIGIT_MASK[DIGITS] = {0x7ffu, 0x7ffu, 0x3ffu};
+
+struct RowState {   // the select's result for one row
+    u32 threshold;  // the k-th largest key
+    u32 ties;       // how many elements equal to it are taken
+};
+
+// Warp 0 finds the bucket holding the k_rem-th largest key of `hist` (counts per bucket) and the
+// rank left within it. Results go to *bucket and *k_rem; the caller synchronises.
+__device__ void select_bucket(const u32* hist, int nbins, u32* bucket, u32* k_rem) {
+    if (threadIdx.x >= 32) return;
+    const int lane = threadIdx.x;
+    const int per_lane = nbins / 32;
+    // Lane 0 owns the highest buckets, so an inclusive scan over lanes counts from the top.
+    const int hi = nbins - 1 - lane * per_lane;
+    u32 mine = 0;
+    for (int j = 0; j < per_lane; ++j) mine += hist[hi - j];
+    u32 incl = mine;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += n;
+    }
+    const u32 above = incl - mine;
+    const u32 want = *k_rem;
+    __syncwarp();
+    if (above < want && want <= incl) {
+        u32 seen = above;
+        for (int j = 0; j < per_lane; ++j) {
+            const u32 c = hist[hi - j];
+            if (seen + c >= want) {
+                *bucket = (u32)(hi - j);
+                *k_rem = want - seen;
+                break;
+            }
+            seen += c;
+        }
+    }
+}
+
+__device__ __forceinline__ bool key_matches(u32 key, u32 prefix, int digit) {
+    // Bits above `digit` must equal the prefix chosen so far.
+    const int shift = DIGIT_SHIFT[digit] + (digit == 0 ? 11 : (digit == 1 ? 11 : 10));
+    return shift >= 32 || (key >> shift) == (prefix >> shift);
+}
+
+// Writes the selected elements of [begin, end) in index order, starting at out + *written.
+// `ties_before`: elements equal to T before `begin` (taken first); `ties` = how many to take.
+__device__ void write_selected(const float* __restrict__ row, int begin, int end, u32 threshold,
+                               u32 ties_before, u32 ties, int* __restrict__ out_idx,
+                               float* __restrict__ out_val, u32* scratch) {
+    u32 written = 0, ties_seen = ties_before;
+    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+        const int first = tile + threadIdx.x * ITEMS;
+        float vals[ITEMS];
+        u32 gt = 0, eq = 0;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            const int i = first + j;
+            vals[j] = i < end ? row[i] : 0.f;
+            const u32 key = float_key(vals[j]);
+            if (i < end) { gt |= (u32)(key > threshold) << j; eq |= (u32)(key == threshold) << j; }
+        }
+        u32 eq_total;
+        u32 eq_rank = ties_seen + block_exclusive_scan<THREADS>(__popc(eq), scratch, eq_total);
+        u32 sel = 0;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            if ((eq >> j) & 1u) { if (eq_rank < ties) sel |= 1u << j; ++eq_rank; }
+        }
+        sel |= gt;
+        u32 sel_total;
+        u32 pos = written + block_exclusive_scan<THREADS>(__popc(sel), scratch, sel_total);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            if ((sel >> j) & 1u) { out_idx[pos] = first + j; out_val[pos] = vals[j]; ++pos; }
+        }
+        written += sel_total;
+        ties_seen += eq_total;
+    }
+}
+
+// ---- one CTA per row ----
+extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
+    const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
+    __shared__ u32 hist[BINS];
+    __shared__ u32 bucket, k_rem;
+    __shared__ u32 scratch[33];
+    const float* row = scores + (size_t)blockIdx.x * n;
+    if (threadIdx.x == 0) k_rem = (u32)k;
+    u32 prefix = 0;
+    for (int digit = 0; digit < DIGITS; ++digit) {
+        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
+        __syncthreads();
+        const int shift = DIGIT_SHIFT[digit];
+        const u32 mask = DIGIT_MASK[digit];
+        for (int i = threadIdx.x; i < n; i += THREADS) {
+            const u32 key = float_key(row[i]);
+            if (key_matches(key, prefix, digit)) atomicAdd(&hist[(key >> shift) & mask], 1u);
+        }
+        __syncthreads();
+        select_bucket(hist, mask + 1, &bucket, &k_rem);
+        __syncthreads();
+        prefix |= bucket << shift;
+    }
+    const u32 ties = k_rem;
+    write_selected(row, 0, n, prefix, 0, ties, out_idx + (size_t)blockIdx.x * k,
+                   out_val + (size_t)blockIdx.x * k, scratch);
+}
+
+// ---- several CTAs per row: grid (CTAS_PER_ROW, rows) ----
+__device__ __forceinline__ void segment_of(int n, int& begin, int& end) {
+    const int len = (n + CTAS_PER_ROW - 1) / CTAS_PER_ROW;
+    begin = min(n, blockIdx.x * len);
+    end = min(n, begin + len);
+}
+
+// hist: [rows][BINS], zeroed before the launch.
+extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
+    const float* __restrict__ scores, int n, u32* __restrict__ hist) {
+    __shared__ u32 local[BINS];
+    for (int b = threadIdx.x; b < BINS; b += THREADS) local[b] = 0;
+    __syncthreads();
+    int begin, end;
+    segment_of(n, begin, end);
+    const float* row = scores + (size_t)blockIdx.y * n;
+    for (int i = begin + threadIdx.x; i < end; i += THREADS)
+        atomicAdd(&local[float_key(row[i]) >> DIGIT_SHIFT[0]], 1u);
+    __syncthreads();
+    u32* global = hist + (size_t)blockIdx.y * BINS;
+    for (int b = threadIdx.x; b < BINS; b += THREADS)
+        if (local[b]) atomicAdd(&global[b], local[b]);
+}
+
+// Top bucket of a row from its global histogram; every CTA of the row derives the same.
+__device__ void top_bucket(const u32* __restrict__ hist_row, int k, u32* sm_hist, u32* bucket, u32* k_rem) {
+    for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = hist_row[b];
+    if (threadIdx.x == 0) *k_rem = (u32)k;
+    __syncthreads();
+    select_bucket(sm_hist, BINS, bucket, k_rem);
+    __syncthreads();
+}
+
+// cand_key: [rows][n] (segment s writes from its own begin); seg_counts: [rows][CTAS][2]
+// = {elements above the top bucket, candidates}.
+extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
+    const float* __restrict__ scores, int n, int k, const u32* __restrict__ hist,
+    u32* __restrict__ cand_key, u32* __restrict__ seg_counts) {
+    __shared__ u32 sm_hist[BINS];
+    __shared__ u32 bucket, k_rem;
+    __shared__ u32 scratch[33];
+    top_bucket(hist + (size_t)blockIdx.y * BINS, k, sm_hist, &bucket, &k_rem);
+    int begin, end;
+    segment_of(n, begin, end);
+    const float* row = scores + (size_t)blockIdx.y * n;
+    u32* keys = cand_key + (size_t)blockIdx.y * n + begin;
+    const u32 top = bucket;
+    u32 above = 0, found = 0;
+    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+        const int first = tile + threadIdx.x * ITEMS;
+        u32 key[ITEMS], is_cand = 0;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            const int i = first + j;
+            key[j] = i < end ? float_key(row[i]) : 0u;
+            if (i < end) {
+                const u32 digit = key[j] >> DIGIT_SHIFT[0];
+                above += digit > top;
+                is_cand |= (u32)(digit == top) << j;
+            }
+        }
+        u32 tile_total;
+        u32 pos = found + block_exclusive_scan<THREADS>(__popc(is_cand), scratch, tile_total);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j)
+            if ((is_cand >> j) & 1u) keys[pos++] = key[j];
+        found += tile_total;
+    }
+    u32 total_above;
+    block_exclusive_scan<THREADS>(above, scratch, total_above);
+    if (threadIdx.x == 0) {
+        u32* counts = seg_counts + ((size_t)blockIdx.y * CTAS_PER_ROW + blockIdx.x) * 2;
+        counts[0] = total_above;
+        counts[1] = found;
+    }
+}
+
+// grid: rows. Finishes the select on the candidates; writes the row state and, per segment,
+// {output offset, ties before it} into seg_plan [rows][CTAS][2].
+extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
+    int n, int k, const u32* __restrict__ hist, const u32* __restrict__ cand_key,
+    const u32* __restrict__ seg_counts, RowState* __restrict__ state, u32* __restrict__ seg_plan) {
+    __shared__ u32 sm_hist[BINS];
+    __shared__ u32 bucket, k_rem;
+    __shared__ u32 scratch[33];
+    const int r = blockIdx.x;
+    top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem);
+    const int len = (n + CTAS_PER_ROW - 1) / CTAS_PER_ROW;
+    const u32* counts = seg_counts + (size_t)r * CTAS_PER_ROW * 2;
+    const u32* keys = cand_key + (size_t)r * n;
+    u32 prefix = bucket << DIGIT_SHIFT[0];
+    for (int digit = 1; digit < DIGITS; ++digit) {
+        for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = 0;
+        __syncthreads();
+        const int shift = DIGIT_SHIFT[digit];
+        const u32 mask = DIGIT_MASK[digit];
+        for (int s = 0; s < CTAS_PER_ROW; ++s) {
+            const u32 found = counts[2 * s + 1];
+            for (u32 j = threadIdx.x; j < found; j += THREADS) {
+                const u32 key = keys[(size_t)s * len + j];
+                if (key_matches(key, prefix, digit)) atomicAdd(&sm_hist[(key >> shift) & mask], 1u);
+            }
+        }
+        __syncthreads();
+        select_bucket(sm_hist, mask + 1, &bucket, &k_rem);
+        __syncthreads();
+        prefix |= bucket << shift;
+    }
+    const u32 threshold = prefix, ties = k_rem;
+    // Per segment: candidates above T join the elements above the top bucket; ties are taken
+    // in segment order until `ties` are used.
+    u32 offset = 0, ties_before = 0;
+    for (int s = 0; s < CTAS_PER_ROW; ++s) {
+        const u32 found = counts[2 * s + 1];
+        u32 gt = 0, eq = 0;
+        for (u32 j = threadIdx.x; j < found; j += THREADS) {
+            const u32 key = keys[(size_t)s * len + j];
+            gt += key > threshold;
+            eq += key == threshold;
+        }
+        u32 gt_total, eq_total;
+        block_exclusive_scan<THREADS>(gt, scratch, gt_total);
+        block_exclusive_scan<THREADS>(eq, scratch, eq_total);
+        if (threadIdx.x == 0) {
+            seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2] = offset;
+            seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2 + 1] = ties_before;
+        }
+        const u32 taken = ties_before >= ties ? 0 : min(eq_total, ties - ties_before);
+        offset += counts[2 * s] + gt_total + taken;
+        ties_before += eq_total;
+    }
+    if (threadIdx.x == 0) state[r] = RowState{threshold, ties};
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) topk_write(
+    const float* __restrict__ scores, int n, int k, const RowState* __restrict__ state,
+    const u32* __restrict__ seg_plan, int* __restrict__ out_idx, float* __restrict__ out_val) {
+    __shared__ u32 scratch[33];
+    int begin, end;
+    segment_of(n, begin, end);
+    const RowState st = state[blockIdx.y];
+    const u32* plan = seg_plan + ((size_t)blockIdx.y * CTAS_PER_ROW + blockIdx.x) * 2;
+    const u32 offset = plan[0];
+    write_selected(scores + (size_t)blockIdx.y * n, begin, end, st.threshold, plan[1], st.ties,
+                   out_idx + (size_t)blockIdx.y * k + offset, out_val + (size_t)blockIdx.y * k + offset, scratch);
+}

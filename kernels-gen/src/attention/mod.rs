@@ -1,0 +1,210 @@
+//! Decode attention over bf16 K/V (`cuda/attention.cu`): the dense split-KV family, optionally
+//! emitting LycheeDecode block scores in the same pass over K, and the gather family serving
+//! dense and sparse heads in one launch. References in [`reference`].
+
+pub mod plan;
+pub mod reference;
+
+use serde::{Deserialize, Serialize};
+
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+pub use plan::{plan_gather, GatherPlan, WorkItem};
+
+/// Head dims the kernels are written for (8 bf16 per lane; 16 or 8 lanes per token).
+pub const HEAD_DIMS: [u32; 2] = [64, 128];
+/// Largest GQA group: the kernel keeps GROUP query fragments in registers.
+pub const MAX_GROUP: u32 = 8;
+
+/// Layout shared by both families: q [batch][kv_heads*group][head_dim] bf16; K and V
+/// [batch][kv_heads][capacity][head_dim] bf16 with `context` valid tokens; out like q.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionShape {
+    pub batch: u32,
+    pub kv_heads: u32,
+    pub group: u32,
+    pub head_dim: u32,
+    pub context: u32,
+    pub capacity: u32,
+    /// Also write max-pooled group-mean logits per block of `score_block` tokens.
+    pub emit_scores: bool,
+    pub score_block: u32,
+}
+
+fn validate_heads(family: &'static str, batch: u32, kv_heads: u32, group: u32, head_dim: u32, context: u32, capacity: u32) -> Result<(), ShapeError> {
+    let fail = |reason: String| Err(ShapeError { family, reason });
+    if batch == 0 || kv_heads == 0 {
+        return fail(format!("empty input (batch {batch}, kv heads {kv_heads})"));
+    }
+    if !HEAD_DIMS.contains(&head_dim) {
+        return fail(format!("head dim {head_dim} is not one of {HEAD_DIMS:?}"));
+    }
+    if group == 0 || group > MAX_GROUP {
+        return fail(format!("GQA group {group} is outside 1..={MAX_GROUP}"));
+    }
+    if context == 0 {
+        return fail("context is empty".into());
+    }
+    if context > capacity {
+        return fail(format!("context {context} exceeds the cache capacity {capacity}"));
+    }
+    Ok(())
+}
+
+impl Shape for AttentionShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![
+            ("HEAD_DIM", Constant::U32(self.head_dim)),
+            ("GROUP", Constant::U32(self.group)),
+            ("EMIT_SCORES", Constant::Bool(self.emit_scores)),
+            ("SCORE_BLOCK", Constant::U32(self.score_block)),
+            ("GATHER_MODE", Constant::U32(0)),
+            ("GATHER_BLOCK", Constant::U32(1)),
+        ]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        validate_heads("decode_attention", self.batch, self.kv_heads, self.group, self.head_dim, self.context, self.capacity)?;
+        if !self.score_block.is_power_of_two() || !(16..=256).contains(&self.score_block) {
+            return Err(ShapeError { family: "decode_attention", reason: format!("score block {} is not a power of two in 16..=256", self.score_block) });
+        }
+        Ok(())
+    }
+}
+
+impl AttentionShape {
+    pub fn splits(&self, split_tokens: u32) -> u32 {
+        self.context.div_ceil(split_tokens)
+    }
+    pub fn n_blocks(&self) -> u32 {
+        self.context.div_ceil(self.score_block)
+    }
+}
+
+/// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load.
+pub fn warp_chunk(head_dim: u32, unroll: u32) -> u32 {
+    unroll * (32 / (head_dim / 8))
+}
+
+sdec_dsl::kernel_family! {
+    /// Split-KV flash-decoding with log-sum-exp combine; `emit_scores` adds block scores.
+    pub family DecodeAttention {
+        name = "decode_attention";
+        source = "cuda/attention.cu";
+        shape = AttentionShape;
+        params {
+            threads: u32 = [256, 128],
+            /// Tokens per CTA (one split of the KV range).
+            split_tokens: u32 = [1024, 256, 512, 2048, 4096],
+            /// 16-byte K and V loads per lane in flight.
+            unroll: u32 = [2, 1, 4],
+        }
+        constraints {
+            threads % 32 == 0,
+            split_tokens % shape.score_block == 0,
+            // A warp's step must not straddle two score blocks.
+            shape.score_block % warp_chunk(shape.head_dim, unroll) == 0,
+            // Static shared memory: per-warp partial outputs and the split's block maxima.
+            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 + split_tokens / shape.score_block * 4 <= 48 * 1024,
+        }
+        kernels {
+            attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
+            combine(grid = (shape.batch * shape.kv_heads * shape.group, 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Attention over per-(batch, KV head) lists. Dense heads (`dense[h]`) read the whole context;
+/// sparse heads read `entries` list entries, each a token id (`gather_block` = 1) or the id of a
+/// block of `gather_block` tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatherShape {
+    pub batch: u32,
+    pub kv_heads: u32,
+    pub group: u32,
+    pub head_dim: u32,
+    pub context: u32,
+    pub capacity: u32,
+    pub gather_block: u32,
+    /// List length of every sparse head (its row stride too).
+    pub entries: u32,
+    /// Per KV head: read densely.
+    pub dense: Vec<bool>,
+}
+
+impl Shape for GatherShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![
+            ("HEAD_DIM", Constant::U32(self.head_dim)),
+            ("GROUP", Constant::U32(self.group)),
+            ("EMIT_SCORES", Constant::Bool(false)),
+            ("SCORE_BLOCK", Constant::U32(64)),
+            ("GATHER_MODE", Constant::U32(1)),
+            ("GATHER_BLOCK", Constant::U32(self.gather_block)),
+        ]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        validate_heads("gather_attention", self.batch, self.kv_heads, self.group, self.head_dim, self.context, self.capacity)?;
+        let fail = |reason: String| Err(ShapeError { family: "gather_attention", reason });
+        if self.dense.len() != self.kv_heads as usize {
+            return fail(format!("dense-head mask has {} entries for {} KV heads", self.dense.len(), self.kv_heads));
+        }
+        if self.gather_block == 0 || !self.gather_block.is_power_of_two() || self.gather_block > 256 {
+            return fail(format!("gather block {} is not a power of two in 1..=256", self.gather_block));
+        }
+        if self.entries as u64 * self.gather_block as u64 > self.capacity as u64 * 2 {
+            return fail(format!("{} entries of {} tokens exceed the cache", self.entries, self.gather_block));
+        }
+        Ok(())
+    }
+}
+
+sdec_dsl::kernel_family! {
+    /// Hybrid dense/sparse attention in one launch, work balanced across splits, + combine.
+    pub family GatherAttention {
+        name = "gather_attention";
+        source = "cuda/attention.cu";
+        shape = GatherShape;
+        params {
+            threads: u32 = [256, 128],
+            split_tokens: u32 = [1024, 256, 512, 2048, 4096],
+            unroll: u32 = [2, 1, 4],
+        }
+        constraints {
+            threads % 32 == 0,
+            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
+        }
+        kernels {
+            attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
+            combine(grid = (shape.batch * shape.kv_heads * shape.group, 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Representative baked shapes for CI's compile check (the fuzzer covers groups 1..=8 on the
+/// GPU): Llama-3.1-8B's d=128 with groups 4 and 8, SmolLM2's d=64 with group 3, with and
+/// without fused scores.
+pub fn standard_decode_shapes() -> Vec<AttentionShape> {
+    [(128, 4, false), (128, 4, true), (64, 3, true), (128, 8, false)]
+        .into_iter()
+        .map(|(head_dim, group, emit_scores)| AttentionShape {
+            batch: 1, kv_heads: 8, group, head_dim, context: 131072, capacity: 131072, emit_scores, score_block: 64,
+        })
+        .collect()
+}
+
+/// Token lists and block lists, 2 of 8 KV heads dense, as in the benchmark.
+pub fn standard_gather_shapes() -> Vec<GatherShape> {
+    [(128, 4, 1), (128, 4, 64), (64, 3, 1), (128, 7, 64)]
+        .into_iter()
+        .map(|(head_dim, group, gather_block)| GatherShape {
+            batch: 8, kv_heads: 8, group, head_dim, context: 131072, capacity: 131072, gather_block,
+            entries: 4096 / gather_block, dense: (0..8).map(|h| h < 2).collect(),
+        })
+        .collect()
+}
+
+pub static DECODE_ENTRY: Entry<DecodeAttention> = Entry { standard_shapes: standard_decode_shapes };
+pub static GATHER_ENTRY: Entry<GatherAttention> = Entry { standard_shapes: standard_gather_shapes };

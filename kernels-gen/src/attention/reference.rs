@@ -1,0 +1,139 @@
+//! References of the attention families, in f64 over the bf16 inputs (given here as f32 holding
+//! bf16 values). Layouts as in [`super::AttentionShape`].
+
+use rayon::prelude::*;
+
+use super::{AttentionShape, GatherShape};
+
+/// softmax(scale · q·K_t) · V over `tokens` of one KV head; zeros when `tokens` is empty.
+pub fn attend_one(q: &[f32], k_head: &[f32], v_head: &[f32], head_dim: usize, tokens: &[usize], scale: f32) -> Vec<f32> {
+    let mut out = vec![0.0f64; head_dim];
+    if tokens.is_empty() {
+        return vec![0.0; head_dim];
+    }
+    let logits: Vec<f64> = tokens
+        .iter()
+        .map(|&t| {
+            let k = &k_head[t * head_dim..(t + 1) * head_dim];
+            scale as f64 * q.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>()
+        })
+        .collect();
+    let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    for (&t, w) in tokens.iter().zip(&weights) {
+        let v = &v_head[t * head_dim..(t + 1) * head_dim];
+        for (o, &x) in out.iter_mut().zip(v) {
+            *o += w / total * x as f64;
+        }
+    }
+    out.into_iter().map(|x| x as f32).collect()
+}
+
+/// Runs `tokens_of(batch*kv_heads + h)` for every head and attends all its query heads.
+fn attend_all(
+    batch: u32, kv_heads: u32, group: u32, head_dim: u32, capacity: u32,
+    q: &[f32], k: &[f32], v: &[f32], scale: f32, tokens_of: impl Fn(usize) -> Vec<usize> + Sync,
+) -> Vec<f32> {
+    let (d, g, cap) = (head_dim as usize, group as usize, capacity as usize);
+    let heads = (batch * kv_heads) as usize;
+    (0..heads)
+        .into_par_iter()
+        .flat_map_iter(|head| {
+            let tokens = tokens_of(head);
+            let k_head = &k[head * cap * d..(head + 1) * cap * d];
+            let v_head = &v[head * cap * d..(head + 1) * cap * d];
+            (0..g)
+                .flat_map(|j| {
+                    let qh = &q[(head * g + j) * d..(head * g + j + 1) * d];
+                    attend_one(qh, k_head, v_head, d, &tokens, scale)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Dense decode attention: out [batch][kv_heads*group][head_dim].
+pub fn decode(shape: &AttentionShape, q: &[f32], k: &[f32], v: &[f32], scale: f32) -> Vec<f32> {
+    let all: Vec<usize> = (0..shape.context as usize).collect();
+    attend_all(shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity, q, k, v, scale, |_| all.clone())
+}
+
+/// LycheeDecode block scores: [batch*kv_heads][ceil(context/block)], max over each block of
+/// (group-mean q)·k, unscaled.
+pub fn block_scores(
+    batch: u32, kv_heads: u32, group: u32, head_dim: u32, context: u32, capacity: u32, block: u32,
+    q: &[f32], k: &[f32],
+) -> Vec<f32> {
+    let (d, g, cap, ctx, bs) = (head_dim as usize, group as usize, capacity as usize, context as usize, block as usize);
+    (0..(batch * kv_heads) as usize)
+        .into_par_iter()
+        .flat_map_iter(|head| {
+            let qbar: Vec<f64> = (0..d).map(|i| (0..g).map(|j| q[(head * g + j) * d + i] as f64).sum::<f64>() / g as f64).collect();
+            let k_head = &k[head * cap * d..];
+            (0..ctx.div_ceil(bs))
+                .map(|b| {
+                    (b * bs..((b + 1) * bs).min(ctx))
+                        .map(|t| qbar.iter().zip(&k_head[t * d..(t + 1) * d]).map(|(a, &x)| a * x as f64).sum::<f64>())
+                        .fold(f64::NEG_INFINITY, f64::max) as f32
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The tokens a head of the gather family reads: its whole context if dense, else its list
+/// expanded by `gather_block`, skipping negative ids and tokens at or past the context.
+pub fn gather_tokens(shape: &GatherShape, entries: &[i32], head: usize) -> Vec<usize> {
+    let kv_head = head % shape.kv_heads as usize;
+    if shape.dense[kv_head] {
+        return (0..shape.context as usize).collect();
+    }
+    let n = shape.entries as usize;
+    let gb = shape.gather_block as usize;
+    entries[head * n..(head + 1) * n]
+        .iter()
+        .filter(|&&e| e >= 0)
+        .flat_map(|&e| (0..gb).map(move |i| e as usize * gb + i))
+        .filter(|&t| t < shape.context as usize)
+        .collect()
+}
+
+/// Gather attention: out [batch][kv_heads*group][head_dim]; `entries` [batch*kv_heads][entries].
+pub fn gather(shape: &GatherShape, q: &[f32], k: &[f32], v: &[f32], entries: &[i32], scale: f32) -> Vec<f32> {
+    attend_all(shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity, q, k, v, scale, |head| {
+        gather_tokens(shape, entries, head)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_token_returns_its_value_and_uniform_keys_average() {
+        let d = 64;
+        let q = vec![0.5f32; d];
+        let k = vec![1.0f32; 3 * d];
+        let v: Vec<f32> = (0..3 * d).map(|i| (i / d) as f32).collect();
+        let one = attend_one(&q, &k, &v, d, &[2], 0.1);
+        assert!(one.iter().all(|&x| x == 2.0));
+        let all = attend_one(&q, &k, &v, d, &[0, 1, 2], 0.1);
+        assert!(all.iter().all(|&x| (x - 1.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn block_scores_pick_the_block_maximum() {
+        // One head, group 2, head dim 64, 5 tokens, blocks of 2: k_t = t * e0, q = (1, 3) on dim 0.
+        let d = 64;
+        let mut q = vec![0.0f32; 2 * d];
+        q[0] = 1.0;
+        q[d] = 3.0;
+        let mut k = vec![0.0f32; 5 * d];
+        for t in 0..5 {
+            k[t * d] = t as f32 - 2.0;
+        }
+        let s = block_scores(1, 1, 2, 64, 5, 5, 2, &q, &k);
+        assert_eq!(s, vec![-2.0, 2.0, 4.0]); // mean q = 2: max(-4,-2), max(0,2), 4
+    }
+}

@@ -1,0 +1,84 @@
+//! Standalone block scoring (`cuda/block_score.cu`): LycheeDecode's selection pass for heads that
+//! do not run dense attention themselves. Reference: [`crate::attention::reference::block_scores`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::attention::HEAD_DIMS;
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockScoreShape {
+    pub batch: u32,
+    pub kv_heads: u32,
+    pub group: u32,
+    pub head_dim: u32,
+    pub context: u32,
+    pub capacity: u32,
+    pub score_block: u32,
+}
+
+impl BlockScoreShape {
+    pub fn n_blocks(&self) -> u32 {
+        self.context.div_ceil(self.score_block)
+    }
+}
+
+impl Shape for BlockScoreShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![
+            ("HEAD_DIM", Constant::U32(self.head_dim)),
+            ("GROUP", Constant::U32(self.group)),
+            ("SCORE_BLOCK", Constant::U32(self.score_block)),
+        ]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        let fail = |reason: String| Err(ShapeError { family: "block_score", reason });
+        if self.batch == 0 || self.kv_heads == 0 || self.context == 0 {
+            return fail("empty input".into());
+        }
+        if !HEAD_DIMS.contains(&self.head_dim) {
+            return fail(format!("head dim {} is not one of {HEAD_DIMS:?}", self.head_dim));
+        }
+        if self.group == 0 || self.group > crate::attention::MAX_GROUP {
+            return fail(format!("GQA group {} is outside 1..=8", self.group));
+        }
+        if self.context > self.capacity {
+            return fail(format!("context {} exceeds the cache capacity {}", self.context, self.capacity));
+        }
+        if !self.score_block.is_power_of_two() || !(16..=256).contains(&self.score_block) {
+            return fail(format!("score block {} is not a power of two in 16..=256", self.score_block));
+        }
+        Ok(())
+    }
+}
+
+sdec_dsl::kernel_family! {
+    /// Group-mean q·K, max-pooled per block; one warp per block.
+    pub family BlockScore {
+        name = "block_score";
+        source = "cuda/block_score.cu";
+        shape = BlockScoreShape;
+        params {
+            threads: u32 = [256, 128, 512],
+            unroll: u32 = [4, 2, 8],
+        }
+        constraints {
+            threads % 32 == 0,
+            threads <= limits.max_threads_per_block,
+        }
+        kernels {
+            block_score(grid = (shape.n_blocks().div_ceil(threads / 32), shape.batch * shape.kv_heads, 1), block = (threads, 1, 1), smem = 0),
+        }
+    }
+}
+
+pub fn standard_shapes() -> Vec<BlockScoreShape> {
+    [(128, 4, 64), (64, 3, 64), (128, 8, 16)]
+        .into_iter()
+        .map(|(head_dim, group, score_block)| BlockScoreShape { batch: 1, kv_heads: 8, group, head_dim, context: 131072, capacity: 131072, score_block })
+        .collect()
+}
+
+pub static ENTRY: Entry<BlockScore> = Entry { standard_shapes };

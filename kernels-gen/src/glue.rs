@@ -1,0 +1,125 @@
+//! Glue of the decode step (`cuda/glue.cu`): rmsnorm, rope, swiglu, kv append, argmax. Simple
+//! templates through the same NVRTC path; references beside each.
+
+use serde::{Deserialize, Serialize};
+
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+/// `rows` rows of `n` elements (rmsnorm: hidden; swiglu: ffn; argmax: vocab; rope: heads*head_dim
+/// with `head_dim`; kv append: rows = batch*kv_heads, n = head_dim, `capacity` slots).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowShape {
+    pub rows: u32,
+    pub n: u32,
+    pub head_dim: u32,
+    pub capacity: u32,
+}
+
+impl Shape for RowShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        Vec::new()
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        if self.rows == 0 || self.n == 0 {
+            return Err(ShapeError { family: "glue", reason: format!("empty input ({} rows of {})", self.rows, self.n) });
+        }
+        if self.head_dim % 2 != 0 || (self.head_dim > 0 && self.n % self.head_dim != 0) {
+            return Err(ShapeError { family: "glue", reason: format!("row of {} does not split into heads of {}", self.n, self.head_dim) });
+        }
+        Ok(())
+    }
+}
+
+macro_rules! glue_family {
+    ($family:ident, $entry:ident, $name:literal, $kernel:ident, $doc:literal) => {
+        sdec_dsl::kernel_family! {
+            #[doc = $doc]
+            pub family $family {
+                name = $name;
+                source = "cuda/glue.cu";
+                shape = RowShape;
+                params {
+                    threads: u32 = [256, 128, 512],
+                }
+                constraints {
+                    threads % 32 == 0,
+                }
+                kernels {
+                    $kernel(grid = (shape.rows, 1, 1), block = (threads, 1, 1), smem = 0),
+                }
+            }
+        }
+        pub static $entry: Entry<$family> = Entry { standard_shapes };
+    };
+}
+
+glue_family!(RmsNorm, RMSNORM_ENTRY, "rmsnorm", rmsnorm, "RMSNorm of the fp32 residual stream to bf16.");
+glue_family!(Rope, ROPE_ENTRY, "rope", rope, "Rotate-half RoPE in place.");
+glue_family!(Swiglu, SWIGLU_ENTRY, "swiglu", swiglu, "silu(gate) * up.");
+glue_family!(KvAppend, KV_APPEND_ENTRY, "kv_append", kv_append, "Append a token's K and V to the cache.");
+glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of the logits.");
+
+pub fn standard_shapes() -> Vec<RowShape> {
+    vec![RowShape { rows: 1, n: 4096, head_dim: 128, capacity: 131072 }]
+}
+
+pub mod reference {
+    //! References of the glue kernels, in f64 where it matters.
+
+    pub fn rmsnorm(x: &[f32], w: &[f32], n: usize, eps: f32) -> Vec<f32> {
+        x.chunks(n)
+            .flat_map(|row| {
+                let ms = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / n as f64;
+                let inv = 1.0 / (ms + eps as f64).sqrt();
+                row.iter().zip(w).map(move |(&v, &g)| (v as f64 * inv * g as f64) as f32)
+            })
+            .collect()
+    }
+
+    /// Rotate-half RoPE of rows [heads][head_dim] at `pos[row]`.
+    pub fn rope(x: &[f32], pos: &[i32], inv_freq: &[f32], heads: usize, head_dim: usize) -> Vec<f32> {
+        let half = head_dim / 2;
+        let mut out = x.to_vec();
+        for (r, &p) in pos.iter().enumerate() {
+            for h in 0..heads {
+                let base = (r * heads + h) * head_dim;
+                for i in 0..half {
+                    let angle = p as f64 * inv_freq[i] as f64;
+                    let (s, c) = angle.sin_cos();
+                    let (a, b) = (x[base + i] as f64, x[base + i + half] as f64);
+                    out[base + i] = (a * c - b * s) as f32;
+                    out[base + i + half] = (b * c + a * s) as f32;
+                }
+            }
+        }
+        out
+    }
+
+    pub fn swiglu(gate_up: &[f32], n: usize) -> Vec<f32> {
+        gate_up
+            .chunks(2 * n)
+            .flat_map(|row| (0..n).map(move |i| {
+                let g = row[i] as f64;
+                (g / (1.0 + (-g).exp()) * row[n + i] as f64) as f32
+            }))
+            .collect()
+    }
+
+    /// Smallest index of the maximum per row (0 for a row without any number).
+    pub fn argmax(logits: &[f32], n: usize) -> Vec<i32> {
+        logits
+            .chunks(n)
+            .map(|row| {
+                let mut best = 0;
+                for (i, &v) in row.iter().enumerate() {
+                    if v > row[best] || (row[best].is_nan() && !v.is_nan()) {
+                        best = i;
+                    }
+                }
+                best as i32
+            })
+            .collect()
+    }
+}

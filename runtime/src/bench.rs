@@ -1,0 +1,194 @@
+//! `sdec bench kernels`: the kernel benchmarks on the GPU, with CUDA events, warm-up,
+//! the median of many runs, inputs rotated past L2, and the byte floor (bytes moved over the
+//! measured copy bandwidth) beside every time. Every valid configuration of a family is timed
+//! for each shape (a small sweep; the tuner does this properly), and the best and the default
+//! are reported.
+
+use cudarc::driver::{CudaSlice, CudaStream};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::topk::{Topk, TopkShape};
+use sdec_kernels::KernelFamily;
+use serde::Serialize;
+
+use crate::error::{CudaContextExt, Result};
+use crate::gpu::Gpu;
+use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
+use crate::launch::topk::{TopkKernel, TopkScratch};
+use crate::launch::{upload, zeros};
+
+/// Timing policy: warm-up runs, then the median of `runs` individually timed runs.
+#[derive(Debug, Clone, Copy)]
+pub struct TimingPolicy {
+    pub warmup: usize,
+    pub runs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub median_us: f64,
+    pub min_us: f64,
+    pub max_us: f64,
+}
+
+/// Times `f` (which enqueues work on the stream) with events around each run.
+pub fn time<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, policy: TimingPolicy, mut f: F) -> Result<Timing> {
+    let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+    let (start, stop) = (gpu.ctx.new_event(flags).during("creating events")?, gpu.ctx.new_event(flags).during("creating events")?);
+    for i in 0..policy.warmup {
+        f(i)?;
+    }
+    let mut samples = Vec::with_capacity(policy.runs);
+    for i in 0..policy.runs {
+        start.record(&gpu.stream).during("recording an event")?;
+        f(policy.warmup + i)?;
+        stop.record(&gpu.stream).during("recording an event")?;
+        stop.synchronize().during("waiting for a timed run")?;
+        samples.push(start.elapsed_ms(&stop).during("reading an event")? as f64 * 1000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(Timing { median_us: samples[samples.len() / 2], min_us: samples[0], max_us: samples[samples.len() - 1] })
+}
+
+/// Device-to-device copy bandwidth (bytes read + written per second) over 1 GiB.
+pub fn copy_bandwidth(gpu: &Gpu) -> Result<f64> {
+    let n = 1usize << 28; // 1 GiB of f32
+    let src: CudaSlice<f32> = zeros(gpu, n, "bandwidth probe source")?;
+    let mut dst: CudaSlice<f32> = zeros(gpu, n, "bandwidth probe destination")?;
+    let stream: &std::sync::Arc<CudaStream> = &gpu.stream;
+    let t = time(gpu, TimingPolicy { warmup: 3, runs: 20 }, |_| stream.memcpy_dtod(&src, &mut dst).during("copy"))?;
+    Ok(2.0 * (n * 4) as f64 / (t.median_us * 1e-6))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchRow {
+    pub kernel: String,
+    pub shape: String,
+    pub best_config: String,
+    pub best: Timing,
+    pub default_us: f64,
+    pub bytes: f64,
+    pub floor_us: f64,
+    pub configs_timed: usize,
+}
+
+impl BenchRow {
+    fn new(kernel: &str, shape: String, bytes: f64, bandwidth: f64, results: Vec<(String, Timing)>) -> Option<BenchRow> {
+        let default_us = results.first()?.1.median_us;
+        let configs_timed = results.len();
+        let (best_config, best) = results.into_iter().min_by(|a, b| a.1.median_us.total_cmp(&b.1.median_us))?;
+        Some(BenchRow { kernel: kernel.into(), shape, best_config, best, default_us, bytes, floor_us: bytes / bandwidth * 1e6, configs_timed })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    pub device: crate::gpu::DeviceInfo,
+    pub copy_bandwidth_gbs: f64,
+    pub rows: Vec<BenchRow>,
+}
+
+fn random_bf16_bits(rng: &mut ChaCha8Rng, len: usize) -> Vec<u16> {
+    // Uniform in about [-2, 2): sign, exponent 126..128, random mantissa. Never zeros.
+    (0..len).map(|_| { let r: u16 = rng.gen(); (r & 0x807f) | (((126 + (r >> 7) % 3) as u16) << 7) }).collect()
+}
+
+const POLICY: TimingPolicy = TimingPolicy { warmup: 5, runs: 30 };
+
+fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwidth: f64, quick: bool) -> Result<Option<BenchRow>> {
+    let shape = AttentionShape { batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
+    let kv_len = (batch * 8 * 131072 * 128) as usize;
+    let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
+    let k = upload(gpu, &random_bf16_bits(rng, kv_len), "K cache")?;
+    let v = upload(gpu, &random_bf16_bits(rng, kv_len), "V cache")?;
+    let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
+    let mut scores = zeros::<f32>(gpu, (batch * 8 * shape.n_blocks()) as usize, "block scores")?;
+    let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
+    let mut results = Vec::new();
+    let space = DecodeAttention::valid_space(&shape, &gpu.limits());
+    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+        let mut kernel = DecodeKernel::new(gpu, *config, shape.clone())?;
+        let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &mut out, &mut scores))?;
+        results.push((serde_json::to_string(config).unwrap_or_default(), t));
+    }
+    let bytes = 2.0 * kv_len as f64 * 2.0 + if emit { (batch * 8 * shape.n_blocks() * 4) as f64 } else { 0.0 };
+    let name = if emit { "decode_attention+scores" } else { "decode_attention" };
+    Ok(BenchRow::new(name, format!("b{batch} 32q/8kv d128 ctx128K"), bytes, bandwidth, results))
+}
+
+fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block: u32, bandwidth: f64, quick: bool) -> Result<Option<BenchRow>> {
+    let (batch, kv_heads, context, selected) = (8u32, 8u32, 131072u32, 4096u32);
+    let entries = selected / gather_block;
+    let shape = GatherShape {
+        batch, kv_heads, group: 4, head_dim: 128, context, capacity: context, gather_block, entries,
+        dense: (0..kv_heads).map(|h| h < dense_heads).collect(),
+    };
+    let kv_len = (batch * kv_heads * context * 128) as usize;
+    let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
+    let k = upload(gpu, &random_bf16_bits(rng, kv_len), "K cache")?;
+    let v = upload(gpu, &random_bf16_bits(rng, kv_len), "V cache")?;
+    // Distinct ids per head, ascending (as top-k returns them).
+    let units = context / gather_block;
+    let mut ids = Vec::with_capacity((batch * kv_heads * entries) as usize);
+    for _ in 0..batch * kv_heads {
+        let mut picked = rand::seq::index::sample(rng, units as usize, entries as usize).into_vec();
+        picked.sort_unstable();
+        ids.extend(picked.into_iter().map(|i| i as i32));
+    }
+    let d_ids = upload(gpu, &ids, "gather entries")?;
+    let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
+    let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
+    let mut results = Vec::new();
+    let space = GatherAttention::valid_space(&shape, &gpu.limits());
+    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+        let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
+        let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &d_ids, &mut out))?;
+        results.push((serde_json::to_string(config).unwrap_or_default(), t));
+    }
+    let tokens = batch as f64 * (dense_heads as f64 * context as f64 + (kv_heads - dense_heads) as f64 * selected as f64);
+    let bytes = tokens * 128.0 * 2.0 * 2.0;
+    let list = if gather_block == 1 { "tokens" } else { "blocks of 64" };
+    Ok(BenchRow::new("gather_attention", format!("b8 32q/8kv d128 ctx128K, 4096 {list}, {dense_heads}/8 dense"), bytes, bandwidth, results))
+}
+
+fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64, l2_bytes: usize, quick: bool) -> Result<Option<BenchRow>> {
+    let len = (shape.rows * shape.n) as usize;
+    // Enough copies of the scores that one pass over them all is twice L2.
+    let copies = (2 * l2_bytes).div_ceil(len * 4).clamp(1, 64);
+    let inputs: Vec<CudaSlice<f32>> =
+        (0..copies).map(|_| upload(gpu, &(0..len).map(|_| rng.gen::<f32>() * 8.0 - 4.0).collect::<Vec<_>>(), "scores")).collect::<Result<_>>()?;
+    let mut idx = zeros::<i32>(gpu, (shape.rows * shape.k) as usize, "top-k indices")?;
+    let mut val = zeros::<f32>(gpu, (shape.rows * shape.k) as usize, "top-k values")?;
+    let mut results = Vec::new();
+    let space = Topk::valid_space(&shape, &gpu.limits());
+    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+        let kernel = TopkKernel::new(gpu, *config, shape.clone())?;
+        let mut scratch = TopkScratch::new(gpu, &shape, config)?;
+        let t = time(gpu, POLICY, |i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))?;
+        results.push((serde_json::to_string(config).unwrap_or_default(), t));
+    }
+    // The floor: one read of the scores and one write of the results.
+    let bytes = (len * 4) as f64 + (shape.rows * shape.k * 8) as f64;
+    Ok(BenchRow::new("topk", format!("[{} x {}] k={}", shape.rows, shape.n, shape.k), bytes, bandwidth, results))
+}
+
+pub fn run(gpu: &Gpu, quick: bool, progress: impl Fn(&str)) -> Result<BenchReport> {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    progress("copy bandwidth");
+    let bandwidth = copy_bandwidth(gpu)?;
+    let mut rows = Vec::new();
+    for shape in sdec_kernels::topk::standard_shapes() {
+        progress(&format!("topk {shape:?}"));
+        rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, quick)?);
+    }
+    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)] {
+        progress(&format!("decode attention batch {batch} scores {emit}"));
+        rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, quick)?);
+    }
+    for (dense, block) in [(0, 64), (0, 1), (2, 64), (2, 1)] {
+        progress(&format!("gather attention dense {dense} block {block}"));
+        rows.extend(bench_gather(gpu, &mut rng, dense, block, bandwidth, quick)?);
+    }
+    Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
+}

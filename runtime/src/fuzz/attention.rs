@@ -1,0 +1,135 @@
+//! Fuzzing of `decode_attention` and `gather_attention` against
+//! `sdec_kernels::attention::reference`.
+//!
+//! Tolerance: outputs are bf16, so each element carries up to half an ulp (2^-8 relative) of
+//! rounding; we allow rtol = 2^-7 plus atol = 5e-4 for fp32 accumulation over long contexts
+//! (V is unit normal). Block scores are fp32 dot products: atol 1e-3, rtol 1e-4.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use sdec_kernels::attention::{reference, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+
+use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_F32};
+use super::{Check, FuzzFamily};
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
+use crate::launch::{download, upload};
+
+const RTOL: f32 = 1.0 / 128.0;
+const ATOL: f32 = 5e-4;
+
+/// Heads, dims and a context with the edge cases: 1 token, tile remainders, long.
+fn draw_heads(rng: &mut ChaCha8Rng) -> (u32, u32, u32, u32, u32, u32) {
+    let batch = if rng.gen_bool(0.2) { rng.gen_range(5..=8) } else { rng.gen_range(1..=4) };
+    let kv_heads = rng.gen_range(1..=3);
+    let group = [1, 4, 7, 8, rng.gen_range(1..=8)][rng.gen_range(0..5)];
+    let head_dim = [64, 128][rng.gen_range(0..2)];
+    let context = match rng.gen_range(0..10) {
+        0 => 1,
+        1..=5 => rng.gen_range(2..1500),
+        6..=8 => rng.gen_range(1500..6000),
+        _ => rng.gen_range(6000..20_000),
+    };
+    let capacity = context + [0, 1, rng.gen_range(0..300)][rng.gen_range(0..3)];
+    (batch, kv_heads, group, head_dim, context, capacity)
+}
+
+struct HostInputs {
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    scale: f32,
+}
+
+fn make_inputs(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, kv_heads: u32, group: u32, head_dim: u32, capacity: u32) -> Result<(HostInputs, [cudarc::driver::CudaSlice<u16>; 3])> {
+    let (b, h, g, d, cap) = (batch as usize, kv_heads as usize, group as usize, head_dim as usize, capacity as usize);
+    // A larger query scale makes attention peaky, a small one near uniform; both must pass.
+    let q_scale = [0.5, 1.0, 4.0][rng.gen_range(0..3)];
+    let (q_bits, q) = bf16_normal(rng, b * h * g * d, q_scale);
+    let (k_bits, k) = bf16_normal(rng, b * h * cap * d, 1.0);
+    let (v_bits, v) = bf16_normal(rng, b * h * cap * d, 1.0);
+    let dev = [upload(gpu, &q_bits, "q")?, upload(gpu, &k_bits, "K cache")?, upload(gpu, &v_bits, "V cache")?];
+    Ok((HostInputs { q, k, v, scale: 1.0 / (head_dim as f32).sqrt() }, dev))
+}
+
+impl FuzzFamily for DecodeAttention {
+    fn size(shape: &Self::Shape) -> u64 {
+        (shape.batch * shape.kv_heads) as u64 * shape.capacity as u64 * shape.head_dim as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> AttentionShape {
+        let (batch, kv_heads, group, head_dim, context, capacity) = draw_heads(rng);
+        AttentionShape { batch, kv_heads, group, head_dim, context, capacity, emit_scores: rng.gen_bool(0.5), score_block: [16, 32, 64, 128][rng.gen_range(0..4)] }
+    }
+
+    fn run_case(gpu: &Gpu, config: &DecodeAttentionConfig, shape: &AttentionShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let mut kernel = DecodeKernel::new(gpu, *config, shape.clone())?;
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity)?;
+        let out_len = (shape.batch * shape.kv_heads * shape.group * shape.head_dim) as usize;
+        let n_scores = (shape.batch * shape.kv_heads * shape.n_blocks()) as usize;
+        let mut out = upload(gpu, &vec![POISON_BF16; out_len], "attention output")?;
+        let mut scores = upload(gpu, &vec![POISON_F32; n_scores], "block scores")?;
+        kernel.launch(gpu, &AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale }, &mut out, &mut scores)?;
+        let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "attention output")?);
+        let got_scores = download(&gpu.stream, &scores, "block scores")?;
+        let shape = shape.clone();
+        Ok(Box::new(move || {
+            let want = reference::decode(&shape, &host.q, &host.k, &host.v, host.scale);
+            compare("output", &got, &want, ATOL, RTOL).or_else(|| {
+                shape.emit_scores.then(|| {
+                    let s = &shape;
+                    let want = reference::block_scores(s.batch, s.kv_heads, s.group, s.head_dim, s.context, s.capacity, s.score_block, &host.q, &host.k);
+                    compare("block scores", &got_scores, &want, 1e-3, 1e-4)
+                })?
+            })
+        }))
+    }
+}
+
+impl FuzzFamily for GatherAttention {
+    fn size(shape: &Self::Shape) -> u64 {
+        (shape.batch * shape.kv_heads) as u64 * shape.capacity as u64 * shape.head_dim as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> GatherShape {
+        let (batch, kv_heads, group, head_dim, context, capacity) = draw_heads(rng);
+        let gather_block = [1, 1, 16, 64][rng.gen_range(0..4)];
+        let units = context.div_ceil(gather_block);
+        let entries = match rng.gen_range(0..6) {
+            0 => units,
+            1 => 1,
+            _ => rng.gen_range(0..=units.min(4096)),
+        };
+        let dense = (0..kv_heads).map(|_| rng.gen_bool(0.3)).collect();
+        GatherShape { batch, kv_heads, group, head_dim, context, capacity, gather_block, entries, dense }
+    }
+
+    fn run_case(gpu: &Gpu, config: &GatherAttentionConfig, shape: &GatherShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity)?;
+        // Each sparse head lists distinct units (tokens or blocks) in random order; some padding.
+        let units = shape.context.div_ceil(shape.gather_block) as i32;
+        let heads = (shape.batch * shape.kv_heads) as usize;
+        let mut entries = Vec::with_capacity(heads * shape.entries as usize);
+        for _ in 0..heads {
+            let mut ids: Vec<i32> = (0..units).collect();
+            ids.shuffle(rng);
+            ids.truncate(shape.entries as usize);
+            for id in ids.iter_mut() {
+                if rng.gen_bool(0.02) {
+                    *id = -1;
+                }
+            }
+            entries.extend(ids);
+        }
+        let d_entries = upload(gpu, &entries, "gather entries")?;
+        let out_len = (shape.batch * shape.kv_heads * shape.group * shape.head_dim) as usize;
+        let mut out = upload(gpu, &vec![POISON_BF16; out_len], "attention output")?;
+        kernel.launch(gpu, &AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale }, &d_entries, &mut out)?;
+        let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "attention output")?);
+        let shape = shape.clone();
+        Ok(Box::new(move || compare("output", &got, &reference::gather(&shape, &host.q, &host.k, &host.v, &entries, host.scale), ATOL, RTOL)))
+    }
+}

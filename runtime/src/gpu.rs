@@ -1,0 +1,120 @@
+//! GPU discovery that never panics, and a cache of loaded modules.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::sys::CUdevice_attribute;
+use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream};
+use sdec_kernels::{DeviceLimits, KernelFamily, KernelKey};
+use serde::Serialize;
+
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::nvrtc;
+
+/// What the tools report about the device, and what the tuner's cache is keyed by.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub compute_capability: (i32, i32),
+    pub sm_count: i32,
+    pub total_memory: usize,
+    pub l2_bytes: i32,
+    pub driver_version: i32,
+    pub max_smem_optin: i32,
+}
+
+pub struct Gpu {
+    pub ctx: Arc<CudaContext>,
+    pub stream: Arc<CudaStream>,
+    pub info: DeviceInfo,
+    modules: Mutex<HashMap<KernelKey, Arc<CudaModule>>>,
+}
+
+/// True when libcuda can be loaded (checked first: cudarc panics when it cannot).
+pub fn driver_present() -> bool {
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+impl Gpu {
+    /// Opens device `ordinal`, or says clearly why there is none.
+    pub fn open(ordinal: usize) -> Result<Gpu> {
+        if !driver_present() {
+            return Err(SdecError::NoDriver);
+        }
+        let count = CudaContext::device_count().during("counting devices")?;
+        if count <= ordinal as i32 {
+            return Err(SdecError::NoDevice(count));
+        }
+        let ctx = CudaContext::new(ordinal).during("creating the CUDA context")?;
+        let attr = |a| ctx.attribute(a).during("reading device attributes");
+        let info = DeviceInfo {
+            name: ctx.name().during("reading the device name")?,
+            compute_capability: ctx.compute_capability().during("reading the compute capability")?,
+            sm_count: attr(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?,
+            total_memory: ctx.total_mem().during("reading device memory")?,
+            l2_bytes: attr(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE)?,
+            driver_version: {
+                let mut v = 0;
+                unsafe { cudarc::driver::sys::cuDriverGetVersion(&mut v) };
+                v
+            },
+            max_smem_optin: attr(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)?,
+        };
+        let stream = ctx.default_stream();
+        Ok(Gpu { ctx, stream, info, modules: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn arch(&self) -> String {
+        let (major, minor) = self.info.compute_capability;
+        format!("sm_{major}{minor}")
+    }
+
+    pub fn limits(&self) -> DeviceLimits {
+        DeviceLimits {
+            arch: self.arch(),
+            max_threads_per_block: 1024,
+            max_smem_per_block: self.info.max_smem_optin as u32,
+            sm_count: self.info.sm_count as u32,
+        }
+    }
+
+    /// Free device memory in bytes.
+    pub fn free_memory(&self) -> Result<usize> {
+        Ok(self.ctx.mem_get_info().during("reading free memory")?.0)
+    }
+
+    /// Loads (compiling on first use) the module of a family's configuration for a shape.
+    pub fn module<F: KernelFamily>(&self, config: &F::Config, shape: &F::Shape) -> Result<Kernels> {
+        let arch = self.arch();
+        let key = F::key(config, shape, &arch);
+        if let Some(module) = self.modules.lock().map_err(|_| SdecError::Invalid("module cache poisoned".into()))?.get(&key) {
+            return Ok(Kernels { module: module.clone() });
+        }
+        let config_text = serde_json::to_string(config).unwrap_or_default();
+        let ptx = nvrtc::compile(&F::render(config, shape), &arch, F::NAME, &config_text)?;
+        self.insert_ptx(key, ptx)
+    }
+
+    /// Loads PTX compiled elsewhere (e.g. in parallel) under its key.
+    pub fn insert_ptx(&self, key: KernelKey, ptx: cudarc::nvrtc::Ptx) -> Result<Kernels> {
+        let module = self.ctx.load_module(ptx).during("loading a compiled module")?;
+        self.modules.lock().map_err(|_| SdecError::Invalid("module cache poisoned".into()))?.insert(key, module.clone());
+        Ok(Kernels { module })
+    }
+
+    pub fn has_module(&self, key: &KernelKey) -> bool {
+        self.modules.lock().map(|m| m.contains_key(key)).unwrap_or(false)
+    }
+}
+
+/// The kernels of one loaded module.
+#[derive(Clone)]
+pub struct Kernels {
+    module: Arc<CudaModule>,
+}
+
+impl Kernels {
+    pub fn function(&self, name: &str) -> Result<CudaFunction> {
+        self.module.load_function(name).during(&format!("loading kernel `{name}`"))
+    }
+}

@@ -1,0 +1,132 @@
+//! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
+//! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
+
+use cudarc::driver::{CudaSlice, PushKernelArg};
+use sdec_kernels::attention::{plan_gather, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use sdec_kernels::family::Shape;
+use sdec_kernels::KernelFamily;
+
+use super::{launch_config, spec, upload, zeros};
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::gpu::{Gpu, Kernels};
+
+fn check<F: KernelFamily>(gpu: &Gpu, config: &F::Config, shape: &F::Shape) -> Result<()> {
+    shape.validate()?;
+    F::check(config, shape, &gpu.limits()).map_err(|v| SdecError::Config {
+        family: F::NAME.into(),
+        config: serde_json::to_string(config).unwrap_or_default(),
+        reason: v.to_string(),
+    })
+}
+
+/// Device inputs shared by both families.
+pub struct AttentionInputs<'a> {
+    pub q: &'a CudaSlice<u16>,
+    pub k: &'a CudaSlice<u16>,
+    pub v: &'a CudaSlice<u16>,
+    pub scale: f32,
+}
+
+/// Partials of the split-KV pass.
+struct Partials {
+    o: CudaSlice<f32>,
+    lse: CudaSlice<f32>,
+}
+
+impl Partials {
+    fn new(gpu: &Gpu, work: usize, group: u32, head_dim: u32) -> Result<Self> {
+        Ok(Partials {
+            o: zeros(gpu, work * (group * head_dim) as usize, "attention partial outputs")?,
+            lse: zeros(gpu, work * group as usize, "attention partial log-sum-exp")?,
+        })
+    }
+}
+
+pub struct DecodeKernel {
+    pub shape: AttentionShape,
+    pub config: DecodeAttentionConfig,
+    kernels: Kernels,
+    partials: Partials,
+    unused: CudaSlice<i32>,
+}
+
+impl DecodeKernel {
+    pub fn new(gpu: &Gpu, config: DecodeAttentionConfig, shape: AttentionShape) -> Result<Self> {
+        check::<DecodeAttention>(gpu, &config, &shape)?;
+        let kernels = gpu.module::<DecodeAttention>(&config, &shape)?;
+        let work = (shape.batch * shape.kv_heads * shape.splits(config.split_tokens)) as usize;
+        let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
+        Ok(DecodeKernel { unused: zeros(gpu, 4, "placeholder")?, shape, config, kernels, partials })
+    }
+
+    /// out [batch][kv_heads*group][head_dim] bf16; `block_scores` [batch*kv_heads][n_blocks] is
+    /// written when the shape emits scores.
+    pub fn launch(&mut self, gpu: &Gpu, inputs: &AttentionInputs, out: &mut CudaSlice<u16>, block_scores: &mut CudaSlice<f32>) -> Result<()> {
+        let specs = DecodeAttention::launches(&self.config, &self.shape);
+        let splits = self.shape.splits(self.config.split_tokens) as i32;
+        let (context, capacity, zero) = (self.shape.context as i32, self.shape.capacity as i32, 0i32);
+        let s = &gpu.stream;
+        let f = self.kernels.function("attend")?;
+        unsafe {
+            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
+                .arg(block_scores).arg(&self.unused).arg(&self.unused).arg(&context).arg(&capacity).arg(&zero).arg(&splits)
+                .arg(&inputs.scale).launch(launch_config(spec(&specs, "attend")?))
+        }
+        .during("decode attention")?;
+        let f = self.kernels.function("combine")?;
+        unsafe {
+            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(&self.unused).arg(out).arg(&splits)
+                .launch(launch_config(spec(&specs, "combine")?))
+        }
+        .during("decode attention combine")?;
+        Ok(())
+    }
+}
+
+pub struct GatherKernel {
+    pub shape: GatherShape,
+    pub config: GatherAttentionConfig,
+    kernels: Kernels,
+    partials: Partials,
+    work: CudaSlice<i32>,
+    offsets: CudaSlice<i32>,
+}
+
+impl GatherKernel {
+    pub fn new(gpu: &Gpu, config: GatherAttentionConfig, shape: GatherShape) -> Result<Self> {
+        check::<GatherAttention>(gpu, &config, &shape)?;
+        let kernels = gpu.module::<GatherAttention>(&config, &shape)?;
+        let plan = plan_gather(&shape, config.split_tokens);
+        let flat: Vec<i32> = plan.items.iter().flat_map(|w| [w.head, w.begin, w.end, w.dense]).collect();
+        let partials = Partials::new(gpu, plan.items.len(), shape.group, shape.head_dim)?;
+        Ok(GatherKernel {
+            work: upload(gpu, &flat, "gather work plan")?,
+            offsets: upload(gpu, &plan.offsets, "gather work offsets")?,
+            shape,
+            config,
+            kernels,
+            partials,
+        })
+    }
+
+    /// `entries` [batch*kv_heads][shape.entries] token or block ids (negative: padding).
+    pub fn launch(&mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaSlice<i32>, out: &mut CudaSlice<u16>) -> Result<()> {
+        let specs = GatherAttention::launches(&self.config, &self.shape);
+        let (context, capacity, max_entries, zero) = (self.shape.context as i32, self.shape.capacity as i32, self.shape.entries as i32, 0i32);
+        let s = &gpu.stream;
+        let f = self.kernels.function("attend")?;
+        unsafe {
+            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
+                .arg(&self.offsets).arg(&self.work).arg(entries).arg(&context).arg(&capacity).arg(&max_entries)
+                .arg(&zero).arg(&inputs.scale).launch(launch_config(spec(&specs, "attend")?))
+        }
+        .during("gather attention")?;
+        let f = self.kernels.function("combine")?;
+        unsafe {
+            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(&self.offsets).arg(out).arg(&zero)
+                .launch(launch_config(spec(&specs, "combine")?))
+        }
+        .during("gather attention combine")?;
+        Ok(())
+    }
+}

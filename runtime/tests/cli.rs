@@ -1,0 +1,37 @@
+//! The command-line tool: listing, bad input, and a clear error where there is no GPU.
+
+use std::process::Command;
+
+fn sdec(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sdec")).args(args).output().expect("sdec runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn kernels_list_names_every_family_with_its_space() {
+    let (code, out, _) = sdec(&["kernels", "list"]);
+    assert_eq!(code, 0);
+    for family in sdec_kernels::registry::names() {
+        assert!(out.lines().any(|l| l.starts_with(family)), "{family} missing from:\n{out}");
+    }
+    let topk = sdec_kernels::registry::find("topk").unwrap();
+    assert!(out.contains(&format!("topk {:>width$}", topk.space_size(), width = 22)) || out.contains(&topk.space_size().to_string()));
+}
+
+#[test]
+fn unknown_family_lists_the_valid_ones() {
+    let (code, _, err) = sdec(&["kernels", "compile", "--family", "flash"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown family `flash`") && err.contains("decode_attention"), "{err}");
+}
+
+#[test]
+fn fuzz_without_gpu_says_so() {
+    if sdec_runtime::gpu::driver_present() {
+        eprintln!("skipped: fuzz_without_gpu_says_so: this machine has a CUDA driver");
+        return;
+    }
+    let (code, _, err) = sdec(&["fuzz", "--cases", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no CUDA driver"), "{err}");
+}
