@@ -11,7 +11,7 @@ fn topk_refuses_k_beyond_the_context_and_empty_input() {
     assert!(err.to_string().contains("k = 101 exceeds the row length (context) 100"), "{err}");
     assert!(TopkShape { rows: 0, n: 100, k: 1 }.validate().unwrap_err().to_string().contains("empty"));
     assert!(TopkShape { rows: 1, n: 100, k: 0 }.validate().is_err());
-    assert!(TopkShape { rows: 1, n: 20_000, k: 9000 }.validate().unwrap_err().to_string().contains("8192"));
+    assert!(TopkShape { rows: 1, n: 20_000, k: 16385 }.validate().unwrap_err().to_string().contains("16384"));
 }
 
 #[test]

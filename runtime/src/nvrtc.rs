@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use cudarc::nvrtc::{CompileError, CompileOptions, Ptx};
+use cudarc::nvrtc::Ptx;
 
 use crate::error::{Result, SdecError};
 
@@ -24,19 +24,39 @@ pub fn version() -> Result<String> {
     Ok(format!("{major}.{minor}"))
 }
 
-/// Compiles one rendered kernel to PTX for `arch` (e.g. "sm_90"); the error carries NVRTC's log.
+/// Compiles one rendered kernel to a CUBIN for `arch` (e.g. "sm_90"); the error carries NVRTC's
+/// log. A CUBIN, not PTX: the machine code is generated here, in parallel on CPU threads, so loading
+/// a module costs no driver JIT (which is sequential and took most of a fuzz run).
 pub fn compile(source: &str, arch: &str, family: &str, config: &str) -> Result<Ptx> {
+    use cudarc::nvrtc::{result, sys};
     ensure_available()?;
-    if !arch.starts_with("sm_") || !arch[3..].trim_end_matches('a').chars().all(|c| c.is_ascii_digit()) || arch.len() < 5 {
+    if arch.len() < 5 || !arch.starts_with("sm_") || !arch[3..].trim_end_matches('a').chars().all(|c| c.is_ascii_digit()) {
         return Err(SdecError::Invalid(format!("`{arch}` is not a target arch like sm_90")));
     }
-    // The same options the kernel key hashes, so a key names exactly one PTX.
-    let options = CompileOptions { options: sdec_kernels::family::nvrtc_options(arch), ..Default::default() };
-    cudarc::nvrtc::compile_ptx_with_opts(source, options).map_err(|e| {
-        let log = match e {
-            CompileError::CompileError { log, .. } => log.to_string_lossy().into_owned(),
-            other => other.to_string(),
-        };
-        SdecError::Compile { family: family.into(), config: config.into(), log }
-    })
+    let fail = |log: String| SdecError::Compile { family: family.into(), config: config.into(), log };
+    let c_source = std::ffi::CString::new(source).map_err(|_| fail("source contains a NUL byte".into()))?;
+    let program = result::create_program(&c_source, None).map_err(|e| fail(e.to_string()))?;
+    // The same options the kernel key hashes, so a key names exactly one binary.
+    let options = sdec_kernels::family::nvrtc_options(arch);
+    let compiled = unsafe { result::compile_program(program, &options) };
+    let outcome = match compiled {
+        Err(_) => {
+            let log = unsafe { result::get_program_log(program) }.map(|chars| {
+                let bytes: Vec<u8> = chars.into_iter().take_while(|&c| c != 0).map(|c| c as u8).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            });
+            Err(fail(log.unwrap_or_else(|e| e.to_string())))
+        }
+        Ok(()) => unsafe {
+            let mut size = 0usize;
+            let mut cubin = Vec::new();
+            let status = sys::nvrtcGetCUBINSize(program, &mut size).result().and_then(|_| {
+                cubin.resize(size, 0u8);
+                sys::nvrtcGetCUBIN(program, cubin.as_mut_ptr() as *mut std::ffi::c_char).result()
+            });
+            status.map(|_| Ptx::from_binary(cubin)).map_err(|e| fail(e.to_string()))
+        },
+    };
+    let _ = unsafe { result::destroy_program(program) };
+    outcome
 }
