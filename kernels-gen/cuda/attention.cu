@@ -8,6 +8,8 @@
 // GATHER_MODE == 0 (decode_attention): CTA c covers tokens [s*SPLIT_TOKENS, ...) of head c/splits.
 //   With EMIT_SCORES it also writes, per block of SCORE_BLOCK tokens, max over the block of
 //   (group-mean query . k) — LycheeDecode's block score — from the dot products it computes anyway.
+//   Each warp takes a contiguous run of whole score blocks, so it owns every block it scores: a
+//   lane keeps a running max and the warp reduces it once per block, with no shared atomics.
 // GATHER_MODE == 1 (gather_attention): CTA c takes work[c] = {head, begin, end, dense}; a dense
 //   head reads tokens [begin, end), a sparse head reads entries[head][begin..end) expanded by
 //   GATHER_BLOCK (1: token ids; B: block ids, token = id*B + i%B). Negative ids and tokens at or
@@ -18,8 +20,8 @@ constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
 constexpr int TOKENS_PER_STEP = 32 / LANES_PER_TOKEN;  // tokens a warp loads per instruction
 constexpr int WARPS = THREADS / 32;
 constexpr int WARP_CHUNK = UNROLL * TOKENS_PER_STEP;  // consecutive tokens a warp takes per step
-constexpr int CTA_CHUNK = WARPS * WARP_CHUNK;
-constexpr int BLOCKS_PER_SPLIT = (SPLIT_TOKENS + SCORE_BLOCK - 1) / SCORE_BLOCK;
+// Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
+constexpr int RUN_ALIGN = EMIT_SCORES ? SCORE_BLOCK : WARP_CHUNK;
 
 __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, bool dense) {
     if (GATHER_MODE == 0 || dense) return i;
@@ -41,7 +43,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
-    __shared__ float sm_block_max[EMIT_SCORES ? BLOCKS_PER_SPLIT : 1];
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int sub = lane / LANES_PER_TOKEN;           // which token of the step this lane reads
@@ -60,10 +61,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     const size_t kv_base = (size_t)head * capacity * HEAD_DIM;
     const int* list = entries + (size_t)head * max_entries;
 
-    if (EMIT_SCORES) {
-        for (int j = threadIdx.x; j < BLOCKS_PER_SPLIT; j += THREADS) sm_block_max[j] = -SDEC_INF;
-        __syncthreads();
-    }
 
     // Query fragment, pre-scaled so scores are in log2 units.
     const float qscale = scale * SDEC_LOG2E;
@@ -84,13 +81,20 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
         for (int j = 0; j < 8; ++j) acc[g][j] = 0.f;
     }
 
-    for (int base = begin + warp * WARP_CHUNK; base < end; base += CTA_CHUNK) {
+    // This warp's contiguous run of the CTA's range.
+    const int per_warp = ((end - begin + WARPS - 1) / WARPS + RUN_ALIGN - 1) / RUN_ALIGN * RUN_ALIGN;
+    const int run_begin = min(end, begin + warp * per_warp);
+    const int run_end = min(end, run_begin + per_warp);
+    const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    float block_best = -SDEC_INF;  // this lane's max over the current score block
+
+    for (int base = run_begin; base < run_end; base += WARP_CHUNK) {
         uint4 kr[UNROLL], vr[UNROLL];
         bool ok[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int i = base + u * TOKENS_PER_STEP + sub;
-            const int pos = i < end ? token_at(list, i, dense) : -1;
+            const int pos = i < run_end ? token_at(list, i, dense) : -1;
             ok[u] = pos >= 0 && pos < context;
             const size_t off = kv_base + (size_t)(ok[u] ? pos : 0) * HEAD_DIM + d0;
             kr[u] = ok[u] ? *reinterpret_cast<const uint4*>(k + off) : make_uint4(0, 0, 0, 0);
@@ -113,16 +117,19 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
         }
         if (EMIT_SCORES) {
             // Raw group-mean logit: undo the softmax scale folded into the query.
-            float best = -SDEC_INF;
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
                 float sum = 0.f;
 #pragma unroll
                 for (int g = 0; g < GROUP; ++g) sum += s[u][g];
-                if (ok[u]) best = fmaxf(best, sum / (GROUP * qscale));
+                if (ok[u]) block_best = fmaxf(block_best, sum / (GROUP * qscale));
             }
-            best = warp_max(best);
-            if (lane == 0 && best > -SDEC_INF) atomic_max_float(&sm_block_max[(base - begin) / SCORE_BLOCK], best);
+            // Last step of a score block (or of the run): reduce and write it.
+            if ((base + WARP_CHUNK - begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= run_end) {
+                const float best = warp_max(block_best);
+                if (lane == 0) block_scores[(size_t)head * n_blocks + base / SCORE_BLOCK] = best;
+                block_best = -SDEC_INF;
+            }
         }
         float vf[UNROLL][8];
 #pragma unroll
@@ -197,13 +204,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
         if (d == 0) lse_part[(size_t)blockIdx.x * GROUP + g] = l_all > 0.f ? m_all + log2f(l_all) : -SDEC_INF;
     }
 
-    if (EMIT_SCORES) {
-        const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
-        const int first = begin / SCORE_BLOCK;
-        const int count = (end - begin + SCORE_BLOCK - 1) / SCORE_BLOCK;
-        for (int j = threadIdx.x; j < count; j += THREADS)
-            block_scores[(size_t)head * n_blocks + first + j] = sm_block_max[j];
-    }
 }
 
 // Merge the partials of one (batch, query head) by log-sum-exp; one CTA of HEAD_DIM threads each.

@@ -25,28 +25,27 @@ struct RowState {   // the select's result for one row
     u32 ties;       // how many elements equal to it are taken
 };
 
-// Warp 0 finds the bucket holding the k_rem-th largest key of `hist` (counts per bucket) and the
-// rank left within it. Results go to *bucket and *k_rem; the caller synchronises.
-__device__ void select_bucket(const u32* hist, int nbins, u32* bucket, u32* k_rem) {
-    if (threadIdx.x >= 32) return;
-    const int lane = threadIdx.x;
-    const int per_lane = nbins / 32;
-    // Lane 0 owns the highest buckets, so an inclusive scan over lanes counts from the top.
-    const int hi = nbins - 1 - lane * per_lane;
+// Adds one to hist[bin]; lanes of a warp with the same bin add together, since real scores pile
+// into few buckets and same-address shared atomics serialise.
+__device__ __forceinline__ void hist_add(u32* hist, u32 bin) {
+    const u32 peers = __match_any_sync(__activemask(), bin);
+    if ((threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
+}
+
+// The whole block finds the bucket holding the k_rem-th largest key of `hist` (counts per bucket)
+// and the rank left within it: each thread sums a run of buckets from the top, one block scan
+// orders the runs. Results go to *bucket and *k_rem; the caller synchronises.
+__device__ void select_bucket(const u32* hist, int nbins, u32* bucket, u32* k_rem, u32* scratch) {
+    const int per = nbins / THREADS;
+    const int hi = nbins - 1 - threadIdx.x * per;
     u32 mine = 0;
-    for (int j = 0; j < per_lane; ++j) mine += hist[hi - j];
-    u32 incl = mine;
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
-        if (lane >= o) incl += n;
-    }
-    const u32 above = incl - mine;
+    for (int j = 0; j < per; ++j) mine += hist[hi - j];
     const u32 want = *k_rem;
-    __syncwarp();
-    if (above < want && want <= incl) {
+    u32 total;
+    const u32 above = block_exclusive_scan<THREADS>(mine, scratch, total);
+    if (above < want && want <= above + mine) {
         u32 seen = above;
-        for (int j = 0; j < per_lane; ++j) {
+        for (int j = 0; j < per; ++j) {
             const u32 c = hist[hi - j];
             if (seen + c >= want) {
                 *bucket = (u32)(hi - j);
@@ -114,12 +113,13 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
         __syncthreads();
         const int shift = DIGIT_SHIFT[digit];
         const u32 mask = DIGIT_MASK[digit];
+#pragma unroll 4
         for (int i = threadIdx.x; i < n; i += THREADS) {
             const u32 key = float_key(row[i]);
-            if (key_matches(key, prefix, digit)) atomicAdd(&hist[(key >> shift) & mask], 1u);
+            if (key_matches(key, prefix, digit)) hist_add(hist, (key >> shift) & mask);
         }
         __syncthreads();
-        select_bucket(hist, mask + 1, &bucket, &k_rem);
+        select_bucket(hist, mask + 1, &bucket, &k_rem, scratch);
         __syncthreads();
         prefix |= bucket << shift;
     }
@@ -135,7 +135,7 @@ __device__ __forceinline__ void segment_of(int n, int& begin, int& end) {
     end = min(n, begin + len);
 }
 
-// hist: [rows][BINS], zeroed before the launch.
+// hist: [rows][BINS], zero on entry (allocated zeroed; topk_resolve clears it after use).
 extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
     const float* __restrict__ scores, int n, u32* __restrict__ hist) {
     __shared__ u32 local[BINS];
@@ -144,8 +144,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
     int begin, end;
     segment_of(n, begin, end);
     const float* row = scores + (size_t)blockIdx.y * n;
-    for (int i = begin + threadIdx.x; i < end; i += THREADS)
-        atomicAdd(&local[float_key(row[i]) >> DIGIT_SHIFT[0]], 1u);
+#pragma unroll 4
+    for (int i = begin + threadIdx.x; i < end; i += THREADS) hist_add(local, float_key(row[i]) >> DIGIT_SHIFT[0]);
     __syncthreads();
     u32* global = hist + (size_t)blockIdx.y * BINS;
     for (int b = threadIdx.x; b < BINS; b += THREADS)
@@ -153,11 +153,11 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
 }
 
 // Top bucket of a row from its global histogram; every CTA of the row derives the same.
-__device__ void top_bucket(const u32* __restrict__ hist_row, int k, u32* sm_hist, u32* bucket, u32* k_rem) {
+__device__ void top_bucket(const u32* __restrict__ hist_row, int k, u32* sm_hist, u32* bucket, u32* k_rem, u32* scratch) {
     for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = hist_row[b];
     if (threadIdx.x == 0) *k_rem = (u32)k;
     __syncthreads();
-    select_bucket(sm_hist, BINS, bucket, k_rem);
+    select_bucket(sm_hist, BINS, bucket, k_rem, scratch);
     __syncthreads();
 }
 
@@ -169,7 +169,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     __shared__ u32 sm_hist[BINS];
     __shared__ u32 bucket, k_rem;
     __shared__ u32 scratch[33];
-    top_bucket(hist + (size_t)blockIdx.y * BINS, k, sm_hist, &bucket, &k_rem);
+    top_bucket(hist + (size_t)blockIdx.y * BINS, k, sm_hist, &bucket, &k_rem, scratch);
     int begin, end;
     segment_of(n, begin, end);
     const float* row = scores + (size_t)blockIdx.y * n;
@@ -208,13 +208,15 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
 // grid: rows. Finishes the select on the candidates; writes the row state and, per segment,
 // {output offset, ties before it} into seg_plan [rows][CTAS][2].
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
-    int n, int k, const u32* __restrict__ hist, const u32* __restrict__ cand_key,
+    int n, int k, u32* __restrict__ hist, const u32* __restrict__ cand_key,
     const u32* __restrict__ seg_counts, RowState* __restrict__ state, u32* __restrict__ seg_plan) {
     __shared__ u32 sm_hist[BINS];
     __shared__ u32 bucket, k_rem;
     __shared__ u32 scratch[33];
     const int r = blockIdx.x;
-    top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem);
+    top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem, scratch);
+    // Every CTA of this row has read the histogram (stream order): clear it for the next call.
+    for (int b = threadIdx.x; b < BINS; b += THREADS) hist[(size_t)r * BINS + b] = 0;
     const int len = (n + CTAS_PER_ROW - 1) / CTAS_PER_ROW;
     const u32* counts = seg_counts + (size_t)r * CTAS_PER_ROW * 2;
     const u32* keys = cand_key + (size_t)r * n;
@@ -228,11 +230,11 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
             const u32 found = counts[2 * s + 1];
             for (u32 j = threadIdx.x; j < found; j += THREADS) {
                 const u32 key = keys[(size_t)s * len + j];
-                if (key_matches(key, prefix, digit)) atomicAdd(&sm_hist[(key >> shift) & mask], 1u);
+                if (key_matches(key, prefix, digit)) hist_add(sm_hist, (key >> shift) & mask);
             }
         }
         __syncthreads();
-        select_bucket(sm_hist, mask + 1, &bucket, &k_rem);
+        select_bucket(sm_hist, mask + 1, &bucket, &k_rem, scratch);
         __syncthreads();
         prefix |= bucket << shift;
     }

@@ -96,17 +96,17 @@ sdec_dsl::kernel_family! {
         params {
             threads: u32 = [256, 128],
             /// Tokens per CTA (one split of the KV range).
-            split_tokens: u32 = [1024, 256, 512, 2048, 4096],
+            split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
             /// 16-byte K and V loads per lane in flight.
-            unroll: u32 = [2, 1, 4],
+            unroll: u32 = [2, 1, 4, 8],
         }
         constraints {
             threads % 32 == 0,
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
             shape.score_block % warp_chunk(shape.head_dim, unroll) == 0,
-            // Static shared memory: per-warp partial outputs and the split's block maxima.
-            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 + split_tokens / shape.score_block * 4 <= 48 * 1024,
+            // Static shared memory: per-warp partial outputs.
+            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
         }
         kernels {
             attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
@@ -169,8 +169,8 @@ sdec_dsl::kernel_family! {
         shape = GatherShape;
         params {
             threads: u32 = [256, 128],
-            split_tokens: u32 = [1024, 256, 512, 2048, 4096],
-            unroll: u32 = [2, 1, 4],
+            split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
+            unroll: u32 = [2, 1, 4, 8],
         }
         constraints {
             threads % 32 == 0,

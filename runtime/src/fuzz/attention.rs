@@ -19,6 +19,8 @@ use crate::launch::{download, upload};
 
 const RTOL: f32 = 1.0 / 128.0;
 const ATOL: f32 = 5e-4;
+/// Largest K cache of a case, in elements.
+const MAX_KV_ELEMENTS: u64 = 4 << 20;
 
 /// Heads, dims and a context with the edge cases: 1 token, tile remainders, long.
 fn draw_heads(rng: &mut ChaCha8Rng) -> (u32, u32, u32, u32, u32, u32) {
@@ -33,6 +35,10 @@ fn draw_heads(rng: &mut ChaCha8Rng) -> (u32, u32, u32, u32, u32, u32) {
         _ => rng.gen_range(6000..20_000),
     };
     let capacity = context + [0, 1, rng.gen_range(0..300)][rng.gen_range(0..3)];
+    // Keep K (and V) within MAX_KV_ELEMENTS so inputs and the reference stay quick.
+    let per_head = capacity as u64 * head_dim as u64;
+    let kv_heads = kv_heads.min((MAX_KV_ELEMENTS / per_head).max(1) as u32);
+    let batch = batch.min((MAX_KV_ELEMENTS / (per_head * kv_heads as u64)).max(1) as u32);
     (batch, kv_heads, group, head_dim, context, capacity)
 }
 

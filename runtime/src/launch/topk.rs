@@ -65,7 +65,7 @@ impl TopkKernel {
             unsafe { s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(out_idx).arg(out_val).launch(cfg) }.during("topk_fused")?;
             return Ok(());
         }
-        s.memset_zeros(&mut scratch.hist).during("clearing top-k histograms")?;
+        // `hist` is zero here: allocated zeroed, and topk_resolve clears it after use.
         let f = self.kernels.function("topk_hist")?;
         unsafe { s.launch_builder(&f).arg(scores).arg(&n).arg(&mut scratch.hist).launch(launch_config(spec(&specs, "topk_hist")?)) }.during("topk_hist")?;
         let f = self.kernels.function("topk_filter")?;
@@ -76,7 +76,7 @@ impl TopkKernel {
         .during("topk_filter")?;
         let f = self.kernels.function("topk_resolve")?;
         unsafe {
-            s.launch_builder(&f).arg(&n).arg(&k).arg(&scratch.hist).arg(&scratch.cand_key).arg(&scratch.seg_counts).arg(&mut scratch.state)
+            s.launch_builder(&f).arg(&n).arg(&k).arg(&mut scratch.hist).arg(&scratch.cand_key).arg(&scratch.seg_counts).arg(&mut scratch.state)
                 .arg(&mut scratch.seg_plan).launch(launch_config(spec(&specs, "topk_resolve")?))
         }
         .during("topk_resolve")?;
