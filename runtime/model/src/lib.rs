@@ -1,0 +1,22 @@
+//! `sdec-model`: the ndarray (CPU, f32) reference of Llama-family and Qwen3 decoding with every sparse
+//! attention policy — the oracle GPU results are checked against, and the one place where each method's
+//! semantics is defined.
+
+pub mod attention;
+pub mod config;
+pub mod error;
+pub mod kv_cache;
+pub mod model;
+pub mod ops;
+pub mod policies;
+pub mod select;
+pub mod synthetic;
+pub mod weights;
+
+pub use attention::Selection;
+pub use config::{Arch, ModelConfig, RopeScaling};
+pub use error::{ModelError, Result};
+pub use kv_cache::KvCache;
+pub use model::{DecodeOutput, LogitRows, Model, ProbCapture};
+pub use policies::{AttentionPolicy, HeadCtx, PolicySpec, PolicyStepStats};
+pub use weights::{LayerWeights, ModelWeights};
