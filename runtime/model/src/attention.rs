@@ -44,7 +44,7 @@ impl Selection {
     pub fn is_valid(&self, ctx_len: usize) -> bool {
         match self {
             Selection::Dense => true,
-            Selection::Positions(p) => p.windows(2).all(|w| w[0] < w[1]) && p.last().map_or(true, |&l| l < ctx_len),
+            Selection::Positions(p) => p.windows(2).all(|w| w[0] < w[1]) && p.iter().all(|&l| l < ctx_len),
         }
     }
 }

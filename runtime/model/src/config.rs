@@ -81,11 +81,11 @@ impl ModelConfig {
         if self.head_dim % 2 != 0 {
             return bad(format!("head_dim {} must be even for RoPE", self.head_dim));
         }
-        if !(self.rope_theta > 0.0) || !(self.rms_eps >= 0.0) {
+        if self.rope_theta.is_nan() || self.rope_theta <= 0.0 || self.rms_eps.is_nan() || self.rms_eps < 0.0 {
             return bad("rope_theta must be > 0 and rms_eps >= 0".into());
         }
         if let Some(s) = &self.rope_scaling {
-            if !(s.factor > 0.0) || !(s.high_freq_factor > s.low_freq_factor) || s.original_context == 0 {
+            if s.factor.is_nan() || s.factor <= 0.0 || s.high_freq_factor.is_nan() || s.high_freq_factor <= s.low_freq_factor || s.original_context == 0 {
                 return bad(format!("bad llama3 rope scaling {s:?}"));
             }
         }

@@ -2,6 +2,9 @@
 //! attention policy — the oracle GPU results are checked against, and the one place where each method's
 //! semantics is defined.
 
+// `is_multiple_of` is newer than the workspace MSRV (1.80).
+#![allow(clippy::manual_is_multiple_of)]
+
 pub mod attention;
 pub mod config;
 pub mod error;
@@ -20,3 +23,5 @@ pub use kv_cache::KvCache;
 pub use model::{DecodeOutput, LogitRows, Model, ProbCapture};
 pub use policies::{AttentionPolicy, HeadCtx, PolicySpec, PolicyStepStats};
 pub use weights::{LayerWeights, ModelWeights};
+pub mod generate;
+pub use generate::{generate, generate_with, GenerateOptions, GenerateReport, Progress};

@@ -22,7 +22,7 @@ pub fn top_k(scores: &[f32], k: usize) -> Vec<usize> {
 }
 
 /// The `k` best among `candidates` (indices into `scores`), best first. Reorders `candidates`.
-pub fn top_k_of(scores: &[f32], candidates: &mut Vec<usize>, k: usize) -> Vec<usize> {
+pub fn top_k_of(scores: &[f32], candidates: &mut [usize], k: usize) -> Vec<usize> {
     let k = k.min(candidates.len());
     if k == 0 {
         return Vec::new();

@@ -1,0 +1,154 @@
+//! Invariants of the sparse policies on a synthetic tiny model (4 layers so cross-layer reuse happens):
+//! with a budget covering the context every policy is full attention bit for bit; with a small budget it
+//! really reads less and changes the logits; specattn always reproduces full greedy decoding.
+
+use sdec_model::policies::AttentionPolicy;
+use sdec_model::{generate, Model, ModelConfig, PolicySpec};
+
+fn model() -> Model {
+    let mut cfg = ModelConfig::tiny();
+    cfg.n_layer = 4;
+    Model::synthetic(cfg, 21).unwrap()
+}
+
+fn prompt(n: usize, vocab: usize) -> Vec<u32> {
+    (0..n as u64).map(|i| (sdec_model::synthetic::mix64(i + 77) % vocab as u64) as u32).collect()
+}
+
+/// Greedy decode with full logits per step and the KV entries read.
+fn run(m: &Model, pol: &mut dyn AttentionPolicy, prompt: &[u32], steps: usize) -> (Vec<u32>, Vec<Vec<f32>>, u64) {
+    let mut cache = m.new_cache(prompt.len() + steps + 1).unwrap();
+    let mut logits = m.prefill(&mut cache, prompt, 64).unwrap();
+    let (mut toks, mut all, mut read) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..steps {
+        let t = sdec_model::generate::argmax(&logits);
+        toks.push(t);
+        let out = m.decode(&mut cache, t, pol).unwrap();
+        read += out.kv_read;
+        logits = out.logits.clone();
+        all.push(out.logits);
+    }
+    (toks, all, read)
+}
+
+const WHOLE: [&str; 8] = [
+    "lychee",
+    "lychee:budget=256,block=16,sink=0,recent=0",
+    "tidal",
+    "tidal:budget=256,layers=1",
+    "quest:budget=256,page=8",
+    "lfps:budget=256,refresh=3",
+    "streaming:sink=4,recent=252",
+    "lychee:budget=16,block=16,correct=1",
+];
+
+#[test]
+fn whole_context_budget_equals_full_bitwise() {
+    let m = model();
+    let p = prompt(180, m.cfg.vocab);
+    let (ft, fl, fr) = run(&m, &mut sdec_model::policies::Full, &p, 40);
+    for spec in WHOLE {
+        let mut pol = PolicySpec::parse(spec).unwrap().build(&m.cfg).unwrap();
+        let (t, l, r) = run(&m, pol.as_mut(), &p, 40);
+        assert_eq!(t, ft, "{spec}: tokens");
+        assert_eq!(l, fl, "{spec}: logits");
+        assert_eq!(r, fr, "{spec}: KV entries read");
+    }
+}
+
+#[test]
+fn small_budgets_read_less_and_change_logits() {
+    let m = model();
+    let p = prompt(300, m.cfg.vocab);
+    let (_, fl, fr) = run(&m, &mut sdec_model::policies::Full, &p, 12);
+    for spec in [
+        "lychee:budget=32,block=8,sink=4,recent=8",
+        "tidal:budget=24,layers=1",
+        "quest:budget=32,page=8,dense_layers=1",
+        "lfps:budget=24,refresh=4,w=1",
+        "streaming:sink=4,recent=20",
+    ] {
+        let mut pol = PolicySpec::parse(spec).unwrap().build(&m.cfg).unwrap();
+        let (_, l, r) = run(&m, pol.as_mut(), &p, 12);
+        // lychee's default map keeps 5 of 8 (layer, head) pairs dense on this 4-layer, 2-KV-head model
+        assert!(r * 10 < fr * 7, "{spec}: read {r} of {fr}");
+        assert_ne!(l, fl, "{spec}: logits unchanged");
+        let d = l.iter().flatten().zip(fl.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        println!("{spec}: reads {:.3} of full, max |Δlogit| {d:.4}", r as f64 / fr as f64);
+        assert!(l.iter().flatten().all(|x| x.is_finite()));
+    }
+}
+
+#[test]
+fn lychee_sparse_heads_follow_the_index_buffer() {
+    // one retrieval head per layer; a sparse head at layer 2 reads what layer 1 (or 0) wrote for its index
+    use sdec_model::policies::{HeadMap, Lychee, LycheeParams};
+    let m = model();
+    let p = prompt(200, m.cfg.vocab);
+    let params = match PolicySpec::parse("lychee:budget=32,block=8,sink=0,recent=0").unwrap() {
+        PolicySpec::Lychee(p) => p,
+        _ => unreachable!(),
+    };
+    let map = HeadMap::from_pairs(&m.cfg, &[(1, 0)]).unwrap();
+    assert_eq!(map.n_retrieval(), m.cfg.n_kv_head + 1);
+    let mut pol = Lychee::with_map(params.clone(), map, &m.cfg);
+    let (_, _, r) = run(&m, &mut pol, &p, 3);
+    // per step: layer 0 dense (2 heads), layer 1 head 0 dense, 5 sparse heads read 4 blocks of 8 (one of
+    // them possibly the partial last block, of 1..=7 positions)
+    let per_step = |ctx: u64| 3 * ctx + 5 * 32;
+    let most = per_step(201) + per_step(202) + per_step(203);
+    assert!(r <= most && r > most - 3 * 5 * 8, "{r} vs {most}");
+    let _ = LycheeParams::from_kv; // the params type is public for callers that build policies directly
+}
+
+#[test]
+fn lfps_reports_recall() {
+    let m = model();
+    let p = prompt(300, m.cfg.vocab);
+    let r = generate(&m, &p, &PolicySpec::parse("lfps:budget=16,refresh=5,w=1").unwrap(), 12).unwrap();
+    assert_eq!(r.recall.len(), 11);
+    assert!(r.recall.iter().all(|&x| (0.0..=1.0).contains(&x)));
+    // refresh steps (0, 5, 10) are exact
+    assert_eq!(r.recall[0], 1.0);
+    assert_eq!(r.recall[5], 1.0);
+    println!("lfps recall per step: {:?}", r.recall);
+}
+
+#[test]
+fn specattn_reproduces_full_greedy_decoding() {
+    let m = model();
+    let p = prompt(200, m.cfg.vocab);
+    let full = generate(&m, &p, &PolicySpec::Full, 30).unwrap();
+    for spec in [
+        "specattn:min=1,ratio=0.0",
+        "specattn:min=4,ratio=0.01,gamma=3",
+        "specattn:min=16,ratio=0.05",
+        "specattn:min=64,gamma=1",
+        "specattn:gamma=6",
+        "specattn:draft=streaming,min=8,ratio=0.0",
+        "specattn:draft=streaming,min=64,gamma=4,sink=2",
+        "specattn:gamma=0",
+    ] {
+        let r = generate(&m, &p, &PolicySpec::parse(spec).unwrap(), 30).unwrap();
+        assert_eq!(r.generated_ids, full.generated_ids, "{spec}");
+        assert_eq!(r.top5, full.top5, "{spec}");
+        assert_eq!(r.acceptance.iter().sum::<usize>(), 29, "{spec}");
+        println!("{spec}: {:.2} tokens/round, reads {:.3} of full", r.mean_acceptance(), r.kv_read_fraction());
+    }
+}
+
+#[test]
+fn report_serializes_and_progress_fires() {
+    let m = model();
+    let p = prompt(50, m.cfg.vocab);
+    let mut seen = Vec::new();
+    let mut cb = |pr: sdec_model::Progress| seen.push(pr.generated);
+    let opts = sdec_model::GenerateOptions { progress: Some(&mut cb), ..Default::default() };
+    let r = sdec_model::generate_with(&m, &p, &PolicySpec::parse("streaming:recent=16").unwrap(), 5, opts).unwrap();
+    assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+    let json = serde_json::to_string(&r).unwrap();
+    let back: sdec_model::GenerateReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+    assert_eq!(r.kv_read_per_step.len(), 4);
+    assert_eq!(r.top5.len(), 5);
+}
