@@ -3,7 +3,7 @@
 //! Dense attention is the same loop over `0..n`; a selection covering every position in ascending order
 //! therefore reproduces dense attention bit for bit.
 
-use crate::ops::dot;
+use crate::ops::dot_fast;
 
 /// Which cached positions a KV head reads at one decode step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ where
     I: Iterator<Item = usize> + Clone,
 {
     let hd = q.len();
-    let scores: Vec<f32> = positions.clone().map(|p| dot(q, &keys[p * hd..(p + 1) * hd]) * scale).collect();
+    let scores: Vec<f32> = positions.clone().map(|p| dot_fast(q, &keys[p * hd..(p + 1) * hd]) * scale).collect();
     let mut out = vec![0f32; hd];
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     if scores.is_empty() || !max.is_finite() {

@@ -17,6 +17,12 @@ fn reduce(acc: &[f32; LANES]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
+/// A `chunks_exact(LANES)` item as a fixed-size array, so the lane loops compile without bounds checks.
+#[inline(always)]
+fn lanes(c: &[f32]) -> &[f32; LANES] {
+    c.try_into().unwrap_or(&[0.0; LANES])
+}
+
 /// `a · b` with 8 interleaved partial sums (lane l holds indices ≡ l mod 8), reduced pairwise, then the
 /// tail added in order. `a` and `b` must have the same length (the shorter one bounds the loop).
 #[inline]
@@ -27,6 +33,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut ca = a.chunks_exact(LANES);
     let mut cb = b.chunks_exact(LANES);
     for (x, y) in (&mut ca).zip(&mut cb) {
+        let (x, y) = (lanes(x), lanes(y));
         for l in 0..LANES {
             acc[l] += x[l] * y[l];
         }
@@ -38,28 +45,42 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-/// Four dot products against one shared `w`, each bit-identical to [`dot`]; shares the loads of `w`.
+/// [`dot`], through AVX2 when the CPU has it (bit-identical either way).
 #[inline]
-fn dot4(x: [&[f32]; 4], w: &[f32]) -> [f32; 4] {
-    let n = w.len();
-    let mut acc = [[0f32; LANES]; 4];
-    let full = n / LANES * LANES;
-    let mut i = 0;
-    while i < full {
-        let wc = &w[i..i + LANES];
-        for r in 0..4 {
-            let xc = &x[r][i..i + LANES];
-            for l in 0..LANES {
-                acc[r][l] += xc[l] * wc[l];
-            }
-        }
-        i += LANES;
+pub fn dot_fast(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: AVX2 support was detected at run time.
+        return unsafe { avx2::dot(a, b) };
     }
+    dot(a, b)
+}
+
+/// Four dot products against one shared `w` (all slices of equal length), each bit-identical to [`dot`];
+/// shares the loads of `w`.
+#[inline(always)]
+fn dot4(x: [&[f32]; 4], w: &[f32]) -> [f32; 4] {
+    let mut acc = [[0f32; LANES]; 4];
+    let mut cw = w.chunks_exact(LANES);
+    let mut c0 = x[0].chunks_exact(LANES);
+    let mut c1 = x[1].chunks_exact(LANES);
+    let mut c2 = x[2].chunks_exact(LANES);
+    let mut c3 = x[3].chunks_exact(LANES);
+    for ((((wc, a), b), c), d) in (&mut cw).zip(&mut c0).zip(&mut c1).zip(&mut c2).zip(&mut c3) {
+        let (wc, a, b, c, d) = (lanes(wc), lanes(a), lanes(b), lanes(c), lanes(d));
+        for l in 0..LANES {
+            acc[0][l] += a[l] * wc[l];
+            acc[1][l] += b[l] * wc[l];
+            acc[2][l] += c[l] * wc[l];
+            acc[3][l] += d[l] * wc[l];
+        }
+    }
+    let tails = [c0.remainder(), c1.remainder(), c2.remainder(), c3.remainder()];
     let mut out = [0f32; 4];
     for r in 0..4 {
         let mut s = reduce(&acc[r]);
-        for j in full..n {
-            s += x[r][j] * w[j];
+        for (xv, wv) in tails[r].iter().zip(cw.remainder()) {
+            s += xv * wv;
         }
         out[r] = s;
     }
@@ -68,6 +89,114 @@ fn dot4(x: [&[f32]; 4], w: &[f32]) -> [f32; 4] {
 
 /// Output rows of `w` per parallel task.
 const ROWS_PER_TASK: usize = 16;
+
+/// One task of [`linear`]: output rows `o0..o0 + rows` for every input row, into `block` (`[rows, T]`).
+/// `tile` computes a 4 × 2 tile (4 input rows × 2 weight rows); it must be bit-identical to [`dot`].
+#[inline(always)]
+fn linear_block(xs: &[f32], ws: &[f32], n_in: usize, t: usize, o0: usize, block: &mut [f32], tile: impl Fn([&[f32]; 4], &[f32], &[f32]) -> [[f32; 4]; 2]) {
+    let rows = block.len() / t.max(1);
+    let xrow = |r: usize| &xs[r * n_in..(r + 1) * n_in];
+    let wrow = |j: usize| &ws[(o0 + j) * n_in..(o0 + j + 1) * n_in];
+    let mut r = 0;
+    while r + 4 <= t {
+        let xr = [xrow(r), xrow(r + 1), xrow(r + 2), xrow(r + 3)];
+        let mut j = 0;
+        while j + 2 <= rows {
+            let [y0, y1] = tile(xr, wrow(j), wrow(j + 1));
+            block[j * t + r..j * t + r + 4].copy_from_slice(&y0);
+            block[(j + 1) * t + r..(j + 1) * t + r + 4].copy_from_slice(&y1);
+            j += 2;
+        }
+        if j < rows {
+            let y = dot4(xr, wrow(j));
+            block[j * t + r..j * t + r + 4].copy_from_slice(&y);
+        }
+        r += 4;
+    }
+    for r in r..t {
+        for j in 0..rows {
+            block[j * t + r] = dot_fast(xrow(r), wrow(j));
+        }
+    }
+}
+
+/// AVX2 versions of the dot products: the same per-lane multiply, then add (two roundings, no FMA), the
+/// same lane reduction and tail, so results are bit-identical to the portable code.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{reduce, LANES};
+    use std::arch::x86_64::*;
+
+    #[inline(always)]
+    unsafe fn lanes(v: __m256) -> [f32; LANES] {
+        let mut a = [0f32; LANES];
+        _mm256_storeu_ps(a.as_mut_ptr(), v);
+        a
+    }
+
+    /// [`super::dot`] with 256-bit registers.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let full = n / LANES * LANES;
+        let mut acc = _mm256_setzero_ps();
+        let mut i = 0;
+        while i < full {
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i))));
+            i += LANES;
+        }
+        let mut s = reduce(&lanes(acc));
+        for j in full..n {
+            s += a[j] * b[j];
+        }
+        s
+    }
+
+    /// 4 × 2 tile: `out[c][r] = dot(x[r], w_c)`. All slices have the same length.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn tile4x2(x: [&[f32]; 4], w0: &[f32], w1: &[f32]) -> [[f32; 4]; 2] {
+        let n = w0.len();
+        let full = n / LANES * LANES;
+        let mut acc = [[_mm256_setzero_ps(); 4]; 2];
+        let mut i = 0;
+        while i < full {
+            let wa = _mm256_loadu_ps(w0.as_ptr().add(i));
+            let wb = _mm256_loadu_ps(w1.as_ptr().add(i));
+            for r in 0..4 {
+                let xv = _mm256_loadu_ps(x[r].as_ptr().add(i));
+                acc[0][r] = _mm256_add_ps(acc[0][r], _mm256_mul_ps(xv, wa));
+                acc[1][r] = _mm256_add_ps(acc[1][r], _mm256_mul_ps(xv, wb));
+            }
+            i += LANES;
+        }
+        let mut out = [[0f32; 4]; 2];
+        for (c, w) in [w0, w1].into_iter().enumerate() {
+            for r in 0..4 {
+                let mut s = reduce(&lanes(acc[c][r]));
+                for j in full..n {
+                    s += x[r][j] * w[j];
+                }
+                out[c][r] = s;
+            }
+        }
+        out
+    }
+}
+
+#[inline(always)]
+fn tile4x2_portable(x: [&[f32]; 4], w0: &[f32], w1: &[f32]) -> [[f32; 4]; 2] {
+    [dot4(x, w0), dot4(x, w1)]
+}
+
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVX2.get_or_init(|| std::is_x86_feature_detected!("avx2") && std::env::var_os("SDEC_NO_SIMD").is_none())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
 
 /// `y = x Wᵀ`: `x` is `[T, in]`, `w` is `[out, in]` (both standard layout), `y` is `[T, out]`.
 /// Parallel over blocks of output features.
@@ -78,28 +207,19 @@ pub fn linear(x: ArrayView2<f32>, w: ArrayView2<f32>) -> Array2<f32> {
     let xs = x.as_standard_layout();
     let ws = w.as_standard_layout();
     let (xs, ws) = (xs.as_slice().unwrap_or(&[]), ws.as_slice().unwrap_or(&[]));
-    let xrow = |r: usize| &xs[r * n_in..(r + 1) * n_in];
+    let avx2 = has_avx2();
     // [out, T] layout so each task writes a contiguous block.
     let mut yt = vec![0f32; n_out * t];
-    yt.par_chunks_mut(ROWS_PER_TASK * t).enumerate().for_each(|(task, block)| {
+    yt.par_chunks_mut(ROWS_PER_TASK * t.max(1)).enumerate().for_each(|(task, block)| {
         let o0 = task * ROWS_PER_TASK;
-        let rows = block.len() / t.max(1);
-        let mut r = 0;
-        while r + 4 <= t {
-            let xr = [xrow(r), xrow(r + 1), xrow(r + 2), xrow(r + 3)];
-            for j in 0..rows {
-                let o = o0 + j;
-                let y = dot4(xr, &ws[o * n_in..(o + 1) * n_in]);
-                block[j * t + r..j * t + r + 4].copy_from_slice(&y);
-            }
-            r += 4;
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: AVX2 support was detected at run time; all slices passed have length n_in.
+            linear_block(xs, ws, n_in, t, o0, block, |x, a, b| unsafe { avx2::tile4x2(x, a, b) });
+            return;
         }
-        for r in r..t {
-            for j in 0..rows {
-                let o = o0 + j;
-                block[j * t + r] = dot(xrow(r), &ws[o * n_in..(o + 1) * n_in]);
-            }
-        }
+        let _ = avx2;
+        linear_block(xs, ws, n_in, t, o0, block, tile4x2_portable);
     });
     if t == 1 {
         return Array2::from_shape_vec((1, n_out), yt).unwrap_or_else(|_| Array2::zeros((1, n_out)));
@@ -196,6 +316,27 @@ mod tests {
                 let naive: f64 = (0..37).map(|k| x[[t, k]] as f64 * w[[o, k]] as f64).sum();
                 assert!((y[[t, o]] as f64 - naive).abs() < 1e-4 * (1.0 + naive.abs()));
             }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_tile_is_bit_identical_to_portable() {
+        if !std::is_x86_feature_detected!("avx2") {
+            println!("skipped: no AVX2");
+            return;
+        }
+        for n in [1, 7, 8, 37, 64, 577] {
+            let v = |k: usize| (0..n).map(|i| (((i + 3 * k) * 2654435761usize) % 1000) as f32 / 333.0 - 1.5).collect::<Vec<f32>>();
+            let (x0, x1, x2, x3, w0, w1) = (v(0), v(1), v(2), v(3), v(4), v(5));
+            let x = [&x0[..], &x1[..], &x2[..], &x3[..]];
+            // SAFETY: AVX2 detected above.
+            let a = unsafe { avx2::tile4x2(x, &w0, &w1) };
+            let b = tile4x2_portable(x, &w0, &w1);
+            assert_eq!(a, b, "n = {n}");
+            assert_eq!(a[1][2].to_bits(), dot(&x2, &w1).to_bits());
+            // SAFETY: as above.
+            assert_eq!(unsafe { avx2::dot(&x3, &w0) }.to_bits(), dot(&x3, &w0).to_bits());
         }
     }
 
