@@ -1,0 +1,22 @@
+//! GGUF v3 reader (module docs are completed in a later step).
+
+mod dequant;
+mod error;
+mod file;
+mod ggml_type;
+mod meta;
+mod reader;
+mod tensor;
+
+#[cfg(test)]
+mod file_tests;
+#[cfg(test)]
+mod test_writer;
+
+pub use dequant::dequantize;
+pub use error::{GgufError, Result};
+pub use file::GgufFile;
+pub use ggml_type::GgmlType;
+pub use meta::{MetaType, MetaValue, Metadata};
+pub use reader::{DEFAULT_ALIGNMENT, GGUF_MAGIC};
+pub use tensor::{Tensor, TensorInfo};
