@@ -5,6 +5,7 @@ mod error;
 mod file;
 mod ggml_type;
 mod meta;
+mod qk_permute;
 mod reader;
 mod tensor;
 
@@ -18,5 +19,6 @@ pub use error::{GgufError, Result};
 pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use meta::{MetaType, MetaValue, Metadata};
+pub use qk_permute::unpermute_qk_rows;
 pub use reader::{DEFAULT_ALIGNMENT, GGUF_MAGIC};
 pub use tensor::{Tensor, TensorInfo};

@@ -61,3 +61,28 @@ fn dequantizes_each_type() {
     let mean = norm.data.iter().sum::<f32>() / norm.data.len() as f32;
     assert!(mean > 0.0, "mean norm gain {mean}");
 }
+
+/// First values of two tensors as dequantized by an independent implementation
+/// (the `gguf` Python package), which this crate matched bit for bit.
+#[test]
+fn matches_reference_values() {
+    let Some(path) = common::model_path("matches_reference_values") else {
+        return;
+    };
+    let f = GgufFile::open(path).unwrap();
+    for (name, want) in [
+        (
+            "token_embd.weight",
+            [-0.106544495f32, 0.032978058, 0.0481987, -0.022830963],
+        ),
+        (
+            "blk.0.attn_q.weight",
+            [-0.09631348, 0.15734863, -0.09631348, -0.73046875],
+        ),
+    ] {
+        let t = f.tensor_f32(name).unwrap();
+        for (a, b) in t.data.iter().zip(want) {
+            assert!((a - b).abs() <= 1e-7, "{name}: {a} vs {b}");
+        }
+    }
+}
