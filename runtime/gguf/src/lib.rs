@@ -1,5 +1,6 @@
 //! GGUF v3 reader (module docs are completed in a later step).
 
+mod arch;
 mod dequant;
 mod error;
 mod file;
@@ -14,6 +15,7 @@ mod file_tests;
 #[cfg(test)]
 mod test_writer;
 
+pub use arch::{ArchParams, RopeScaling, SUPPORTED_ARCHS};
 pub use dequant::dequantize;
 pub use error::{GgufError, Result};
 pub use file::GgufFile;

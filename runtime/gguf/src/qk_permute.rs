@@ -41,7 +41,7 @@ pub fn unpermute_qk_rows(tensor: &mut Tensor, n_head: usize) -> Result<()> {
         }
     };
     let cols = tensor.cols();
-    if n_head == 0 || rows % n_head != 0 || (rows / n_head) % 2 != 0 {
+    if n_head == 0 || rows % n_head != 0 || !(rows / n_head).is_multiple_of(2) {
         return Err(GgufError::Shape {
             reason: format!("{rows} rows do not split into {n_head} heads of even size"),
         });

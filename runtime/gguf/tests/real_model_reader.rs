@@ -86,3 +86,27 @@ fn matches_reference_values() {
         }
     }
 }
+
+#[test]
+fn smollm2_arch_params() {
+    let Some(path) = common::model_path("smollm2_arch_params") else {
+        return;
+    };
+    let f = GgufFile::open(path).unwrap();
+    let p = sdec_gguf::ArchParams::from_gguf(&f).unwrap();
+    assert_eq!(p.arch, "llama");
+    assert_eq!(
+        (p.n_layer, p.n_embd, p.n_head, p.n_head_kv),
+        (30, 576, 9, 3)
+    );
+    assert_eq!((p.head_dim, p.rope_dim, p.n_ff), (64, 64, 1536));
+    assert_eq!((p.vocab, p.context_length), (49152, 8192));
+    assert_eq!(p.rope_freq_base, 1e5);
+    assert_eq!(p.rms_eps, 1e-5);
+    assert_eq!(p.rope_scaling, None);
+    assert!(p.tied_embeddings && p.qk_rows_permuted && !p.has_rope_freqs);
+    // Q/K row counts are consistent with the head layout unpermute_qk_rows expects.
+    let mut k = f.tensor_f32("blk.0.attn_k.weight").unwrap();
+    assert_eq!(k.shape, vec![p.n_head_kv * p.head_dim, p.n_embd]);
+    sdec_gguf::unpermute_qk_rows(&mut k, p.n_head_kv).unwrap();
+}
