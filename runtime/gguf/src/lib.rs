@@ -1,6 +1,7 @@
 //! GGUF v3 reader (module docs are completed in a later step).
 
 mod arch;
+mod chat_template;
 mod dequant;
 mod error;
 mod file;
@@ -9,6 +10,7 @@ mod meta;
 mod qk_permute;
 mod reader;
 mod tensor;
+mod tokenizer;
 
 #[cfg(test)]
 mod file_tests;
@@ -16,6 +18,7 @@ mod file_tests;
 mod test_writer;
 
 pub use arch::{ArchParams, RopeScaling, SUPPORTED_ARCHS};
+pub use chat_template::render_chat_template;
 pub use dequant::dequantize;
 pub use error::{GgufError, Result};
 pub use file::GgufFile;
@@ -24,3 +27,4 @@ pub use meta::{MetaType, MetaValue, Metadata};
 pub use qk_permute::unpermute_qk_rows;
 pub use reader::{DEFAULT_ALIGNMENT, GGUF_MAGIC};
 pub use tensor::{Tensor, TensorInfo};
+pub use tokenizer::{chatml, token_type, Tokenizer};
