@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rms_eps: 1e-5,
         tied_embeddings: true,
         qk_norm: false,
+        rope_freq_divisors: None,
     };
     let m = Model::synthetic(cfg, 1)?;
     let prompt: Vec<u32> = (0..n as u64).map(|i| (sdec_model::synthetic::mix64(i) % 49152) as u32).collect();

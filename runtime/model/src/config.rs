@@ -39,6 +39,10 @@ pub struct ModelConfig {
     /// Qwen3: RMSNorm over head_dim on every query and key head before RoPE.
     #[serde(default)]
     pub qk_norm: bool,
+    /// Per-frequency divisors of the RoPE inverse frequencies (`head_dim / 2` values): llama.cpp's
+    /// `rope_freqs.weight`, its encoding of llama3 scaling. Applied after `rope_scaling`, if both are set.
+    #[serde(default)]
+    pub rope_freq_divisors: Option<Vec<f32>>,
 }
 
 /// Names accepted by [`ModelConfig::preset`].
@@ -84,6 +88,11 @@ impl ModelConfig {
         if self.rope_theta.is_nan() || self.rope_theta <= 0.0 || self.rms_eps.is_nan() || self.rms_eps < 0.0 {
             return bad("rope_theta must be > 0 and rms_eps >= 0".into());
         }
+        if let Some(d) = &self.rope_freq_divisors {
+            if d.len() != self.head_dim / 2 || d.iter().any(|x| x.is_nan() || *x <= 0.0) {
+                return bad(format!("rope_freq_divisors: need {} positive values, got {}", self.head_dim / 2, d.len()));
+            }
+        }
         if let Some(s) = &self.rope_scaling {
             if s.factor.is_nan() || s.factor <= 0.0 || s.high_freq_factor.is_nan() || s.high_freq_factor <= s.low_freq_factor || s.original_context == 0 {
                 return bad(format!("bad llama3 rope scaling {s:?}"));
@@ -125,6 +134,7 @@ impl ModelConfig {
             rms_eps: 1e-5,
             tied_embeddings: false,
             qk_norm: false,
+            rope_freq_divisors: None,
         }
     }
 
@@ -149,6 +159,7 @@ impl ModelConfig {
             rms_eps: 1e-5,
             tied_embeddings: false,
             qk_norm: false,
+            rope_freq_divisors: None,
         }
     }
 
@@ -168,6 +179,7 @@ impl ModelConfig {
             rms_eps: 1e-6,
             tied_embeddings: false,
             qk_norm: true,
+            rope_freq_divisors: None,
         }
     }
 

@@ -32,6 +32,8 @@ pub enum ModelError {
     Json { path: String, source: serde_json::Error },
     #[error("model file: {0}")]
     Load(String),
+    #[error("gguf: {0}")]
+    Gguf(#[from] sdec_gguf::GgufError),
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;

@@ -60,7 +60,10 @@ enum Mode<'a> {
 impl Model {
     pub fn new(cfg: ModelConfig, weights: ModelWeights) -> Result<Self> {
         weights.validate(&cfg)?;
-        let inv_freq = rope_inv_freq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling.as_ref());
+        let mut inv_freq = rope_inv_freq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling.as_ref());
+        if let Some(d) = &cfg.rope_freq_divisors {
+            inv_freq.iter_mut().zip(d).for_each(|(f, d)| *f /= *d as f64);
+        }
         let scale = (1.0 / (cfg.head_dim as f64).sqrt()) as f32;
         Ok(Self { cfg, weights, inv_freq, scale })
     }
