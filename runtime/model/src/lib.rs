@@ -26,7 +26,7 @@ pub use weights::{LayerWeights, ModelWeights};
 pub mod generate;
 pub use generate::{generate, generate_with, GenerateOptions, GenerateReport, Progress};
 pub mod loader;
-pub use loader::{find_model_file, load_gguf, model_dir};
+pub use loader::{find_model_file, load_gguf, load_model, model_dir};
 pub use sdec_gguf::Tokenizer;
 pub mod passkey;
 pub use passkey::{build_passkey, run_passkey, PasskeyResult, PasskeyTask};

@@ -138,3 +138,16 @@ pub fn find_model_file(name: &str) -> Option<PathBuf> {
     let p = model_dir().join(name);
     p.is_file().then_some(p)
 }
+
+/// A model by name: a synthetic preset (`synthetic:tiny`, ...; weights from `seed`, no tokenizer) or a
+/// GGUF file, given as a path or as a file name inside [`model_dir`].
+pub fn load_model(spec: &str, seed: u64) -> Result<(crate::model::Model, Option<Tokenizer>)> {
+    if spec.starts_with("synthetic:") {
+        let cfg = ModelConfig::preset(spec)?;
+        return Ok((crate::model::Model::synthetic(cfg, seed)?, None));
+    }
+    let direct = PathBuf::from(spec);
+    let path = if direct.is_file() { direct } else { find_model_file(spec).ok_or_else(|| ModelError::Load(format!("no model file `{spec}` (nor in {})", model_dir().display())))? };
+    let (cfg, w, tok) = load_gguf(&path)?;
+    Ok((crate::model::Model::new(cfg, w)?, Some(tok)))
+}

@@ -220,3 +220,27 @@ fn deep_synthetic_model_stays_finite() {
     println!("max |logit| over 32 layers: {mx}");
     assert!(mx < 100.0 && mx > 0.1);
 }
+
+/// The Llama-3.1-8B shape itself (hidden 4096, 32/8 heads, head dim 128), shrunk to 1 layer and a small
+/// vocabulary: finite outputs and peaked attention at the real head dimension. About 1 GB of weights, so
+/// not in the default run: `cargo test -p sdec-model --release -- --ignored`.
+#[test]
+#[ignore]
+fn shrunk_llama8b_shape_is_finite_and_peaked() {
+    for mut cfg in [ModelConfig::llama31_8b(), ModelConfig::qwen3_8b()] {
+        cfg.n_layer = 1;
+        cfg.vocab = 1024;
+        let m = Model::synthetic(cfg.clone(), 8).unwrap();
+        let n = 512;
+        let toks = tokens(n, cfg.vocab, 2);
+        let mut cache = m.new_cache(n).unwrap();
+        let mut cap = sdec_model::ProbCapture::new(vec![n - 1]);
+        let l = m.forward_chunk(&mut cache, &toks, LogitRows::Last, Some(&mut cap)).unwrap();
+        assert!(l.iter().all(|x| x.is_finite()));
+        let mut p: Vec<f32> = cap.sums[0][0].iter().map(|x| x / cfg.n_head as f32).collect();
+        p.sort_by(|a, b| b.partial_cmp(a).unwrap());
+        let mass: f32 = p[..n / 16].iter().sum();
+        println!("{:?}: top 1/16 of {n} positions hold {mass:.3} of the attention mass", cfg.arch);
+        assert!(mass > 0.3);
+    }
+}
