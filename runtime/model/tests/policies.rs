@@ -152,3 +152,37 @@ fn report_serializes_and_progress_fires() {
     assert_eq!(r.kv_read_per_step.len(), 4);
     assert_eq!(r.top5.len(), 5);
 }
+
+#[test]
+fn lychee_head_map_file_and_recorded_decisions() {
+    use sdec_model::policies::{Recorder, Selection};
+    let m = model();
+    let dir = std::env::temp_dir().join(format!("sdec-model-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("heads.json");
+    std::fs::write(&good, r#"{"retrieval": [[2, 1]]}"#).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"retrieval": [[9, 0]]}"#).unwrap();
+    let spec = format!("lychee:budget=32,block=8,sink=0,recent=0,heads={}", good.display());
+    let pol = PolicySpec::parse(&spec).unwrap().build(&m.cfg).unwrap();
+    let mut rec = Recorder::new(pol);
+    run(&m, &mut rec, &prompt(120, m.cfg.vocab), 2);
+    assert_eq!(rec.log.len(), 2 * m.cfg.n_layer * m.cfg.n_kv_head);
+    for r in &rec.log {
+        let dense = r.layer == 0 || (r.layer, r.kv_head) == (2, 1);
+        assert_eq!(r.selection == Selection::Dense, dense, "{r:?}");
+        if let Selection::Positions(p) = &r.selection {
+            // 4 whole blocks of 8 (the last, partial block of the context may be one of them), from
+            // layer 0's row (head 0) or layer 2's row (head 1)
+            let mut blocks: Vec<usize> = p.iter().map(|x| x / 8).collect();
+            blocks.dedup();
+            assert_eq!(blocks.len(), 4, "{p:?}");
+            assert!(blocks.iter().all(|&b| (b * 8..(b * 8 + 8).min(r.ctx_len)).all(|x| p.contains(&x))));
+        }
+    }
+    let e = PolicySpec::parse(&format!("lychee:heads={}", bad.display())).unwrap().build(&m.cfg).err().unwrap().to_string();
+    assert!(e.contains("[9, 0]"), "{e}");
+    let e = PolicySpec::parse("lychee:heads=/nonexistent/h.json").unwrap().build(&m.cfg).err().unwrap().to_string();
+    assert!(e.contains("/nonexistent/h.json"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -113,6 +113,12 @@ impl HeadMap {
     }
 }
 
+/// Max-pool of per-token scores over blocks of `block` tokens (the last block may be partial): the
+/// block score a retrieval head computes from `q̄ · k` during its dense pass.
+pub fn block_max(scores: &[f32], block: usize) -> Vec<f32> {
+    scores.chunks(block.max(1)).map(|b| b.iter().copied().fold(f32::NEG_INFINITY, f32::max)).collect()
+}
+
 pub struct Lychee {
     p: LycheeParams,
     map: HeadMap,
@@ -138,11 +144,6 @@ impl Lychee {
         Self { p, map, index: vec![None; cfg.n_kv_head], step: 0, dense_step: false }
     }
 
-    /// Block scores: max of `q̄ · k` over each block (the last one may be partial).
-    fn block_scores(&self, h: &HeadCtx<'_>) -> Vec<f32> {
-        let s = h.mean_query_scores();
-        s.chunks(self.p.block).map(|b| b.iter().copied().fold(f32::NEG_INFINITY, f32::max)).collect()
-    }
 
     fn sparse_positions(&self, blocks: &[usize], ctx_len: usize) -> Selection {
         let mut keep = vec![false; ctx_len];
@@ -171,7 +172,7 @@ impl AttentionPolicy for Lychee {
     fn select(&mut self, h: &HeadCtx<'_>) -> Result<Selection> {
         let retrieval = self.map.retrieval.get(h.layer).and_then(|r| r.get(h.kv_head)).copied().unwrap_or(true);
         if retrieval {
-            let scores = self.block_scores(h);
+            let scores = block_max(&h.mean_query_scores(), self.p.block);
             let mut blocks = top_k(&scores, self.p.blocks());
             blocks.sort_unstable();
             if let Some(row) = self.index.get_mut(h.kv_head) {

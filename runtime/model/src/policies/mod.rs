@@ -10,20 +10,22 @@ mod lfps;
 mod lychee;
 mod params;
 mod quest;
+mod record;
 mod specattn;
 mod streaming;
 mod tidal;
 
 pub use full::Full;
 pub use lfps::{Lfps, LfpsParams};
-pub use lychee::{HeadMap, Lychee, LycheeParams};
+pub use lychee::{block_max, HeadMap, Lychee, LycheeParams};
+pub use record::{Recorded, Recorder};
 pub use params::KeyValues;
 pub use quest::{Quest, QuestParams};
 pub use specattn::{spec_budget, DraftMode, SpecAttnParams, SpecDraft};
 pub use streaming::{sink_and_recent, Streaming, StreamingParams};
 pub use tidal::{Tidal, TidalParams};
 
-use crate::attention::Selection;
+pub use crate::attention::Selection;
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::ops::dot;
