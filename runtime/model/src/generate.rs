@@ -86,19 +86,41 @@ pub fn generate(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new_toke
     generate_with(model, prompt, policy, max_new_tokens, GenerateOptions::default())
 }
 
-pub fn generate_with(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new_tokens: usize, mut opts: GenerateOptions<'_>) -> Result<GenerateReport> {
-    let mut report = GenerateReport { policy: policy.to_string(), prompt_ids: prompt.to_vec(), ..Default::default() };
+pub fn generate_with(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new_tokens: usize, opts: GenerateOptions<'_>) -> Result<GenerateReport> {
+    let pre = prefill_prompt(model, prompt, opts.prefill_chunk)?;
+    generate_from(model, pre, policy, max_new_tokens, opts)
+}
+
+/// A prompt already run through the model: the cache, the last row's logits and its attention
+/// probabilities (SpecAttn's first selection). Clone it to try several policies on one prefill.
+#[derive(Clone, Debug)]
+pub struct Prefilled {
+    pub prompt_ids: Vec<u32>,
+    pub cache: KvCache,
+    pub logits: Vec<f32>,
+    pub capture: ProbCapture,
+    pub seconds: f64,
+}
+
+/// Dense chunked prefill of `prompt` (`chunk` tokens at a time, 0 = all at once).
+pub fn prefill_prompt(model: &Model, prompt: &[u32], chunk: usize) -> Result<Prefilled> {
+    let t0 = Instant::now();
+    let mut cache = model.new_cache(prompt.len().min(model.cfg.max_context))?;
+    let (logits, capture) = prefill(model, &mut cache, prompt, chunk)?;
+    Ok(Prefilled { prompt_ids: prompt.to_vec(), cache, logits, capture, seconds: t0.elapsed().as_secs_f64() })
+}
+
+/// Greedy generation continuing a [`Prefilled`] prompt (`opts.prefill_chunk` is not used).
+pub fn generate_from(model: &Model, pre: Prefilled, policy: &PolicySpec, max_new_tokens: usize, mut opts: GenerateOptions<'_>) -> Result<GenerateReport> {
+    let Prefilled { prompt_ids, mut cache, logits, capture, seconds } = pre;
+    let mut report = GenerateReport { policy: policy.to_string(), prompt_ids, prefill_seconds: seconds, ..Default::default() };
     let spec = match policy {
         PolicySpec::SpecAttn(p) => Some(p.clone()),
         _ => None,
     };
     let extra = spec.as_ref().map_or(0, |p| p.gamma + 1);
-    let capacity = (prompt.len() + max_new_tokens + extra).min(model.cfg.max_context.max(prompt.len()));
-    let mut cache = model.new_cache(capacity)?;
-    let t0 = Instant::now();
-    let capture_last = spec.is_some();
-    let (logits, capture) = prefill(model, &mut cache, prompt, opts.prefill_chunk, capture_last)?;
-    report.prefill_seconds = t0.elapsed().as_secs_f64();
+    let need = (cache.len() + max_new_tokens + extra).min(model.cfg.max_context);
+    cache.reserve(need);
     if max_new_tokens == 0 {
         return Ok(report);
     }
@@ -108,7 +130,7 @@ pub fn generate_with(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new
     report.generated_ids.push(first);
     notify(&mut opts, &report, max_new_tokens);
     match spec {
-        Some(p) => speculative(model, &mut cache, p, capture, max_new_tokens, &mut opts, &mut report)?,
+        Some(p) => speculative(model, &mut cache, p, &capture, max_new_tokens, &mut opts, &mut report)?,
         None => {
             let mut pol = policy.build(&model.cfg)?;
             let mut tok = first;
@@ -137,11 +159,8 @@ fn notify(opts: &mut GenerateOptions<'_>, report: &GenerateReport, max_new_token
     }
 }
 
-/// Chunked prefill; with `capture`, the last row's attention probabilities per layer as well.
-fn prefill(model: &Model, cache: &mut KvCache, prompt: &[u32], chunk: usize, capture: bool) -> Result<(Vec<f32>, Option<ProbCapture>)> {
-    if !capture {
-        return Ok((model.prefill(cache, prompt, chunk)?, None));
-    }
+/// Chunked prefill, capturing the last row's attention probabilities per layer.
+fn prefill(model: &Model, cache: &mut KvCache, prompt: &[u32], chunk: usize) -> Result<(Vec<f32>, ProbCapture)> {
     let chunk = if chunk == 0 { prompt.len().max(1) } else { chunk };
     let chunks: Vec<&[u32]> = prompt.chunks(chunk).collect();
     let Some((last, head)) = chunks.split_last() else {
@@ -152,7 +171,7 @@ fn prefill(model: &Model, cache: &mut KvCache, prompt: &[u32], chunk: usize, cap
     }
     let mut cap = ProbCapture::new(vec![last.len() - 1]);
     let l = model.forward_chunk(cache, last, LogitRows::Last, Some(&mut cap))?;
-    Ok((l.row(0).to_vec(), Some(cap)))
+    Ok((l.row(0).to_vec(), cap))
 }
 
 /// Per-layer selection scores: mean over all query heads and the given captured rows.
@@ -179,16 +198,14 @@ fn speculative(
     model: &Model,
     cache: &mut KvCache,
     p: SpecAttnParams,
-    prefill_capture: Option<ProbCapture>,
+    prefill_capture: &ProbCapture,
     max_new_tokens: usize,
     opts: &mut GenerateOptions<'_>,
     report: &mut GenerateReport,
 ) -> Result<()> {
     let n_head = model.cfg.n_head;
     let mut draft = SpecDraft::new(p.clone(), &model.cfg);
-    if let Some(cap) = &prefill_capture {
-        draft.set_selection(&spec_scores(cap, &[0], n_head, cache.len()), cache.len());
-    }
+    draft.set_selection(&spec_scores(prefill_capture, &[0], n_head, cache.len()), cache.len());
     let mut x = report.generated_ids[0];
     while report.generated_ids.len() < max_new_tokens && !opts.stop_tokens.contains(&x) {
         let base = cache.len();

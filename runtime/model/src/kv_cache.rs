@@ -11,6 +11,7 @@ pub struct KvCache {
     v: Vec<Vec<f32>>,
     len: usize,
     capacity: usize,
+    n_kv_head: usize,
     head_dim: usize,
 }
 
@@ -26,6 +27,7 @@ impl KvCache {
             v: (0..cfg.n_layer).map(|_| vec![0f32; n]).collect(),
             len: 0,
             capacity,
+            n_kv_head: cfg.n_kv_head,
             head_dim: cfg.head_dim,
         })
     }
@@ -41,6 +43,25 @@ impl KvCache {
 
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// Grows the capacity to at least `capacity` positions, keeping the entries.
+    pub fn reserve(&mut self, capacity: usize) {
+        if capacity <= self.capacity {
+            return;
+        }
+        let (hd, n_kv) = (self.head_dim, self.n_kv_head);
+        let regrow = |old: &Vec<f32>| {
+            let mut new = vec![0f32; n_kv * capacity * hd];
+            for h in 0..n_kv {
+                let src = &old[h * self.capacity * hd..(h * self.capacity + self.len) * hd];
+                new[h * capacity * hd..(h * capacity + self.len) * hd].copy_from_slice(src);
+            }
+            new
+        };
+        self.k = self.k.iter().map(regrow).collect();
+        self.v = self.v.iter().map(regrow).collect();
+        self.capacity = capacity;
     }
 
     /// Forget positions `len..` (speculative decoding rolls back rejected drafts this way).

@@ -3,7 +3,7 @@
 //! sparse policy still finds a needle.
 
 use crate::error::{ModelError, Result};
-use crate::generate::{generate_with, GenerateOptions, GenerateReport};
+use crate::generate::{generate_from, prefill_prompt, GenerateOptions, GenerateReport, Prefilled};
 use crate::model::Model;
 use crate::policies::PolicySpec;
 use crate::synthetic::mix64;
@@ -74,10 +74,25 @@ pub fn build_passkey(tok: &Tokenizer, target_tokens: usize, depth: f64, seed: u6
 /// Runs `policy` on the task (greedy, up to `max_new_tokens`, stopping at end-of-sequence) and checks
 /// that the pass key appears in the answer.
 pub fn run_passkey(model: &Model, tok: &Tokenizer, task: &PasskeyTask, policy: &PolicySpec, max_new_tokens: usize) -> Result<PasskeyResult> {
-    let stop: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")].into_iter().flatten().collect();
-    let opts = GenerateOptions { stop_tokens: stop, ..Default::default() };
-    let mut report = generate_with(model, &task.prompt_ids, policy, max_new_tokens, opts)?;
+    let pre = prefill_prompt(model, &task.prompt_ids, GenerateOptions::default().prefill_chunk)?;
+    run_passkey_from(model, tok, task, pre, policy, max_new_tokens)
+}
+
+/// [`run_passkey`] from a prefill of `task.prompt_ids` (clone one [`Prefilled`] to try many policies).
+pub fn run_passkey_from(model: &Model, tok: &Tokenizer, task: &PasskeyTask, pre: Prefilled, policy: &PolicySpec, max_new_tokens: usize) -> Result<PasskeyResult> {
+    if pre.prompt_ids != task.prompt_ids {
+        return Err(ModelError::Config("the prefill is not of this passkey prompt".into()));
+    }
+    let opts = GenerateOptions { stop_tokens: stop_tokens(tok), ..Default::default() };
+    let mut report = generate_from(model, pre, policy, max_new_tokens, opts)?;
     report.text = tok.decode(&report.generated_ids);
     let answer = report.text.clone();
     Ok(PasskeyResult { task_passkey: task.passkey.clone(), correct: answer.contains(&task.passkey), answer, report })
+}
+
+/// End-of-turn tokens of a chat model: its EOS and `<|im_end|>` when present.
+pub fn stop_tokens(tok: &Tokenizer) -> Vec<u32> {
+    let mut v: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")].into_iter().flatten().collect();
+    v.dedup();
+    v
 }

@@ -186,3 +186,21 @@ fn lychee_head_map_file_and_recorded_decisions() {
     assert!(e.contains("/nonexistent/h.json"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn one_prefill_serves_many_policies() {
+    use sdec_model::{generate_from, prefill_prompt, GenerateOptions};
+    let m = model();
+    let p = prompt(150, m.cfg.vocab);
+    let pre = prefill_prompt(&m, &p, 32).unwrap();
+    for spec in ["full", "specattn:min=8,ratio=0.0", "lfps:budget=16"] {
+        let policy = PolicySpec::parse(spec).unwrap();
+        let mut a = generate(&m, &p, &policy, 20).unwrap();
+        let mut b = generate_from(&m, pre.clone(), &policy, 20, GenerateOptions::default()).unwrap();
+        for r in [&mut a, &mut b] {
+            r.prefill_seconds = 0.0;
+            r.decode_seconds = 0.0;
+        }
+        assert_eq!(a, b, "{spec}");
+    }
+}

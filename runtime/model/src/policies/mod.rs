@@ -152,7 +152,7 @@ impl PolicySpec {
     }
 
     /// The per-step policy. `specattn` is a decoding loop rather than a per-step policy: this returns its
-    /// draft policy before any verification (a streaming window); [`crate::generate`] drives it properly.
+    /// draft policy before any verification (a streaming window); [`crate::generate::generate`] drives it properly.
     pub fn build(&self, cfg: &ModelConfig) -> Result<Box<dyn AttentionPolicy>> {
         Ok(match self {
             PolicySpec::Full => Box::new(Full),
