@@ -12,11 +12,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if policies.is_empty() {
         policies = vec!["full".into()];
     }
-    let name = std::env::var("SDEC_MODEL").unwrap_or_else(|_| "SmolLM2-135M-Instruct.Q4_1.gguf".into());
+    let name =
+        std::env::var("SDEC_MODEL").unwrap_or_else(|_| "SmolLM2-135M-Instruct.Q4_1.gguf".into());
     let (model, tok) = load_model(&name, 0)?;
     let tok = tok.ok_or("passkey needs a model with a tokenizer")?;
     let task = build_passkey(&tok, tokens, depth, 1)?;
-    println!("{} prompt tokens, pass key {} at depth {depth}", task.prompt_ids.len(), task.passkey);
+    println!(
+        "{} prompt tokens, pass key {} at depth {depth}",
+        task.prompt_ids.len(),
+        task.passkey
+    );
     let pre = prefill_prompt(&model, &task.prompt_ids, 512)?;
     println!("prefill {:.1} s", pre.seconds);
     for p in &policies {
@@ -29,7 +34,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.answer,
             r.report.kv_read_fraction(),
             r.report.decode_seconds,
-            if r.report.acceptance.is_empty() { String::new() } else { format!(", {:.2} tokens/round", r.report.mean_acceptance()) }
+            if r.report.acceptance.is_empty() {
+                String::new()
+            } else {
+                format!(", {:.2} tokens/round", r.report.mean_acceptance())
+            }
         );
     }
     Ok(())

@@ -6,5 +6,8 @@ fn main() {
         println!("uniform(42, 17, {i}) = {u:e} (bits {:#010x})", u.to_bits());
     }
     let w = weight_value(42, 17, 1_000_003, 1.0, 0.1);
-    println!("weight_value(42, 17, 1000003, 1.0, 0.1) = {w:e} (bits {:#010x})", w.to_bits());
+    println!(
+        "weight_value(42, 17, 1000003, 1.0, 0.1) = {w:e} (bits {:#010x})",
+        w.to_bits()
+    );
 }

@@ -26,7 +26,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rope_freq_divisors: None,
     };
     let m = Model::synthetic(cfg, 1)?;
-    let prompt: Vec<u32> = (0..n as u64).map(|i| (sdec_model::synthetic::mix64(i) % 49152) as u32).collect();
+    let prompt: Vec<u32> = (0..n as u64)
+        .map(|i| (sdec_model::synthetic::mix64(i) % 49152) as u32)
+        .collect();
     let r = generate(&m, &prompt, &policy, new)?;
     println!(
         "{policy}: prompt {n}, {new} new: prefill {:.2} s, decode {:.2} s ({:.1} ms/token), KV read {:.3} of full",

@@ -44,7 +44,9 @@ impl Selection {
     pub fn is_valid(&self, ctx_len: usize) -> bool {
         match self {
             Selection::Dense => true,
-            Selection::Positions(p) => p.windows(2).all(|w| w[0] < w[1]) && p.iter().all(|&l| l < ctx_len),
+            Selection::Positions(p) => {
+                p.windows(2).all(|w| w[0] < w[1]) && p.iter().all(|&l| l < ctx_len)
+            }
         }
     }
 }
@@ -52,12 +54,22 @@ impl Selection {
 /// `out = Σ_p softmax(scale · q·k_p) v_p` over `positions`; `keys`/`values` are `[n, head_dim]` rows,
 /// flattened. When `probs` is given, the softmax weight of position p is added to `probs[p]`.
 /// Scores, maximum, exponentials, their sum and the weighted sum are all taken in position order.
-pub fn attend<I>(q: &[f32], keys: &[f32], values: &[f32], positions: I, scale: f32, probs: Option<&mut [f32]>) -> Vec<f32>
+pub fn attend<I>(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    positions: I,
+    scale: f32,
+    probs: Option<&mut [f32]>,
+) -> Vec<f32>
 where
     I: Iterator<Item = usize> + Clone,
 {
     let hd = q.len();
-    let scores: Vec<f32> = positions.clone().map(|p| dot_fast(q, &keys[p * hd..(p + 1) * hd]) * scale).collect();
+    let scores: Vec<f32> = positions
+        .clone()
+        .map(|p| dot_fast(q, &keys[p * hd..(p + 1) * hd]) * scale)
+        .collect();
     let mut out = vec![0f32; hd];
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     if scores.is_empty() || !max.is_finite() {
@@ -83,7 +95,14 @@ where
 }
 
 /// [`attend`] over a [`Selection`] at context length `ctx_len`.
-pub fn attend_selection(q: &[f32], keys: &[f32], values: &[f32], sel: &Selection, ctx_len: usize, scale: f32) -> Vec<f32> {
+pub fn attend_selection(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    sel: &Selection,
+    ctx_len: usize,
+    scale: f32,
+) -> Vec<f32> {
     match sel {
         Selection::Dense => attend(q, keys, values, 0..ctx_len, scale, None),
         Selection::Positions(p) => attend(q, keys, values, p.iter().copied(), scale, None),
@@ -98,11 +117,22 @@ mod tests {
     fn full_selection_equals_dense_bitwise() {
         let hd = 8;
         let n = 37;
-        let k: Vec<f32> = (0..n * hd).map(|i| ((i * 13) % 17) as f32 * 0.3 - 2.0).collect();
-        let v: Vec<f32> = (0..n * hd).map(|i| ((i * 7) % 11) as f32 * 0.2 - 1.0).collect();
+        let k: Vec<f32> = (0..n * hd)
+            .map(|i| ((i * 13) % 17) as f32 * 0.3 - 2.0)
+            .collect();
+        let v: Vec<f32> = (0..n * hd)
+            .map(|i| ((i * 7) % 11) as f32 * 0.2 - 1.0)
+            .collect();
         let q: Vec<f32> = (0..hd).map(|i| i as f32 * 0.1 - 0.3).collect();
         let a = attend_selection(&q, &k, &v, &Selection::Dense, n, 0.35);
-        let b = attend(&q, &k, &v, (0..n).collect::<Vec<_>>().into_iter(), 0.35, None);
+        let b = attend(
+            &q,
+            &k,
+            &v,
+            (0..n).collect::<Vec<_>>().into_iter(),
+            0.35,
+            None,
+        );
         assert_eq!(a, b);
         // a one-position selection returns that value row
         let c = attend_selection(&q, &k, &v, &Selection::Positions(vec![5]), n, 0.35);
@@ -114,6 +144,9 @@ mod tests {
         assert!(Selection::Positions(vec![0, 2, 3]).is_valid(4));
         assert!(!Selection::Positions(vec![0, 2, 2]).is_valid(4));
         assert!(!Selection::Positions(vec![0, 4]).is_valid(4));
-        assert_eq!(Selection::from_unsorted(vec![3, 1, 0, 2, 2, 9], 4), Selection::Dense);
+        assert_eq!(
+            Selection::from_unsorted(vec![3, 1, 0, 2, 2, 9], 4),
+            Selection::Dense
+        );
     }
 }

@@ -46,7 +46,11 @@ pub struct ModelConfig {
 }
 
 /// Names accepted by [`ModelConfig::preset`].
-pub const PRESETS: [&str; 3] = ["synthetic:tiny", "synthetic:llama-3.1-8b", "synthetic:qwen3-8b"];
+pub const PRESETS: [&str; 3] = [
+    "synthetic:tiny",
+    "synthetic:llama-3.1-8b",
+    "synthetic:qwen3-8b",
+];
 
 impl ModelConfig {
     /// Query heads that share one KV head.
@@ -80,21 +84,37 @@ impl ModelConfig {
             }
         }
         if self.n_head % self.n_kv_head != 0 {
-            return bad(format!("n_head {} is not a multiple of n_kv_head {}", self.n_head, self.n_kv_head));
+            return bad(format!(
+                "n_head {} is not a multiple of n_kv_head {}",
+                self.n_head, self.n_kv_head
+            ));
         }
         if self.head_dim % 2 != 0 {
             return bad(format!("head_dim {} must be even for RoPE", self.head_dim));
         }
-        if self.rope_theta.is_nan() || self.rope_theta <= 0.0 || self.rms_eps.is_nan() || self.rms_eps < 0.0 {
+        if self.rope_theta.is_nan()
+            || self.rope_theta <= 0.0
+            || self.rms_eps.is_nan()
+            || self.rms_eps < 0.0
+        {
             return bad("rope_theta must be > 0 and rms_eps >= 0".into());
         }
         if let Some(d) = &self.rope_freq_divisors {
             if d.len() != self.head_dim / 2 || d.iter().any(|x| x.is_nan() || *x <= 0.0) {
-                return bad(format!("rope_freq_divisors: need {} positive values, got {}", self.head_dim / 2, d.len()));
+                return bad(format!(
+                    "rope_freq_divisors: need {} positive values, got {}",
+                    self.head_dim / 2,
+                    d.len()
+                ));
             }
         }
         if let Some(s) = &self.rope_scaling {
-            if s.factor.is_nan() || s.factor <= 0.0 || s.high_freq_factor.is_nan() || s.high_freq_factor <= s.low_freq_factor || s.original_context == 0 {
+            if s.factor.is_nan()
+                || s.factor <= 0.0
+                || s.high_freq_factor.is_nan()
+                || s.high_freq_factor <= s.low_freq_factor
+                || s.original_context == 0
+            {
                 return bad(format!("bad llama3 rope scaling {s:?}"));
             }
         }
@@ -190,7 +210,11 @@ impl ModelConfig {
             + self.q_dim() * self.hidden
             + 3 * self.hidden * self.ffn
             + if self.qk_norm { 2 * self.head_dim } else { 0 };
-        let head = if self.tied_embeddings { 0 } else { self.vocab * self.hidden };
+        let head = if self.tied_embeddings {
+            0
+        } else {
+            self.vocab * self.hidden
+        };
         self.vocab * self.hidden + self.n_layer * per_layer + self.hidden + head
     }
 }

@@ -67,13 +67,20 @@ pub struct GenerateOptions<'a> {
 
 impl Default for GenerateOptions<'_> {
     fn default() -> Self {
-        Self { prefill_chunk: 512, stop_tokens: Vec::new(), progress: None }
+        Self {
+            prefill_chunk: 512,
+            stop_tokens: Vec::new(),
+            progress: None,
+        }
     }
 }
 
 /// The five best (id, logit).
 pub fn top5(logits: &[f32]) -> Vec<(u32, f32)> {
-    top_k(logits, 5).into_iter().map(|i| (i as u32, logits[i])).collect()
+    top_k(logits, 5)
+        .into_iter()
+        .map(|i| (i as u32, logits[i]))
+        .collect()
 }
 
 /// Greedy choice; ties go to the smaller id.
@@ -82,11 +89,28 @@ pub fn argmax(logits: &[f32]) -> u32 {
 }
 
 /// Greedy generation of up to `max_new_tokens` tokens after `prompt` under `policy`.
-pub fn generate(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new_tokens: usize) -> Result<GenerateReport> {
-    generate_with(model, prompt, policy, max_new_tokens, GenerateOptions::default())
+pub fn generate(
+    model: &Model,
+    prompt: &[u32],
+    policy: &PolicySpec,
+    max_new_tokens: usize,
+) -> Result<GenerateReport> {
+    generate_with(
+        model,
+        prompt,
+        policy,
+        max_new_tokens,
+        GenerateOptions::default(),
+    )
 }
 
-pub fn generate_with(model: &Model, prompt: &[u32], policy: &PolicySpec, max_new_tokens: usize, opts: GenerateOptions<'_>) -> Result<GenerateReport> {
+pub fn generate_with(
+    model: &Model,
+    prompt: &[u32],
+    policy: &PolicySpec,
+    max_new_tokens: usize,
+    opts: GenerateOptions<'_>,
+) -> Result<GenerateReport> {
     let pre = prefill_prompt(model, prompt, opts.prefill_chunk)?;
     generate_from(model, pre, policy, max_new_tokens, opts)
 }
@@ -107,13 +131,36 @@ pub fn prefill_prompt(model: &Model, prompt: &[u32], chunk: usize) -> Result<Pre
     let t0 = Instant::now();
     let mut cache = model.new_cache(prompt.len().min(model.cfg.max_context))?;
     let (logits, capture) = prefill(model, &mut cache, prompt, chunk)?;
-    Ok(Prefilled { prompt_ids: prompt.to_vec(), cache, logits, capture, seconds: t0.elapsed().as_secs_f64() })
+    Ok(Prefilled {
+        prompt_ids: prompt.to_vec(),
+        cache,
+        logits,
+        capture,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }
 
 /// Greedy generation continuing a [`Prefilled`] prompt (`opts.prefill_chunk` is not used).
-pub fn generate_from(model: &Model, pre: Prefilled, policy: &PolicySpec, max_new_tokens: usize, mut opts: GenerateOptions<'_>) -> Result<GenerateReport> {
-    let Prefilled { prompt_ids, mut cache, logits, capture, seconds } = pre;
-    let mut report = GenerateReport { policy: policy.to_string(), prompt_ids, prefill_seconds: seconds, ..Default::default() };
+pub fn generate_from(
+    model: &Model,
+    pre: Prefilled,
+    policy: &PolicySpec,
+    max_new_tokens: usize,
+    mut opts: GenerateOptions<'_>,
+) -> Result<GenerateReport> {
+    let Prefilled {
+        prompt_ids,
+        mut cache,
+        logits,
+        capture,
+        seconds,
+    } = pre;
+    let mut report = GenerateReport {
+        policy: policy.to_string(),
+        prompt_ids,
+        prefill_seconds: seconds,
+        ..Default::default()
+    };
     let spec = match policy {
         PolicySpec::SpecAttn(p) => Some(p.clone()),
         _ => None,
@@ -130,7 +177,15 @@ pub fn generate_from(model: &Model, pre: Prefilled, policy: &PolicySpec, max_new
     report.generated_ids.push(first);
     notify(&mut opts, &report, max_new_tokens);
     match spec {
-        Some(p) => speculative(model, &mut cache, p, &capture, max_new_tokens, &mut opts, &mut report)?,
+        Some(p) => speculative(
+            model,
+            &mut cache,
+            p,
+            &capture,
+            max_new_tokens,
+            &mut opts,
+            &mut report,
+        )?,
         None => {
             let mut pol = policy.build(&model.cfg)?;
             let mut tok = first;
@@ -155,16 +210,30 @@ pub fn generate_from(model: &Model, pre: Prefilled, policy: &PolicySpec, max_new
 
 fn notify(opts: &mut GenerateOptions<'_>, report: &GenerateReport, max_new_tokens: usize) {
     if let Some(cb) = opts.progress.as_mut() {
-        cb(Progress { generated: report.generated_ids.len(), max_new_tokens });
+        cb(Progress {
+            generated: report.generated_ids.len(),
+            max_new_tokens,
+        });
     }
 }
 
 /// Chunked prefill, capturing the last row's attention probabilities per layer.
-fn prefill(model: &Model, cache: &mut KvCache, prompt: &[u32], chunk: usize) -> Result<(Vec<f32>, ProbCapture)> {
-    let chunk = if chunk == 0 { prompt.len().max(1) } else { chunk };
+fn prefill(
+    model: &Model,
+    cache: &mut KvCache,
+    prompt: &[u32],
+    chunk: usize,
+) -> Result<(Vec<f32>, ProbCapture)> {
+    let chunk = if chunk == 0 {
+        prompt.len().max(1)
+    } else {
+        chunk
+    };
     let chunks: Vec<&[u32]> = prompt.chunks(chunk).collect();
     let Some((last, head)) = chunks.split_last() else {
-        return Err(crate::error::ModelError::Empty("prefill needs at least one token".into()));
+        return Err(crate::error::ModelError::Empty(
+            "prefill needs at least one token".into(),
+        ));
     };
     for c in head {
         model.forward_chunk(cache, c, LogitRows::Last, None)?;
@@ -205,7 +274,10 @@ fn speculative(
 ) -> Result<()> {
     let n_head = model.cfg.n_head;
     let mut draft = SpecDraft::new(p.clone(), &model.cfg);
-    draft.set_selection(&spec_scores(prefill_capture, &[0], n_head, cache.len()), cache.len());
+    draft.set_selection(
+        &spec_scores(prefill_capture, &[0], n_head, cache.len()),
+        cache.len(),
+    );
     let mut x = report.generated_ids[0];
     while report.generated_ids.len() < max_new_tokens && !opts.stop_tokens.contains(&x) {
         let base = cache.len();
@@ -221,7 +293,9 @@ fn speculative(
         cache.truncate(base);
         let mut cap = ProbCapture::new((0..chunk.len()).collect());
         let logits = model.forward_chunk(cache, &chunk, LogitRows::All, Some(&mut cap))?;
-        let dense: u64 = (0..chunk.len()).map(|r| model.dense_kv_entries(base + r + 1)).sum();
+        let dense: u64 = (0..chunk.len())
+            .map(|r| model.dense_kv_entries(base + r + 1))
+            .sum();
         report.kv_read_per_step.push(dense);
         report.kv_dense_per_step.push(dense);
         // rows 0..j-1 confirmed drafts 1..j; row j gives the bonus token

@@ -19,7 +19,10 @@ impl KvCache {
     /// Room for `capacity` positions (at most the model's `max_context`).
     pub fn new(cfg: &ModelConfig, capacity: usize) -> Result<Self> {
         if capacity > cfg.max_context {
-            return Err(ModelError::ContextTooLong { need: capacity, max: cfg.max_context });
+            return Err(ModelError::ContextTooLong {
+                need: capacity,
+                max: cfg.max_context,
+            });
         }
         let n = cfg.n_kv_head * capacity * cfg.head_dim;
         Ok(Self {
@@ -72,7 +75,10 @@ impl KvCache {
     /// Fails unless `n` more positions fit.
     pub(crate) fn check_room(&self, n: usize) -> Result<()> {
         if self.len + n > self.capacity {
-            return Err(ModelError::CacheFull { need: self.len + n, capacity: self.capacity });
+            return Err(ModelError::CacheFull {
+                need: self.len + n,
+                capacity: self.capacity,
+            });
         }
         Ok(())
     }
@@ -110,11 +116,13 @@ impl KvCache {
     /// Keys `[n, head_dim]` of positions `0..n`.
     pub fn keys(&self, layer: usize, kv_head: usize, n: usize) -> ArrayView2<'_, f32> {
         let s = self.key_slice(layer, kv_head, n);
-        ArrayView2::from_shape((n, self.head_dim), s).unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty view"))
+        ArrayView2::from_shape((n, self.head_dim), s)
+            .unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty view"))
     }
 
     pub fn values(&self, layer: usize, kv_head: usize, n: usize) -> ArrayView2<'_, f32> {
         let s = self.value_slice(layer, kv_head, n);
-        ArrayView2::from_shape((n, self.head_dim), s).unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty view"))
+        ArrayView2::from_shape((n, self.head_dim), s)
+            .unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty view"))
     }
 }

@@ -24,9 +24,14 @@ pub use model::{DecodeOutput, LogitRows, Model, ProbCapture};
 pub use policies::{AttentionPolicy, HeadCtx, PolicySpec, PolicyStepStats};
 pub use weights::{LayerWeights, ModelWeights};
 pub mod generate;
-pub use generate::{generate, generate_from, generate_with, prefill_prompt, GenerateOptions, GenerateReport, Prefilled, Progress};
+pub use generate::{
+    generate, generate_from, generate_with, prefill_prompt, GenerateOptions, GenerateReport,
+    Prefilled, Progress,
+};
 pub mod loader;
 pub use loader::{find_model_file, load_gguf, load_model, model_dir};
 pub use sdec_gguf::Tokenizer;
 pub mod passkey;
-pub use passkey::{build_passkey, run_passkey, run_passkey_from, stop_tokens, PasskeyResult, PasskeyTask};
+pub use passkey::{
+    build_passkey, run_passkey, run_passkey_from, stop_tokens, PasskeyResult, PasskeyTask,
+};

@@ -14,14 +14,25 @@ pub fn config_from_gguf(file: &GgufFile) -> Result<ModelConfig> {
     let arch = match p.arch.as_str() {
         "llama" => Arch::Llama,
         "qwen3" => Arch::Qwen3,
-        other => return Err(ModelError::Load(format!("unsupported architecture {other}"))),
+        other => {
+            return Err(ModelError::Load(format!(
+                "unsupported architecture {other}"
+            )))
+        }
     };
     if p.rope_dim != p.head_dim {
-        return Err(ModelError::Load(format!("partial RoPE (rope dim {} of head dim {}) is not supported", p.rope_dim, p.head_dim)));
+        return Err(ModelError::Load(format!(
+            "partial RoPE (rope dim {} of head dim {}) is not supported",
+            p.rope_dim, p.head_dim
+        )));
     }
     let rope_scaling = match &p.rope_scaling {
         None => None,
-        Some(s) if s.kind == "llama3" => match (s.low_freq_factor, s.high_freq_factor, s.original_context_length) {
+        Some(s) if s.kind == "llama3" => match (
+            s.low_freq_factor,
+            s.high_freq_factor,
+            s.original_context_length,
+        ) {
             (Some(lo), Some(hi), Some(orig)) => Some(RopeScaling {
                 factor: s.factor as f64,
                 low_freq_factor: lo as f64,
@@ -30,11 +41,24 @@ pub fn config_from_gguf(file: &GgufFile) -> Result<ModelConfig> {
             }),
             // llama.cpp stores llama3 scaling as rope_freqs.weight instead (read below)
             _ if p.has_rope_freqs => None,
-            _ => return Err(ModelError::Load("llama3 rope scaling without its parameters or rope_freqs.weight".into())),
+            _ => {
+                return Err(ModelError::Load(
+                    "llama3 rope scaling without its parameters or rope_freqs.weight".into(),
+                ))
+            }
         },
-        Some(s) => return Err(ModelError::Load(format!("rope scaling `{}` is not supported", s.kind))),
+        Some(s) => {
+            return Err(ModelError::Load(format!(
+                "rope scaling `{}` is not supported",
+                s.kind
+            )))
+        }
     };
-    let rope_freq_divisors = if p.has_rope_freqs { Some(file.tensor_f32("rope_freqs.weight")?.data) } else { None };
+    let rope_freq_divisors = if p.has_rope_freqs {
+        Some(file.tensor_f32("rope_freqs.weight")?.data)
+    } else {
+        None
+    };
     let cfg = ModelConfig {
         arch,
         n_layer: p.n_layer,
@@ -58,14 +82,23 @@ pub fn config_from_gguf(file: &GgufFile) -> Result<ModelConfig> {
 
 fn matrix(t: Tensor, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>> {
     if t.shape != [rows, cols] {
-        return Err(ModelError::Shape { name: name.into(), expected: vec![rows, cols], got: t.shape });
+        return Err(ModelError::Shape {
+            name: name.into(),
+            expected: vec![rows, cols],
+            got: t.shape,
+        });
     }
-    Array2::from_shape_vec((rows, cols), t.data).map_err(|e| ModelError::Load(format!("{name}: {e}")))
+    Array2::from_shape_vec((rows, cols), t.data)
+        .map_err(|e| ModelError::Load(format!("{name}: {e}")))
 }
 
 fn vector(t: Tensor, name: &str, n: usize) -> Result<Array1<f32>> {
     if t.shape != [n] {
-        return Err(ModelError::Shape { name: name.into(), expected: vec![n], got: t.shape });
+        return Err(ModelError::Shape {
+            name: name.into(),
+            expected: vec![n],
+            got: t.shape,
+        });
     }
     Ok(Array1::from_vec(t.data))
 }
@@ -109,7 +142,16 @@ pub fn weights_from_gguf(file: &GgufFile, cfg: &ModelConfig) -> Result<ModelWeig
         embedding: matrix(get("token_embd.weight")?, "token_embd.weight", cfg.vocab, h)?,
         layers,
         final_norm: vector(get("output_norm.weight")?, "output_norm.weight", h)?,
-        lm_head: if cfg.tied_embeddings { None } else { Some(matrix(get("output.weight")?, "output.weight", cfg.vocab, h)?) },
+        lm_head: if cfg.tied_embeddings {
+            None
+        } else {
+            Some(matrix(
+                get("output.weight")?,
+                "output.weight",
+                cfg.vocab,
+                h,
+            )?)
+        },
     };
     w.validate(cfg)?;
     Ok(w)
@@ -147,7 +189,16 @@ pub fn load_model(spec: &str, seed: u64) -> Result<(crate::model::Model, Option<
         return Ok((crate::model::Model::synthetic(cfg, seed)?, None));
     }
     let direct = PathBuf::from(spec);
-    let path = if direct.is_file() { direct } else { find_model_file(spec).ok_or_else(|| ModelError::Load(format!("no model file `{spec}` (nor in {})", model_dir().display())))? };
+    let path = if direct.is_file() {
+        direct
+    } else {
+        find_model_file(spec).ok_or_else(|| {
+            ModelError::Load(format!(
+                "no model file `{spec}` (nor in {})",
+                model_dir().display()
+            ))
+        })?
+    };
     let (cfg, w, tok) = load_gguf(&path)?;
     Ok((crate::model::Model::new(cfg, w)?, Some(tok)))
 }

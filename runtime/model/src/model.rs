@@ -8,7 +8,9 @@ use crate::attention::{attend, attend_selection, Selection};
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::kv_cache::KvCache;
-use crate::ops::{linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, swiglu_inplace};
+use crate::ops::{
+    linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, swiglu_inplace,
+};
 use crate::policies::{AttentionPolicy, HeadCtx, PolicyStepStats};
 use crate::synthetic::synthetic_weights;
 use crate::weights::ModelWeights;
@@ -39,7 +41,10 @@ pub struct ProbCapture {
 
 impl ProbCapture {
     pub fn new(rows: Vec<usize>) -> Self {
-        Self { rows, sums: Vec::new() }
+        Self {
+            rows,
+            sums: Vec::new(),
+        }
     }
 }
 
@@ -62,10 +67,18 @@ impl Model {
         weights.validate(&cfg)?;
         let mut inv_freq = rope_inv_freq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling.as_ref());
         if let Some(d) = &cfg.rope_freq_divisors {
-            inv_freq.iter_mut().zip(d).for_each(|(f, d)| *f /= *d as f64);
+            inv_freq
+                .iter_mut()
+                .zip(d)
+                .for_each(|(f, d)| *f /= *d as f64);
         }
         let scale = (1.0 / (cfg.head_dim as f64).sqrt()) as f32;
-        Ok(Self { cfg, weights, inv_freq, scale })
+        Ok(Self {
+            cfg,
+            weights,
+            inv_freq,
+            scale,
+        })
     }
 
     /// A model with [`crate::synthetic`] weights.
@@ -81,7 +94,13 @@ impl Model {
 
     /// Dense forward of `tokens` at positions `cache.len()..`, causal within the chunk; appends to the
     /// cache. Returns logits `[rows, vocab]`.
-    pub fn forward_chunk(&self, cache: &mut KvCache, tokens: &[u32], rows: LogitRows, capture: Option<&mut ProbCapture>) -> Result<Array2<f32>> {
+    pub fn forward_chunk(
+        &self,
+        cache: &mut KvCache,
+        tokens: &[u32],
+        rows: LogitRows,
+        capture: Option<&mut ProbCapture>,
+    ) -> Result<Array2<f32>> {
         let (x, _) = self.forward(cache, tokens, Mode::Dense(capture))?;
         let x = match rows {
             LogitRows::All => x.view(),
@@ -105,11 +124,20 @@ impl Model {
     }
 
     /// One decode step of `token` at position `cache.len()` under `policy`.
-    pub fn decode(&self, cache: &mut KvCache, token: u32, policy: &mut dyn AttentionPolicy) -> Result<DecodeOutput> {
+    pub fn decode(
+        &self,
+        cache: &mut KvCache,
+        token: u32,
+        policy: &mut dyn AttentionPolicy,
+    ) -> Result<DecodeOutput> {
         policy.begin_step(cache.len() + 1);
         let (x, kv_read) = self.forward(cache, &[token], Mode::Sparse(policy))?;
         let stats = policy.end_step();
-        Ok(DecodeOutput { logits: self.logits(x.view()).row(0).to_vec(), kv_read, stats })
+        Ok(DecodeOutput {
+            logits: self.logits(x.view()).row(0).to_vec(),
+            kv_read,
+            stats,
+        })
     }
 
     /// KV entries a dense step reads at context length `ctx_len`.
@@ -118,13 +146,22 @@ impl Model {
     }
 
     fn logits(&self, x: ArrayView2<f32>) -> Array2<f32> {
-        let xn = rmsnorm_rows(x, self.weights.final_norm.as_slice().unwrap_or(&[]), self.cfg.rms_eps);
+        let xn = rmsnorm_rows(
+            x,
+            self.weights.final_norm.as_slice().unwrap_or(&[]),
+            self.cfg.rms_eps,
+        );
         linear(xn.view(), self.weights.lm_head().view())
     }
 
     /// Runs all layers; returns the final hidden states `[T, hidden]` (before the final norm) and the KV
     /// entries read.
-    fn forward(&self, cache: &mut KvCache, tokens: &[u32], mut mode: Mode<'_>) -> Result<(Array2<f32>, u64)> {
+    fn forward(
+        &self,
+        cache: &mut KvCache,
+        tokens: &[u32],
+        mut mode: Mode<'_>,
+    ) -> Result<(Array2<f32>, u64)> {
         let cfg = &self.cfg;
         let t = tokens.len();
         if t == 0 {
@@ -133,13 +170,21 @@ impl Model {
         cache.check_room(t)?;
         let pos0 = cache.len();
         if pos0 + t > cfg.max_context {
-            return Err(ModelError::ContextTooLong { need: pos0 + t, max: cfg.max_context });
+            return Err(ModelError::ContextTooLong {
+                need: pos0 + t,
+                max: cfg.max_context,
+            });
         }
         if let Some(&id) = tokens.iter().find(|&&id| id as usize >= cfg.vocab) {
-            return Err(ModelError::TokenOutOfRange { id, vocab: cfg.vocab });
+            return Err(ModelError::TokenOutOfRange {
+                id,
+                vocab: cfg.vocab,
+            });
         }
         if matches!(mode, Mode::Sparse(_)) && t != 1 {
-            return Err(ModelError::Config("sparse attention policies run one token at a time".into()));
+            return Err(ModelError::Config(
+                "sparse attention policies run one token at a time".into(),
+            ));
         }
         if let Mode::Dense(Some(cap)) = &mut mode {
             cap.rows.retain(|&r| r < t);
@@ -178,7 +223,9 @@ impl Model {
                 cache.write(l, pos0 + r, ks, vr.as_slice().unwrap_or(&[]));
             }
             let attn = match &mut mode {
-                Mode::Dense(capture) => self.dense_attention(cache, l, &q, pos0, capture.as_deref_mut()),
+                Mode::Dense(capture) => {
+                    self.dense_attention(cache, l, &q, pos0, capture.as_deref_mut())
+                }
                 Mode::Sparse(policy) => {
                     let (out, read) = self.sparse_attention(cache, l, &q, pos0, &mut **policy)?;
                     kv_read += read;
@@ -202,7 +249,14 @@ impl Model {
     }
 
     /// Causal dense attention of a chunk: every query head in parallel, rows in order.
-    fn dense_attention(&self, cache: &KvCache, l: usize, q: &Array2<f32>, pos0: usize, capture: Option<&mut ProbCapture>) -> Array2<f32> {
+    fn dense_attention(
+        &self,
+        cache: &KvCache,
+        l: usize,
+        q: &Array2<f32>,
+        pos0: usize,
+        capture: Option<&mut ProbCapture>,
+    ) -> Array2<f32> {
         let cfg = &self.cfg;
         let (t, hd, group) = (q.nrows(), cfg.head_dim, cfg.group_size());
         let n = pos0 + t;
@@ -216,7 +270,10 @@ impl Model {
                 let mut probs: Vec<Vec<f32>> = vec![vec![0f32; n]; cap_rows.len()];
                 for r in 0..t {
                     let qh = &q.row(r).to_slice().unwrap_or(&[])[h * hd..(h + 1) * hd];
-                    let pr = cap_rows.iter().position(|&c| c == r).map(|i| probs[i].as_mut_slice());
+                    let pr = cap_rows
+                        .iter()
+                        .position(|&c| c == r)
+                        .map(|i| probs[i].as_mut_slice());
                     let o = attend(qh, keys, vals, 0..pos0 + r + 1, self.scale, pr);
                     out[r * hd..(r + 1) * hd].copy_from_slice(&o);
                 }
@@ -232,11 +289,22 @@ impl Model {
             }
             cap.sums[l] = sums;
         }
-        assemble(&per_head.into_iter().map(|(o, _)| o).collect::<Vec<_>>(), t, hd)
+        assemble(
+            &per_head.into_iter().map(|(o, _)| o).collect::<Vec<_>>(),
+            t,
+            hd,
+        )
     }
 
     /// One-token attention where each KV head reads the positions its policy selects.
-    fn sparse_attention(&self, cache: &KvCache, l: usize, q: &Array2<f32>, pos0: usize, policy: &mut dyn AttentionPolicy) -> Result<(Array2<f32>, u64)> {
+    fn sparse_attention(
+        &self,
+        cache: &KvCache,
+        l: usize,
+        q: &Array2<f32>,
+        pos0: usize,
+        policy: &mut dyn AttentionPolicy,
+    ) -> Result<(Array2<f32>, u64)> {
         let cfg = &self.cfg;
         let (hd, group) = (cfg.head_dim, cfg.group_size());
         let ctx = pos0 + 1;
@@ -245,9 +313,16 @@ impl Model {
         let mut sels = Vec::with_capacity(cfg.n_kv_head);
         let mut read = 0u64;
         for g in 0..cfg.n_kv_head {
-            let queries = ArrayView2::from_shape((group, hd), &qs[g * group * hd..(g + 1) * group * hd])
-                .map_err(|e| ModelError::Config(e.to_string()))?;
-            let h = HeadCtx { layer: l, kv_head: g, ctx_len: ctx, queries, keys: cache.keys(l, g, ctx) };
+            let queries =
+                ArrayView2::from_shape((group, hd), &qs[g * group * hd..(g + 1) * group * hd])
+                    .map_err(|e| ModelError::Config(e.to_string()))?;
+            let h = HeadCtx {
+                layer: l,
+                kv_head: g,
+                ctx_len: ctx,
+                queries,
+                keys: cache.keys(l, g, ctx),
+            };
             let sel = policy.select(&h)?;
             if !sel.is_valid(ctx) {
                 return Err(ModelError::Policy {
@@ -263,7 +338,14 @@ impl Model {
             .map(|h| {
                 let kvh = h / group;
                 let sel: &Selection = &sels[kvh];
-                attend_selection(&qs[h * hd..(h + 1) * hd], cache.key_slice(l, kvh, ctx), cache.value_slice(l, kvh, ctx), sel, ctx, self.scale)
+                attend_selection(
+                    &qs[h * hd..(h + 1) * hd],
+                    cache.key_slice(l, kvh, ctx),
+                    cache.value_slice(l, kvh, ctx),
+                    sel,
+                    ctx,
+                    self.scale,
+                )
             })
             .collect();
         Ok((assemble(&per_head, 1, hd), read))
@@ -276,7 +358,11 @@ fn assemble(per_head: &[Vec<f32>], t: usize, hd: usize) -> Array2<f32> {
     let mut out = Array2::zeros((t, nh * hd));
     for (h, o) in per_head.iter().enumerate() {
         for r in 0..t {
-            for (dst, src) in out.slice_mut(s![r, h * hd..(h + 1) * hd]).iter_mut().zip(&o[r * hd..(r + 1) * hd]) {
+            for (dst, src) in out
+                .slice_mut(s![r, h * hd..(h + 1) * hd])
+                .iter_mut()
+                .zip(&o[r * hd..(r + 1) * hd])
+            {
                 *dst = *src;
             }
         }

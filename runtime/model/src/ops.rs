@@ -66,7 +66,12 @@ fn dot4(x: [&[f32]; 4], w: &[f32]) -> [f32; 4] {
     let mut c1 = x[1].chunks_exact(LANES);
     let mut c2 = x[2].chunks_exact(LANES);
     let mut c3 = x[3].chunks_exact(LANES);
-    for ((((wc, a), b), c), d) in (&mut cw).zip(&mut c0).zip(&mut c1).zip(&mut c2).zip(&mut c3) {
+    for ((((wc, a), b), c), d) in (&mut cw)
+        .zip(&mut c0)
+        .zip(&mut c1)
+        .zip(&mut c2)
+        .zip(&mut c3)
+    {
         let (wc, a, b, c, d) = (lanes(wc), lanes(a), lanes(b), lanes(c), lanes(d));
         for l in 0..LANES {
             acc[0][l] += a[l] * wc[l];
@@ -75,7 +80,12 @@ fn dot4(x: [&[f32]; 4], w: &[f32]) -> [f32; 4] {
             acc[3][l] += d[l] * wc[l];
         }
     }
-    let tails = [c0.remainder(), c1.remainder(), c2.remainder(), c3.remainder()];
+    let tails = [
+        c0.remainder(),
+        c1.remainder(),
+        c2.remainder(),
+        c3.remainder(),
+    ];
     let mut out = [0f32; 4];
     for r in 0..4 {
         let mut s = reduce(&acc[r]);
@@ -93,7 +103,15 @@ const ROWS_PER_TASK: usize = 16;
 /// One task of [`linear`]: output rows `o0..o0 + rows` for every input row, into `block` (`[rows, T]`).
 /// `tile` computes a 4 × 2 tile (4 input rows × 2 weight rows); it must be bit-identical to [`dot`].
 #[inline(always)]
-fn linear_block(xs: &[f32], ws: &[f32], n_in: usize, t: usize, o0: usize, block: &mut [f32], tile: impl Fn([&[f32]; 4], &[f32], &[f32]) -> [[f32; 4]; 2]) {
+fn linear_block(
+    xs: &[f32],
+    ws: &[f32],
+    n_in: usize,
+    t: usize,
+    o0: usize,
+    block: &mut [f32],
+    tile: impl Fn([&[f32]; 4], &[f32], &[f32]) -> [[f32; 4]; 2],
+) {
     let rows = block.len() / t.max(1);
     let xrow = |r: usize| &xs[r * n_in..(r + 1) * n_in];
     let wrow = |j: usize| &ws[(o0 + j) * n_in..(o0 + j + 1) * n_in];
@@ -142,7 +160,13 @@ mod avx2 {
         let mut acc = _mm256_setzero_ps();
         let mut i = 0;
         while i < full {
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i))));
+            acc = _mm256_add_ps(
+                acc,
+                _mm256_mul_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                ),
+            );
             i += LANES;
         }
         let mut s = reduce(&lanes(acc));
@@ -192,7 +216,9 @@ fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVX2.get_or_init(|| std::is_x86_feature_detected!("avx2") && std::env::var_os("SDEC_NO_SIMD").is_none())
+        *AVX2.get_or_init(|| {
+            std::is_x86_feature_detected!("avx2") && std::env::var_os("SDEC_NO_SIMD").is_none()
+        })
     }
     #[cfg(not(target_arch = "x86_64"))]
     false
@@ -210,19 +236,24 @@ pub fn linear(x: ArrayView2<f32>, w: ArrayView2<f32>) -> Array2<f32> {
     let avx2 = has_avx2();
     // [out, T] layout so each task writes a contiguous block.
     let mut yt = vec![0f32; n_out * t];
-    yt.par_chunks_mut(ROWS_PER_TASK * t.max(1)).enumerate().for_each(|(task, block)| {
-        let o0 = task * ROWS_PER_TASK;
-        #[cfg(target_arch = "x86_64")]
-        if avx2 {
-            // SAFETY: AVX2 support was detected at run time; all slices passed have length n_in.
-            linear_block(xs, ws, n_in, t, o0, block, |x, a, b| unsafe { avx2::tile4x2(x, a, b) });
-            return;
-        }
-        let _ = avx2;
-        linear_block(xs, ws, n_in, t, o0, block, tile4x2_portable);
-    });
+    yt.par_chunks_mut(ROWS_PER_TASK * t.max(1))
+        .enumerate()
+        .for_each(|(task, block)| {
+            let o0 = task * ROWS_PER_TASK;
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: AVX2 support was detected at run time; all slices passed have length n_in.
+                linear_block(xs, ws, n_in, t, o0, block, |x, a, b| unsafe {
+                    avx2::tile4x2(x, a, b)
+                });
+                return;
+            }
+            let _ = avx2;
+            linear_block(xs, ws, n_in, t, o0, block, tile4x2_portable);
+        });
     if t == 1 {
-        return Array2::from_shape_vec((1, n_out), yt).unwrap_or_else(|_| Array2::zeros((1, n_out)));
+        return Array2::from_shape_vec((1, n_out), yt)
+            .unwrap_or_else(|_| Array2::zeros((1, n_out)));
     }
     let yt = Array2::from_shape_vec((n_out, t), yt).unwrap_or_else(|_| Array2::zeros((n_out, t)));
     yt.t().as_standard_layout().into_owned()
@@ -306,8 +337,12 @@ mod tests {
 
     #[test]
     fn linear_rows_equal_single_row_bitwise() {
-        let x = Array2::from_shape_fn((7, 37), |(i, j)| ((i * 31 + j * 7) % 13) as f32 * 0.37 - 2.0);
-        let w = Array2::from_shape_fn((45, 37), |(i, j)| ((i * 17 + j * 5) % 11) as f32 * 0.21 - 1.0);
+        let x = Array2::from_shape_fn((7, 37), |(i, j)| {
+            ((i * 31 + j * 7) % 13) as f32 * 0.37 - 2.0
+        });
+        let w = Array2::from_shape_fn((45, 37), |(i, j)| {
+            ((i * 17 + j * 5) % 11) as f32 * 0.21 - 1.0
+        });
         let y = linear(x.view(), w.view());
         for t in 0..7 {
             let yt = linear(x.slice(ndarray::s![t..t + 1, ..]), w.view());
@@ -327,7 +362,11 @@ mod tests {
             return;
         }
         for n in [1, 7, 8, 37, 64, 577] {
-            let v = |k: usize| (0..n).map(|i| (((i + 3 * k) * 2654435761usize) % 1000) as f32 / 333.0 - 1.5).collect::<Vec<f32>>();
+            let v = |k: usize| {
+                (0..n)
+                    .map(|i| (((i + 3 * k) * 2654435761usize) % 1000) as f32 / 333.0 - 1.5)
+                    .collect::<Vec<f32>>()
+            };
             let (x0, x1, x2, x3, w0, w1) = (v(0), v(1), v(2), v(3), v(4), v(5));
             let x = [&x0[..], &x1[..], &x2[..], &x3[..]];
             // SAFETY: AVX2 detected above.
@@ -336,7 +375,10 @@ mod tests {
             assert_eq!(a, b, "n = {n}");
             assert_eq!(a[1][2].to_bits(), dot(&x2, &w1).to_bits());
             // SAFETY: as above.
-            assert_eq!(unsafe { avx2::dot(&x3, &w0) }.to_bits(), dot(&x3, &w0).to_bits());
+            assert_eq!(
+                unsafe { avx2::dot(&x3, &w0) }.to_bits(),
+                dot(&x3, &w0).to_bits()
+            );
         }
     }
 
@@ -370,7 +412,12 @@ mod tests {
     #[test]
     fn llama3_rope_scaling_hand_computed() {
         // Llama 3.1 8B: θ = 500000, d = 128, factor 8, low 1, high 4, original 8192.
-        let s = RopeScaling { factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_context: 8192 };
+        let s = RopeScaling {
+            factor: 8.0,
+            low_freq_factor: 1.0,
+            high_freq_factor: 4.0,
+            original_context: 8192,
+        };
         let f = rope_inv_freq(128, 500000.0, Some(&s));
         // i = 0: wavelength 2π < 2048 → unchanged.
         assert_eq!(f[0], 1.0);

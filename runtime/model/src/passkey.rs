@@ -45,9 +45,16 @@ pub struct PasskeyResult {
 }
 
 /// A 5-digit pass key and a haystack of about `target_tokens` prompt tokens with the key at `depth`.
-pub fn build_passkey(tok: &Tokenizer, target_tokens: usize, depth: f64, seed: u64) -> Result<PasskeyTask> {
+pub fn build_passkey(
+    tok: &Tokenizer,
+    target_tokens: usize,
+    depth: f64,
+    seed: u64,
+) -> Result<PasskeyTask> {
     if !(0.0..=1.0).contains(&depth) {
-        return Err(ModelError::Config(format!("passkey depth {depth} outside [0, 1]")));
+        return Err(ModelError::Config(format!(
+            "passkey depth {depth} outside [0, 1]"
+        )));
     }
     let passkey = format!("{}", 10000 + mix64(seed ^ 0x5EED) % 90000);
     let needle = format!("The pass key is {passkey}. Remember it. {passkey} is the pass key.");
@@ -60,39 +67,80 @@ pub fn build_passkey(tok: &Tokenizer, target_tokens: usize, depth: f64, seed: u6
     };
     // Grow the haystack by sentences until the prompt reaches the target length.
     let overhead = tok.encode(&render(&[needle.as_str()])?)?.len();
-    let per_sentence = FILLER.iter().map(|s| tok.encode(s).map(|v| v.len())).sum::<std::result::Result<usize, _>>()? as f64
+    let per_sentence = FILLER
+        .iter()
+        .map(|s| tok.encode(s).map(|v| v.len()))
+        .sum::<std::result::Result<usize, _>>()? as f64
         / FILLER.len() as f64;
-    let n = ((target_tokens.saturating_sub(overhead)) as f64 / per_sentence.max(1.0)).round() as usize;
-    let mut hay: Vec<&str> = (0..n as u64).map(|i| FILLER[(mix64(seed.wrapping_add(i)) % FILLER.len() as u64) as usize]).collect();
+    let n =
+        ((target_tokens.saturating_sub(overhead)) as f64 / per_sentence.max(1.0)).round() as usize;
+    let mut hay: Vec<&str> = (0..n as u64)
+        .map(|i| FILLER[(mix64(seed.wrapping_add(i)) % FILLER.len() as u64) as usize])
+        .collect();
     let at = ((n as f64) * depth).round() as usize;
     hay.insert(at.min(hay.len()), &needle);
     let prompt = render(&hay)?;
     let prompt_ids = tok.encode(&prompt)?;
-    Ok(PasskeyTask { passkey, depth, prompt, prompt_ids })
+    Ok(PasskeyTask {
+        passkey,
+        depth,
+        prompt,
+        prompt_ids,
+    })
 }
 
 /// Runs `policy` on the task (greedy, up to `max_new_tokens`, stopping at end-of-sequence) and checks
 /// that the pass key appears in the answer.
-pub fn run_passkey(model: &Model, tok: &Tokenizer, task: &PasskeyTask, policy: &PolicySpec, max_new_tokens: usize) -> Result<PasskeyResult> {
-    let pre = prefill_prompt(model, &task.prompt_ids, GenerateOptions::default().prefill_chunk)?;
+pub fn run_passkey(
+    model: &Model,
+    tok: &Tokenizer,
+    task: &PasskeyTask,
+    policy: &PolicySpec,
+    max_new_tokens: usize,
+) -> Result<PasskeyResult> {
+    let pre = prefill_prompt(
+        model,
+        &task.prompt_ids,
+        GenerateOptions::default().prefill_chunk,
+    )?;
     run_passkey_from(model, tok, task, pre, policy, max_new_tokens)
 }
 
 /// [`run_passkey`] from a prefill of `task.prompt_ids` (clone one [`Prefilled`] to try many policies).
-pub fn run_passkey_from(model: &Model, tok: &Tokenizer, task: &PasskeyTask, pre: Prefilled, policy: &PolicySpec, max_new_tokens: usize) -> Result<PasskeyResult> {
+pub fn run_passkey_from(
+    model: &Model,
+    tok: &Tokenizer,
+    task: &PasskeyTask,
+    pre: Prefilled,
+    policy: &PolicySpec,
+    max_new_tokens: usize,
+) -> Result<PasskeyResult> {
     if pre.prompt_ids != task.prompt_ids {
-        return Err(ModelError::Config("the prefill is not of this passkey prompt".into()));
+        return Err(ModelError::Config(
+            "the prefill is not of this passkey prompt".into(),
+        ));
     }
-    let opts = GenerateOptions { stop_tokens: stop_tokens(tok), ..Default::default() };
+    let opts = GenerateOptions {
+        stop_tokens: stop_tokens(tok),
+        ..Default::default()
+    };
     let mut report = generate_from(model, pre, policy, max_new_tokens, opts)?;
     report.text = tok.decode(&report.generated_ids);
     let answer = report.text.clone();
-    Ok(PasskeyResult { task_passkey: task.passkey.clone(), correct: answer.contains(&task.passkey), answer, report })
+    Ok(PasskeyResult {
+        task_passkey: task.passkey.clone(),
+        correct: answer.contains(&task.passkey),
+        answer,
+        report,
+    })
 }
 
 /// End-of-turn tokens of a chat model: its EOS and `<|im_end|>` when present.
 pub fn stop_tokens(tok: &Tokenizer) -> Vec<u32> {
-    let mut v: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")].into_iter().flatten().collect();
+    let mut v: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")]
+        .into_iter()
+        .flatten()
+        .collect();
     v.dedup();
     v
 }

@@ -134,18 +134,21 @@ fn fill(seed: u64, cfg: &ModelConfig, kind: TensorKind, len: usize) -> Vec<f32> 
     let id = tensor_id(kind);
     let (offset, scale) = tensor_scale(cfg, kind);
     let mut v = vec![0f32; len];
-    v.par_chunks_mut(1 << 16).enumerate().for_each(|(c, chunk)| {
-        let base = (c << 16) as u64;
-        for (i, x) in chunk.iter_mut().enumerate() {
-            *x = weight_value(seed, id, base + i as u64, offset, scale);
-        }
-    });
+    v.par_chunks_mut(1 << 16)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let base = (c << 16) as u64;
+            for (i, x) in chunk.iter_mut().enumerate() {
+                *x = weight_value(seed, id, base + i as u64, offset, scale);
+            }
+        });
     v
 }
 
 fn mat(seed: u64, cfg: &ModelConfig, kind: TensorKind, rows: usize, cols: usize) -> Array2<f32> {
     // from_shape_vec cannot fail: the vector has rows*cols elements.
-    Array2::from_shape_vec((rows, cols), fill(seed, cfg, kind, rows * cols)).unwrap_or_else(|_| Array2::zeros((rows, cols)))
+    Array2::from_shape_vec((rows, cols), fill(seed, cfg, kind, rows * cols))
+        .unwrap_or_else(|_| Array2::zeros((rows, cols)))
 }
 
 fn vec1(seed: u64, cfg: &ModelConfig, kind: TensorKind, n: usize) -> Array1<f32> {
@@ -212,7 +215,10 @@ mod tests {
         // Cross-checked against an independent Python transcription of the module doc's arithmetic.
         let v: Vec<u32> = (0..4).map(|i| uniform(42, 17, i).to_bits()).collect();
         assert_eq!(v, vec![0xbe2e2a20, 0x3f3a4356, 0xbc8f7240, 0x3e1d84b8]);
-        assert_eq!(weight_value(42, 17, 1_000_003, 1.0, 0.1).to_bits(), 0x3f6aefc8);
+        assert_eq!(
+            weight_value(42, 17, 1_000_003, 1.0, 0.1).to_bits(),
+            0x3f6aefc8
+        );
         assert_ne!(uniform(42, 17, 0), uniform(42, 18, 0));
         assert_ne!(uniform(42, 17, 0), uniform(43, 17, 0));
     }
@@ -224,6 +230,9 @@ mod tests {
         w.validate(&cfg).unwrap();
         let (o, s) = tensor_scale(&cfg, TensorKind::Wk(1));
         let idx = 3 * cfg.hidden + 7;
-        assert_eq!(w.layers[1].wk[[3, 7]], weight_value(5, tensor_id(TensorKind::Wk(1)), idx as u64, o, s));
+        assert_eq!(
+            w.layers[1].wk[[3, 7]],
+            weight_value(5, tensor_id(TensorKind::Wk(1)), idx as u64, o, s)
+        );
     }
 }

@@ -37,7 +37,11 @@ pub struct ModelWeights {
 
 fn check(name: &str, got: &[usize], expected: &[usize]) -> Result<()> {
     if got != expected {
-        return Err(ModelError::Shape { name: name.into(), expected: expected.to_vec(), got: got.to_vec() });
+        return Err(ModelError::Shape {
+            name: name.into(),
+            expected: expected.to_vec(),
+            got: got.to_vec(),
+        });
     }
     Ok(())
 }
@@ -57,11 +61,23 @@ impl ModelWeights {
         match (&self.lm_head, cfg.tied_embeddings) {
             (Some(m), false) => check("lm_head", m.shape(), &[cfg.vocab, h])?,
             (None, true) => {}
-            (Some(_), true) => return Err(ModelError::Config("tied embeddings but an lm_head is present".into())),
-            (None, false) => return Err(ModelError::Config("untied embeddings but no lm_head".into())),
+            (Some(_), true) => {
+                return Err(ModelError::Config(
+                    "tied embeddings but an lm_head is present".into(),
+                ))
+            }
+            (None, false) => {
+                return Err(ModelError::Config(
+                    "untied embeddings but no lm_head".into(),
+                ))
+            }
         }
         if self.layers.len() != cfg.n_layer {
-            return Err(ModelError::Config(format!("{} layers of weights, config says {}", self.layers.len(), cfg.n_layer)));
+            return Err(ModelError::Config(format!(
+                "{} layers of weights, config says {}",
+                self.layers.len(),
+                cfg.n_layer
+            )));
         }
         for (i, l) in self.layers.iter().enumerate() {
             let n = |s: &str| format!("layers.{i}.{s}");
@@ -80,7 +96,12 @@ impl ModelWeights {
                     check(&n("k_norm"), b.shape(), &[hd])?;
                 }
                 (None, None, false) => {}
-                _ => return Err(ModelError::Config(format!("layer {i}: q_norm/k_norm presence does not match qk_norm={}", cfg.qk_norm))),
+                _ => {
+                    return Err(ModelError::Config(format!(
+                        "layer {i}: q_norm/k_norm presence does not match qk_norm={}",
+                        cfg.qk_norm
+                    )))
+                }
             }
         }
         Ok(())

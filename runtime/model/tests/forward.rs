@@ -14,12 +14,24 @@ fn tiny_with(n_head: usize, n_kv_head: usize, arch: Arch) -> ModelConfig {
 }
 
 fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
-    (0..n as u64).map(|i| (sdec_model::synthetic::mix64(seed ^ (i * 0x1234_5678_9ABC_DEF1)) % vocab as u64) as u32).collect()
+    (0..n as u64)
+        .map(|i| {
+            (sdec_model::synthetic::mix64(seed ^ (i * 0x1234_5678_9ABC_DEF1)) % vocab as u64) as u32
+        })
+        .collect()
 }
 
 fn max_rel_diff(a: &[f32], b: &[f32]) -> f64 {
-    let scale = a.iter().map(|x| x.abs() as f64).fold(0.0, f64::max).max(1e-30);
-    a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).fold(0.0, f64::max) / scale
+    let scale = a
+        .iter()
+        .map(|x| x.abs() as f64)
+        .fold(0.0, f64::max)
+        .max(1e-30);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .fold(0.0, f64::max)
+        / scale
 }
 
 /// Logits for every position of `toks`, by three routes: one chunk, chunks of 5, token-by-token decode.
@@ -29,7 +41,9 @@ fn prefill_chunked_and_decode_agree() {
         let m = Model::synthetic(cfg.clone(), 11).unwrap();
         let toks = tokens(23, cfg.vocab, 3);
         let mut c1 = m.new_cache(64).unwrap();
-        let one = m.forward_chunk(&mut c1, &toks, LogitRows::All, None).unwrap();
+        let one = m
+            .forward_chunk(&mut c1, &toks, LogitRows::All, None)
+            .unwrap();
         let mut c2 = m.new_cache(64).unwrap();
         let mut chunked = Vec::new();
         for c in toks.chunks(5) {
@@ -66,7 +80,10 @@ fn rms(x: &[f64], w: &[f32], eps: f64) -> Vec<f64> {
 }
 
 fn matvec(w: &ndarray::Array2<f32>, x: &[f64]) -> Vec<f64> {
-    w.rows().into_iter().map(|r| r.iter().zip(x).map(|(a, b)| *a as f64 * b).sum()).collect()
+    w.rows()
+        .into_iter()
+        .map(|r| r.iter().zip(x).map(|(a, b)| *a as f64 * b).sum())
+        .collect()
 }
 
 fn rope(x: &mut [f64], pos: usize, inv: &[f64]) {
@@ -85,7 +102,16 @@ fn naive_logits(m: &Model, toks: &[u32]) -> Vec<Vec<f64>> {
     let hd = c.head_dim;
     let eps = c.rms_eps as f64;
     let inv = rope_inv_freq(hd, c.rope_theta, c.rope_scaling.as_ref());
-    let mut xs: Vec<Vec<f64>> = toks.iter().map(|&t| w.embedding.row(t as usize).iter().map(|&v| v as f64).collect()).collect();
+    let mut xs: Vec<Vec<f64>> = toks
+        .iter()
+        .map(|&t| {
+            w.embedding
+                .row(t as usize)
+                .iter()
+                .map(|&v| v as f64)
+                .collect()
+        })
+        .collect();
     for lw in &w.layers {
         let an = lw.attn_norm.to_vec();
         let mut ks = Vec::new();
@@ -93,7 +119,11 @@ fn naive_logits(m: &Model, toks: &[u32]) -> Vec<Vec<f64>> {
         let mut qs = Vec::new();
         for (p, x) in xs.iter().enumerate() {
             let xn = rms(x, &an, eps);
-            let (mut q, mut k, v) = (matvec(&lw.wq, &xn), matvec(&lw.wk, &xn), matvec(&lw.wv, &xn));
+            let (mut q, mut k, v) = (
+                matvec(&lw.wq, &xn),
+                matvec(&lw.wk, &xn),
+                matvec(&lw.wv, &xn),
+            );
             for h in q.chunks_mut(hd) {
                 if let Some(n) = &lw.q_norm {
                     let r = rms(h, &n.to_vec(), eps);
@@ -119,7 +149,13 @@ fn naive_logits(m: &Model, toks: &[u32]) -> Vec<Vec<f64>> {
                 let kvh = h / (c.n_head / c.n_kv_head);
                 let q = &qs[p][h * hd..(h + 1) * hd];
                 let sc: Vec<f64> = (0..=p)
-                    .map(|j| q.iter().zip(&ks[j][kvh * hd..(kvh + 1) * hd]).map(|(a, b)| a * b).sum::<f64>() / (hd as f64).sqrt())
+                    .map(|j| {
+                        q.iter()
+                            .zip(&ks[j][kvh * hd..(kvh + 1) * hd])
+                            .map(|(a, b)| a * b)
+                            .sum::<f64>()
+                            / (hd as f64).sqrt()
+                    })
                     .collect();
                 let mx = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let e: Vec<f64> = sc.iter().map(|s| (s - mx).exp()).collect();
@@ -138,29 +174,46 @@ fn naive_logits(m: &Model, toks: &[u32]) -> Vec<Vec<f64>> {
             let hn = rms(x, &fnw, eps);
             let g = matvec(&lw.w_gate, &hn);
             let u = matvec(&lw.w_up, &hn);
-            let a: Vec<f64> = g.iter().zip(&u).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
+            let a: Vec<f64> = g
+                .iter()
+                .zip(&u)
+                .map(|(g, u)| g / (1.0 + (-g).exp()) * u)
+                .collect();
             let d = matvec(&lw.w_down, &a);
             x.iter_mut().zip(&d).for_each(|(a, b)| *a += b);
         }
     }
     let fw = w.final_norm.to_vec();
-    xs.iter().map(|x| matvec(w.lm_head(), &rms(x, &fw, eps))).collect()
+    xs.iter()
+        .map(|x| matvec(w.lm_head(), &rms(x, &fw, eps)))
+        .collect()
 }
 
 #[test]
 fn gqa_group_sizes_match_naive_reference() {
-    for (nh, nkv, arch) in [(4, 4, Arch::Llama), (4, 2, Arch::Llama), (4, 1, Arch::Llama), (8, 2, Arch::Qwen3)] {
+    for (nh, nkv, arch) in [
+        (4, 4, Arch::Llama),
+        (4, 2, Arch::Llama),
+        (4, 1, Arch::Llama),
+        (8, 2, Arch::Qwen3),
+    ] {
         let cfg = tiny_with(nh, nkv, arch);
         let m = Model::synthetic(cfg.clone(), 5).unwrap();
         let toks = tokens(17, cfg.vocab, 9);
         let mut cache = m.new_cache(32).unwrap();
-        let got = m.forward_chunk(&mut cache, &toks, LogitRows::All, None).unwrap();
+        let got = m
+            .forward_chunk(&mut cache, &toks, LogitRows::All, None)
+            .unwrap();
         let want = naive_logits(&m, &toks);
         for (p, w) in want.iter().enumerate() {
             let g: Vec<f32> = got.row(p).to_vec();
             let wf: Vec<f32> = w.iter().map(|&x| x as f32).collect();
             let d = max_rel_diff(&wf, &g);
-            assert!(d < 1e-4, "group {} arch {arch:?} pos {p}: rel diff {d}", nh / nkv);
+            assert!(
+                d < 1e-4,
+                "group {} arch {arch:?} pos {p}: rel diff {d}",
+                nh / nkv
+            );
         }
     }
 }
@@ -170,13 +223,20 @@ fn errors_instead_of_panics() {
     let m = Model::synthetic(ModelConfig::tiny(), 1).unwrap();
     let mut c = m.new_cache(4).unwrap();
     assert!(m.forward_chunk(&mut c, &[], LogitRows::All, None).is_err());
-    assert!(m.forward_chunk(&mut c, &[999], LogitRows::All, None).is_err());
-    assert!(m.forward_chunk(&mut c, &[1, 2, 3, 4, 5], LogitRows::All, None).is_err());
+    assert!(m
+        .forward_chunk(&mut c, &[999], LogitRows::All, None)
+        .is_err());
+    assert!(m
+        .forward_chunk(&mut c, &[1, 2, 3, 4, 5], LogitRows::All, None)
+        .is_err());
     assert!(m.new_cache(1 << 20).is_err());
     let mut bad = ModelConfig::tiny();
     bad.n_kv_head = 3;
     assert!(Model::synthetic(bad, 1).is_err());
-    assert!(ModelConfig::preset("synthetic:nope").unwrap_err().to_string().contains("synthetic:tiny"));
+    assert!(ModelConfig::preset("synthetic:nope")
+        .unwrap_err()
+        .to_string()
+        .contains("synthetic:tiny"));
 }
 
 /// The synthetic scaling gives peaked attention: averaged over heads and layers, the top 1/16 of the
@@ -189,7 +249,8 @@ fn synthetic_attention_is_not_uniform() {
     let toks = tokens(n, cfg.vocab, 4);
     let mut cache = m.new_cache(n).unwrap();
     let mut cap = sdec_model::ProbCapture::new(vec![n - 1]);
-    m.forward_chunk(&mut cache, &toks, LogitRows::Last, Some(&mut cap)).unwrap();
+    m.forward_chunk(&mut cache, &toks, LogitRows::Last, Some(&mut cap))
+        .unwrap();
     let mut mass = 0.0;
     for layer in &cap.sums {
         let mut p: Vec<f32> = layer[0].iter().map(|x| x / cfg.n_head as f32).collect();
@@ -214,7 +275,9 @@ fn deep_synthetic_model_stays_finite() {
     let m = Model::synthetic(cfg.clone(), 3).unwrap();
     let toks = tokens(64, cfg.vocab, 1);
     let mut cache = m.new_cache(64).unwrap();
-    let l = m.forward_chunk(&mut cache, &toks, LogitRows::All, None).unwrap();
+    let l = m
+        .forward_chunk(&mut cache, &toks, LogitRows::All, None)
+        .unwrap();
     let mx = l.iter().fold(0f32, |a, b| a.max(b.abs()));
     assert!(l.iter().all(|x| x.is_finite()));
     println!("max |logit| over 32 layers: {mx}");
@@ -235,12 +298,20 @@ fn shrunk_llama8b_shape_is_finite_and_peaked() {
         let toks = tokens(n, cfg.vocab, 2);
         let mut cache = m.new_cache(n).unwrap();
         let mut cap = sdec_model::ProbCapture::new(vec![n - 1]);
-        let l = m.forward_chunk(&mut cache, &toks, LogitRows::Last, Some(&mut cap)).unwrap();
+        let l = m
+            .forward_chunk(&mut cache, &toks, LogitRows::Last, Some(&mut cap))
+            .unwrap();
         assert!(l.iter().all(|x| x.is_finite()));
-        let mut p: Vec<f32> = cap.sums[0][0].iter().map(|x| x / cfg.n_head as f32).collect();
+        let mut p: Vec<f32> = cap.sums[0][0]
+            .iter()
+            .map(|x| x / cfg.n_head as f32)
+            .collect();
         p.sort_by(|a, b| b.partial_cmp(a).unwrap());
         let mass: f32 = p[..n / 16].iter().sum();
-        println!("{:?}: top 1/16 of {n} positions hold {mass:.3} of the attention mass", cfg.arch);
+        println!(
+            "{:?}: top 1/16 of {n} positions hold {mass:.3} of the attention mass",
+            cfg.arch
+        );
         assert!(mass > 0.3);
     }
 }

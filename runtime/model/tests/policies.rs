@@ -12,11 +12,18 @@ fn model() -> Model {
 }
 
 fn prompt(n: usize, vocab: usize) -> Vec<u32> {
-    (0..n as u64).map(|i| (sdec_model::synthetic::mix64(i + 77) % vocab as u64) as u32).collect()
+    (0..n as u64)
+        .map(|i| (sdec_model::synthetic::mix64(i + 77) % vocab as u64) as u32)
+        .collect()
 }
 
 /// Greedy decode with full logits per step and the KV entries read.
-fn run(m: &Model, pol: &mut dyn AttentionPolicy, prompt: &[u32], steps: usize) -> (Vec<u32>, Vec<Vec<f32>>, u64) {
+fn run(
+    m: &Model,
+    pol: &mut dyn AttentionPolicy,
+    prompt: &[u32],
+    steps: usize,
+) -> (Vec<u32>, Vec<Vec<f32>>, u64) {
     let mut cache = m.new_cache(prompt.len() + steps + 1).unwrap();
     let mut logits = m.prefill(&mut cache, prompt, 64).unwrap();
     let (mut toks, mut all, mut read) = (Vec::new(), Vec::new(), 0);
@@ -73,8 +80,16 @@ fn small_budgets_read_less_and_change_logits() {
         // lychee's default map keeps 5 of 8 (layer, head) pairs dense on this 4-layer, 2-KV-head model
         assert!(r * 10 < fr * 7, "{spec}: read {r} of {fr}");
         assert_ne!(l, fl, "{spec}: logits unchanged");
-        let d = l.iter().flatten().zip(fl.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        println!("{spec}: reads {:.3} of full, max |Δlogit| {d:.4}", r as f64 / fr as f64);
+        let d = l
+            .iter()
+            .flatten()
+            .zip(fl.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        println!(
+            "{spec}: reads {:.3} of full, max |Δlogit| {d:.4}",
+            r as f64 / fr as f64
+        );
         assert!(l.iter().flatten().all(|x| x.is_finite()));
     }
 }
@@ -105,7 +120,13 @@ fn lychee_sparse_heads_follow_the_index_buffer() {
 fn lfps_reports_recall() {
     let m = model();
     let p = prompt(300, m.cfg.vocab);
-    let r = generate(&m, &p, &PolicySpec::parse("lfps:budget=16,refresh=5,w=1").unwrap(), 12).unwrap();
+    let r = generate(
+        &m,
+        &p,
+        &PolicySpec::parse("lfps:budget=16,refresh=5,w=1").unwrap(),
+        12,
+    )
+    .unwrap();
     assert_eq!(r.recall.len(), 11);
     assert!(r.recall.iter().all(|&x| (0.0..=1.0).contains(&x)));
     // refresh steps (0, 5, 10) are exact
@@ -133,7 +154,11 @@ fn specattn_reproduces_full_greedy_decoding() {
         assert_eq!(r.generated_ids, full.generated_ids, "{spec}");
         assert_eq!(r.top5, full.top5, "{spec}");
         assert_eq!(r.acceptance.iter().sum::<usize>(), 29, "{spec}");
-        println!("{spec}: {:.2} tokens/round, reads {:.3} of full", r.mean_acceptance(), r.kv_read_fraction());
+        println!(
+            "{spec}: {:.2} tokens/round, reads {:.3} of full",
+            r.mean_acceptance(),
+            r.kv_read_fraction()
+        );
     }
 }
 
@@ -143,8 +168,18 @@ fn report_serializes_and_progress_fires() {
     let p = prompt(50, m.cfg.vocab);
     let mut seen = Vec::new();
     let mut cb = |pr: sdec_model::Progress| seen.push(pr.generated);
-    let opts = sdec_model::GenerateOptions { progress: Some(&mut cb), ..Default::default() };
-    let r = sdec_model::generate_with(&m, &p, &PolicySpec::parse("streaming:recent=16").unwrap(), 5, opts).unwrap();
+    let opts = sdec_model::GenerateOptions {
+        progress: Some(&mut cb),
+        ..Default::default()
+    };
+    let r = sdec_model::generate_with(
+        &m,
+        &p,
+        &PolicySpec::parse("streaming:recent=16").unwrap(),
+        5,
+        opts,
+    )
+    .unwrap();
     assert_eq!(seen, vec![1, 2, 3, 4, 5]);
     let json = serde_json::to_string(&r).unwrap();
     let back: sdec_model::GenerateReport = serde_json::from_str(&json).unwrap();
@@ -163,7 +198,10 @@ fn lychee_head_map_file_and_recorded_decisions() {
     std::fs::write(&good, r#"{"retrieval": [[2, 1]]}"#).unwrap();
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"retrieval": [[9, 0]]}"#).unwrap();
-    let spec = format!("lychee:budget=32,block=8,sink=0,recent=0,heads={}", good.display());
+    let spec = format!(
+        "lychee:budget=32,block=8,sink=0,recent=0,heads={}",
+        good.display()
+    );
     let pol = PolicySpec::parse(&spec).unwrap().build(&m.cfg).unwrap();
     let mut rec = Recorder::new(pol);
     run(&m, &mut rec, &prompt(120, m.cfg.vocab), 2);
@@ -177,12 +215,24 @@ fn lychee_head_map_file_and_recorded_decisions() {
             let mut blocks: Vec<usize> = p.iter().map(|x| x / 8).collect();
             blocks.dedup();
             assert_eq!(blocks.len(), 4, "{p:?}");
-            assert!(blocks.iter().all(|&b| (b * 8..(b * 8 + 8).min(r.ctx_len)).all(|x| p.contains(&x))));
+            assert!(blocks
+                .iter()
+                .all(|&b| (b * 8..(b * 8 + 8).min(r.ctx_len)).all(|x| p.contains(&x))));
         }
     }
-    let e = PolicySpec::parse(&format!("lychee:heads={}", bad.display())).unwrap().build(&m.cfg).err().unwrap().to_string();
+    let e = PolicySpec::parse(&format!("lychee:heads={}", bad.display()))
+        .unwrap()
+        .build(&m.cfg)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("[9, 0]"), "{e}");
-    let e = PolicySpec::parse("lychee:heads=/nonexistent/h.json").unwrap().build(&m.cfg).err().unwrap().to_string();
+    let e = PolicySpec::parse("lychee:heads=/nonexistent/h.json")
+        .unwrap()
+        .build(&m.cfg)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("/nonexistent/h.json"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -196,7 +246,8 @@ fn one_prefill_serves_many_policies() {
     for spec in ["full", "specattn:min=8,ratio=0.0", "lfps:budget=16"] {
         let policy = PolicySpec::parse(spec).unwrap();
         let mut a = generate(&m, &p, &policy, 20).unwrap();
-        let mut b = generate_from(&m, pre.clone(), &policy, 20, GenerateOptions::default()).unwrap();
+        let mut b =
+            generate_from(&m, pre.clone(), &policy, 20, GenerateOptions::default()).unwrap();
         for r in [&mut a, &mut b] {
             r.prefill_seconds = 0.0;
             r.decode_seconds = 0.0;

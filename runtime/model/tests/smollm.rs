@@ -2,7 +2,10 @@
 //! CPU speed target. Skipped, with a printed "skipped:" line, when the file is absent; point
 //! `SDEC_MODEL_DIR` at the folder holding it.
 
-use sdec_model::{build_passkey, find_model_file, load_gguf, run_passkey, GenerateOptions, Model, PolicySpec, Tokenizer};
+use sdec_model::{
+    build_passkey, find_model_file, load_gguf, run_passkey, GenerateOptions, Model, PolicySpec,
+    Tokenizer,
+};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -14,12 +17,19 @@ fn load() -> Option<&'static (Model, Tokenizer)> {
     MODEL
         .get_or_init(|| {
             let Some(path) = find_model_file(FILE) else {
-                println!("skipped: {FILE} not found in {} (set SDEC_MODEL_DIR)", sdec_model::model_dir().display());
+                println!(
+                    "skipped: {FILE} not found in {} (set SDEC_MODEL_DIR)",
+                    sdec_model::model_dir().display()
+                );
                 return None;
             };
             let t0 = Instant::now();
             let (cfg, w, tok) = load_gguf(&path).unwrap();
-            println!("loaded {} in {:.2} s", path.display(), t0.elapsed().as_secs_f64());
+            println!(
+                "loaded {} in {:.2} s",
+                path.display(),
+                t0.elapsed().as_secs_f64()
+            );
             Some((Model::new(cfg, w).unwrap(), tok))
         })
         .as_ref()
@@ -32,7 +42,18 @@ fn config_matches_the_file() {
         return;
     };
     let c = &m.cfg;
-    assert_eq!((c.n_layer, c.hidden, c.n_head, c.n_kv_head, c.head_dim, c.ffn, c.vocab), (30, 576, 9, 3, 64, 1536, 49152));
+    assert_eq!(
+        (
+            c.n_layer,
+            c.hidden,
+            c.n_head,
+            c.n_kv_head,
+            c.head_dim,
+            c.ffn,
+            c.vocab
+        ),
+        (30, 576, 9, 3, 64, 1536, 49152)
+    );
     assert!(c.tied_embeddings && c.rope_theta == 100000.0 && c.max_context == 8192);
     assert_eq!(tok.vocab_size(), 49152);
 }
@@ -43,10 +64,18 @@ fn chat_answer_mentions_paris() {
         println!("skipped: no model file");
         return;
     };
-    let prompt = tok.apply_chat_template(&[("user", "What is the capital of France?")], true).unwrap();
+    let prompt = tok
+        .apply_chat_template(&[("user", "What is the capital of France?")], true)
+        .unwrap();
     let ids = tok.encode(&prompt).unwrap();
-    let stop: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")].into_iter().flatten().collect();
-    let opts = GenerateOptions { stop_tokens: stop, ..Default::default() };
+    let stop: Vec<u32> = [tok.eos_id(), tok.token_id("<|im_end|>")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let opts = GenerateOptions {
+        stop_tokens: stop,
+        ..Default::default()
+    };
     let r = sdec_model::generate_with(m, &ids, &PolicySpec::Full, 24, opts).unwrap();
     let text = tok.decode(&r.generated_ids);
     println!("answer: {text:?}");
@@ -60,9 +89,17 @@ fn passkey_found_with_full_and_sparse_attention() {
         return;
     };
     let task = build_passkey(tok, 1000, 0.4, 7).unwrap();
-    println!("passkey prompt: {} tokens, key {}", task.prompt_ids.len(), task.passkey);
+    println!(
+        "passkey prompt: {} tokens, key {}",
+        task.prompt_ids.len(),
+        task.passkey
+    );
     assert!((900..1100).contains(&task.prompt_ids.len()));
-    for spec in ["full", "lychee:budget=256,block=16,sink=16,recent=64", "specattn:gamma=4,min=64"] {
+    for spec in [
+        "full",
+        "lychee:budget=256,block=16,sink=16,recent=64",
+        "specattn:gamma=4,min=64",
+    ] {
         let policy = PolicySpec::parse(spec).unwrap();
         let r = run_passkey(m, tok, &task, &policy, 12).unwrap();
         println!(

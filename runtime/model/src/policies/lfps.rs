@@ -51,7 +51,14 @@ pub struct Lfps {
 
 impl Lfps {
     pub fn new(p: LfpsParams, cfg: &ModelConfig) -> Result<Self> {
-        Ok(Self { p, n_kv: cfg.n_kv_head, history: vec![Vec::new(); cfg.n_layer * cfg.n_kv_head], step: 0, recall_sum: 0.0, recall_n: 0 })
+        Ok(Self {
+            p,
+            n_kv: cfg.n_kv_head,
+            history: vec![Vec::new(); cfg.n_layer * cfg.n_kv_head],
+            step: 0,
+            recall_sum: 0.0,
+            recall_n: 0,
+        })
     }
 
     fn candidates(&self, hist: &[usize], ctx_len: usize) -> Vec<usize> {
@@ -66,7 +73,11 @@ impl Lfps {
         if let Some(last) = mark.last_mut() {
             *last = true;
         }
-        mark.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i).collect()
+        mark.iter()
+            .enumerate()
+            .filter(|(_, &m)| m)
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -99,7 +110,10 @@ impl AttentionPolicy for Lfps {
             p.sort_unstable();
             p
         };
-        let hits = picks.iter().filter(|p| exact.binary_search(p).is_ok()).count();
+        let hits = picks
+            .iter()
+            .filter(|p| exact.binary_search(p).is_ok())
+            .count();
         self.recall_sum += hits as f64 / k as f64;
         self.recall_n += 1;
         self.history[slot] = picks.clone();

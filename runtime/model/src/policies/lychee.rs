@@ -81,7 +81,11 @@ impl HeadMap {
     /// The documented default: layer 0 dense, then KV head `l mod n_kv_head` at layer l.
     pub fn default_for(cfg: &ModelConfig) -> Self {
         let retrieval = (0..cfg.n_layer)
-            .map(|l| (0..cfg.n_kv_head).map(|h| l == 0 || h == l % cfg.n_kv_head).collect())
+            .map(|l| {
+                (0..cfg.n_kv_head)
+                    .map(|h| l == 0 || h == l % cfg.n_kv_head)
+                    .collect()
+            })
             .collect();
         Self { retrieval }
     }
@@ -94,7 +98,10 @@ impl HeadMap {
             if l >= cfg.n_layer || h >= cfg.n_kv_head {
                 return Err(ModelError::Policy {
                     policy: "lychee".into(),
-                    why: format!("head map entry [{l}, {h}] outside {} layers x {} KV heads", cfg.n_layer, cfg.n_kv_head),
+                    why: format!(
+                        "head map entry [{l}, {h}] outside {} layers x {} KV heads",
+                        cfg.n_layer, cfg.n_kv_head
+                    ),
                 });
             }
             retrieval[l][h] = true;
@@ -103,8 +110,14 @@ impl HeadMap {
     }
 
     pub fn load(cfg: &ModelConfig, path: &str) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.into(), source })?;
-        let file: HeadMapFile = serde_json::from_str(&text).map_err(|source| ModelError::Json { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let file: HeadMapFile = serde_json::from_str(&text).map_err(|source| ModelError::Json {
+            path: path.into(),
+            source,
+        })?;
         Self::from_pairs(cfg, &file.retrieval)
     }
 
@@ -116,7 +129,10 @@ impl HeadMap {
 /// Max-pool of per-token scores over blocks of `block` tokens (the last block may be partial): the
 /// block score a retrieval head computes from `q̄ · k` during its dense pass.
 pub fn block_max(scores: &[f32], block: usize) -> Vec<f32> {
-    scores.chunks(block.max(1)).map(|b| b.iter().copied().fold(f32::NEG_INFINITY, f32::max)).collect()
+    scores
+        .chunks(block.max(1))
+        .map(|b| b.iter().copied().fold(f32::NEG_INFINITY, f32::max))
+        .collect()
 }
 
 pub struct Lychee {
@@ -141,20 +157,34 @@ impl Lychee {
         if let Some(first) = map.retrieval.first_mut() {
             first.iter_mut().for_each(|r| *r = true);
         }
-        Self { p, map, index: vec![None; cfg.n_kv_head], step: 0, dense_step: false }
+        Self {
+            p,
+            map,
+            index: vec![None; cfg.n_kv_head],
+            step: 0,
+            dense_step: false,
+        }
     }
-
 
     fn sparse_positions(&self, blocks: &[usize], ctx_len: usize) -> Selection {
         let mut keep = vec![false; ctx_len];
-        keep[..self.p.effective_sink().min(ctx_len)].iter_mut().for_each(|k| *k = true);
-        keep[ctx_len.saturating_sub(self.p.effective_recent())..].iter_mut().for_each(|k| *k = true);
+        keep[..self.p.effective_sink().min(ctx_len)]
+            .iter_mut()
+            .for_each(|k| *k = true);
+        keep[ctx_len.saturating_sub(self.p.effective_recent())..]
+            .iter_mut()
+            .for_each(|k| *k = true);
         for &b in blocks {
             let lo = (b * self.p.block).min(ctx_len);
             let hi = ((b + 1) * self.p.block).min(ctx_len);
             keep[lo..hi].iter_mut().for_each(|k| *k = true);
         }
-        let pos: Vec<usize> = keep.iter().enumerate().filter(|(_, &k)| k).map(|(i, _)| i).collect();
+        let pos: Vec<usize> = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, &k)| k)
+            .map(|(i, _)| i)
+            .collect();
         Selection::from_sorted(pos, ctx_len)
     }
 }
@@ -170,7 +200,13 @@ impl AttentionPolicy for Lychee {
     }
 
     fn select(&mut self, h: &HeadCtx<'_>) -> Result<Selection> {
-        let retrieval = self.map.retrieval.get(h.layer).and_then(|r| r.get(h.kv_head)).copied().unwrap_or(true);
+        let retrieval = self
+            .map
+            .retrieval
+            .get(h.layer)
+            .and_then(|r| r.get(h.kv_head))
+            .copied()
+            .unwrap_or(true);
         if retrieval {
             let scores = block_max(&h.mean_query_scores(), self.p.block);
             let mut blocks = top_k(&scores, self.p.blocks());

@@ -18,9 +18,9 @@ mod tidal;
 pub use full::Full;
 pub use lfps::{Lfps, LfpsParams};
 pub use lychee::{block_max, HeadMap, Lychee, LycheeParams};
-pub use record::{Recorded, Recorder};
 pub use params::KeyValues;
 pub use quest::{Quest, QuestParams};
+pub use record::{Recorded, Recorder};
 pub use specattn::{spec_budget, DraftMode, SpecAttnParams, SpecDraft};
 pub use streaming::{sink_and_recent, Streaming, StreamingParams};
 pub use tidal::{Tidal, TidalParams};
@@ -63,7 +63,9 @@ impl HeadCtx<'_> {
     fn key(&self, p: usize) -> &[f32] {
         let hd = self.keys.ncols();
         // keys come from a standard-layout cache slice, so rows are contiguous
-        self.keys.as_slice().map_or(&[][..], |s| &s[p * hd..(p + 1) * hd])
+        self.keys
+            .as_slice()
+            .map_or(&[][..], |s| &s[p * hd..(p + 1) * hd])
     }
 
     /// `q̄ · k_p` for every position (unscaled logits of the group-mean query).
@@ -116,7 +118,15 @@ pub enum PolicySpec {
 }
 
 /// Policy names accepted by [`PolicySpec::parse`].
-pub const POLICY_NAMES: [&str; 7] = ["full", "lychee", "tidal", "quest", "lfps", "streaming", "specattn"];
+pub const POLICY_NAMES: [&str; 7] = [
+    "full",
+    "lychee",
+    "tidal",
+    "quest",
+    "lfps",
+    "streaming",
+    "specattn",
+];
 
 impl PolicySpec {
     /// Parses `NAME[:key=value,...]`, e.g. `lychee:budget=1024,heads=map.json` or `specattn:draft=streaming`.
@@ -135,7 +145,10 @@ impl PolicySpec {
             "lfps" => Ok(PolicySpec::Lfps(LfpsParams::from_kv(&kv)?)),
             "streaming" => Ok(PolicySpec::Streaming(StreamingParams::from_kv(&kv)?)),
             "specattn" => Ok(PolicySpec::SpecAttn(SpecAttnParams::from_kv(&kv)?)),
-            _ => Err(ModelError::UnknownPolicy(name.into(), POLICY_NAMES.join(", "))),
+            _ => Err(ModelError::UnknownPolicy(
+                name.into(),
+                POLICY_NAMES.join(", "),
+            )),
         }
     }
 
@@ -179,7 +192,11 @@ impl fmt::Display for PolicySpec {
         match self {
             PolicySpec::Full => write!(f, "full"),
             PolicySpec::Lychee(p) => {
-                write!(f, "lychee:budget={},block={},sink={},recent={},correct={}", p.budget, p.block, p.sink, p.recent, p.correct)?;
+                write!(
+                    f,
+                    "lychee:budget={},block={},sink={},recent={},correct={}",
+                    p.budget, p.block, p.sink, p.recent, p.correct
+                )?;
                 if let Some(h) = &p.heads {
                     write!(f, ",heads={h}")?;
                 }
@@ -193,9 +210,17 @@ impl fmt::Display for PolicySpec {
                 }
                 Ok(())
             }
-            PolicySpec::Quest(p) => write!(f, "quest:budget={},page={},dense_layers={}", p.budget, p.page, p.dense_layers),
+            PolicySpec::Quest(p) => write!(
+                f,
+                "quest:budget={},page={},dense_layers={}",
+                p.budget, p.page, p.dense_layers
+            ),
             PolicySpec::Lfps(p) => {
-                write!(f, "lfps:budget={},w={},refresh={},dense_layers={}", p.budget, p.w, p.refresh, p.dense_layers)
+                write!(
+                    f,
+                    "lfps:budget={},w={},refresh={},dense_layers={}",
+                    p.budget, p.w, p.refresh, p.dense_layers
+                )
             }
             PolicySpec::Streaming(p) => write!(f, "streaming:sink={},recent={}", p.sink, p.recent),
             PolicySpec::SpecAttn(p) => write!(
@@ -236,7 +261,10 @@ mod tests {
             assert_eq!(p, again, "{s}");
         }
         match PolicySpec::parse("lychee").unwrap() {
-            PolicySpec::Lychee(p) => assert_eq!((p.budget, p.block, p.sink, p.recent, p.correct), (4096, 64, 128, 256, 0)),
+            PolicySpec::Lychee(p) => assert_eq!(
+                (p.budget, p.block, p.sink, p.recent, p.correct),
+                (4096, 64, 128, 256, 0)
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -244,20 +272,29 @@ mod tests {
     #[test]
     fn parse_errors_name_the_problem() {
         let e = PolicySpec::parse("nope").unwrap_err().to_string();
-        assert!(e.contains("nope") && e.contains("lychee") && e.contains("specattn"), "{e}");
+        assert!(
+            e.contains("nope") && e.contains("lychee") && e.contains("specattn"),
+            "{e}"
+        );
         let e = PolicySpec::parse("quest:pages=3").unwrap_err().to_string();
         assert!(e.contains("pages") && e.contains("page"), "{e}");
-        let e = PolicySpec::parse("lychee:budget=abc").unwrap_err().to_string();
+        let e = PolicySpec::parse("lychee:budget=abc")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("budget") && e.contains("abc"), "{e}");
         let e = PolicySpec::parse("lychee:block=0").unwrap_err().to_string();
         assert!(e.contains("block"), "{e}");
-        let e = PolicySpec::parse("specattn:draft=magic").unwrap_err().to_string();
+        let e = PolicySpec::parse("specattn:draft=magic")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("draft") && e.contains("magic"), "{e}");
         let e = PolicySpec::parse("full:budget=3").unwrap_err().to_string();
         assert!(e.contains("budget"), "{e}");
         let e = PolicySpec::parse("streaming:sink").unwrap_err().to_string();
         assert!(e.contains("sink"), "{e}");
-        let e = PolicySpec::parse("streaming:sink=1,sink=2").unwrap_err().to_string();
+        let e = PolicySpec::parse("streaming:sink=1,sink=2")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("sink"), "{e}");
     }
 }

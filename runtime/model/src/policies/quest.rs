@@ -61,7 +61,11 @@ impl Quest {
                 }
             }
             for q in h.queries.rows() {
-                let bound: f32 = q.iter().enumerate().map(|(d, &qd)| (qd * mn[d]).max(qd * mx[d])).sum();
+                let bound: f32 = q
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &qd)| (qd * mn[d]).max(qd * mx[d]))
+                    .sum();
                 *score = score.max(bound);
             }
         }
@@ -83,8 +87,10 @@ impl AttentionPolicy for Quest {
         pages.push(scores.len().saturating_sub(1));
         pages.sort_unstable();
         pages.dedup();
-        let pos: Vec<usize> =
-            pages.iter().flat_map(|&pg| pg * self.p.page..((pg + 1) * self.p.page).min(h.ctx_len)).collect();
+        let pos: Vec<usize> = pages
+            .iter()
+            .flat_map(|&pg| pg * self.p.page..((pg + 1) * self.p.page).min(h.ctx_len))
+            .collect();
         Ok(Selection::from_sorted(pos, h.ctx_len))
     }
 }

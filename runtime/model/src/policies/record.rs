@@ -23,7 +23,11 @@ pub struct Recorder<P: AttentionPolicy> {
 
 impl<P: AttentionPolicy> Recorder<P> {
     pub fn new(inner: P) -> Self {
-        Self { inner, log: Vec::new(), step: 0 }
+        Self {
+            inner,
+            log: Vec::new(),
+            step: 0,
+        }
     }
 }
 
@@ -36,7 +40,13 @@ impl<P: AttentionPolicy> AttentionPolicy for Recorder<P> {
     }
     fn select(&mut self, h: &HeadCtx<'_>) -> Result<Selection> {
         let selection = self.inner.select(h)?;
-        self.log.push(Recorded { step: self.step, layer: h.layer, kv_head: h.kv_head, ctx_len: h.ctx_len, selection: selection.clone() });
+        self.log.push(Recorded {
+            step: self.step,
+            layer: h.layer,
+            kv_head: h.kv_head,
+            ctx_len: h.ctx_len,
+            selection: selection.clone(),
+        });
         Ok(selection)
     }
     fn end_step(&mut self) -> PolicyStepStats {

@@ -59,7 +59,9 @@ impl SpecAttnParams {
 /// `k = clamp(ceil(ratio · seqlen), min, ceil(ratio · max_len))`, at most `seqlen`. Since seqlen ≤
 /// max_len the upper clamp only matters when `min` exceeds it, where `min` wins.
 pub fn spec_budget(p: &SpecAttnParams, seqlen: usize) -> usize {
-    ((p.ratio * seqlen as f64).ceil() as usize).max(p.min).min(seqlen)
+    ((p.ratio * seqlen as f64).ceil() as usize)
+        .max(p.min)
+        .min(seqlen)
 }
 
 pub struct SpecDraft {
@@ -71,7 +73,11 @@ pub struct SpecDraft {
 
 impl SpecDraft {
     pub fn new(p: SpecAttnParams, cfg: &ModelConfig) -> Self {
-        Self { p, selected: vec![Vec::new(); cfg.n_layer], sel_len: 0 }
+        Self {
+            p,
+            selected: vec![Vec::new(); cfg.n_layer],
+            sel_len: 0,
+        }
     }
 
     pub fn params(&self) -> &SpecAttnParams {
@@ -81,7 +87,10 @@ impl SpecDraft {
     /// From per-layer scores over positions `0..seqlen` (`scores[layer][pos]`).
     pub fn set_selection(&mut self, scores: &[Vec<f32>], seqlen: usize) {
         let k = spec_budget(&self.p, seqlen);
-        self.selected = scores.iter().map(|s| top_k_sorted(&s[..seqlen.min(s.len())], k)).collect();
+        self.selected = scores
+            .iter()
+            .map(|s| top_k_sorted(&s[..seqlen.min(s.len())], k))
+            .collect();
         self.sel_len = seqlen;
     }
 }
@@ -94,11 +103,19 @@ impl AttentionPolicy for SpecDraft {
     fn select(&mut self, h: &HeadCtx<'_>) -> Result<Selection> {
         let k = spec_budget(&self.p, h.ctx_len);
         if self.p.draft == DraftMode::Streaming || self.sel_len == 0 {
-            return Ok(sink_and_recent(self.p.sink.min(k), k.saturating_sub(self.p.sink.min(k)).max(1), h.ctx_len));
+            return Ok(sink_and_recent(
+                self.p.sink.min(k),
+                k.saturating_sub(self.p.sink.min(k)).max(1),
+                h.ctx_len,
+            ));
         }
         let sel = self.selected.get(h.layer).map(Vec::as_slice).unwrap_or(&[]);
-        let pos: Vec<usize> =
-            sel.iter().copied().filter(|&p| p < h.ctx_len).chain(self.sel_len.min(h.ctx_len)..h.ctx_len).collect();
+        let pos: Vec<usize> = sel
+            .iter()
+            .copied()
+            .filter(|&p| p < h.ctx_len)
+            .chain(self.sel_len.min(h.ctx_len)..h.ctx_len)
+            .collect();
         Ok(Selection::from_sorted(pos, h.ctx_len))
     }
 }

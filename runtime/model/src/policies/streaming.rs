@@ -16,7 +16,10 @@ pub struct StreamingParams {
 impl StreamingParams {
     pub fn from_kv(kv: &KeyValues) -> Result<Self> {
         kv.check_keys(&["sink", "recent"])?;
-        Ok(Self { sink: kv.usize("sink", 4, 0)?, recent: kv.usize("recent", 4092, 1)? })
+        Ok(Self {
+            sink: kv.usize("sink", 4, 0)?,
+            recent: kv.usize("recent", 4092, 1)?,
+        })
     }
 }
 

@@ -24,7 +24,10 @@ pub struct TidalParams {
 impl TidalParams {
     pub fn from_kv(kv: &KeyValues) -> Result<Self> {
         kv.check_keys(&["budget", "layers"])?;
-        Ok(Self { budget: kv.usize("budget", 4096, 1)?, layers: kv.usize_list("layers")? })
+        Ok(Self {
+            budget: kv.usize("budget", 4096, 1)?,
+            layers: kv.usize_list("layers")?,
+        })
     }
 
     /// The selection layers for a model of `n_layer` layers, ascending.
@@ -50,11 +53,19 @@ impl Tidal {
     pub fn new(p: TidalParams, cfg: &ModelConfig) -> Result<Self> {
         let layers = p.selection_layers(cfg.n_layer);
         if let Some(&bad) = layers.iter().find(|&&l| l >= cfg.n_layer) {
-            return Err(ModelError::Policy { policy: "tidal".into(), why: format!("selection layer {bad} >= n_layer {}", cfg.n_layer) });
+            return Err(ModelError::Policy {
+                policy: "tidal".into(),
+                why: format!("selection layer {bad} >= n_layer {}", cfg.n_layer),
+            });
         }
         let mut is_selection = vec![false; cfg.n_layer];
         layers.iter().for_each(|&l| is_selection[l] = true);
-        Ok(Self { p, is_selection, first: layers[0], picks: vec![None; cfg.n_kv_head] })
+        Ok(Self {
+            p,
+            is_selection,
+            first: layers[0],
+            picks: vec![None; cfg.n_kv_head],
+        })
     }
 }
 
