@@ -97,7 +97,7 @@ fn small_budgets_read_less_and_change_logits() {
 #[test]
 fn lychee_sparse_heads_follow_the_index_buffer() {
     // one retrieval head per layer; a sparse head at layer 2 reads what layer 1 (or 0) wrote for its index
-    use sdec_model::policies::{HeadMap, Lychee, LycheeParams};
+    use sdec_model::policies::{HeadMap, Lychee};
     let m = model();
     let p = prompt(200, m.cfg.vocab);
     let params = match PolicySpec::parse("lychee:budget=32,block=8,sink=0,recent=0").unwrap() {
@@ -113,7 +113,6 @@ fn lychee_sparse_heads_follow_the_index_buffer() {
     let per_step = |ctx: u64| 3 * ctx + 5 * 32;
     let most = per_step(201) + per_step(202) + per_step(203);
     assert!(r <= most && r > most - 3 * 5 * 8, "{r} vs {most}");
-    let _ = LycheeParams::from_kv; // the params type is public for callers that build policies directly
 }
 
 #[test]
@@ -253,5 +252,74 @@ fn one_prefill_serves_many_policies() {
             r.decode_seconds = 0.0;
         }
         assert_eq!(a, b, "{spec}");
+    }
+}
+
+#[test]
+fn tidal_later_layers_reuse_the_selection_layer_picks() {
+    use sdec_model::policies::{Recorder, Selection};
+    let m = model();
+    let pol = PolicySpec::parse("tidal:budget=24,layers=1")
+        .unwrap()
+        .build(&m.cfg)
+        .unwrap();
+    let mut rec = Recorder::new(pol);
+    run(&m, &mut rec, &prompt(100, m.cfg.vocab), 3);
+    for step in 0..3 {
+        for h in 0..m.cfg.n_kv_head {
+            let at = |l: usize| {
+                &rec.log
+                    .iter()
+                    .find(|r| r.step == step && r.layer == l && r.kv_head == h)
+                    .unwrap()
+                    .selection
+            };
+            assert_eq!(at(0), &Selection::Dense);
+            assert_eq!(at(1), &Selection::Dense);
+            match at(2) {
+                Selection::Positions(p) => assert_eq!(p.len(), 24),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(at(2), at(3));
+        }
+    }
+}
+
+#[test]
+fn quest_page_bound_dominates_every_key() {
+    use sdec_model::policies::{HeadCtx, Quest, QuestParams};
+    let (hd, n, g) = (16, 50, 2);
+    let val =
+        |i: usize| ((sdec_model::synthetic::mix64(i as u64) >> 40) as f32 / 16777216.0) * 2.0 - 1.0;
+    let keys = ndarray::Array2::from_shape_fn((n, hd), |(p, d)| val(p * hd + d));
+    let queries = ndarray::Array2::from_shape_fn((g, hd), |(r, d)| val(100_000 + r * hd + d));
+    let h = HeadCtx {
+        layer: 3,
+        kv_head: 0,
+        ctx_len: n,
+        queries: queries.view(),
+        keys: keys.view(),
+    };
+    let q = Quest::new(
+        QuestParams {
+            budget: 16,
+            page: 8,
+            dense_layers: 0,
+        },
+        &sdec_model::ModelConfig::tiny(),
+    )
+    .unwrap();
+    let bounds = q.page_scores(&h);
+    assert_eq!(bounds.len(), 7);
+    for (p, k) in keys.rows().into_iter().enumerate() {
+        for qr in queries.rows() {
+            let s: f32 = qr.iter().zip(k.iter()).map(|(a, b)| a * b).sum();
+            assert!(
+                bounds[p / 8] >= s - 1e-5,
+                "page {} bound {} < score {s}",
+                p / 8,
+                bounds[p / 8]
+            );
+        }
     }
 }
