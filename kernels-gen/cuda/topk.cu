@@ -5,7 +5,8 @@
 // 10 bits narrow the k-th key T down; then every element with key > T, and the first r elements
 // with key == T (r = k minus the count above T), are written in index order by block scans.
 //
-// CTAS_PER_ROW == 1: `topk_fused` does it all in one launch per row.
+// CTAS_PER_ROW == 1: `topk_fused` does it all in one launch per row; a row of at most STAGE_CAP
+//   scores is staged in shared memory and read from global memory once.
 // CTAS_PER_ROW  > 1: each row is cut into CTAS_PER_ROW segments and four launches cooperate:
 //   topk_hist    segment histograms of the top digit, summed in global memory;
 //   topk_filter  counts elements above the top bucket; copies the bucket's elements (candidates)
@@ -15,6 +16,7 @@
 //   topk_write   each segment writes its selected elements at its offset.
 
 constexpr int BINS = 2048;
+constexpr int STAGE_CAP = 8192;  // scores a fused CTA keeps in shared memory (32 KB)
 constexpr int WARPS = THREADS / 32;
 constexpr int DIGITS = 3;
 __device__ __constant__ int DIGIT_SHIFT[DIGITS] = {21, 10, 0};
@@ -25,12 +27,51 @@ struct RowState {   // the select's result for one row
     u32 ties;       // how many elements equal to it are taken
 };
 
-// Adds one to hist[bin]; lanes of a warp with the same bin add together, since real scores pile
-// into few buckets and same-address shared atomics serialise.
+// Adds one to hist[bin]. With AGGREGATE, lanes of a warp with the same bin add together
+// (scores pile into few buckets and same-address shared atomics serialise; the match costs too,
+// so the tuner decides).
 __device__ __forceinline__ void hist_add(u32* hist, u32 bin) {
-    const u32 peers = __match_any_sync(__activemask(), bin);
-    if ((threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
+    if (AGGREGATE) {
+        const u32 peers = __match_any_sync(__activemask(), bin);
+        if ((threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
+    } else {
+        atomicAdd(&hist[bin], 1u);
+    }
 }
+
+__device__ __forceinline__ float key_to_float(u32 key) {
+    return __uint_as_float((key & 0x80000000u) ? (key ^ 0x80000000u) : ~key);
+}
+
+// ITEMS consecutive scores from `first` (zeros past `end`), with 16-byte loads when aligned.
+struct GlobalRow {
+    const float* __restrict__ row;
+    __device__ __forceinline__ void load(int first, int end, float (&v)[ITEMS]) const {
+        if (ITEMS % 4 == 0 && first + ITEMS <= end && ((size_t)(row + first) & 15) == 0) {
+#pragma unroll
+            for (int j = 0; j < ITEMS; j += 4) {
+                const float4 f = *reinterpret_cast<const float4*>(row + first + j);
+                v[j] = f.x; v[j + 1] = f.y; v[j + 2] = f.z; v[j + 3] = f.w;
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j) v[j] = first + j < end ? row[first + j] : 0.f;
+        }
+    }
+};
+
+// The same from keys staged in shared memory.
+struct StagedRow {
+    const u32* keys;
+    __device__ __forceinline__ void load(int first, int end, float (&v)[ITEMS]) const {
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) v[j] = first + j < end ? key_to_float(keys[first + j]) : 0.f;
+    }
+};
+
+// Histogram of digit `digit` over the elements of [begin, end) whose higher digits match `prefix`.
+template <class Row>
+__device__ void histogram(const Row& row, int begin, int end, u32 prefix, int digit, u32* hist);
 
 // The whole block finds the bucket holding the k_rem-th largest key of `hist` (counts per bucket)
 // and the rank left within it: each thread sums a run of buckets from the top, one block scan
@@ -63,20 +104,37 @@ __device__ __forceinline__ bool key_matches(u32 key, u32 prefix, int digit) {
     return shift >= 32 || (key >> shift) == (prefix >> shift);
 }
 
-// Writes the selected elements of [begin, end) in index order, starting at out + *written.
+template <class Row>
+__device__ void histogram(const Row& row, int begin, int end, u32 prefix, int digit, u32* hist) {
+    const int shift = DIGIT_SHIFT[digit];
+    const u32 mask = DIGIT_MASK[digit];
+    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+        const int first = tile + threadIdx.x * ITEMS;
+        float v[ITEMS];
+        row.load(first, end, v);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            const u32 key = float_key(v[j]);
+            if (first + j < end && key_matches(key, prefix, digit)) hist_add(hist, (key >> shift) & mask);
+        }
+    }
+}
+
+// Writes the selected elements of [begin, end) in index order, starting at out.
 // `ties_before`: elements equal to T before `begin` (taken first); `ties` = how many to take.
-__device__ void write_selected(const float* __restrict__ row, int begin, int end, u32 threshold,
+template <class Row>
+__device__ void write_selected(const Row& row, int begin, int end, u32 threshold,
                                u32 ties_before, u32 ties, int* __restrict__ out_idx,
                                float* __restrict__ out_val, u32* scratch) {
     u32 written = 0, ties_seen = ties_before;
     for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
         const int first = tile + threadIdx.x * ITEMS;
         float vals[ITEMS];
+        row.load(first, end, vals);
         u32 gt = 0, eq = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
             const int i = first + j;
-            vals[j] = i < end ? row[i] : 0.f;
             const u32 key = float_key(vals[j]);
             if (i < end) { gt |= (u32)(key > threshold) << j; eq |= (u32)(key == threshold) << j; }
         }
@@ -100,37 +158,54 @@ __device__ void write_selected(const float* __restrict__ row, int begin, int end
 }
 
 // ---- one CTA per row ----
+template <class Row>
+__device__ void select_row(const Row& row, int n, int k, u32* hist, u32* bucket, u32* k_rem, u32* scratch,
+                           int* __restrict__ out_idx, float* __restrict__ out_val) {
+    if (threadIdx.x == 0) *k_rem = (u32)k;
+    u32 prefix = 0;
+    for (int digit = 0; digit < DIGITS; ++digit) {
+        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
+        __syncthreads();
+        histogram(row, 0, n, prefix, digit, hist);
+        __syncthreads();
+        select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
+        __syncthreads();
+        prefix |= *bucket << DIGIT_SHIFT[digit];
+    }
+    write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
     __shared__ u32 hist[BINS];
     __shared__ u32 bucket, k_rem;
     __shared__ u32 scratch[33];
-    const float* row = scores + (size_t)blockIdx.x * n;
-    if (threadIdx.x == 0) k_rem = (u32)k;
-    u32 prefix = 0;
-    for (int digit = 0; digit < DIGITS; ++digit) {
-        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
-        __syncthreads();
-        const int shift = DIGIT_SHIFT[digit];
-        const u32 mask = DIGIT_MASK[digit];
-#pragma unroll 4
-        for (int i = threadIdx.x; i < n; i += THREADS) {
-            const u32 key = float_key(row[i]);
-            if (key_matches(key, prefix, digit)) hist_add(hist, (key >> shift) & mask);
+    __shared__ u32 stage[STAGE_CAP];
+    const GlobalRow row{scores + (size_t)blockIdx.x * n};
+    out_idx += (size_t)blockIdx.x * k;
+    out_val += (size_t)blockIdx.x * k;
+    if (n <= STAGE_CAP) {
+        for (int tile = 0; tile < n; tile += THREADS * ITEMS) {
+            const int first = tile + threadIdx.x * ITEMS;
+            float v[ITEMS];
+            row.load(first, n, v);
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j)
+                if (first + j < n) stage[first + j] = float_key(v[j]);
         }
         __syncthreads();
-        select_bucket(hist, mask + 1, &bucket, &k_rem, scratch);
-        __syncthreads();
-        prefix |= bucket << shift;
+        select_row(StagedRow{stage}, n, k, hist, &bucket, &k_rem, scratch, out_idx, out_val);
+    } else {
+        select_row(row, n, k, hist, &bucket, &k_rem, scratch, out_idx, out_val);
     }
-    const u32 ties = k_rem;
-    write_selected(row, 0, n, prefix, 0, ties, out_idx + (size_t)blockIdx.x * k,
-                   out_val + (size_t)blockIdx.x * k, scratch);
 }
 
 // ---- several CTAs per row: grid (CTAS_PER_ROW, rows) ----
+// Segment length, a multiple of 4 so that segments start 16-byte aligned.
+__device__ __forceinline__ int segment_len(int n) { return ((n + CTAS_PER_ROW - 1) / CTAS_PER_ROW + 3) / 4 * 4; }
+
 __device__ __forceinline__ void segment_of(int n, int& begin, int& end) {
-    const int len = (n + CTAS_PER_ROW - 1) / CTAS_PER_ROW;
+    const int len = segment_len(n);
     begin = min(n, blockIdx.x * len);
     end = min(n, begin + len);
 }
@@ -143,9 +218,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
     __syncthreads();
     int begin, end;
     segment_of(n, begin, end);
-    const float* row = scores + (size_t)blockIdx.y * n;
-#pragma unroll 4
-    for (int i = begin + threadIdx.x; i < end; i += THREADS) hist_add(local, float_key(row[i]) >> DIGIT_SHIFT[0]);
+    histogram(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, 0, 0, local);
     __syncthreads();
     u32* global = hist + (size_t)blockIdx.y * BINS;
     for (int b = threadIdx.x; b < BINS; b += THREADS)
@@ -172,17 +245,19 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     top_bucket(hist + (size_t)blockIdx.y * BINS, k, sm_hist, &bucket, &k_rem, scratch);
     int begin, end;
     segment_of(n, begin, end);
-    const float* row = scores + (size_t)blockIdx.y * n;
+    const GlobalRow row{scores + (size_t)blockIdx.y * n};
     u32* keys = cand_key + (size_t)blockIdx.y * n + begin;
     const u32 top = bucket;
     u32 above = 0, found = 0;
     for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
         const int first = tile + threadIdx.x * ITEMS;
+        float v[ITEMS];
+        row.load(first, end, v);
         u32 key[ITEMS], is_cand = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
             const int i = first + j;
-            key[j] = i < end ? float_key(row[i]) : 0u;
+            key[j] = float_key(v[j]);
             if (i < end) {
                 const u32 digit = key[j] >> DIGIT_SHIFT[0];
                 above += digit > top;
@@ -217,7 +292,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
     top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem, scratch);
     // Every CTA of this row has read the histogram (stream order): clear it for the next call.
     for (int b = threadIdx.x; b < BINS; b += THREADS) hist[(size_t)r * BINS + b] = 0;
-    const int len = (n + CTAS_PER_ROW - 1) / CTAS_PER_ROW;
+    const int len = segment_len(n);
     const u32* counts = seg_counts + (size_t)r * CTAS_PER_ROW * 2;
     const u32* keys = cand_key + (size_t)r * n;
     u32 prefix = bucket << DIGIT_SHIFT[0];
@@ -273,6 +348,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_write(
     const RowState st = state[blockIdx.y];
     const u32* plan = seg_plan + ((size_t)blockIdx.y * CTAS_PER_ROW + blockIdx.x) * 2;
     const u32 offset = plan[0];
-    write_selected(scores + (size_t)blockIdx.y * n, begin, end, st.threshold, plan[1], st.ties,
+    write_selected(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, st.threshold, plan[1], st.ties,
                    out_idx + (size_t)blockIdx.y * k + offset, out_val + (size_t)blockIdx.y * k + offset, scratch);
 }

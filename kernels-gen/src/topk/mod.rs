@@ -67,7 +67,9 @@ sdec_dsl::kernel_family! {
             /// Consecutive elements per thread in the scan passes.
             items: u32 = [4, 2, 8],
             /// 1: one fused CTA per row; more: segments of a row on several CTAs.
-            ctas_per_row: u32 = [1, 4, 16, 64],
+            ctas_per_row: u32 = [1, 2, 4, 8, 16, 64],
+            /// Warp-aggregated histogram atomics (`__match_any_sync`) or plain ones.
+            aggregate: bool = [false, true],
         }
         constraints {
             threads % 32 == 0,
