@@ -16,7 +16,8 @@
 //   topk_write   each segment writes its selected elements at its offset.
 
 constexpr int BINS = 2048;
-constexpr int STAGE_CAP = 8192;  // scores a fused CTA keeps in shared memory (32 KB)
+constexpr int STAGE_CAP = 8192;  // scores (or candidates) a CTA keeps in shared memory (32 KB)
+constexpr int TILE = THREADS * ITEMS;  // elements a CTA takes per step, ITEMS consecutive per thread
 constexpr int WARPS = THREADS / 32;
 constexpr int DIGITS = 3;
 __device__ __constant__ int DIGIT_SHIFT[DIGITS] = {21, 10, 0};
@@ -108,10 +109,13 @@ template <class Row>
 __device__ void histogram(const Row& row, int begin, int end, u32 prefix, int digit, u32* hist) {
     const int shift = DIGIT_SHIFT[digit];
     const u32 mask = DIGIT_MASK[digit];
-    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+    float v[ITEMS], next[ITEMS];
+    row.load(begin + threadIdx.x * ITEMS, end, next);
+    for (int tile = begin; tile < end; tile += TILE) {
         const int first = tile + threadIdx.x * ITEMS;
-        float v[ITEMS];
-        row.load(first, end, v);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
+        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight while we count
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
             const u32 key = float_key(v[j]);
@@ -127,10 +131,13 @@ __device__ void write_selected(const Row& row, int begin, int end, u32 threshold
                                u32 ties_before, u32 ties, int* __restrict__ out_idx,
                                float* __restrict__ out_val, u32* scratch) {
     u32 written = 0, ties_seen = ties_before;
-    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+    float vals[ITEMS], next[ITEMS];
+    row.load(begin + threadIdx.x * ITEMS, end, next);
+    for (int tile = begin; tile < end; tile += TILE) {
         const int first = tile + threadIdx.x * ITEMS;
-        float vals[ITEMS];
-        row.load(first, end, vals);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) vals[j] = next[j];
+        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight during the scans
         u32 gt = 0, eq = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
@@ -185,7 +192,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
     out_idx += (size_t)blockIdx.x * k;
     out_val += (size_t)blockIdx.x * k;
     if (n <= STAGE_CAP) {
-        for (int tile = 0; tile < n; tile += THREADS * ITEMS) {
+        for (int tile = 0; tile < n; tile += TILE) {
             const int first = tile + threadIdx.x * ITEMS;
             float v[ITEMS];
             row.load(first, n, v);
@@ -249,10 +256,13 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     u32* keys = cand_key + (size_t)blockIdx.y * n + begin;
     const u32 top = bucket;
     u32 above = 0, found = 0;
-    for (int tile = begin; tile < end; tile += THREADS * ITEMS) {
+    float v[ITEMS], next[ITEMS];
+    row.load(begin + threadIdx.x * ITEMS, end, next);
+    for (int tile = begin; tile < end; tile += TILE) {
         const int first = tile + threadIdx.x * ITEMS;
-        float v[ITEMS];
-        row.load(first, end, v);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
+        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight during the scan
         u32 key[ITEMS], is_cand = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
@@ -280,14 +290,18 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     }
 }
 
-// grid: rows. Finishes the select on the candidates; writes the row state and, per segment,
-// {output offset, ties before it} into seg_plan [rows][CTAS][2].
+// grid: rows. Finishes the select on the candidates (staged in shared memory when they fit);
+// writes the row state and, per segment, {output offset, ties before it} into seg_plan
+// [rows][CTAS][2].
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
     int n, int k, u32* __restrict__ hist, const u32* __restrict__ cand_key,
     const u32* __restrict__ seg_counts, RowState* __restrict__ state, u32* __restrict__ seg_plan) {
     __shared__ u32 sm_hist[BINS];
     __shared__ u32 bucket, k_rem;
     __shared__ u32 scratch[33];
+    __shared__ u32 stage[STAGE_CAP];
+    __shared__ u32 seg_start[CTAS_PER_ROW + 1];          // candidate offsets of the segments
+    __shared__ u32 seg_gt[CTAS_PER_ROW], seg_eq[CTAS_PER_ROW];
     const int r = blockIdx.x;
     top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem, scratch);
     // Every CTA of this row has read the histogram (stream order): clear it for the next call.
@@ -295,6 +309,24 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
     const int len = segment_len(n);
     const u32* counts = seg_counts + (size_t)r * CTAS_PER_ROW * 2;
     const u32* keys = cand_key + (size_t)r * n;
+    if (threadIdx.x == 0) {
+        u32 at = 0;
+        for (int s = 0; s < CTAS_PER_ROW; ++s) { seg_start[s] = at; at += counts[2 * s + 1]; }
+        seg_start[CTAS_PER_ROW] = at;
+    }
+    for (int s = threadIdx.x; s < CTAS_PER_ROW; s += THREADS) { seg_gt[s] = 0; seg_eq[s] = 0; }
+    __syncthreads();
+    const bool staged = seg_start[CTAS_PER_ROW] <= STAGE_CAP;
+    if (staged) {
+        for (int s = 0; s < CTAS_PER_ROW; ++s) {
+            const u32 found = seg_start[s + 1] - seg_start[s];
+#pragma unroll 4
+            for (u32 j = threadIdx.x; j < found; j += THREADS) stage[seg_start[s] + j] = keys[(size_t)s * len + j];
+        }
+        __syncthreads();
+    }
+    auto candidate = [&](int s, u32 j) { return staged ? stage[seg_start[s] + j] : keys[(size_t)s * len + j]; };
+
     u32 prefix = bucket << DIGIT_SHIFT[0];
     for (int digit = 1; digit < DIGITS; ++digit) {
         for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = 0;
@@ -302,9 +334,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
         const int shift = DIGIT_SHIFT[digit];
         const u32 mask = DIGIT_MASK[digit];
         for (int s = 0; s < CTAS_PER_ROW; ++s) {
-            const u32 found = counts[2 * s + 1];
+            const u32 found = seg_start[s + 1] - seg_start[s];
+#pragma unroll 4
             for (u32 j = threadIdx.x; j < found; j += THREADS) {
-                const u32 key = keys[(size_t)s * len + j];
+                const u32 key = candidate(s, j);
                 if (key_matches(key, prefix, digit)) hist_add(sm_hist, (key >> shift) & mask);
             }
         }
@@ -315,28 +348,32 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
     }
     const u32 threshold = prefix, ties = k_rem;
     // Per segment: candidates above T join the elements above the top bucket; ties are taken
-    // in segment order until `ties` are used.
-    u32 offset = 0, ties_before = 0;
+    // in segment order until `ties` are used. Warp sums, then one shared atomic per warp.
     for (int s = 0; s < CTAS_PER_ROW; ++s) {
-        const u32 found = counts[2 * s + 1];
+        const u32 found = seg_start[s + 1] - seg_start[s];
         u32 gt = 0, eq = 0;
+#pragma unroll 4
         for (u32 j = threadIdx.x; j < found; j += THREADS) {
-            const u32 key = keys[(size_t)s * len + j];
+            const u32 key = candidate(s, j);
             gt += key > threshold;
             eq += key == threshold;
         }
-        u32 gt_total, eq_total;
-        block_exclusive_scan<THREADS>(gt, scratch, gt_total);
-        block_exclusive_scan<THREADS>(eq, scratch, eq_total);
-        if (threadIdx.x == 0) {
+        gt = __reduce_add_sync(0xffffffffu, gt);
+        eq = __reduce_add_sync(0xffffffffu, eq);
+        if ((threadIdx.x & 31) == 0 && (gt | eq)) { atomicAdd(&seg_gt[s], gt); atomicAdd(&seg_eq[s], eq); }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        u32 offset = 0, ties_before = 0;
+        for (int s = 0; s < CTAS_PER_ROW; ++s) {
             seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2] = offset;
             seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2 + 1] = ties_before;
+            const u32 taken = ties_before >= ties ? 0 : min(seg_eq[s], ties - ties_before);
+            offset += counts[2 * s] + seg_gt[s] + taken;
+            ties_before += seg_eq[s];
         }
-        const u32 taken = ties_before >= ties ? 0 : min(eq_total, ties - ties_before);
-        offset += counts[2 * s] + gt_total + taken;
-        ties_before += eq_total;
+        state[r] = RowState{threshold, ties};
     }
-    if (threadIdx.x == 0) state[r] = RowState{threshold, ties};
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) topk_write(

@@ -173,20 +173,22 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
     Ok(BenchRow::new("topk", format!("[{} x {}] k={}", shape.rows, shape.n, shape.k), bytes, bandwidth, results))
 }
 
-pub fn run(gpu: &Gpu, quick: bool, progress: impl Fn(&str)) -> Result<BenchReport> {
+/// Runs the benchmarks of the chosen families (all when `families` is empty).
+pub fn run(gpu: &Gpu, quick: bool, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
+    let wanted = |name: &str| families.is_empty() || families.iter().any(|f| f == name);
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     progress("copy bandwidth");
     let bandwidth = copy_bandwidth(gpu)?;
     let mut rows = Vec::new();
-    for shape in sdec_kernels::topk::standard_shapes() {
+    for shape in sdec_kernels::topk::standard_shapes().into_iter().filter(|_| wanted("topk")) {
         progress(&format!("topk {shape:?}"));
         rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, quick)?);
     }
-    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)] {
+    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)].into_iter().filter(|_| wanted("decode_attention")) {
         progress(&format!("decode attention batch {batch} scores {emit}"));
         rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, quick)?);
     }
-    for (dense, block) in [(0, 64), (0, 1), (2, 64), (2, 1)] {
+    for (dense, block) in [(0, 64), (0, 1), (2, 64), (2, 1)].into_iter().filter(|_| wanted("gather_attention")) {
         progress(&format!("gather attention dense {dense} block {block}"));
         rows.extend(bench_gather(gpu, &mut rng, dense, block, bandwidth, quick)?);
     }

@@ -42,6 +42,9 @@ enum BenchCommand {
         /// Time only the first three configurations of each family.
         #[arg(long)]
         quick: bool,
+        /// Only these families (topk, decode_attention, gather_attention; repeatable).
+        #[arg(long)]
+        family: Vec<String>,
         /// PyTorch's times for the same shapes (from benches/torch_peers.py), shown beside ours.
         #[arg(long)]
         peers: Option<std::path::PathBuf>,
@@ -154,7 +157,11 @@ fn run_fuzz(args: &FuzzArgs) -> Result<bool> {
     Ok(report.failed == 0)
 }
 
-fn bench_kernels(quick: bool, peers: Option<&std::path::Path>, json: Option<&std::path::Path>) -> Result<()> {
+fn bench_kernels(quick: bool, families: &[String], peers: Option<&std::path::Path>, json: Option<&std::path::Path>) -> Result<()> {
+    const BENCHED: [&str; 3] = ["topk", "decode_attention", "gather_attention"];
+    if let Some(bad) = families.iter().find(|f| !BENCHED.contains(&f.as_str())) {
+        return Err(SdecError::Invalid(format!("no kernel benchmark for `{bad}`; benchmarked families: {}", BENCHED.join(", "))));
+    }
     let peers: std::collections::BTreeMap<String, f64> = match peers {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| SdecError::Invalid(format!("cannot read peers file {}: {e}", path.display())))?;
@@ -163,7 +170,7 @@ fn bench_kernels(quick: bool, peers: Option<&std::path::Path>, json: Option<&std
         None => Default::default(),
     };
     let gpu = Gpu::open(0)?;
-    let report = sdec_runtime::bench::run(&gpu, quick, |what| eprintln!("bench: {what}"))?;
+    let report = sdec_runtime::bench::run(&gpu, quick, families, |what| eprintln!("bench: {what}"))?;
     println!("{} ({} SMs), copy bandwidth {:.0} GB/s (read + write)", report.device.name, report.device.sm_count, report.copy_bandwidth_gbs);
     println!("| kernel | shape | ours µs (best) | default µs | byte floor µs | best / floor | torch µs | torch / ours | best config |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -199,7 +206,9 @@ fn main() -> ExitCode {
         Command::Kernels { command: KernelsCommand::List { json } } => kernels_list(*json).map(|_| true),
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),
-        Command::Bench { command: BenchCommand::Kernels { quick, peers, json } } => bench_kernels(*quick, peers.as_deref(), json.as_deref()).map(|_| true),
+        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json } } => {
+            bench_kernels(*quick, family, peers.as_deref(), json.as_deref()).map(|_| true)
+        }
         Command::Info => info().map(|_| true),
     };
     match outcome {
