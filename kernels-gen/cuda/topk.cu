@@ -182,12 +182,76 @@ __device__ void select_row(const Row& row, int n, int k, u32* hist, u32* bucket,
     write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
 }
 
+// A row too long to stage: after the top digit, the elements of the top bucket (the candidates)
+// are appended to shared memory when they fit, so the lower digits never reread the row. Two
+// passes over the row (histogram, filter) plus the write, instead of one per digit plus the write.
+__device__ void select_long_row(const GlobalRow& row, int n, int k, u32* hist, u32* stage, u32* count,
+                                u32* bucket, u32* k_rem, u32* scratch, int* __restrict__ out_idx,
+                                float* __restrict__ out_val) {
+    if (threadIdx.x == 0) { *k_rem = (u32)k; *count = 0; }
+    for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
+    __syncthreads();
+    histogram(row, 0, n, 0, 0, hist);
+    __syncthreads();
+    select_bucket(hist, BINS, bucket, k_rem, scratch);
+    __syncthreads();
+    const u32 top = *bucket;
+    u32 prefix = top << DIGIT_SHIFT[0];
+    if (hist[top] > STAGE_CAP) {  // too many candidates (e.g. massive ties): stay on the row
+        for (int digit = 1; digit < DIGITS; ++digit) {
+            __syncthreads();
+            for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
+            __syncthreads();
+            histogram(row, 0, n, prefix, digit, hist);
+            __syncthreads();
+            select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
+            __syncthreads();
+            prefix |= *bucket << DIGIT_SHIFT[digit];
+        }
+        write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
+        return;
+    }
+    // Filter: append the candidates' keys (order does not matter for the histograms).
+    const int lane = threadIdx.x & 31;
+    float v[ITEMS], next[ITEMS];
+    row.load(threadIdx.x * ITEMS, n, next);
+    for (int tile = 0; tile < n; tile += TILE) {
+        const int first = tile + threadIdx.x * ITEMS;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
+        if (tile + TILE < n) row.load(first + TILE, n, next);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            const u32 key = float_key(v[j]);
+            const bool take = first + j < n && (key >> DIGIT_SHIFT[0]) == top;
+            const u32 ballot = __ballot_sync(0xffffffffu, take);
+            u32 base = 0;
+            if (lane == 0 && ballot) base = atomicAdd(count, __popc(ballot));
+            base = __shfl_sync(0xffffffffu, base, 0);
+            if (take) stage[base + __popc(ballot & ((1u << lane) - 1))] = key;
+        }
+    }
+    __syncthreads();
+    const int found = (int)*count;
+    for (int digit = 1; digit < DIGITS; ++digit) {
+        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
+        __syncthreads();
+        histogram(StagedRow{stage}, 0, found, prefix, digit, hist);
+        __syncthreads();
+        select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
+        __syncthreads();
+        prefix |= *bucket << DIGIT_SHIFT[digit];
+    }
+    write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
     __shared__ u32 hist[BINS];
     __shared__ u32 bucket, k_rem;
     __shared__ u32 scratch[33];
     __shared__ u32 stage[STAGE_CAP];
+    __shared__ u32 count;
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
     out_idx += (size_t)blockIdx.x * k;
     out_val += (size_t)blockIdx.x * k;
@@ -203,7 +267,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
         __syncthreads();
         select_row(StagedRow{stage}, n, k, hist, &bucket, &k_rem, scratch, out_idx, out_val);
     } else {
-        select_row(row, n, k, hist, &bucket, &k_rem, scratch, out_idx, out_val);
+        select_long_row(row, n, k, hist, stage, &count, &bucket, &k_rem, scratch, out_idx, out_val);
     }
 }
 
