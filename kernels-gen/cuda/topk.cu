@@ -124,43 +124,74 @@ __device__ void histogram(const Row& row, int begin, int end, u32 prefix, int di
     }
 }
 
-// Writes the selected elements of [begin, end) in index order, starting at out.
-// `ties_before`: elements equal to T before `begin` (taken first); `ties` = how many to take.
+// Exclusive prefix sum over the lanes of a warp; `total` gets the warp's sum.
+__device__ __forceinline__ u32 warp_exclusive_scan(u32 v, u32& total) {
+    const int lane = threadIdx.x & 31;
+    u32 incl = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += n;
+    }
+    total = __shfl_sync(0xffffffffu, incl, 31);
+    return incl - v;
+}
+
+// Writes the selected elements of [begin, end) in index order from `out`: every key > T, and the
+// first `ties` keys == T counting `ties_before` such keys before `begin`. Each warp owns a
+// contiguous run: it counts its run, two block scans give every warp its output offset and its
+// ties before, then it writes its run in order with warp scans only (no block barrier per tile).
 template <class Row>
 __device__ void write_selected(const Row& row, int begin, int end, u32 threshold,
                                u32 ties_before, u32 ties, int* __restrict__ out_idx,
                                float* __restrict__ out_val, u32* scratch) {
-    u32 written = 0, ties_seen = ties_before;
-    float vals[ITEMS], next[ITEMS];
-    row.load(begin + threadIdx.x * ITEMS, end, next);
-    for (int tile = begin; tile < end; tile += TILE) {
-        const int first = tile + threadIdx.x * ITEMS;
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) vals[j] = next[j];
-        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight during the scans
-        u32 gt = 0, eq = 0;
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) {
-            const int i = first + j;
-            const u32 key = float_key(vals[j]);
-            if (i < end) { gt |= (u32)(key > threshold) << j; eq |= (u32)(key == threshold) << j; }
-        }
-        u32 eq_total;
-        u32 eq_rank = ties_seen + block_exclusive_scan<THREADS>(__popc(eq), scratch, eq_total);
-        u32 sel = 0;
+    constexpr int STEP = 32 * ITEMS;  // elements a warp takes per step
+    const int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
+    const int per_warp = ((end - begin + WARPS - 1) / WARPS + STEP - 1) / STEP * STEP;
+    const int run_begin = min(end, begin + warp * per_warp), run_end = min(end, run_begin + per_warp);
+
+    u32 gt = 0, eq = 0;
+    for (int base = run_begin; base < run_end; base += STEP) {
+        const int first = base + lane * ITEMS;
+        float v[ITEMS];
+        row.load(first, run_end, v);
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            if ((eq >> j) & 1u) { if (eq_rank < ties) sel |= 1u << j; ++eq_rank; }
+            const u32 key = float_key(v[j]);
+            if (first + j < run_end) { gt += key > threshold; eq += key == threshold; }
         }
-        sel |= gt;
-        u32 sel_total;
-        u32 pos = written + block_exclusive_scan<THREADS>(__popc(sel), scratch, sel_total);
+    }
+    gt = __reduce_add_sync(0xffffffffu, gt);
+    eq = __reduce_add_sync(0xffffffffu, eq);
+    u32 total;
+    const u32 eq_before = ties_before + __shfl_sync(0xffffffffu, block_exclusive_scan<THREADS>(lane == 0 ? eq : 0, scratch, total), 0);
+    const u32 taken = eq_before >= ties ? 0 : min(eq, ties - eq_before);
+    u32 written = __shfl_sync(0xffffffffu, block_exclusive_scan<THREADS>(lane == 0 ? gt + taken : 0, scratch, total), 0);
+
+    u32 ties_seen = eq_before;
+    for (int base = run_begin; base < run_end; base += STEP) {
+        const int first = base + lane * ITEMS;
+        float v[ITEMS];
+        row.load(first, run_end, v);
+        u32 gt_bits = 0, eq_bits = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            if ((sel >> j) & 1u) { out_idx[pos] = first + j; out_val[pos] = vals[j]; ++pos; }
+            const u32 key = float_key(v[j]);
+            if (first + j < run_end) { gt_bits |= (u32)(key > threshold) << j; eq_bits |= (u32)(key == threshold) << j; }
         }
-        written += sel_total;
-        ties_seen += eq_total;
+        u32 eq_step;
+        u32 rank = ties_seen + warp_exclusive_scan(__popc(eq_bits), eq_step);
+        u32 sel = gt_bits;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j)
+            if ((eq_bits >> j) & 1u) { if (rank < ties) sel |= 1u << j; ++rank; }
+        u32 sel_step;
+        u32 pos = written + warp_exclusive_scan(__popc(sel), sel_step);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j)
+            if ((sel >> j) & 1u) { out_idx[pos] = first + j; out_val[pos] = v[j]; ++pos; }
+        written += sel_step;
+        ties_seen += eq_step;
     }
 }
 
@@ -319,31 +350,32 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     const GlobalRow row{scores + (size_t)blockIdx.y * n};
     u32* keys = cand_key + (size_t)blockIdx.y * n + begin;
     const u32 top = bucket;
-    u32 above = 0, found = 0;
+    __shared__ u32 found;
+    if (threadIdx.x == 0) found = 0;
+    __syncthreads();
+    const int lane = threadIdx.x & 31;
+    u32 above = 0;
+    // Candidates are appended in any order: the resolve step only counts them per segment.
     float v[ITEMS], next[ITEMS];
     row.load(begin + threadIdx.x * ITEMS, end, next);
     for (int tile = begin; tile < end; tile += TILE) {
         const int first = tile + threadIdx.x * ITEMS;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
-        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight during the scan
-        u32 key[ITEMS], is_cand = 0;
+        if (tile + TILE < end) row.load(first + TILE, end, next);
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            const int i = first + j;
-            key[j] = float_key(v[j]);
-            if (i < end) {
-                const u32 digit = key[j] >> DIGIT_SHIFT[0];
-                above += digit > top;
-                is_cand |= (u32)(digit == top) << j;
-            }
+            const u32 key = float_key(v[j]);
+            const u32 digit = key >> DIGIT_SHIFT[0];
+            const bool valid = first + j < end;
+            above += valid && digit > top;
+            const bool take = valid && digit == top;
+            const u32 ballot = __ballot_sync(0xffffffffu, take);
+            u32 at = 0;
+            if (lane == 0 && ballot) at = atomicAdd(&found, __popc(ballot));
+            at = __shfl_sync(0xffffffffu, at, 0);
+            if (take) keys[at + __popc(ballot & ((1u << lane) - 1))] = key;
         }
-        u32 tile_total;
-        u32 pos = found + block_exclusive_scan<THREADS>(__popc(is_cand), scratch, tile_total);
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j)
-            if ((is_cand >> j) & 1u) keys[pos++] = key[j];
-        found += tile_total;
     }
     u32 total_above;
     block_exclusive_scan<THREADS>(above, scratch, total_above);
