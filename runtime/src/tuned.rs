@@ -5,6 +5,7 @@
 //! ```ignore
 //! let tuned = Tuned::open_default(&gpu)?;
 //! let kernel = DecodeKernel::new(&gpu, tuned.config_for::<DecodeAttention>(&gpu, &shape)?, shape)?;
+//! let same = tuned.decode_kernel(&gpu, shape)?;
 //! ```
 
 use std::collections::BTreeSet;
@@ -14,8 +15,17 @@ use std::sync::Mutex;
 use sdec_autotune::{bucket_id, source_hash, Cache, CubinStore, EntryKey, GpuIdentity, Lookup, Tunable};
 use sdec_kernels::{DeviceLimits, KernelKey};
 
+use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
+use sdec_kernels::glue::RowShape;
+use sdec_kernels::topk::{Topk, TopkShape};
+
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::launch::attention::{DecodeKernel, GatherKernel};
+use crate::launch::block_score::BlockScoreKernel;
+use crate::launch::glue::GlueKernel;
+use crate::launch::topk::TopkKernel;
 use crate::tune::{cache_dir, gpu_identity};
 
 /// Where a configuration came from.
@@ -100,11 +110,35 @@ impl Tuned {
     }
 }
 
+/// The launchers, built with [`Tuned::config_for`].
+impl Tuned {
+    pub fn decode_kernel(&self, gpu: &Gpu, shape: AttentionShape) -> Result<DecodeKernel> {
+        DecodeKernel::new(gpu, self.config_for::<DecodeAttention>(gpu, &shape)?, shape)
+    }
+
+    pub fn gather_kernel(&self, gpu: &Gpu, shape: GatherShape) -> Result<GatherKernel> {
+        GatherKernel::new(gpu, self.config_for::<GatherAttention>(gpu, &shape)?, shape)
+    }
+
+    pub fn topk_kernel(&self, gpu: &Gpu, shape: TopkShape) -> Result<TopkKernel> {
+        TopkKernel::new(gpu, self.config_for::<Topk>(gpu, &shape)?, shape)
+    }
+
+    pub fn block_score_kernel(&self, gpu: &Gpu, shape: BlockScoreShape) -> Result<BlockScoreKernel> {
+        BlockScoreKernel::new(gpu, self.config_for::<BlockScore>(gpu, &shape)?, shape)
+    }
+
+    /// A glue kernel (`F` one of RmsNorm, Rope, Swiglu, KvAppend, Argmax).
+    pub fn glue_kernel<F: Tunable<Shape = RowShape>>(&self, gpu: &Gpu, shape: &RowShape) -> Result<GlueKernel> {
+        GlueKernel::new::<F>(gpu, &self.config_for::<F>(gpu, shape)?, shape)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sdec_autotune::{Entry, Preset};
-    use sdec_kernels::topk::{Topk, TopkConfig, TopkShape};
+    use sdec_kernels::topk::TopkConfig;
     use sdec_kernels::KernelFamily;
 
     fn identity(name: &str) -> GpuIdentity {

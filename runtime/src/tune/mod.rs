@@ -526,8 +526,20 @@ pub fn select(family: &[String], shapes: &str) -> Result<Selection> {
     Ok(Selection { families, preset: Preset::Standard, labels: Some(labels) })
 }
 
-/// `sdec tune`. Ok(false) when a configuration computed a wrong answer (reported loudly).
+/// `sdec tune`: tunes, prints the table, writes the JSON. Ok(false) when a configuration
+/// computed a wrong answer (reported loudly).
 pub fn run(args: &TuneArgs) -> Result<bool> {
+    let report = tune(args)?;
+    print_table(&report);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| SdecError::Invalid(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| SdecError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(report.wrong.is_empty())
+}
+
+/// Tunes what `args` select and returns the report (nothing printed but progress and warnings).
+pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
     let selection = select(&args.family, &args.shapes)?;
     if args.runs < 20 {
         return Err(SdecError::Invalid(format!("--runs {} is too few: at least 20 timed runs per configuration", args.runs)));
@@ -568,6 +580,9 @@ pub fn run(args: &TuneArgs) -> Result<bool> {
         planned += planned_configs(t.0, selection.preset, selection.labels.as_deref(), &limits, strategy);
     }
     bar.set_length(planned);
+    if args.json.as_ref().is_some_and(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir())) {
+        return Err(SdecError::Invalid(format!("cannot write the report: the folder of {} does not exist", args.json.as_ref().map(|p| p.display().to_string()).unwrap_or_default())));
+    }
     let mut ctx = Ctx {
         gpu: &gpu,
         identity: identity.clone(),
@@ -603,12 +618,7 @@ pub fn run(args: &TuneArgs) -> Result<bool> {
         copy_bandwidth_gbs: ctx.bandwidth.map(|b| b / 1e9),
         rows,
     };
-    print_table(&report);
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| SdecError::Invalid(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| SdecError::Invalid(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(report.wrong.is_empty())
+    Ok(report)
 }
 
 /// How many configurations the strategy will measure for a family's selected shapes.
@@ -706,3 +716,4 @@ mod tests {
         assert!(fast * 4 < total, "descent {fast} of {total}");
     }
 }
+
