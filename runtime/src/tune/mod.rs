@@ -231,9 +231,7 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
             .into_par_iter()
             .map(|(_, key, (i, source))| {
                 let config = serde_json::to_string(&self.configs[i]).unwrap_or_default();
-                let result = nvrtc::compile(&source, &arch, F::NAME, &config)
-                    .map_err(|e| e.to_string())
-                    .and_then(|ptx| ptx.as_bytes().map(<[u8]>::to_vec).ok_or_else(|| "NVRTC returned no CUBIN".to_string()));
+                let result = nvrtc::compile_cubin(&source, &arch, F::NAME, &config).map_err(|e| e.to_string());
                 (key, i, result)
             })
             .collect();
@@ -705,6 +703,26 @@ mod tests {
         assert_eq!(s.families, ["topk", "decode_attention"]);
         assert_eq!(s.labels.unwrap().len(), 2);
         assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 9);
+    }
+
+    #[test]
+    fn compiled_cubins_go_to_the_store() {
+        if nvrtc::ensure_available().is_err() {
+            eprintln!("skipped: no NVRTC");
+            return;
+        }
+        let shape = &Topk::preset(Preset::Quick)[0].shape;
+        let limits = DeviceLimits::default();
+        let config = <Topk as sdec_kernels::KernelFamily>::default_config(shape, &limits).unwrap();
+        let source = <Topk as sdec_kernels::KernelFamily>::render(&config, shape);
+        let cubin = nvrtc::compile_cubin(&source, "sm_90", "topk", "default").unwrap();
+        assert!(cubin.starts_with(b"\x7fELF"), "a CUBIN is an ELF image");
+        let dir = std::env::temp_dir().join(format!("sdec-tune-store-{}", std::process::id()));
+        let store = CubinStore::new(&dir, &nvrtc::version().unwrap());
+        let key = <Topk as sdec_kernels::KernelFamily>::key(&config, shape, "sm_90");
+        store.put(&key, &cubin).unwrap();
+        assert_eq!(store.get(&key).unwrap(), cubin);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
