@@ -26,9 +26,12 @@ step() {
 }
 
 : > "$out/commands.txt"
-step exhaustive --strategy exhaustive --cache "$out/cache-exhaustive"
-step descent --strategy descent --cache "$out/cache-descent"
-step exhaustive2 --strategy exhaustive --cache "$out/cache-exhaustive2"
-step again --strategy exhaustive --cache "$out/cache-exhaustive"
+# Budgets keep the whole script under the machine's 10-minute limit even if a run is slow; an
+# entry cut off shows as `interrupted` (the summary then says so).
+budget="${TUNE_BUDGET_S:-200}"
+step exhaustive --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s "$budget"
+step descent --strategy descent --cache "$out/cache-descent" --budget-s "$budget"
+step exhaustive2 --strategy exhaustive --cache "$out/cache-exhaustive2" --budget-s "$budget"
+step again --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s 5
 
 python3 "$(dirname "$0")/tune_compare.py" "$out" | tee "$out/summary.md"

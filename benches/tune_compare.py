@@ -29,6 +29,10 @@ good = sorted(f for f, s in fam_speedups.items() if s >= 1.2)
 print(f"\nfamilies with tuned/default >= 1.2x at 128K: {len(good)} ({', '.join(good) or 'none'}); best per family: "
       + ", ".join(f"{f} {s:.2f}x" for f, s in sorted(fam_speedups.items())))
 
+for name, rep in (("exhaustive", ex), ("descent", de), ("exhaustive2", ex2)):
+    cut = [r["family"] + " " + r["label"] for r in (rep or {}).get("rows", []) if r["status"] != "tuned"]
+    if cut:
+        print(f"\nWARNING: {name}: not tuned in this run: {', '.join(cut)}")
 print(f"\n## Time\n\nexhaustive: {ex['seconds']:.1f} s ({'under' if ex['seconds'] < 300 else 'OVER'} 5 minutes), "
       f"compiled {ex['compiled']}, timed {ex['timed']}, wrong {len(ex['wrong'])}")
 if de:
