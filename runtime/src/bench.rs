@@ -33,14 +33,27 @@ pub struct Timing {
 }
 
 /// Times `f` (which enqueues work on the stream) with events around each run.
-pub fn time<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, policy: TimingPolicy, mut f: F) -> Result<Timing> {
+pub fn time<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, policy: TimingPolicy, f: F) -> Result<Timing> {
+    let samples = time_samples(gpu, policy, || Ok(()), f)?;
+    Ok(Timing { median_us: samples[samples.len() / 2], min_us: samples[0], max_us: samples[samples.len() - 1] })
+}
+
+/// Times `f` like [`time`] and returns every timed run in microseconds, sorted; `between` is
+/// enqueued before each run outside the timed region (e.g. to flush L2). At least one run.
+pub fn time_samples<B, F>(gpu: &Gpu, policy: TimingPolicy, mut between: B, mut f: F) -> Result<Vec<f64>>
+where
+    B: FnMut() -> Result<()>,
+    F: FnMut(usize) -> Result<()>,
+{
     let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
     let (start, stop) = (gpu.ctx.new_event(flags).during("creating events")?, gpu.ctx.new_event(flags).during("creating events")?);
     for i in 0..policy.warmup {
+        between()?;
         f(i)?;
     }
-    let mut samples = Vec::with_capacity(policy.runs);
-    for i in 0..policy.runs {
+    let mut samples = Vec::with_capacity(policy.runs.max(1));
+    for i in 0..policy.runs.max(1) {
+        between()?;
         start.record(&gpu.stream).during("recording an event")?;
         f(policy.warmup + i)?;
         stop.record(&gpu.stream).during("recording an event")?;
@@ -48,7 +61,7 @@ pub fn time<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, policy: TimingPolicy, mut 
         samples.push(start.elapsed_ms(&stop).during("reading an event")? as f64 * 1000.0);
     }
     samples.sort_by(f64::total_cmp);
-    Ok(Timing { median_us: samples[samples.len() / 2], min_us: samples[0], max_us: samples[samples.len() - 1] })
+    Ok(samples)
 }
 
 /// Device-to-device copy bandwidth (bytes read + written per second) over 1 GiB.

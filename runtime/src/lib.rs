@@ -8,5 +8,7 @@ pub mod fuzz;
 pub mod gpu;
 pub mod launch;
 pub mod nvrtc;
+pub mod tune;
+pub mod tuned;
 
 pub use error::{Result, SdecError};

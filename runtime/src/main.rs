@@ -31,6 +31,8 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Find, verify and cache the fastest configuration of each family and shape bucket (GPU).
+    Tune(sdec_runtime::tune::TuneArgs),
     /// Show the GPU and libraries found.
     Info,
 }
@@ -209,6 +211,7 @@ fn main() -> ExitCode {
         Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json } } => {
             bench_kernels(*quick, family, peers.as_deref(), json.as_deref()).map(|_| true)
         }
+        Command::Tune(args) => sdec_runtime::tune::run(args),
         Command::Info => info().map(|_| true),
     };
     match outcome {

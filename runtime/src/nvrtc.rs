@@ -28,6 +28,11 @@ pub fn version() -> Result<String> {
 /// log. A CUBIN, not PTX: the machine code is generated here, in parallel on CPU threads, so loading
 /// a module costs no driver JIT (which is sequential and took most of a fuzz run).
 pub fn compile(source: &str, arch: &str, family: &str, config: &str) -> Result<Ptx> {
+    compile_cubin(source, arch, family, config).map(Ptx::from_binary)
+}
+
+/// [`compile`], returning the CUBIN's bytes (the tuner stores them; `Ptx::from_binary` loads them).
+pub fn compile_cubin(source: &str, arch: &str, family: &str, config: &str) -> Result<Vec<u8>> {
     use cudarc::nvrtc::{result, sys};
     ensure_available()?;
     if arch.len() < 5 || !arch.starts_with("sm_") || !arch[3..].trim_end_matches('a').chars().all(|c| c.is_ascii_digit()) {
@@ -54,7 +59,7 @@ pub fn compile(source: &str, arch: &str, family: &str, config: &str) -> Result<P
                 cubin.resize(size, 0u8);
                 sys::nvrtcGetCUBIN(program, cubin.as_mut_ptr() as *mut std::ffi::c_char).result()
             });
-            status.map(|_| Ptx::from_binary(cubin)).map_err(|e| fail(e.to_string()))
+            status.map(|_| cubin).map_err(|e| fail(e.to_string()))
         },
     };
     let _ = unsafe { result::destroy_program(program) };

@@ -1,0 +1,64 @@
+//! What measuring one configuration yields, and the measurer the strategies drive.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of measuring one configuration. Only `Timed` configurations can win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Measurement {
+    /// Did not compile, broke a resource limit, or failed to launch: infinitely slow.
+    Failed { reason: String },
+    /// Ran but disagreed with the reference: never chosen, reported loudly.
+    Wrong { reason: String },
+    /// Verified, then timed: the median of `runs` runs and their spread (interquartile range).
+    Timed { median_us: f64, spread_us: f64, min_us: f64, max_us: f64, runs: usize },
+}
+
+impl Measurement {
+    /// Summarises individually timed runs (microseconds). No samples: `Failed`.
+    pub fn from_samples(samples: &[f64]) -> Measurement {
+        let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+        if s.is_empty() {
+            return Measurement::Failed { reason: "no timed runs".into() };
+        }
+        s.sort_by(f64::total_cmp);
+        let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
+        Measurement::Timed { median_us: at(0.5), spread_us: at(0.75) - at(0.25), min_us: s[0], max_us: s[s.len() - 1], runs: s.len() }
+    }
+
+    /// (median, spread) of a timed configuration.
+    pub fn timed(&self) -> Option<(f64, f64)> {
+        match self {
+            Measurement::Timed { median_us, spread_us, .. } => Some((*median_us, *spread_us)),
+            _ => None,
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Measurement::Failed { .. })
+    }
+
+    pub fn is_wrong(&self) -> bool {
+        matches!(self, Measurement::Wrong { .. })
+    }
+}
+
+/// Measures configurations by their index in the family's valid space (declaration order).
+pub trait Measurer {
+    fn measure(&mut self, index: usize) -> Measurement;
+
+    /// Measures several at once (a GPU measurer compiles them in parallel first). The default
+    /// measures them one by one. Returns one measurement per index, in order.
+    fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
+        indices.iter().map(|&i| self.measure(i)).collect()
+    }
+}
+
+impl<M: Measurer + ?Sized> Measurer for &mut M {
+    fn measure(&mut self, index: usize) -> Measurement {
+        (**self).measure(index)
+    }
+    fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
+        (**self).measure_batch(indices)
+    }
+}

@@ -1,0 +1,337 @@
+//! Search strategies over a family's valid space, and the deterministic choice rule.
+//!
+//! Configurations are named by their index in the valid space, which lists them in declaration
+//! order (the first parameter outermost, each parameter's candidates in their declared order);
+//! index 0 is the family's default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::measure::{Measurement, Measurer};
+
+/// The least window of the choice rule, relative to the best median: run-to-run noise of a GPU
+/// is about this large even where one run's interquartile range is smaller.
+pub const CHOICE_FLOOR: f64 = 0.01;
+
+/// The deterministic choice: among timed configurations whose median is within the best's
+/// measured spread (interquartile range, at least [`CHOICE_FLOOR`] of its median) of the best,
+/// the earliest declared (smallest index) wins. Failed and wrong configurations never win.
+pub fn choose<'a>(results: impl IntoIterator<Item = (usize, &'a Measurement)>) -> Option<usize> {
+    let timed: Vec<(usize, f64, f64)> = results.into_iter().filter_map(|(i, m)| m.timed().map(|(t, s)| (i, t, s))).collect();
+    let best = timed.iter().min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))?;
+    let window = best.1 + best.2.max(CHOICE_FLOOR * best.1);
+    timed.iter().filter(|(_, t, _)| *t <= window).map(|(i, _, _)| *i).min()
+}
+
+/// The valid space as coordinates: `coords[i][p]` is the position of configuration i's value
+/// of parameter p among that parameter's values (in order of first appearance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub params: Vec<String>,
+    pub coords: Vec<Vec<usize>>,
+}
+
+impl Space {
+    /// From configurations serialized as JSON objects, in declaration order.
+    pub fn from_json(params: &[&str], configs: &[Value]) -> Space {
+        let mut seen: Vec<Vec<Value>> = vec![Vec::new(); params.len()];
+        let coords = configs
+            .iter()
+            .map(|c| {
+                params
+                    .iter()
+                    .enumerate()
+                    .map(|(p, name)| {
+                        let v = c.get(*name).cloned().unwrap_or(Value::Null);
+                        match seen[p].iter().position(|x| *x == v) {
+                            Some(at) => at,
+                            None => {
+                                seen[p].push(v);
+                                seen[p].len() - 1
+                            }
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Space { params: params.iter().map(|s| s.to_string()).collect(), coords }
+    }
+
+    pub fn len(&self) -> usize {
+        self.coords.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.coords.is_empty()
+    }
+
+    /// The configurations that differ from `i` in parameter `p` alone (and `i` itself), in order.
+    pub fn line(&self, i: usize, p: usize) -> Vec<usize> {
+        let c = &self.coords[i];
+        (0..self.len()).filter(|&j| self.coords[j].iter().enumerate().all(|(q, v)| q == p || *v == c[q])).collect()
+    }
+}
+
+/// How a space is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum Strategy {
+    /// Every valid configuration.
+    Exhaustive,
+    /// Coordinate descent from the default: sweep the parameters in declaration order, trying
+    /// every value of one parameter with the others fixed and moving to the line's choice, until
+    /// a sweep moves nowhere or `fraction` of the space (at least all of a space of
+    /// [`SMALL_SPACE`] or fewer) has been measured.
+    Descent { fraction: f64 },
+}
+
+/// Spaces this small are measured whole by every strategy.
+pub const SMALL_SPACE: usize = 4;
+/// Measurements per batch of the exhaustive strategy (progress is saved between batches).
+pub const BATCH: usize = 16;
+
+impl Strategy {
+    pub fn name(&self) -> String {
+        match self {
+            Strategy::Exhaustive => "exhaustive".into(),
+            Strategy::Descent { fraction } => format!("descent({fraction})"),
+        }
+    }
+
+    /// The most configurations the strategy measures in a space of `n`.
+    pub fn budget(&self, n: usize) -> usize {
+        match self {
+            Strategy::Exhaustive => n,
+            Strategy::Descent { .. } if n <= SMALL_SPACE => n,
+            Strategy::Descent { fraction } => ((n as f64 * fraction).ceil() as usize).clamp(1, n),
+        }
+    }
+}
+
+/// The result of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Everything measured (or known from an interrupted run), by index.
+    pub results: BTreeMap<usize, Measurement>,
+    /// The choice among `results`; None when nothing could be timed.
+    pub winner: Option<usize>,
+    /// False when `stop` interrupted the search: the outcome must not be cached.
+    pub complete: bool,
+}
+
+/// Searches `space` with `strategy`. `known` results (from an interrupted run) are not measured
+/// again. `stop` is asked before each batch; `progress` sees the results after each batch.
+pub fn search(
+    strategy: Strategy,
+    space: &Space,
+    measurer: &mut dyn Measurer,
+    known: BTreeMap<usize, Measurement>,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(&BTreeMap<usize, Measurement>),
+) -> Outcome {
+    let mut results: BTreeMap<usize, Measurement> = known.into_iter().filter(|(i, _)| *i < space.len()).collect();
+    let budget = strategy.budget(space.len());
+    // Measures the indices not yet known, up to the budget; false when stopped.
+    let mut measure = |results: &mut BTreeMap<usize, Measurement>, wanted: &[usize]| -> bool {
+        let fresh: Vec<usize> = wanted.iter().copied().filter(|i| !results.contains_key(i)).collect();
+        for chunk in fresh.chunks(BATCH) {
+            let room = budget.saturating_sub(results.len());
+            let chunk = &chunk[..chunk.len().min(room)];
+            if chunk.is_empty() {
+                return true;
+            }
+            if stop() {
+                return false;
+            }
+            let measured = measurer.measure_batch(chunk);
+            for (&i, m) in chunk.iter().zip(measured) {
+                results.insert(i, m);
+            }
+            progress(results);
+        }
+        true
+    };
+    let complete = match strategy {
+        _ if space.is_empty() => true,
+        Strategy::Exhaustive => measure(&mut results, &(0..space.len()).collect::<Vec<_>>()),
+        Strategy::Descent { .. } => 'search: {
+            let mut current = 0;
+            if !measure(&mut results, &[0]) {
+                break 'search false;
+            }
+            loop {
+                let mut moved = false;
+                for p in 0..space.params.len() {
+                    let line = space.line(current, p);
+                    if !measure(&mut results, &line) {
+                        break 'search false;
+                    }
+                    let next = choose(line.iter().filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
+                    if next != current {
+                        current = next;
+                        moved = true;
+                    }
+                    if results.len() >= budget {
+                        break 'search true;
+                    }
+                }
+                if !moved {
+                    break 'search true;
+                }
+            }
+        }
+    };
+    let winner = choose(results.iter().map(|(i, m)| (*i, m)));
+    Outcome { results, winner, complete }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timed(t: f64, spread: f64) -> Measurement {
+        Measurement::Timed { median_us: t, spread_us: spread, min_us: t, max_us: t + spread, runs: 25 }
+    }
+
+    /// A landscape over (threads 2) × (split 6) × (unroll 4), like decode attention's; mostly
+    /// separable with a mild interaction, the optimum away from the default.
+    struct Landscape {
+        space: Space,
+        measured: Vec<usize>,
+        wrong: Vec<usize>,
+        failed: Vec<usize>,
+    }
+
+    impl Landscape {
+        fn new() -> Self {
+            let mut coords = Vec::new();
+            for t in 0..2 {
+                for s in 0..6 {
+                    for u in 0..4 {
+                        coords.push(vec![t, s, u]);
+                    }
+                }
+            }
+            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![] }
+        }
+        fn time(&self, i: usize) -> f64 {
+            let c = &self.space.coords[i];
+            let (t, s, u) = (c[0] as f64, c[1] as f64, c[2] as f64);
+            100.0 + 8.0 * t + 3.0 * (s - 3.0).powi(2) + 5.0 * (u - 2.0).powi(2) + 0.5 * t * s
+        }
+    }
+
+    impl Measurer for Landscape {
+        fn measure(&mut self, i: usize) -> Measurement {
+            self.measured.push(i);
+            if self.wrong.contains(&i) {
+                Measurement::Wrong { reason: "bad".into() }
+            } else if self.failed.contains(&i) {
+                Measurement::Failed { reason: "no compile".into() }
+            } else {
+                timed(self.time(i), 0.1)
+            }
+        }
+    }
+
+    fn run(strategy: Strategy, m: &mut Landscape) -> Outcome {
+        let space = m.space.clone();
+        search(strategy, &space, m, BTreeMap::new(), &|| false, &mut |_| {})
+    }
+
+    #[test]
+    fn exhaustive_finds_the_best() {
+        let mut m = Landscape::new();
+        let best = (0..m.space.len()).min_by(|a, b| m.time(*a).total_cmp(&m.time(*b))).unwrap();
+        let out = run(Strategy::Exhaustive, &mut m);
+        assert!(out.complete);
+        assert_eq!(out.results.len(), 48);
+        assert_eq!(out.winner, Some(best));
+        assert_eq!(m.measured.len(), 48, "each configuration measured once");
+    }
+
+    #[test]
+    fn descent_measures_a_quarter_and_lands_within_3_percent() {
+        let mut exhaustive = Landscape::new();
+        let best = run(Strategy::Exhaustive, &mut exhaustive).winner.unwrap();
+        let mut m = Landscape::new();
+        let out = run(Strategy::Descent { fraction: 0.25 }, &mut m);
+        assert!(out.complete);
+        assert!(m.measured.len() * 4 <= m.space.len(), "measured {} of {}", m.measured.len(), m.space.len());
+        let got = m.time(out.winner.unwrap());
+        assert!(got <= 1.03 * m.time(best), "descent {got}, exhaustive {}", m.time(best));
+    }
+
+    #[test]
+    fn ties_go_to_the_earliest_declared() {
+        let r = [(5, timed(10.0, 0.0)), (2, timed(10.0, 0.0)), (7, timed(9.99, 0.0)), (1, timed(10.5, 0.0))];
+        assert_eq!(choose(r.iter().map(|(i, m)| (*i, m))), Some(2), "within 1% of the best: the earliest");
+        // A wide spread of the best widens the window.
+        let r = [(3, timed(10.0, 1.0)), (1, timed(10.9, 0.0)), (0, timed(11.5, 0.0))];
+        assert_eq!(choose(r.iter().map(|(i, m)| (*i, m))), Some(1));
+    }
+
+    #[test]
+    fn wrong_and_failed_never_win() {
+        let mut m = Landscape::new();
+        let best = (0..m.space.len()).min_by(|a, b| m.time(*a).total_cmp(&m.time(*b))).unwrap();
+        m.wrong.push(best);
+        m.failed.push(0);
+        let out = run(Strategy::Exhaustive, &mut m);
+        assert_ne!(out.winner, Some(best));
+        assert_ne!(out.winner, Some(0));
+        assert!(out.winner.is_some());
+        let all_bad = [(0, Measurement::Wrong { reason: "x".into() }), (1, Measurement::Failed { reason: "y".into() })];
+        assert_eq!(choose(all_bad.iter().map(|(i, m)| (*i, m))), None);
+    }
+
+    #[test]
+    fn known_results_are_not_measured_again() {
+        let mut first = Landscape::new();
+        let stop_after = std::cell::Cell::new(0);
+        let space = first.space.clone();
+        let out = search(Strategy::Exhaustive, &space, &mut first, BTreeMap::new(), &|| { stop_after.set(stop_after.get() + 1); stop_after.get() > 2 }, &mut |_| {});
+        assert!(!out.complete);
+        assert_eq!(out.results.len(), 2 * BATCH);
+        let mut second = Landscape::new();
+        let out2 = search(Strategy::Exhaustive, &space, &mut second, out.results.clone(), &|| false, &mut |_| {});
+        assert!(out2.complete);
+        assert_eq!(second.measured.len(), 48 - 2 * BATCH);
+        assert!(second.measured.iter().all(|i| !out.results.contains_key(i)));
+        let mut fresh = Landscape::new();
+        assert_eq!(out2.winner, run(Strategy::Exhaustive, &mut fresh).winner);
+    }
+
+    #[test]
+    fn small_spaces_are_measured_whole_and_descent_is_deterministic() {
+        let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]] };
+        assert_eq!(Strategy::Descent { fraction: 0.2 }.budget(3), 3);
+        struct Flat(Vec<usize>);
+        impl Measurer for Flat {
+            fn measure(&mut self, i: usize) -> Measurement {
+                self.0.push(i);
+                timed([5.0, 4.0, 4.01][i], 0.0)
+            }
+        }
+        let out = search(Strategy::Descent { fraction: 0.2 }, &space, &mut Flat(vec![]), BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(out.results.len(), 3);
+        assert_eq!(out.winner, Some(1));
+        let mut a = Landscape::new();
+        let mut b = Landscape::new();
+        assert_eq!(run(Strategy::Descent { fraction: 0.2 }, &mut a), run(Strategy::Descent { fraction: 0.2 }, &mut b));
+    }
+
+    #[test]
+    fn space_from_json_lines() {
+        let configs: Vec<Value> = [(256, 1024), (256, 256), (128, 1024), (128, 256)]
+            .iter()
+            .map(|(t, s)| serde_json::json!({"threads": t, "split_tokens": s}))
+            .collect();
+        let space = Space::from_json(&["threads", "split_tokens"], &configs);
+        assert_eq!(space.coords, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
+        assert_eq!(space.line(0, 0), vec![0, 2]);
+        assert_eq!(space.line(3, 1), vec![2, 3]);
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The tuner's figures (docs/results/tune.md), in one run on the GPU machine (< 9 minutes on an H100):
+#   1. sdec tune --family all, exhaustive, into a fresh cache (timed)
+#   2. the same with the descent strategy into a second cache (timed)
+#   3. exhaustive again into a third cache (do two independent runs choose the same winners?)
+#   4. run 1 again on its own cache: it must compile and time nothing
+# then compares them. With the sdec binary in $SDEC (default target/release/sdec):
+#   benches/tune.sh OUTDIR
+set -uo pipefail
+out="${1:-.}"
+sdec="${SDEC:-target/release/sdec}"
+mkdir -p "$out"
+rm -rf "$out"/cache-exhaustive "$out"/cache-descent "$out"/cache-exhaustive2
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv > "$out/gpu.txt" 2>&1 || true
+cat "$out/gpu.txt"
+
+step() {
+  local name="$1"; shift
+  local t0 t1 rc
+  t0=$(date +%s%N)
+  "$sdec" tune --family all --shapes standard "$@" --json "$out/$name.json" > "$out/$name.md" 2> "$out/$name.log"
+  rc=$?
+  t1=$(date +%s%N)
+  printf '%s: exit %s, %s ms wall: %s %s\n' "$name" "$rc" "$(( (t1 - t0) / 1000000 ))" "$sdec tune --family all --shapes standard" "$*" | tee -a "$out/commands.txt"
+  tail -n 3 "$out/$name.md"
+}
+
+: > "$out/commands.txt"
+# Budgets keep the whole script under the machine's 10-minute limit even if a run is slow; an
+# entry cut off shows as `interrupted` (the summary then says so).
+budget="${TUNE_BUDGET_S:-200}"
+step exhaustive --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s "$budget"
+step descent --strategy descent --cache "$out/cache-descent" --budget-s "$budget"
+step exhaustive2 --strategy exhaustive --cache "$out/cache-exhaustive2" --budget-s "$budget"
+step again --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s 5
+
+python3 "$(dirname "$0")/tune_compare.py" "$out" | tee "$out/summary.md"

@@ -1,0 +1,456 @@
+//! What the tuner needs of each family on the GPU: a small shape to verify a configuration on
+//! (same baked values, so the same compiled kernel; run-time sizes small, so the reference is
+//! cheap), the inputs of the timed shape, one timed run, and the bytes the shape must move.
+
+use cudarc::driver::{CudaSlice, DeviceRepr, ValidAsZeroBits};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use sdec_autotune::Tunable;
+use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
+use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
+use sdec_kernels::topk::{Topk, TopkShape};
+
+use crate::bench::{time_samples, TimingPolicy};
+use crate::error::{CudaContextExt, Result};
+use crate::fuzz::FuzzFamily;
+use crate::gpu::Gpu;
+use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
+use crate::launch::block_score::BlockScoreKernel;
+use crate::launch::glue::{self, GlueKernel};
+use crate::launch::topk::{TopkKernel, TopkScratch};
+use crate::launch::{upload, zeros};
+
+/// A family the GPU tuner can measure.
+pub trait TuneFamily: FuzzFamily + Tunable {
+    /// Device inputs and outputs of the timed shape, allocated once per entry.
+    type Bench;
+    /// The shape `config` is verified on against the reference.
+    fn verify_shape(shape: &Self::Shape, config: &Self::Config) -> Self::Shape;
+    fn bench_setup(gpu: &Gpu, shape: &Self::Shape, rng: &mut ChaCha8Rng) -> Result<Self::Bench>;
+    /// Times `config` on the bench inputs: every run's time in microseconds.
+    fn time_config(gpu: &Gpu, bench: &mut Self::Bench, config: &Self::Config, shape: &Self::Shape, policy: TimingPolicy) -> Result<Vec<f64>>;
+    /// Bytes the shape must move at the least (the byte floor's numerator).
+    fn bytes(shape: &Self::Shape) -> f64;
+}
+
+/// Most copies of an input kept to rotate through.
+const MAX_COPIES: usize = 8;
+
+/// How runs are kept from hitting in L2: `copies` of the inputs rotated through, and where
+/// those are not enough to exceed twice L2, a buffer cleared between runs (outside the timing).
+pub struct Rotation {
+    pub copies: usize,
+    flush: Option<CudaSlice<u8>>,
+}
+
+impl Rotation {
+    pub fn new(gpu: &Gpu, bytes_per_run: usize) -> Result<Rotation> {
+        let want = 2 * gpu.info.l2_bytes.max(1) as usize;
+        let copies = want.div_ceil(bytes_per_run.max(1)).clamp(1, MAX_COPIES);
+        let flush = if copies * bytes_per_run < want { Some(zeros::<u8>(gpu, want, "L2 flush buffer")?) } else { None };
+        Ok(Rotation { copies, flush })
+    }
+
+    /// Times `f(i)`; input copy `i % copies` should be used by run `i`.
+    pub fn time<F: FnMut(usize) -> Result<()>>(&mut self, gpu: &Gpu, policy: TimingPolicy, f: F) -> Result<Vec<f64>> {
+        let flush = &mut self.flush;
+        time_samples(
+            gpu,
+            policy,
+            || match flush.as_mut() {
+                Some(buf) => gpu.stream.memset_zeros(buf).during("clearing L2 between runs"),
+                None => Ok(()),
+            },
+            f,
+        )
+    }
+}
+
+/// Random bf16 in about [-2, 2), never zero.
+fn random_bf16(rng: &mut ChaCha8Rng, len: usize) -> Vec<u16> {
+    (0..len)
+        .map(|_| {
+            let r: u16 = rng.gen();
+            (r & 0x807f) | ((126 + (r >> 7) % 3) << 7)
+        })
+        .collect()
+}
+
+/// A device buffer of `len` elements filled with a random chunk repeated (device-side copies, so
+/// gigabytes of K/V cost no host time). The timing does not depend on the values.
+fn device_fill<T: DeviceRepr + ValidAsZeroBits + Clone>(gpu: &Gpu, chunk: &[T], len: usize, what: &str) -> Result<CudaSlice<T>> {
+    let mut buf = zeros::<T>(gpu, len, what)?;
+    let src = upload(gpu, &chunk[..chunk.len().min(len.max(1))], what)?;
+    let step = src.len();
+    let mut at = 0;
+    while at < len {
+        let n = step.min(len - at);
+        gpu.stream.memcpy_dtod(&src.slice(..n), &mut buf.slice_mut(at..at + n)).during(&format!("filling {what}"))?;
+        at += n;
+    }
+    Ok(buf)
+}
+
+fn bf16_buffer(gpu: &Gpu, rng: &mut ChaCha8Rng, len: usize, what: &str) -> Result<CudaSlice<u16>> {
+    device_fill(gpu, &random_bf16(rng, len.min((1 << 22) + 4099)), len, what)
+}
+
+fn f32_buffer(gpu: &Gpu, rng: &mut ChaCha8Rng, len: usize, what: &str) -> Result<CudaSlice<f32>> {
+    let chunk: Vec<f32> = (0..len.min((1 << 22) + 4099)).map(|_| rng.gen::<f32>() * 8.0 - 4.0).collect();
+    device_fill(gpu, &chunk, len, what)
+}
+
+/// A context for verification that spans two and a half splits, with a ragged tail.
+fn verify_context(split_tokens: u32) -> u32 {
+    split_tokens * 5 / 2 + 37
+}
+
+pub struct DecodeBench {
+    q: Vec<CudaSlice<u16>>,
+    k: Vec<CudaSlice<u16>>,
+    v: Vec<CudaSlice<u16>>,
+    out: CudaSlice<u16>,
+    scores: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for DecodeAttention {
+    type Bench = DecodeBench;
+
+    fn verify_shape(s: &AttentionShape, c: &Self::Config) -> AttentionShape {
+        let context = verify_context(c.split_tokens);
+        AttentionShape { batch: 1, kv_heads: s.kv_heads.min(2), context, capacity: context + 5, ..s.clone() }
+    }
+
+    fn bench_setup(gpu: &Gpu, s: &AttentionShape, rng: &mut ChaCha8Rng) -> Result<DecodeBench> {
+        let q_len = (s.batch * s.kv_heads * s.group * s.head_dim) as usize;
+        let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let mut q = Vec::new();
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        for _ in 0..rot.copies {
+            q.push(bf16_buffer(gpu, rng, q_len, "q")?);
+            k.push(bf16_buffer(gpu, rng, kv_len, "K cache")?);
+            v.push(bf16_buffer(gpu, rng, kv_len, "V cache")?);
+        }
+        let scores = zeros(gpu, (s.batch * s.kv_heads * s.n_blocks()) as usize, "block scores")?;
+        Ok(DecodeBench { q, k, v, out: zeros(gpu, q_len, "attention output")?, scores, rot })
+    }
+
+    fn time_config(gpu: &Gpu, b: &mut DecodeBench, config: &Self::Config, s: &AttentionShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let mut kernel = DecodeKernel::new(gpu, *config, s.clone())?;
+        let scale = 1.0 / (s.head_dim as f32).sqrt();
+        let DecodeBench { q, k, v, out, scores, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| {
+            let c = i % copies;
+            kernel.launch(gpu, &AttentionInputs { q: &q[c], k: &k[c], v: &v[c], scale }, out, scores)
+        })
+    }
+
+    fn bytes(s: &AttentionShape) -> f64 {
+        let kv = (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0;
+        kv + if s.emit_scores { (s.batch * s.kv_heads * s.n_blocks()) as f64 * 4.0 } else { 0.0 }
+    }
+}
+
+pub struct GatherBench {
+    q: CudaSlice<u16>,
+    k: CudaSlice<u16>,
+    v: CudaSlice<u16>,
+    ids: Vec<CudaSlice<i32>>,
+    out: CudaSlice<u16>,
+    rot: Rotation,
+}
+
+impl TuneFamily for GatherAttention {
+    type Bench = GatherBench;
+
+    fn verify_shape(s: &GatherShape, c: &Self::Config) -> GatherShape {
+        let context = verify_context(c.split_tokens);
+        let kv_heads = s.kv_heads.min(2);
+        let any_dense = s.dense.iter().any(|d| *d);
+        let all_dense = s.dense.iter().all(|d| *d);
+        let dense = (0..kv_heads).map(|h| all_dense || (any_dense && h == 0)).collect();
+        let entries = s.entries.min(context.div_ceil(s.gather_block));
+        GatherShape { batch: 1, kv_heads, context, capacity: context + 5, entries, dense, ..s.clone() }
+    }
+
+    fn bench_setup(gpu: &Gpu, s: &GatherShape, rng: &mut ChaCha8Rng) -> Result<GatherBench> {
+        let q_len = (s.batch * s.kv_heads * s.group * s.head_dim) as usize;
+        let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
+        // The K/V of one launch is far beyond L2 at the preset's sizes; the id lists rotate.
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let units = s.context.div_ceil(s.gather_block) as usize;
+        let mut ids = Vec::new();
+        for _ in 0..rot.copies {
+            let mut list = Vec::with_capacity((s.batch * s.kv_heads * s.entries) as usize);
+            for _ in 0..s.batch * s.kv_heads {
+                // Distinct ids per head, ascending (as top-k returns them).
+                let mut picked = rand::seq::index::sample(rng, units, (s.entries as usize).min(units)).into_vec();
+                picked.sort_unstable();
+                picked.resize(s.entries as usize, usize::MAX);
+                list.extend(picked.into_iter().map(|i| if i == usize::MAX { -1 } else { i as i32 }));
+            }
+            ids.push(upload(gpu, &list, "gather entries")?);
+        }
+        Ok(GatherBench {
+            q: bf16_buffer(gpu, rng, q_len, "q")?,
+            k: bf16_buffer(gpu, rng, kv_len, "K cache")?,
+            v: bf16_buffer(gpu, rng, kv_len, "V cache")?,
+            ids,
+            out: zeros(gpu, q_len, "attention output")?,
+            rot,
+        })
+    }
+
+    fn time_config(gpu: &Gpu, b: &mut GatherBench, config: &Self::Config, s: &GatherShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let mut kernel = GatherKernel::new(gpu, *config, s.clone())?;
+        let scale = 1.0 / (s.head_dim as f32).sqrt();
+        let GatherBench { q, k, v, ids, out, rot } = b;
+        let inputs = AttentionInputs { q, k, v, scale };
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| kernel.launch(gpu, &inputs, &ids[i % copies], out))
+    }
+
+    fn bytes(s: &GatherShape) -> f64 {
+        let dense = s.dense.iter().filter(|d| **d).count() as f64;
+        let sparse = s.kv_heads as f64 - dense;
+        let tokens = s.batch as f64 * (dense * s.context as f64 + sparse * (s.entries as f64 * s.gather_block as f64).min(s.context as f64));
+        tokens * s.head_dim as f64 * 2.0 * 2.0
+    }
+}
+
+pub struct TopkBench {
+    scores: Vec<CudaSlice<f32>>,
+    idx: CudaSlice<i32>,
+    val: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for Topk {
+    type Bench = TopkBench;
+
+    fn verify_shape(s: &TopkShape, _: &Self::Config) -> TopkShape {
+        TopkShape { rows: s.rows.min(2), ..s.clone() }
+    }
+
+    fn bench_setup(gpu: &Gpu, s: &TopkShape, rng: &mut ChaCha8Rng) -> Result<TopkBench> {
+        let len = (s.rows * s.n) as usize;
+        let rot = Rotation::new(gpu, len * 4)?;
+        // Fully random rows (the radix passes depend on the values); copies share them.
+        let host: Vec<f32> = (0..len).map(|_| rng.gen::<f32>() * 8.0 - 4.0).collect();
+        let scores = (0..rot.copies).map(|_| upload(gpu, &host, "top-k scores")).collect::<Result<_>>()?;
+        let out = (s.rows * s.k) as usize;
+        Ok(TopkBench { scores, idx: zeros(gpu, out, "top-k indices")?, val: zeros(gpu, out, "top-k values")?, rot })
+    }
+
+    fn time_config(gpu: &Gpu, b: &mut TopkBench, config: &Self::Config, s: &TopkShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = TopkKernel::new(gpu, *config, s.clone())?;
+        let mut scratch = TopkScratch::new(gpu, s, config)?;
+        let TopkBench { scores, idx, val, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| kernel.launch(gpu, &scores[i % copies], idx, val, &mut scratch))
+    }
+
+    fn bytes(s: &TopkShape) -> f64 {
+        (s.rows * s.n) as f64 * 4.0 + (s.rows * s.k) as f64 * 8.0
+    }
+}
+
+pub struct BlockScoreBench {
+    q: CudaSlice<u16>,
+    k: CudaSlice<u16>,
+    scores: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for BlockScore {
+    type Bench = BlockScoreBench;
+
+    fn verify_shape(s: &BlockScoreShape, _: &Self::Config) -> BlockScoreShape {
+        BlockScoreShape { batch: 1, kv_heads: s.kv_heads.min(2), context: 3037, capacity: 3042, ..s.clone() }
+    }
+
+    fn bench_setup(gpu: &Gpu, s: &BlockScoreShape, rng: &mut ChaCha8Rng) -> Result<BlockScoreBench> {
+        let heads = (s.batch * s.kv_heads) as usize;
+        Ok(BlockScoreBench {
+            q: bf16_buffer(gpu, rng, heads * (s.group * s.head_dim) as usize, "q")?,
+            k: bf16_buffer(gpu, rng, heads * s.capacity as usize * s.head_dim as usize, "K cache")?,
+            scores: zeros(gpu, heads * s.n_blocks() as usize, "block scores")?,
+            rot: Rotation::new(gpu, Self::bytes(s) as usize)?,
+        })
+    }
+
+    fn time_config(gpu: &Gpu, b: &mut BlockScoreBench, config: &Self::Config, s: &BlockScoreShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = BlockScoreKernel::new(gpu, *config, s.clone())?;
+        let BlockScoreBench { q, k, scores, rot } = b;
+        rot.time(gpu, policy, |_| kernel.launch(gpu, q, k, scores))
+    }
+
+    fn bytes(s: &BlockScoreShape) -> f64 {
+        let heads = (s.batch * s.kv_heads) as f64;
+        heads * s.context as f64 * s.head_dim as f64 * 2.0 + heads * s.n_blocks() as f64 * 4.0
+    }
+}
+
+/// Glue verification: at most two rows (kv append: its rows are batch × KV heads; a small cache).
+fn glue_verify(s: &RowShape) -> RowShape {
+    RowShape { rows: if s.capacity > 0 { s.rows } else { s.rows.min(2) }, capacity: s.capacity.min(1024), ..s.clone() }
+}
+
+pub struct RmsNormBench {
+    x: Vec<CudaSlice<f32>>,
+    w: CudaSlice<u16>,
+    y: CudaSlice<u16>,
+    rot: Rotation,
+}
+
+impl TuneFamily for RmsNorm {
+    type Bench = RmsNormBench;
+    fn verify_shape(s: &RowShape, _: &Self::Config) -> RowShape {
+        glue_verify(s)
+    }
+    fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<RmsNormBench> {
+        let len = (s.rows * s.n) as usize;
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let x = (0..rot.copies).map(|_| f32_buffer(gpu, rng, len, "x")).collect::<Result<_>>()?;
+        Ok(RmsNormBench { x, w: bf16_buffer(gpu, rng, s.n as usize, "weight")?, y: zeros(gpu, len, "rmsnorm output")?, rot })
+    }
+    fn time_config(gpu: &Gpu, b: &mut RmsNormBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = GlueKernel::new::<RmsNorm>(gpu, config, s)?;
+        let RmsNormBench { x, w, y, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| glue::rmsnorm(gpu, &kernel, &x[i % copies], w, y, s.n as i32, 1e-5))
+    }
+    fn bytes(s: &RowShape) -> f64 {
+        (s.rows * s.n) as f64 * (4.0 + 2.0) + s.n as f64 * 2.0
+    }
+}
+
+pub struct RopeBench {
+    x: Vec<CudaSlice<u16>>,
+    pos: CudaSlice<i32>,
+    inv_freq: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for Rope {
+    type Bench = RopeBench;
+    fn verify_shape(s: &RowShape, _: &Self::Config) -> RowShape {
+        glue_verify(s)
+    }
+    fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<RopeBench> {
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let x = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, (s.rows * s.n) as usize, "rope input")).collect::<Result<_>>()?;
+        let pos: Vec<i32> = (0..s.rows).map(|_| rng.gen_range(0..131_072)).collect();
+        let d = s.head_dim.max(2) as usize;
+        let inv_freq: Vec<f32> = (0..d / 2).map(|i| 500_000f32.powf(-2.0 * i as f32 / d as f32)).collect();
+        Ok(RopeBench { x, pos: upload(gpu, &pos, "positions")?, inv_freq: upload(gpu, &inv_freq, "inv_freq")?, rot })
+    }
+    fn time_config(gpu: &Gpu, b: &mut RopeBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = GlueKernel::new::<Rope>(gpu, config, s)?;
+        let RopeBench { x, pos, inv_freq, rot } = b;
+        let copies = rot.copies;
+        let heads = (s.n / s.head_dim.max(1)) as i32;
+        rot.time(gpu, policy, |i| glue::rope(gpu, &kernel, &mut x[i % copies], pos, inv_freq, heads, s.head_dim as i32))
+    }
+    fn bytes(s: &RowShape) -> f64 {
+        (s.rows * s.n) as f64 * 2.0 * 2.0
+    }
+}
+
+pub struct SwigluBench {
+    gate_up: Vec<CudaSlice<u16>>,
+    out: CudaSlice<u16>,
+    rot: Rotation,
+}
+
+impl TuneFamily for Swiglu {
+    type Bench = SwigluBench;
+    fn verify_shape(s: &RowShape, _: &Self::Config) -> RowShape {
+        glue_verify(s)
+    }
+    fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<SwigluBench> {
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let gate_up = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, (s.rows * 2 * s.n) as usize, "gate/up")).collect::<Result<_>>()?;
+        Ok(SwigluBench { gate_up, out: zeros(gpu, (s.rows * s.n) as usize, "swiglu output")?, rot })
+    }
+    fn time_config(gpu: &Gpu, b: &mut SwigluBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = GlueKernel::new::<Swiglu>(gpu, config, s)?;
+        let SwigluBench { gate_up, out, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| glue::swiglu(gpu, &kernel, &gate_up[i % copies], out, s.n as i32))
+    }
+    fn bytes(s: &RowShape) -> f64 {
+        (s.rows * s.n) as f64 * 3.0 * 2.0
+    }
+}
+
+pub struct KvAppendBench {
+    k_new: Vec<CudaSlice<u16>>,
+    v_new: CudaSlice<u16>,
+    k_cache: CudaSlice<u16>,
+    v_cache: CudaSlice<u16>,
+    pos: CudaSlice<i32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for KvAppend {
+    type Bench = KvAppendBench;
+    fn verify_shape(s: &RowShape, _: &Self::Config) -> RowShape {
+        glue_verify(s)
+    }
+    fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<KvAppendBench> {
+        let (rows, d, cap) = (s.rows as usize, s.head_dim as usize, s.capacity.max(1) as usize);
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let k_new = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, rows * d, "k")).collect::<Result<_>>()?;
+        // Batch 1: every row is a KV head of the one sequence.
+        Ok(KvAppendBench {
+            k_new,
+            v_new: bf16_buffer(gpu, rng, rows * d, "v")?,
+            k_cache: zeros(gpu, rows * cap * d, "K cache")?,
+            v_cache: zeros(gpu, rows * cap * d, "V cache")?,
+            pos: upload(gpu, &[rng.gen_range(0..cap as i32)], "positions")?,
+            rot,
+        })
+    }
+    fn time_config(gpu: &Gpu, b: &mut KvAppendBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = GlueKernel::new::<KvAppend>(gpu, config, s)?;
+        let KvAppendBench { k_new, v_new, k_cache, v_cache, pos, rot } = b;
+        let copies = rot.copies;
+        let (kv_heads, cap, d) = (s.rows as i32, s.capacity.max(1) as i32, s.head_dim as i32);
+        rot.time(gpu, policy, |i| glue::kv_append(gpu, &kernel, &k_new[i % copies], v_new, k_cache, v_cache, pos, kv_heads, cap, d))
+    }
+    fn bytes(s: &RowShape) -> f64 {
+        (s.rows * s.head_dim) as f64 * 2.0 * 2.0 * 2.0
+    }
+}
+
+pub struct ArgmaxBench {
+    logits: Vec<CudaSlice<f32>>,
+    out: CudaSlice<i32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for Argmax {
+    type Bench = ArgmaxBench;
+    fn verify_shape(s: &RowShape, _: &Self::Config) -> RowShape {
+        glue_verify(s)
+    }
+    fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<ArgmaxBench> {
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let logits = (0..rot.copies).map(|_| f32_buffer(gpu, rng, (s.rows * s.n) as usize, "logits")).collect::<Result<_>>()?;
+        Ok(ArgmaxBench { logits, out: zeros(gpu, s.rows as usize, "argmax output")?, rot })
+    }
+    fn time_config(gpu: &Gpu, b: &mut ArgmaxBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = GlueKernel::new::<Argmax>(gpu, config, s)?;
+        let ArgmaxBench { logits, out, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| glue::argmax(gpu, &kernel, &logits[i % copies], out, s.n as i32))
+    }
+    fn bytes(s: &RowShape) -> f64 {
+        (s.rows * s.n) as f64 * 4.0
+    }
+}

@@ -1,0 +1,737 @@
+//! `sdec tune`: for each family and shape bucket, the fastest configuration on this GPU, verified
+//! against the reference before it is timed, chosen deterministically, and cached.
+//!
+//! The search and the cache are in `sdec-autotune` (pure); this module is the GPU measurer:
+//! NVRTC compiles a batch of configurations in parallel on CPU threads (or takes their CUBIN from
+//! the store), each is verified with the fuzzer's `run_case` on a small shape with the same baked
+//! values (fresh random inputs, poisoned outputs; the CPU checks run in parallel), and only then
+//! timed with CUDA events (warm-up, median of `--runs`, inputs rotated or L2 cleared between runs).
+
+pub mod families;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use sdec_autotune::{
+    bucket_id, cache, search, source_hash, space_of, Cache, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Measurement, Measurer,
+    Preset, Progress, Strategy, Tunable,
+};
+use sdec_kernels::attention::{DecodeAttention, GatherAttention};
+use sdec_kernels::block_score::BlockScore;
+use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, Swiglu};
+use sdec_kernels::topk::Topk;
+use sdec_kernels::{DeviceLimits, KernelKey};
+use serde::Serialize;
+
+use crate::bench::TimingPolicy;
+use crate::error::{Result, SdecError};
+use crate::gpu::Gpu;
+use crate::nvrtc;
+pub use families::TuneFamily;
+
+/// Where the cache lives unless `--cache` or `SDEC_TUNE_DIR` says otherwise.
+pub const DEFAULT_CACHE_DIR: &str = ".sdec/tune";
+
+/// The cache folder: `--cache`, else `$SDEC_TUNE_DIR`, else `.sdec/tune`.
+pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("SDEC_TUNE_DIR").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// Every valid configuration.
+    Exhaustive,
+    /// Coordinate descent from the default, measuring at most --descent-fraction of the space.
+    Descent,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TuneArgs {
+    /// Families to tune (repeatable or comma-separated), or `all`.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub family: Vec<String>,
+    /// A preset (`standard`, `quick`) or a comma-separated list of the standard preset's labels.
+    #[arg(long, default_value = "standard")]
+    pub shapes: String,
+    /// Stop starting new work after this many seconds; `--resume` continues.
+    #[arg(long)]
+    pub budget_s: Option<f64>,
+    #[arg(long, value_enum, default_value_t = StrategyArg::Exhaustive)]
+    pub strategy: StrategyArg,
+    /// Share of a space the descent strategy measures at most.
+    #[arg(long, default_value_t = 0.2)]
+    pub descent_fraction: f64,
+    /// Continue an interrupted run: reuse the measurements it saved.
+    #[arg(long)]
+    pub resume: bool,
+    /// Tune entries that are already cached again.
+    #[arg(long)]
+    pub force: bool,
+    /// Cache folder (default: $SDEC_TUNE_DIR or .sdec/tune).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Timed runs per configuration (the median is kept; at least 20).
+    #[arg(long, default_value_t = 25)]
+    pub runs: usize,
+    /// Seed of the verification and timing inputs.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the report (every row, the counters) here as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// One line of the final table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub family: String,
+    pub label: String,
+    pub bucket: String,
+    /// `tuned`, `cached`, `interrupted` (budget spent) or `error`.
+    pub status: String,
+    pub winner: Option<String>,
+    pub winner_us: Option<f64>,
+    pub spread_us: Option<f64>,
+    pub default: Option<String>,
+    pub default_us: Option<f64>,
+    pub speedup: Option<f64>,
+    pub floor_us: Option<f64>,
+    pub space: usize,
+    pub tried: usize,
+    pub failed: usize,
+    pub wrong: usize,
+    pub seconds: f64,
+    pub note: Option<String>,
+}
+
+impl Row {
+    fn from_entry(e: &Entry, status: &str) -> Row {
+        Row {
+            family: e.key.family.clone(),
+            label: e.label.clone(),
+            bucket: e.key.bucket.clone(),
+            status: status.into(),
+            winner: Some(e.winner.to_string()),
+            winner_us: Some(e.winner_us),
+            spread_us: Some(e.winner_spread_us),
+            default: Some(e.default.to_string()),
+            default_us: e.default_us,
+            speedup: e.default_us.map(|d| d / e.winner_us),
+            floor_us: e.floor_us,
+            space: e.space,
+            tried: e.tried,
+            failed: e.failed,
+            wrong: e.wrong,
+            seconds: e.seconds,
+            note: None,
+        }
+    }
+
+    fn bare(family: &str, label: &str, bucket: &str, status: &str, note: String) -> Row {
+        Row {
+            family: family.into(), label: label.into(), bucket: bucket.into(), status: status.into(), winner: None, winner_us: None, spread_us: None,
+            default: None, default_us: None, speedup: None, floor_us: None, space: 0, tried: 0, failed: 0, wrong: 0, seconds: 0.0, note: Some(note),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TuneReport {
+    pub gpu: GpuIdentity,
+    pub strategy: String,
+    pub shapes: String,
+    pub cache: PathBuf,
+    pub seconds: f64,
+    /// Configurations compiled by NVRTC, and verified then timed, in this run.
+    pub compiled: usize,
+    pub timed: usize,
+    pub wrong: Vec<String>,
+    pub copy_bandwidth_gbs: Option<f64>,
+    pub rows: Vec<Row>,
+}
+
+/// The identity the cache is keyed by.
+pub fn gpu_identity(gpu: &Gpu) -> Result<GpuIdentity> {
+    let (major, minor) = gpu.info.compute_capability;
+    Ok(GpuIdentity {
+        name: gpu.info.name.clone(),
+        compute_capability: (major as u32, minor as u32),
+        sm_count: gpu.info.sm_count as u32,
+        driver: gpu.info.driver_version,
+        nvrtc: nvrtc::version()?,
+    })
+}
+
+fn cache_err(e: sdec_autotune::CacheError) -> SdecError {
+    SdecError::Invalid(e.to_string())
+}
+
+/// Everything one run shares.
+struct Ctx<'a> {
+    gpu: &'a Gpu,
+    identity: GpuIdentity,
+    limits: DeviceLimits,
+    cache: Cache,
+    progress: Progress,
+    store: CubinStore,
+    strategy: Strategy,
+    policy: TimingPolicy,
+    seed: u64,
+    force: bool,
+    deadline: Option<Instant>,
+    bar: ProgressBar,
+    bandwidth: Option<f64>,
+    compiled: usize,
+    timed: usize,
+    wrong: Vec<String>,
+}
+
+/// The GPU measurer of one entry.
+struct GpuMeasurer<'c, 'a, F: TuneFamily> {
+    ctx: &'c mut Ctx<'a>,
+    label: &'c str,
+    shape: &'c F::Shape,
+    configs: &'c [F::Config],
+    bench: F::Bench,
+    /// CUBINs compiled (or read from the store) for this entry, to store the winner's.
+    cubins: HashMap<KernelKey, Vec<u8>>,
+}
+
+fn short(reason: &str) -> String {
+    let one: String = reason.lines().filter(|l| !l.trim().is_empty()).take(4).collect::<Vec<_>>().join(" | ");
+    if one.len() > 400 { format!("{}…", &one[..one.char_indices().nth(400).map(|(i, _)| i).unwrap_or(one.len())]) } else { one }
+}
+
+impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
+    fn config_text(&self, i: usize) -> String {
+        serde_json::to_string(&self.configs[i]).unwrap_or_default()
+    }
+
+    /// Loads the module of every index (the store's CUBIN, else NVRTC in parallel); the error of
+    /// those that fail.
+    fn load(&mut self, indices: &[usize]) -> BTreeMap<usize, String> {
+        let gpu = self.ctx.gpu;
+        let arch = gpu.arch();
+        let mut todo: BTreeMap<KernelKey, (usize, String)> = BTreeMap::new();
+        for &i in indices {
+            let key = F::key(&self.configs[i], self.shape, &arch);
+            if !gpu.has_module(&key) && !self.cubins.contains_key(&key) {
+                todo.entry(key).or_insert_with(|| (i, F::render(&self.configs[i], self.shape)));
+            }
+        }
+        let store = &self.ctx.store;
+        let (cached, to_compile): (Vec<_>, Vec<_>) = todo.into_iter().map(|(k, v)| (store.get(&k), k, v)).partition(|(c, _, _)| c.is_some());
+        self.ctx.compiled += to_compile.len();
+        let compiled: Vec<(KernelKey, usize, std::result::Result<Vec<u8>, String>)> = to_compile
+            .into_par_iter()
+            .map(|(_, key, (i, source))| {
+                let config = serde_json::to_string(&self.configs[i]).unwrap_or_default();
+                let result = nvrtc::compile_cubin(&source, &arch, F::NAME, &config).map_err(|e| e.to_string());
+                (key, i, result)
+            })
+            .collect();
+        let mut failed_keys: HashMap<KernelKey, String> = HashMap::new();
+        for (bytes, key, _) in cached {
+            self.cubins.insert(key, bytes.unwrap_or_default());
+        }
+        for (key, _, result) in compiled {
+            match result {
+                Ok(bytes) => {
+                    self.cubins.insert(key, bytes);
+                }
+                Err(e) => {
+                    failed_keys.insert(key, format!("compile: {}", short(&e)));
+                }
+            }
+        }
+        let mut errors = BTreeMap::new();
+        for &i in indices {
+            let key = F::key(&self.configs[i], self.shape, &arch);
+            if let Some(e) = failed_keys.get(&key) {
+                errors.insert(i, e.clone());
+                continue;
+            }
+            if !gpu.has_module(&key) {
+                let bytes = self.cubins.get(&key).cloned().unwrap_or_default();
+                if let Err(e) = gpu.insert_ptx(key.clone(), cudarc::nvrtc::Ptx::from_binary(bytes)) {
+                    errors.insert(i, format!("load: {}", short(&e.to_string())));
+                }
+            }
+        }
+        errors
+    }
+}
+
+impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
+    fn measure(&mut self, index: usize) -> Measurement {
+        self.measure_batch(&[index]).pop().unwrap_or(Measurement::Failed { reason: "not measured".into() })
+    }
+
+    fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
+        let gpu = self.ctx.gpu;
+        let mut out: BTreeMap<usize, Measurement> = self.load(indices).into_iter().map(|(i, reason)| (i, Measurement::Failed { reason })).collect();
+        // Verify: the GPU runs each case, the CPU checks run in parallel afterwards.
+        let mut checks = Vec::new();
+        let loaded: Vec<usize> = indices.iter().copied().filter(|i| !out.contains_key(i)).collect();
+        for i in loaded {
+            let config = &self.configs[i];
+            let vshape = F::verify_shape(self.shape, config);
+            if let Err(v) = F::check(config, &vshape, &self.ctx.limits) {
+                out.insert(i, Measurement::Failed { reason: format!("cannot be verified on {vshape:?}: {v}") });
+                continue;
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(self.ctx.seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ fnv(self.label) ^ fnv(F::NAME));
+            match F::run_case(gpu, config, &vshape, &mut rng) {
+                Ok(check) => checks.push((i, check)),
+                Err(e) => {
+                    out.insert(i, Measurement::Failed { reason: format!("launch: {}", short(&e.to_string())) });
+                }
+            }
+        }
+        let verdicts: Vec<(usize, Option<String>)> = checks.into_par_iter().map(|(i, check)| (i, check())).collect();
+        let mut passed = Vec::new();
+        for (i, verdict) in verdicts {
+            match verdict {
+                None => passed.push(i),
+                Some(reason) => {
+                    let line = format!("{} {} config {}: {}", F::NAME, self.label, self.config_text(i), reason);
+                    self.ctx.bar.suspend(|| eprintln!("WRONG (never chosen): {line}"));
+                    self.ctx.wrong.push(line);
+                    out.insert(i, Measurement::Wrong { reason });
+                }
+            }
+        }
+        passed.sort_unstable();
+        for i in passed {
+            let m = match F::time_config(gpu, &mut self.bench, &self.configs[i], self.shape, self.ctx.policy) {
+                Ok(samples) => Measurement::from_samples(&samples),
+                Err(e) => Measurement::Failed { reason: format!("timing: {}", short(&e.to_string())) },
+            };
+            self.ctx.timed += 1;
+            out.insert(i, m);
+        }
+        for (i, m) in &out {
+            if let Measurement::Failed { reason } = m {
+                let line = format!("failed {} {} config {}: {}", F::NAME, self.label, self.config_text(*i), reason);
+                self.ctx.bar.suspend(|| eprintln!("{line}"));
+            }
+        }
+        self.ctx.bar.inc(indices.len() as u64);
+        indices.iter().map(|i| out.remove(i).unwrap_or(Measurement::Failed { reason: "not measured".into() })).collect()
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Tunes (or reads from the cache) every selected shape of family `F`.
+fn tune_family<F: TuneFamily>(ctx: &mut Ctx, shapes: &[sdec_autotune::PresetShape<F::Shape>]) -> Vec<Row> {
+    shapes.iter().map(|s| tune_entry::<F>(ctx, &s.label, &s.shape)).collect()
+}
+
+fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Row {
+    let bucket = bucket_id::<F>(shape);
+    let key = EntryKey { gpu: ctx.identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket.clone() };
+    if !ctx.force {
+        match ctx.cache.lookup(&key) {
+            Lookup::Hit(e) => {
+                let row = Row::from_entry(e, "cached");
+                // The space of a cached entry is not measured again.
+                ctx.bar.inc(ctx.strategy.budget(e.space) as u64);
+                return row;
+            }
+            Lookup::Untrusted { reason } => ctx.bar.suspend(|| eprintln!("note: the cached {} {label} is not trusted ({reason}); tuning it again", F::NAME)),
+            Lookup::Miss => {}
+        }
+    }
+    let (configs, space) = space_of::<F>(shape, &ctx.limits);
+    if ctx.deadline.is_some_and(|d| Instant::now() >= d) {
+        return Row::bare(F::NAME, label, &bucket, "interrupted", "time budget spent before it started; run again with --resume".into());
+    }
+    ctx.bar.set_message(format!("{} {label}", F::NAME));
+    let started = Instant::now();
+    let strategy_name = ctx.strategy.name();
+    // Measurements an interrupted run saved, matched to today's indices by configuration.
+    let by_config: HashMap<String, usize> = configs.iter().enumerate().map(|(i, c)| (serde_json::to_value(c).unwrap_or_default().to_string(), i)).collect();
+    let known: BTreeMap<usize, Measurement> =
+        ctx.progress.get(&key, &strategy_name).iter().filter_map(|m| by_config.get(&m.config.to_string()).map(|&i| (i, m.result.clone()))).collect();
+    if !known.is_empty() {
+        ctx.bar.suspend(|| eprintln!("resume: {} {label}: {} configurations measured before", F::NAME, known.len()));
+        ctx.bar.inc(known.len() as u64);
+    }
+    if ctx.bandwidth.is_none() {
+        ctx.bandwidth = crate::bench::copy_bandwidth(ctx.gpu).ok();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed ^ fnv(label) ^ fnv(F::NAME));
+    let bench = match F::bench_setup(ctx.gpu, shape, &mut rng) {
+        Ok(b) => b,
+        Err(e) => return Row::bare(F::NAME, label, &bucket, "error", format!("cannot set up the inputs: {e}")),
+    };
+    let measured_list = |results: &BTreeMap<usize, Measurement>| -> Vec<Measured> {
+        results.iter().map(|(i, m)| Measured { index: *i, config: serde_json::to_value(configs[*i]).unwrap_or_default(), result: m.clone() }).collect()
+    };
+    let strategy = ctx.strategy;
+    let deadline = ctx.deadline;
+    let mut progress = std::mem::replace(&mut ctx.progress, Progress::empty(Path::new(".")));
+    let outcome = {
+        let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new() };
+        let stop = || deadline.is_some_and(|d| Instant::now() >= d);
+        let mut save = |results: &BTreeMap<usize, Measurement>| {
+            progress.set(&key, &strategy_name, measured_list(results));
+            if let Err(e) = progress.save() {
+                eprintln!("warning: cannot save progress: {e}");
+            }
+        };
+        let outcome = search(strategy, &space, &mut measurer, known, &stop, &mut save);
+        (outcome, measurer.cubins)
+    };
+    let (outcome, cubins) = outcome;
+    ctx.progress = progress;
+    let seconds = started.elapsed().as_secs_f64();
+    if !outcome.complete {
+        return Row::bare(F::NAME, label, &bucket, "interrupted", format!("time budget spent after {} configurations; run again with --resume", outcome.results.len()));
+    }
+    let count = |f: fn(&Measurement) -> bool| outcome.results.values().filter(|m| f(m)).count();
+    let (failed, wrong) = (count(Measurement::is_failed), count(Measurement::is_wrong));
+    let Some(w) = outcome.winner else {
+        let mut row = Row::bare(F::NAME, label, &bucket, "error", "no configuration could be verified and timed".into());
+        (row.space, row.tried, row.failed, row.wrong, row.seconds) = (configs.len(), outcome.results.len(), failed, wrong, seconds);
+        return row;
+    };
+    let (winner_us, spread) = outcome.results[&w].timed().unwrap_or_default();
+    let arch = ctx.gpu.arch();
+    let winner_kernel = F::key(&configs[w], shape, &arch);
+    for i in [w, 0] {
+        let k = F::key(&configs[i], shape, &arch);
+        if let Some(bytes) = cubins.get(&k) {
+            if let Err(e) = ctx.store.put(&k, bytes) {
+                eprintln!("warning: cannot store the compiled kernel: {e}");
+            }
+        }
+    }
+    let entry = Entry {
+        key: key.clone(),
+        label: label.into(),
+        shape: serde_json::to_value(shape).unwrap_or_default(),
+        strategy: ctx.strategy.name(),
+        winner: serde_json::to_value(configs[w]).unwrap_or_default(),
+        winner_kernel,
+        winner_us,
+        winner_spread_us: spread,
+        default: serde_json::to_value(configs[0]).unwrap_or_default(),
+        default_us: outcome.results.get(&0).and_then(|m| m.timed()).map(|t| t.0),
+        floor_us: ctx.bandwidth.map(|bw| F::bytes(shape) / bw * 1e6),
+        space: configs.len(),
+        tried: outcome.results.len(),
+        failed,
+        wrong,
+        seconds,
+        tuned_at_unix: now_unix(),
+        measured: measured_list(&outcome.results),
+    };
+    let row = Row::from_entry(&entry, "tuned");
+    ctx.cache.insert(entry);
+    if let Err(e) = ctx.cache.save() {
+        eprintln!("error: {e}");
+    }
+    ctx.progress.remove(&key);
+    let _ = ctx.progress.save();
+    row
+}
+
+type FamilyTuner = fn(&mut Ctx, Preset, Option<&[String]>) -> Vec<Row>;
+type FamilyLabels = fn(Preset) -> Vec<String>;
+
+fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels) {
+    (
+        F::NAME,
+        |ctx, preset, labels| {
+            let shapes: Vec<_> = F::preset(preset).into_iter().filter(|s| labels.is_none_or(|l| l.contains(&s.label))).collect();
+            tune_family::<F>(ctx, &shapes)
+        },
+        |preset| F::preset(preset).into_iter().map(|s| s.label).collect(),
+    )
+}
+
+/// Every tunable family, in the registry's order.
+fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels)> {
+    vec![
+        tuner::<Topk>(),
+        tuner::<BlockScore>(),
+        tuner::<DecodeAttention>(),
+        tuner::<GatherAttention>(),
+        tuner::<RmsNorm>(),
+        tuner::<Rope>(),
+        tuner::<Swiglu>(),
+        tuner::<KvAppend>(),
+        tuner::<Argmax>(),
+    ]
+}
+
+/// The validated selection: families, the preset and the labels within it.
+pub struct Selection {
+    pub families: Vec<&'static str>,
+    pub preset: Preset,
+    pub labels: Option<Vec<String>>,
+}
+
+/// Checks `--family` and `--shapes`, naming the valid values on a mistake.
+pub fn select(family: &[String], shapes: &str) -> Result<Selection> {
+    let all: Vec<&'static str> = tuners().iter().map(|t| t.0).collect();
+    let mut families = Vec::new();
+    for f in family.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        if f == "all" {
+            families = all.clone();
+            break;
+        }
+        match all.iter().find(|n| **n == f) {
+            Some(n) if !families.contains(n) => families.push(*n),
+            Some(_) => {}
+            None => return Err(SdecError::Invalid(format!("unknown family `{f}`; the families are: all, {}", all.join(", ")))),
+        }
+    }
+    if families.is_empty() {
+        families = all.clone();
+    }
+    if let Some(preset) = Preset::parse(shapes.trim()) {
+        return Ok(Selection { families, preset, labels: None });
+    }
+    let labels: Vec<String> = shapes.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let valid: Vec<String> = tuners().iter().filter(|t| families.contains(&t.0)).flat_map(|t| (t.2)(Preset::Standard)).collect();
+    if let Some(bad) = labels.iter().find(|l| !valid.contains(l)) {
+        let mut unique = valid.clone();
+        unique.sort();
+        unique.dedup();
+        return Err(SdecError::Invalid(format!(
+            "unknown shape preset or label `{bad}`; the presets are: {}; the standard preset's labels for the chosen families are: {}",
+            Preset::NAMES.join(", "),
+            unique.join(", ")
+        )));
+    }
+    if labels.is_empty() {
+        return Err(SdecError::Invalid(format!("no shapes given; the presets are: {}", Preset::NAMES.join(", "))));
+    }
+    Ok(Selection { families, preset: Preset::Standard, labels: Some(labels) })
+}
+
+/// `sdec tune`: tunes, prints the table, writes the JSON. Ok(false) when a configuration
+/// computed a wrong answer (reported loudly).
+pub fn run(args: &TuneArgs) -> Result<bool> {
+    let report = tune(args)?;
+    print_table(&report);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| SdecError::Invalid(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| SdecError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(report.wrong.is_empty())
+}
+
+/// Tunes what `args` select and returns the report (nothing printed but progress and warnings).
+pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
+    let selection = select(&args.family, &args.shapes)?;
+    if args.runs < 20 {
+        return Err(SdecError::Invalid(format!("--runs {} is too few: at least 20 timed runs per configuration", args.runs)));
+    }
+    if !(args.descent_fraction > 0.0 && args.descent_fraction <= 1.0) {
+        return Err(SdecError::Invalid(format!("--descent-fraction {} is outside (0, 1]", args.descent_fraction)));
+    }
+    let dir = cache_dir(args.cache.as_deref());
+    cache::ensure_writable(&dir).map_err(cache_err)?;
+    let gpu = Gpu::open(0)?;
+    let identity = gpu_identity(&gpu)?;
+    let started = Instant::now();
+    let cache = Cache::load(&dir);
+    if let Some(problem) = &cache.problem {
+        eprintln!("warning: {problem}");
+    }
+    let progress = if args.resume {
+        let p = Progress::load(&dir);
+        if let Some(problem) = &p.problem {
+            eprintln!("warning: {problem}; resuming from scratch");
+        }
+        p
+    } else {
+        Progress::empty(&dir)
+    };
+    let strategy = match args.strategy {
+        StrategyArg::Exhaustive => Strategy::Exhaustive,
+        StrategyArg::Descent => Strategy::Descent { fraction: args.descent_fraction },
+    };
+    eprintln!("tuning on {identity}, strategy {}, cache {}", strategy.name(), dir.display());
+    let limits = gpu.limits();
+    let chosen: Vec<_> = tuners().into_iter().filter(|t| selection.families.contains(&t.0)).collect();
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template("{spinner} tune {msg} [{bar:40}] {pos}/{len} configurations ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    // The bar's length: the budget of every selected entry's space.
+    let mut planned = 0u64;
+    for t in &chosen {
+        planned += planned_configs(t.0, selection.preset, selection.labels.as_deref(), &limits, strategy);
+    }
+    bar.set_length(planned);
+    if args.json.as_ref().is_some_and(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir())) {
+        return Err(SdecError::Invalid(format!("cannot write the report: the folder of {} does not exist", args.json.as_ref().map(|p| p.display().to_string()).unwrap_or_default())));
+    }
+    let mut ctx = Ctx {
+        gpu: &gpu,
+        identity: identity.clone(),
+        limits,
+        store: CubinStore::new(&dir, &identity.nvrtc),
+        cache,
+        progress,
+        strategy,
+        policy: TimingPolicy { warmup: 3, runs: args.runs },
+        seed: args.seed,
+        force: args.force,
+        deadline: args.budget_s.map(|s| started + std::time::Duration::from_secs_f64(s.max(0.0))),
+        bar,
+        bandwidth: None,
+        compiled: 0,
+        timed: 0,
+        wrong: Vec::new(),
+    };
+    let mut rows = Vec::new();
+    for (_, tune, _) in &chosen {
+        rows.extend(tune(&mut ctx, selection.preset, selection.labels.as_deref()));
+    }
+    ctx.bar.finish_and_clear();
+    let report = TuneReport {
+        gpu: identity,
+        strategy: strategy.name(),
+        shapes: args.shapes.clone(),
+        cache: dir,
+        seconds: started.elapsed().as_secs_f64(),
+        compiled: ctx.compiled,
+        timed: ctx.timed,
+        wrong: ctx.wrong,
+        copy_bandwidth_gbs: ctx.bandwidth.map(|b| b / 1e9),
+        rows,
+    };
+    Ok(report)
+}
+
+/// How many configurations the strategy will measure for a family's selected shapes.
+fn planned_configs(family: &str, preset: Preset, labels: Option<&[String]>, limits: &DeviceLimits, strategy: Strategy) -> u64 {
+    fn count<F: Tunable>(preset: Preset, labels: Option<&[String]>, limits: &DeviceLimits, strategy: Strategy) -> u64 {
+        F::preset(preset)
+            .iter()
+            .filter(|s| labels.is_none_or(|l| l.contains(&s.label)))
+            .map(|s| strategy.budget(F::valid_space(&s.shape, limits).len()) as u64)
+            .sum()
+    }
+    match family {
+        "topk" => count::<Topk>(preset, labels, limits, strategy),
+        "block_score" => count::<BlockScore>(preset, labels, limits, strategy),
+        "decode_attention" => count::<DecodeAttention>(preset, labels, limits, strategy),
+        "gather_attention" => count::<GatherAttention>(preset, labels, limits, strategy),
+        "rmsnorm" => count::<RmsNorm>(preset, labels, limits, strategy),
+        "rope" => count::<Rope>(preset, labels, limits, strategy),
+        "swiglu" => count::<Swiglu>(preset, labels, limits, strategy),
+        "kv_append" => count::<KvAppend>(preset, labels, limits, strategy),
+        "argmax" => count::<Argmax>(preset, labels, limits, strategy),
+        _ => 0,
+    }
+}
+
+fn print_table(r: &TuneReport) {
+    let us = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    println!("{}", r.gpu);
+    println!("| family | shape | winner | µs (± spread) | default µs | speedup | byte floor µs | tried / failed / wrong | status |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for row in &r.rows {
+        println!(
+            "| {} | {} | `{}` | {} ± {} | {} | {} | {} | {} / {} / {} of {} | {}{} |",
+            row.family,
+            row.label,
+            row.winner.as_deref().unwrap_or("-"),
+            us(row.winner_us),
+            us(row.spread_us),
+            us(row.default_us),
+            row.speedup.map(|s| format!("{s:.2}×")).unwrap_or_else(|| "-".into()),
+            us(row.floor_us),
+            row.tried,
+            row.failed,
+            row.wrong,
+            row.space,
+            row.status,
+            row.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+        );
+    }
+    let cached = r.rows.iter().filter(|x| x.status == "cached").count();
+    println!(
+        "{} entries ({} tuned, {} cached) in {:.1} s, strategy {}: compiled {} configurations, timed {}, {} wrong",
+        r.rows.len(),
+        r.rows.iter().filter(|x| x.status == "tuned").count(),
+        cached,
+        r.seconds,
+        r.strategy,
+        r.compiled,
+        r.timed,
+        r.wrong.len()
+    );
+    if !r.wrong.is_empty() {
+        println!("WRONG configurations (never chosen):");
+        for w in &r.wrong {
+            println!("  {w}");
+        }
+    }
+    if r.rows.iter().any(|x| x.status == "interrupted") {
+        println!("time budget spent: run again with --resume to continue");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_names_the_valid_values() {
+        let e = select(&["nope".into()], "standard").err().unwrap().to_string();
+        assert!(e.contains("unknown family `nope`") && e.contains("decode_attention") && e.contains("topk"), "{e}");
+        let e = select(&["all".into()], "nope").err().unwrap().to_string();
+        assert!(e.contains("standard, quick") && e.contains("b1-ctx128k"), "{e}");
+        let s = select(&["topk".into(), "decode_attention".into()], "b1-ctx128k,64x2048-k64").unwrap();
+        assert_eq!(s.families, ["topk", "decode_attention"]);
+        assert_eq!(s.labels.unwrap().len(), 2);
+        assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 9);
+    }
+
+    #[test]
+    fn compiled_cubins_go_to_the_store() {
+        if nvrtc::ensure_available().is_err() {
+            eprintln!("skipped: no NVRTC");
+            return;
+        }
+        let shape = &Topk::preset(Preset::Quick)[0].shape;
+        let limits = DeviceLimits::default();
+        let config = <Topk as sdec_kernels::KernelFamily>::default_config(shape, &limits).unwrap();
+        let source = <Topk as sdec_kernels::KernelFamily>::render(&config, shape);
+        let cubin = nvrtc::compile_cubin(&source, "sm_90", "topk", "default").unwrap();
+        assert!(cubin.starts_with(b"\x7fELF"), "a CUBIN is an ELF image");
+        let dir = std::env::temp_dir().join(format!("sdec-tune-store-{}", std::process::id()));
+        let store = CubinStore::new(&dir, &nvrtc::version().unwrap());
+        let key = <Topk as sdec_kernels::KernelFamily>::key(&config, shape, "sm_90");
+        store.put(&key, &cubin).unwrap();
+        assert_eq!(store.get(&key).unwrap(), cubin);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_standard_preset_is_small_enough() {
+        let limits = DeviceLimits::default();
+        let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
+        let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.2 })).sum();
+        assert!(total > 100 && total < 800, "{total} configurations");
+        assert!(fast * 4 < total, "descent {fast} of {total}");
+    }
+}
+

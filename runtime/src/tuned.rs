@@ -1,0 +1,198 @@
+//! The runtime's side of the tuner: the configuration each kernel is launched with. The cached
+//! winner for the shape's bucket on this GPU (its CUBIN loaded from the store, so nothing is
+//! recompiled), or the family's default with one log line per family and bucket saying why.
+//!
+//! ```ignore
+//! let tuned = Tuned::open_default(&gpu)?;
+//! let kernel = DecodeKernel::new(&gpu, tuned.config_for::<DecodeAttention>(&gpu, &shape)?, shape)?;
+//! let same = tuned.decode_kernel(&gpu, shape)?;
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+
+use sdec_autotune::{bucket_id, source_hash, Cache, CubinStore, EntryKey, GpuIdentity, Lookup, Tunable};
+use sdec_kernels::{DeviceLimits, KernelKey};
+
+use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
+use sdec_kernels::glue::RowShape;
+use sdec_kernels::topk::{Topk, TopkShape};
+
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::launch::attention::{DecodeKernel, GatherKernel};
+use crate::launch::block_score::BlockScoreKernel;
+use crate::launch::glue::GlueKernel;
+use crate::launch::topk::TopkKernel;
+use crate::tune::{cache_dir, gpu_identity};
+
+/// Where a configuration came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved<C> {
+    /// The cached winner, and the key of its compiled kernel.
+    Tuned(C, KernelKey),
+    /// The default, and why no winner was used.
+    Default(C, String),
+}
+
+/// The decision alone, without a GPU: the cached winner for `shape`'s bucket when it is trusted
+/// and valid for this shape, else the family's default and the reason.
+pub fn resolve<F: Tunable>(cache: &Cache, identity: &GpuIdentity, limits: &DeviceLimits, shape: &F::Shape) -> Result<Resolved<F::Config>> {
+    let key = EntryKey { gpu: identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket_id::<F>(shape) };
+    let why = match cache.lookup(&key) {
+        Lookup::Hit(entry) => match serde_json::from_value::<F::Config>(entry.winner.clone()) {
+            Ok(config) => match F::check(&config, shape, limits) {
+                Ok(()) => return Ok(Resolved::Tuned(config, F::key(&config, shape, &limits.arch))),
+                Err(v) => format!("the tuned {} does not fit this shape ({v})", entry.winner),
+            },
+            Err(e) => format!("the cached winner {} is not a configuration of this family ({e}); not trusted", entry.winner),
+        },
+        Lookup::Miss => "not tuned for this shape bucket on this GPU".into(),
+        Lookup::Untrusted { reason } => format!("cached entry not trusted: {reason}"),
+    };
+    Ok(Resolved::Default(F::default_config(shape, limits)?, why))
+}
+
+/// The tuning cache as the runtime reads it.
+pub struct Tuned {
+    cache: Cache,
+    store: CubinStore,
+    identity: GpuIdentity,
+    logged: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl Tuned {
+    /// Reads the cache in `dir`. A corrupt cache or one of another schema is reported once and
+    /// ignored (every kernel then takes its default).
+    pub fn open(gpu: &Gpu, dir: &Path) -> Result<Tuned> {
+        let identity = gpu_identity(gpu)?;
+        let cache = Cache::load(dir);
+        if let Some(problem) = &cache.problem {
+            eprintln!("sdec: {problem}");
+        }
+        Ok(Tuned { store: CubinStore::new(dir, &identity.nvrtc), cache, identity, logged: Mutex::new(BTreeSet::new()) })
+    }
+
+    /// [`Tuned::open`] on `$SDEC_TUNE_DIR`, else `.sdec/tune`.
+    pub fn open_default(gpu: &Gpu) -> Result<Tuned> {
+        Self::open(gpu, &cache_dir(None))
+    }
+
+    /// The configuration to launch `F` with for `shape`. A tuned winner's CUBIN is loaded into
+    /// the GPU's module cache from the store, so the launcher does not compile it.
+    pub fn config_for<F: Tunable>(&self, gpu: &Gpu, shape: &F::Shape) -> Result<F::Config> {
+        match resolve::<F>(&self.cache, &self.identity, &gpu.limits(), shape)? {
+            Resolved::Tuned(config, key) => {
+                if !gpu.has_module(&key) {
+                    if let Some(cubin) = self.store.get(&key) {
+                        // A CUBIN that fails to load is compiled again by the launcher.
+                        let _ = gpu.insert_ptx(key, cudarc::nvrtc::Ptx::from_binary(cubin));
+                    }
+                }
+                Ok(config)
+            }
+            Resolved::Default(config, why) => {
+                let bucket = bucket_id::<F>(shape);
+                let first = self.logged.lock().map(|mut l| l.insert((F::NAME.to_string(), bucket.clone()))).unwrap_or(false);
+                if first {
+                    eprintln!(
+                        "sdec: {} {bucket}: {why}; using the default {} (run `sdec tune --family {}`)",
+                        F::NAME,
+                        serde_json::to_string(&config).unwrap_or_default(),
+                        F::NAME
+                    );
+                }
+                Ok(config)
+            }
+        }
+    }
+}
+
+/// The launchers, built with [`Tuned::config_for`].
+impl Tuned {
+    pub fn decode_kernel(&self, gpu: &Gpu, shape: AttentionShape) -> Result<DecodeKernel> {
+        DecodeKernel::new(gpu, self.config_for::<DecodeAttention>(gpu, &shape)?, shape)
+    }
+
+    pub fn gather_kernel(&self, gpu: &Gpu, shape: GatherShape) -> Result<GatherKernel> {
+        GatherKernel::new(gpu, self.config_for::<GatherAttention>(gpu, &shape)?, shape)
+    }
+
+    pub fn topk_kernel(&self, gpu: &Gpu, shape: TopkShape) -> Result<TopkKernel> {
+        TopkKernel::new(gpu, self.config_for::<Topk>(gpu, &shape)?, shape)
+    }
+
+    pub fn block_score_kernel(&self, gpu: &Gpu, shape: BlockScoreShape) -> Result<BlockScoreKernel> {
+        BlockScoreKernel::new(gpu, self.config_for::<BlockScore>(gpu, &shape)?, shape)
+    }
+
+    /// A glue kernel (`F` one of RmsNorm, Rope, Swiglu, KvAppend, Argmax).
+    pub fn glue_kernel<F: Tunable<Shape = RowShape>>(&self, gpu: &Gpu, shape: &RowShape) -> Result<GlueKernel> {
+        GlueKernel::new::<F>(gpu, &self.config_for::<F>(gpu, shape)?, shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sdec_autotune::{Entry, Preset};
+    use sdec_kernels::topk::TopkConfig;
+    use sdec_kernels::KernelFamily;
+
+    fn identity(name: &str) -> GpuIdentity {
+        GpuIdentity { name: name.into(), compute_capability: (9, 0), sm_count: 132, driver: 13000, nvrtc: "13.0".into() }
+    }
+
+    fn cache_with(winner: serde_json::Value, gpu: &str, shape: &TopkShape) -> Cache {
+        let dir = std::env::temp_dir();
+        let mut cache = Cache::load(&dir.join("sdec-tuned-test-none"));
+        cache.insert(Entry {
+            key: EntryKey { gpu: identity(gpu), family: "topk".into(), source_hash: source_hash::<Topk>(), bucket: bucket_id::<Topk>(shape) },
+            label: "t".into(),
+            shape: serde_json::to_value(shape).unwrap(),
+            strategy: "exhaustive".into(),
+            winner,
+            winner_kernel: KernelKey("0".into()),
+            winner_us: 1.0,
+            winner_spread_us: 0.0,
+            default: serde_json::Value::Null,
+            default_us: None,
+            floor_us: None,
+            space: 1,
+            tried: 1,
+            failed: 0,
+            wrong: 0,
+            seconds: 0.0,
+            tuned_at_unix: 0,
+            measured: vec![],
+        });
+        cache
+    }
+
+    #[test]
+    fn the_cached_winner_serves_its_bucket_and_the_default_otherwise() {
+        let limits = DeviceLimits::default();
+        let preset = Topk::preset(Preset::Standard)[1].shape.clone();
+        let winner = TopkConfig { threads: 256, items: 8, ctas_per_row: 4 };
+        let cache = cache_with(serde_json::to_value(winner).unwrap(), "H100", &preset);
+        // Another shape of the same bucket takes the winner.
+        let same_bucket = TopkShape { k: 2000, ..preset.clone() };
+        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &same_bucket).unwrap(), Resolved::Tuned(c, _) if c == winner));
+        // Another GPU: the default, with the reason.
+        match resolve::<Topk>(&cache, &identity("A100"), &limits, &preset).unwrap() {
+            Resolved::Default(c, why) => {
+                assert_eq!(c, Topk::default_config(&preset, &limits).unwrap());
+                assert!(why.contains("another GPU"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another bucket: not tuned.
+        let other = TopkShape { rows: 1, n: 1000, k: 10 };
+        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &other).unwrap(), Resolved::Default(_, why) if why.contains("not tuned")));
+        // A winner that is not a configuration of the family is not trusted.
+        let bad = cache_with(serde_json::json!({"threads": "many"}), "H100", &preset);
+        assert!(matches!(resolve::<Topk>(&bad, &identity("H100"), &limits, &preset).unwrap(), Resolved::Default(_, why) if why.contains("not trusted")));
+    }
+}
