@@ -88,7 +88,7 @@ impl Gpu {
         let arch = self.arch();
         let key = F::key(config, shape, &arch);
         if let Some(module) = self.modules.lock().map_err(|_| SdecError::Invalid("module cache poisoned".into()))?.get(&key) {
-            return Ok(Kernels { module: module.clone() });
+            return Ok(Kernels::new(module.clone()));
         }
         let config_text = serde_json::to_string(config).unwrap_or_default();
         let ptx = nvrtc::compile(&F::render(config, shape), &arch, F::NAME, &config_text)?;
@@ -99,7 +99,7 @@ impl Gpu {
     pub fn insert_ptx(&self, key: KernelKey, ptx: cudarc::nvrtc::Ptx) -> Result<Kernels> {
         let module = self.ctx.load_module(ptx).during("loading a compiled module")?;
         self.modules.lock().map_err(|_| SdecError::Invalid("module cache poisoned".into()))?.insert(key, module.clone());
-        Ok(Kernels { module })
+        Ok(Kernels::new(module))
     }
 
     pub fn has_module(&self, key: &KernelKey) -> bool {
@@ -107,14 +107,26 @@ impl Gpu {
     }
 }
 
-/// The kernels of one loaded module.
+/// The kernels of one loaded module. Functions are looked up once and kept: a driver lookup per
+/// launch would sit between the timing events and leave the GPU idle.
 #[derive(Clone)]
 pub struct Kernels {
     module: Arc<CudaModule>,
+    functions: Arc<Mutex<HashMap<String, CudaFunction>>>,
 }
 
 impl Kernels {
+    fn new(module: Arc<CudaModule>) -> Self {
+        Kernels { module, functions: Arc::default() }
+    }
+
     pub fn function(&self, name: &str) -> Result<CudaFunction> {
-        self.module.load_function(name).during(&format!("loading kernel `{name}`"))
+        let mut functions = self.functions.lock().map_err(|_| SdecError::Invalid("function cache poisoned".into()))?;
+        if let Some(f) = functions.get(name) {
+            return Ok(f.clone());
+        }
+        let f = self.module.load_function(name).during(&format!("loading kernel `{name}`"))?;
+        functions.insert(name.to_string(), f.clone());
+        Ok(f)
     }
 }
