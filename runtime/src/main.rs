@@ -33,6 +33,19 @@ enum Command {
     },
     /// Show the GPU and libraries found.
     Info,
+    /// Greedy generation with the reference model under an attention policy.
+    Generate(sdec_runtime::cli_model::GenerateArgs),
+    /// Accuracy evaluations of attention policies.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Seeded passkey retrieval: accuracy per length and depth, agreement with `full`.
+    Passkey(sdec_runtime::cli_model::PasskeyArgs),
 }
 
 #[derive(Subcommand)]
@@ -201,6 +214,8 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => run_fuzz(args),
         Command::Bench { command: BenchCommand::Kernels { quick, peers, json } } => bench_kernels(*quick, peers.as_deref(), json.as_deref()).map(|_| true),
         Command::Info => info().map(|_| true),
+        Command::Generate(args) => sdec_runtime::cli_model::generate(args).map(|_| true),
+        Command::Eval { command: EvalCommand::Passkey(args) } => sdec_runtime::cli_model::eval_passkey(args).map(|_| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

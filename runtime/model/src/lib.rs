@@ -25,7 +25,7 @@ pub use policies::{AttentionPolicy, HeadCtx, PolicySpec, PolicyStepStats};
 pub use weights::{LayerWeights, ModelWeights};
 pub mod generate;
 pub use generate::{
-    generate, generate_from, generate_with, prefill_prompt, GenerateOptions, GenerateReport,
+    generate, generate_from, generate_with, prefill_prompt, prefill_prompt_with, GenerateOptions, GenerateReport,
     Prefilled, Progress,
 };
 pub mod loader;
