@@ -4,7 +4,9 @@
 //! cache, chunked prefill) is transformers' token for token, and the top-5 logits of every step agree
 //! within `TOL`. Skipped, with a "skipped:" line, when the GGUF file is absent (set SDEC_MODEL_DIR).
 
-use sdec_model::{find_model_file, generate_with, load_gguf, GenerateOptions, LogitRows, Model, PolicySpec};
+use sdec_model::{
+    find_model_file, generate_with, load_gguf, GenerateOptions, LogitRows, Model, PolicySpec,
+};
 use serde::Deserialize;
 
 const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -33,7 +35,10 @@ struct Case {
 }
 
 fn fixture() -> Fixture {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hf_reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hf_reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -54,7 +59,10 @@ fn fixture_is_well_formed() {
 #[test]
 fn smollm2_matches_transformers() {
     let Some(path) = find_model_file(FILE) else {
-        println!("skipped: {FILE} not found in {} (set SDEC_MODEL_DIR)", sdec_model::model_dir().display());
+        println!(
+            "skipped: {FILE} not found in {} (set SDEC_MODEL_DIR)",
+            sdec_model::model_dir().display()
+        );
         return;
     };
     let (cfg, w, tok) = load_gguf(&path).unwrap();
@@ -63,34 +71,66 @@ fn smollm2_matches_transformers() {
     for c in fixture().cases {
         // 1. the prompt: chat template and tokenizer
         if c.chat {
-            let text = tok.apply_chat_template(&[("user", c.user_text.as_str())], true).unwrap();
+            let text = tok
+                .apply_chat_template(&[("user", c.user_text.as_str())], true)
+                .unwrap();
             assert_eq!(text, c.prompt, "{}: chat template", c.name);
         }
-        assert_eq!(tok.encode(&c.prompt).unwrap(), c.prompt_ids, "{}: prompt ids", c.name);
+        assert_eq!(
+            tok.encode(&c.prompt).unwrap(),
+            c.prompt_ids,
+            "{}: prompt ids",
+            c.name
+        );
 
         // 2. greedy continuation through the normal decode path (prefill in chunks of 8, KV cache)
-        let opts = GenerateOptions { prefill_chunk: 8, ..Default::default() };
+        let opts = GenerateOptions {
+            prefill_chunk: 8,
+            ..Default::default()
+        };
         let r = generate_with(&model, &c.prompt_ids, &PolicySpec::Full, 16, opts).unwrap();
-        assert_eq!(r.generated_ids, c.generated_ids, "{}: greedy tokens (ours {:?})", c.name, tok.decode(&r.generated_ids));
+        assert_eq!(
+            r.generated_ids,
+            c.generated_ids,
+            "{}: greedy tokens (ours {:?})",
+            c.name,
+            tok.decode(&r.generated_ids)
+        );
 
         // 3. logits: every step's full vocabulary from one pass over prompt + continuation
         let mut seq = c.prompt_ids.clone();
         seq.extend_from_slice(&c.generated_ids[..15]);
         let mut cache = model.new_cache(seq.len()).unwrap();
-        let all = model.forward_chunk(&mut cache, &seq, LogitRows::All, None).unwrap();
+        let all = model
+            .forward_chunk(&mut cache, &seq, LogitRows::All, None)
+            .unwrap();
         for (step, hf) in c.top5.iter().enumerate() {
             let row = all.row(c.prompt_ids.len() - 1 + step);
             for &(id, hf_logit) in hf {
                 let d = (row[id as usize] - hf_logit).abs();
                 worst = worst.max(d);
-                assert!(d <= TOL, "{} step {step} token {id}: ours {} transformers {hf_logit}", c.name, row[id as usize]);
+                assert!(
+                    d <= TOL,
+                    "{} step {step} token {id}: ours {} transformers {hf_logit}",
+                    c.name,
+                    row[id as usize]
+                );
             }
             // our own top 5 are the same tokens, except that two within TOL may swap places
             let ours = &r.top5[step];
             for (k, &(id, logit)) in ours.iter().enumerate() {
-                assert!((logit - row[id as usize]).abs() <= TOL, "{} step {step}: decode path vs one pass", c.name);
+                assert!(
+                    (logit - row[id as usize]).abs() <= TOL,
+                    "{} step {step}: decode path vs one pass",
+                    c.name
+                );
                 if id != hf[k].0 {
-                    assert!((logit - hf[k].1).abs() <= 2.0 * TOL, "{} step {step} rank {k}: ours {id} ({logit}), transformers {:?}", c.name, hf[k]);
+                    assert!(
+                        (logit - hf[k].1).abs() <= 2.0 * TOL,
+                        "{} step {step} rank {k}: ours {id} ({logit}), transformers {:?}",
+                        c.name,
+                        hf[k]
+                    );
                 }
             }
         }
