@@ -35,6 +35,19 @@ enum Command {
     Tune(sdec_runtime::tune::TuneArgs),
     /// Show the GPU and libraries found.
     Info,
+    /// Greedy generation with the reference model under an attention policy.
+    Generate(sdec_runtime::cli_model::GenerateArgs),
+    /// Accuracy evaluations of attention policies.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Seeded passkey retrieval: accuracy per length and depth, agreement with `full`.
+    Passkey(sdec_runtime::cli_model::PasskeyArgs),
 }
 
 #[derive(Subcommand)]
@@ -213,6 +226,8 @@ fn main() -> ExitCode {
         }
         Command::Tune(args) => sdec_runtime::tune::run(args),
         Command::Info => info().map(|_| true),
+        Command::Generate(args) => sdec_runtime::cli_model::generate(args).map(|_| true),
+        Command::Eval { command: EvalCommand::Passkey(args) } => sdec_runtime::cli_model::eval_passkey(args).map(|_| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

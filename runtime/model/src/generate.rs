@@ -128,9 +128,19 @@ pub struct Prefilled {
 
 /// Dense chunked prefill of `prompt` (`chunk` tokens at a time, 0 = all at once).
 pub fn prefill_prompt(model: &Model, prompt: &[u32], chunk: usize) -> Result<Prefilled> {
+    prefill_prompt_with(model, prompt, chunk, None)
+}
+
+/// [`prefill_prompt`] that reports `(tokens done, prompt length)` after each chunk, for a progress bar.
+pub fn prefill_prompt_with(
+    model: &Model,
+    prompt: &[u32],
+    chunk: usize,
+    progress: Option<&mut dyn FnMut(usize, usize)>,
+) -> Result<Prefilled> {
     let t0 = Instant::now();
     let mut cache = model.new_cache(prompt.len().min(model.cfg.max_context))?;
-    let (logits, capture) = prefill(model, &mut cache, prompt, chunk)?;
+    let (logits, capture) = prefill(model, &mut cache, prompt, chunk, progress)?;
     Ok(Prefilled {
         prompt_ids: prompt.to_vec(),
         cache,
@@ -223,6 +233,7 @@ fn prefill(
     cache: &mut KvCache,
     prompt: &[u32],
     chunk: usize,
+    mut progress: Option<&mut dyn FnMut(usize, usize)>,
 ) -> Result<(Vec<f32>, ProbCapture)> {
     let chunk = if chunk == 0 {
         prompt.len().max(1)
@@ -235,11 +246,19 @@ fn prefill(
             "prefill needs at least one token".into(),
         ));
     };
+    let mut done = 0;
     for c in head {
         model.forward_chunk(cache, c, LogitRows::Last, None)?;
+        done += c.len();
+        if let Some(cb) = progress.as_mut() {
+            cb(done, prompt.len());
+        }
     }
     let mut cap = ProbCapture::new(vec![last.len() - 1]);
     let l = model.forward_chunk(cache, last, LogitRows::Last, Some(&mut cap))?;
+    if let Some(cb) = progress.as_mut() {
+        cb(prompt.len(), prompt.len());
+    }
     Ok((l.row(0).to_vec(), cap))
 }
 

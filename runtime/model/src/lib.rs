@@ -25,8 +25,8 @@ pub use policies::{AttentionPolicy, HeadCtx, PolicySpec, PolicyStepStats};
 pub use weights::{LayerWeights, ModelWeights};
 pub mod generate;
 pub use generate::{
-    generate, generate_from, generate_with, prefill_prompt, GenerateOptions, GenerateReport,
-    Prefilled, Progress,
+    generate, generate_from, generate_with, prefill_prompt, prefill_prompt_with, GenerateOptions,
+    GenerateReport, Prefilled, Progress,
 };
 pub mod loader;
 pub use loader::{find_model_file, load_gguf, load_model, model_dir};
