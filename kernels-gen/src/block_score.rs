@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attention::HEAD_DIMS;
+
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
@@ -34,21 +34,9 @@ impl Shape for BlockScoreShape {
     }
 
     fn validate(&self) -> Result<(), ShapeError> {
-        let fail = |reason: String| Err(ShapeError { family: "block_score", reason });
-        if self.batch == 0 || self.kv_heads == 0 || self.context == 0 {
-            return fail("empty input".into());
-        }
-        if !HEAD_DIMS.contains(&self.head_dim) {
-            return fail(format!("head dim {} is not one of {HEAD_DIMS:?}", self.head_dim));
-        }
-        if self.group == 0 || self.group > crate::attention::MAX_GROUP {
-            return fail(format!("GQA group {} is outside 1..=8", self.group));
-        }
-        if self.context > self.capacity {
-            return fail(format!("context {} exceeds the cache capacity {}", self.context, self.capacity));
-        }
+        crate::attention::validate_heads("block_score", self.batch, self.kv_heads, self.group, self.head_dim, self.context, self.capacity)?;
         if !self.score_block.is_power_of_two() || !(16..=256).contains(&self.score_block) {
-            return fail(format!("score block {} is not a power of two in 16..=256", self.score_block));
+            return Err(ShapeError { family: "block_score", reason: format!("score block {} is not a power of two in 16..=256", self.score_block) });
         }
         Ok(())
     }

@@ -32,7 +32,7 @@ pub struct AttentionShape {
     pub score_block: u32,
 }
 
-fn validate_heads(family: &'static str, batch: u32, kv_heads: u32, group: u32, head_dim: u32, context: u32, capacity: u32) -> Result<(), ShapeError> {
+pub(crate) fn validate_heads(family: &'static str, batch: u32, kv_heads: u32, group: u32, head_dim: u32, context: u32, capacity: u32) -> Result<(), ShapeError> {
     let fail = |reason: String| Err(ShapeError { family, reason });
     if batch == 0 || kv_heads == 0 {
         return fail(format!("empty input (batch {batch}, kv heads {kv_heads})"));

@@ -3,21 +3,11 @@
 
 use cudarc::driver::{CudaSlice, PushKernelArg};
 use sdec_kernels::attention::{plan_gather, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
-use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
-use super::{launch_config, spec, upload, zeros};
-use crate::error::{CudaContextExt, Result, SdecError};
+use super::{launch_config, spec, upload, validate, zeros};
+use crate::error::{CudaContextExt, Result};
 use crate::gpu::{Gpu, Kernels};
-
-fn check<F: KernelFamily>(gpu: &Gpu, config: &F::Config, shape: &F::Shape) -> Result<()> {
-    shape.validate()?;
-    F::check(config, shape, &gpu.limits()).map_err(|v| SdecError::Config {
-        family: F::NAME.into(),
-        config: serde_json::to_string(config).unwrap_or_default(),
-        reason: v.to_string(),
-    })
-}
 
 /// Device inputs shared by both families.
 pub struct AttentionInputs<'a> {
@@ -52,7 +42,7 @@ pub struct DecodeKernel {
 
 impl DecodeKernel {
     pub fn new(gpu: &Gpu, config: DecodeAttentionConfig, shape: AttentionShape) -> Result<Self> {
-        check::<DecodeAttention>(gpu, &config, &shape)?;
+        validate::<DecodeAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<DecodeAttention>(&config, &shape)?;
         let work = (shape.batch * shape.kv_heads * shape.splits(config.split_tokens)) as usize;
         let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
@@ -94,7 +84,7 @@ pub struct GatherKernel {
 
 impl GatherKernel {
     pub fn new(gpu: &Gpu, config: GatherAttentionConfig, shape: GatherShape) -> Result<Self> {
-        check::<GatherAttention>(gpu, &config, &shape)?;
+        validate::<GatherAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<GatherAttention>(&config, &shape)?;
         let plan = plan_gather(&shape, config.split_tokens);
         let flat: Vec<i32> = plan.items.iter().flat_map(|w| [w.head, w.begin, w.end, w.dense]).collect();

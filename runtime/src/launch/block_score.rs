@@ -2,11 +2,10 @@
 
 use cudarc::driver::{CudaSlice, PushKernelArg};
 use sdec_kernels::block_score::{BlockScore, BlockScoreConfig, BlockScoreShape};
-use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
-use super::{launch_config, spec};
-use crate::error::{CudaContextExt, Result, SdecError};
+use super::{launch_config, spec, validate};
+use crate::error::{CudaContextExt, Result};
 use crate::gpu::{Gpu, Kernels};
 
 pub struct BlockScoreKernel {
@@ -17,12 +16,7 @@ pub struct BlockScoreKernel {
 
 impl BlockScoreKernel {
     pub fn new(gpu: &Gpu, config: BlockScoreConfig, shape: BlockScoreShape) -> Result<Self> {
-        shape.validate()?;
-        BlockScore::check(&config, &shape, &gpu.limits()).map_err(|v| SdecError::Config {
-            family: "block_score".into(),
-            config: serde_json::to_string(&config).unwrap_or_default(),
-            reason: v.to_string(),
-        })?;
+        validate::<BlockScore>(gpu, &config, &shape)?;
         let kernels = gpu.module::<BlockScore>(&config, &shape)?;
         Ok(BlockScoreKernel { shape, config, kernels })
     }

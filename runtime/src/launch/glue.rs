@@ -2,10 +2,9 @@
 
 use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
 use sdec_kernels::glue::RowShape;
-use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
-use super::{launch_config, spec};
+use super::{launch_config, spec, validate};
 use crate::error::{CudaContextExt, Result};
 use crate::gpu::Gpu;
 
@@ -18,7 +17,7 @@ pub struct GlueKernel {
 impl GlueKernel {
     /// Compiles glue family `F` and resolves its single kernel.
     pub fn new<F: KernelFamily<Shape = RowShape>>(gpu: &Gpu, config: &F::Config, shape: &RowShape) -> Result<Self> {
-        shape.validate()?;
+        validate::<F>(gpu, config, shape)?;
         let kernels = gpu.module::<F>(config, shape)?;
         let specs = F::launches(config, shape);
         let kernel = F::KERNELS[0];

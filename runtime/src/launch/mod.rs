@@ -7,10 +7,22 @@ pub mod glue;
 pub mod topk;
 
 use cudarc::driver::{CudaSlice, CudaStream, DeviceRepr, LaunchConfig, ValidAsZeroBits};
-use sdec_kernels::LaunchSpec;
+use sdec_kernels::family::Shape;
+use sdec_kernels::{KernelFamily, LaunchSpec};
 
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
+
+/// Refuses a shape the family cannot serve, or a configuration that breaks one of its constraints
+/// on this GPU, naming the cause.
+pub fn validate<F: KernelFamily>(gpu: &Gpu, config: &F::Config, shape: &F::Shape) -> Result<()> {
+    shape.validate()?;
+    F::check(config, shape, &gpu.limits()).map_err(|v| SdecError::Config {
+        family: F::NAME.into(),
+        config: serde_json::to_string(config).unwrap_or_default(),
+        reason: v.to_string(),
+    })
+}
 
 pub fn launch_config(spec: &LaunchSpec) -> LaunchConfig {
     LaunchConfig {

@@ -4,8 +4,8 @@ use cudarc::driver::{CudaSlice, PushKernelArg};
 use sdec_kernels::topk::{Topk, TopkConfig, TopkShape};
 use sdec_kernels::KernelFamily;
 
-use super::{launch_config, spec, zeros};
-use crate::error::{CudaContextExt, Result, SdecError};
+use super::{launch_config, spec, validate, zeros};
+use crate::error::{CudaContextExt, Result};
 use crate::gpu::{Gpu, Kernels};
 
 /// Scratch of the multi-CTA strategy (unused by the fused one).
@@ -41,13 +41,7 @@ pub struct TopkKernel {
 
 impl TopkKernel {
     pub fn new(gpu: &Gpu, config: TopkConfig, shape: TopkShape) -> Result<Self> {
-        use sdec_kernels::family::Shape;
-        shape.validate()?;
-        Topk::check(&config, &shape, &gpu.limits()).map_err(|v| SdecError::Config {
-            family: "topk".into(),
-            config: serde_json::to_string(&config).unwrap_or_default(),
-            reason: v.to_string(),
-        })?;
+        validate::<Topk>(gpu, &config, &shape)?;
         let kernels = gpu.module::<Topk>(&config, &shape)?;
         Ok(TopkKernel { shape, config, kernels })
     }
