@@ -21,7 +21,7 @@ use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Result, SdecError};
 use crate::gpu::Gpu;
 use crate::nvrtc;
 
@@ -87,7 +87,10 @@ fn case_rng(seed: u64, family: &str, case: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ tag.rotate_left(17) ^ (case as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-fn plan<F: FuzzFamily>(opts: &FuzzOptions, count: usize) -> Vec<Planned<F>> {
+/// Draws for one case before giving up (a `--max-size` smaller than any shape the family draws).
+const MAX_DRAWS: usize = 10_000;
+
+fn plan<F: FuzzFamily>(opts: &FuzzOptions, count: usize) -> Result<Vec<Planned<F>>> {
     let space = F::space();
     let limits = sdec_kernels::DeviceLimits::default();
     let cases: Vec<usize> = match opts.only_case {
@@ -104,17 +107,22 @@ fn plan<F: FuzzFamily>(opts: &FuzzOptions, count: usize) -> Vec<Planned<F>> {
             for _ in 0..200 {
                 let shape = F::draw_shape(&mut rng);
                 if shape.validate().is_ok() && fits(&shape) && F::check(&wanted, &shape, &limits).is_ok() {
-                    return Planned { case, config: wanted, shape, input_seed: rng.gen() };
+                    return Ok(Planned { case, config: wanted, shape, input_seed: rng.gen() });
                 }
             }
-            loop {
+            for _ in 0..MAX_DRAWS {
                 let shape = F::draw_shape(&mut rng);
                 let valid = F::valid_space(&shape, &limits);
                 if shape.validate().is_ok() && fits(&shape) && !valid.is_empty() {
                     let config = valid[rng.gen_range(0..valid.len())];
-                    return Planned { case, config, shape, input_seed: rng.gen() };
+                    return Ok(Planned { case, config, shape, input_seed: rng.gen() });
                 }
             }
+            Err(SdecError::Invalid(format!(
+                "{}: no shape of at most {} elements in {MAX_DRAWS} draws; raise --max-size",
+                F::NAME,
+                opts.max_size.unwrap_or(u64::MAX)
+            )))
         })
         .collect()
 }
@@ -143,8 +151,8 @@ fn precompile<F: FuzzFamily>(gpu: &Gpu, planned: &[Planned<F>]) -> Vec<(usize, S
     errors
 }
 
-fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, report: &mut FuzzReport, bar: &ProgressBar) {
-    let planned = plan::<F>(opts, count);
+fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, report: &mut FuzzReport, bar: &ProgressBar) -> Result<()> {
+    let planned = plan::<F>(opts, count)?;
     let compile_errors: BTreeMap<usize, String> = precompile(gpu, &planned).into_iter().collect();
     let configs: std::collections::HashSet<_> = planned.iter().map(|p| p.config).collect();
     let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<String>)>();
@@ -214,13 +222,14 @@ fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, repor
     report.failed += failed;
     report.per_family.insert(F::NAME.into(), (passed, failed));
     report.configs_covered.insert(F::NAME.into(), configs.len());
+    Ok(())
 }
 
 /// Runs the fuzzer; `cases` are shared among the chosen families in proportion to their spaces
 /// (each family gets at least its space size when `cases` allows).
 pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
     use sdec_kernels::{attention, block_score, glue, topk};
-    type Runner = fn(&Gpu, &FuzzOptions, usize, &mut FuzzReport, &ProgressBar);
+    type Runner = fn(&Gpu, &FuzzOptions, usize, &mut FuzzReport, &ProgressBar) -> Result<()>;
     let all: Vec<(&str, usize, Runner)> = vec![
         (topk::Topk::NAME, topk::Topk::space().len(), fuzz_family::<topk::Topk>),
         (block_score::BlockScore::NAME, block_score::BlockScore::space().len(), fuzz_family::<block_score::BlockScore>),
@@ -245,8 +254,35 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
     let mut report = FuzzReport::default();
     for ((name, _, runner), count) in chosen.iter().zip(counts) {
         bar.set_message(name.to_string());
-        runner(gpu, opts, count, &mut report, &bar);
+        runner(gpu, opts, count, &mut report, &bar)?;
     }
     bar.finish_and_clear();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sdec_kernels::attention::DecodeAttention;
+    use sdec_kernels::topk::Topk;
+
+    fn opts(max_size: Option<u64>) -> FuzzOptions {
+        FuzzOptions { families: vec![], cases: 0, seed: 3, only_case: None, max_size, progress: false }
+    }
+
+    #[test]
+    fn plan_covers_the_space_and_respects_max_size() {
+        let space = Topk::space().len();
+        let planned = plan::<Topk>(&opts(Some(100_000)), space).expect("small top-k shapes exist");
+        assert_eq!(planned.len(), space);
+        assert!(planned.iter().all(|p| Topk::size(&p.shape) <= 100_000));
+        let again = plan::<Topk>(&opts(Some(100_000)), space).unwrap();
+        assert!(planned.iter().zip(&again).all(|(a, b)| a.config == b.config && a.shape == b.shape), "plans are reproducible");
+    }
+
+    #[test]
+    fn an_impossible_max_size_is_an_error_not_a_hang() {
+        let err = plan::<DecodeAttention>(&opts(Some(1)), 1).err().expect("no attention shape has one element");
+        assert!(err.to_string().contains("raise --max-size"), "{err}");
+    }
 }
