@@ -45,12 +45,6 @@ __device__ __forceinline__ u32 float_key(float f) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-// Max of non-NaN floats through integer atomics on shared or global memory.
-__device__ __forceinline__ void atomic_max_float(float* addr, float v) {
-    if (!(__float_as_uint(v) >> 31)) atomicMax((int*)addr, __float_as_int(v));
-    else atomicMin((unsigned int*)addr, __float_as_uint(v));
-}
-
 // Exclusive prefix sum over the block (THREADS threads, a multiple of 32); `total` gets the sum.
 // `scratch` holds at least 33 words of shared memory. Ends with the block synchronised.
 template <int NTHREADS>

@@ -13,7 +13,6 @@
 extern crate self as sdec_kernels;
 
 pub mod attention;
-pub mod bf16;
 pub mod block_score;
 pub mod family;
 pub mod glue;

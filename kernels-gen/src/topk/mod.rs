@@ -47,14 +47,6 @@ impl Shape for TopkShape {
     }
 }
 
-/// Scratch the multi-CTA strategy needs, in 4-byte words: histogram, candidate keys, segment
-/// counts and plans, row states.
-pub fn scratch_words(shape: &TopkShape, ctas_per_row: u32) -> usize {
-    let rows = shape.rows as usize;
-    let ctas = ctas_per_row as usize;
-    rows * (2048 + shape.n as usize + 4 * ctas + 2)
-}
-
 sdec_dsl::kernel_family! {
     /// Radix select over rows of fp32 scores.
     pub family Topk {
