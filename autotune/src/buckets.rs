@@ -5,7 +5,8 @@
 
 use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
 use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
-use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
+use sdec_kernels::glue::{Argmax, Embed, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
+use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
 use sdec_kernels::topk::{Topk, TopkShape};
 use sdec_kernels::KernelFamily;
 
@@ -91,7 +92,7 @@ impl Tunable for DecodeAttention {
 fn llama_gather(context: u32, dense: u32, gather_block: u32) -> GatherShape {
     GatherShape {
         batch: 8, kv_heads: 8, group: 4, head_dim: 128, context, capacity: context, gather_block,
-        entries: 4096 / gather_block, dense: (0..8).map(|h| h < dense).collect(),
+        entries: 4096 / gather_block, dense: (0..8).map(|h| h < dense).collect(), emit_scores: false, score_block: 64,
     }
 }
 
@@ -169,6 +170,25 @@ glue_tunable!(Rope, 1, 4096, 128, 0);
 glue_tunable!(Swiglu, 1, 14336, 0, 0);
 glue_tunable!(KvAppend, 8, 128, 128, 131072);
 glue_tunable!(Argmax, 1, 128256, 0, 0);
+glue_tunable!(Embed, 1, 4096, 0, 0);
+
+/// A linear layer's bucket is its exact shape: batch and output mode are baked, and the matrix
+/// sizes are few per model.
+impl Tunable for Linear {
+    fn bucket(s: &LinearShape) -> LinearShape {
+        s.clone()
+    }
+
+    fn preset(_preset: Preset) -> Vec<PresetShape<LinearShape>> {
+        // Llama-3.1-8B's projections at batch 1 as the decode step runs them (same at every context).
+        use {LinearIn as I, LinearOut as O};
+        [("qkv", 6144, 4096, I::RmsNorm, O::Bf16), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
+         ("down", 4096, 14336, I::Bf16, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)]
+            .into_iter()
+            .map(|(label, out_dim, in_dim, input, out)| shape(format!("llama8b-b1-{label}"), LinearShape { batch: 1, out_dim, in_dim, input, out }))
+            .collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -208,6 +228,8 @@ mod tests {
         check_preset::<Swiglu>();
         check_preset::<KvAppend>();
         check_preset::<Argmax>();
+        check_preset::<Embed>();
+        check_preset::<Linear>();
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //   head reads tokens [begin, end), a sparse head reads entries[head][begin..end) expanded by
 //   GATHER_BLOCK (1: token ids; B: block ids, token = id*B + i%B). Negative ids and tokens at or
 //   past `context` are skipped. Dense and sparse heads share one launch, split so that every CTA
-//   has about SPLIT_TOKENS tokens.
+//   has about SPLIT_TOKENS tokens. With EMIT_SCORES, dense heads (LycheeDecode's retrieval heads)
+//   also write their block scores, as in mode 0; sparse heads write none.
 
 constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
 constexpr int TOKENS_PER_STEP = 32 / LANES_PER_TOKEN;  // tokens a warp loads per instruction
@@ -57,6 +58,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     } else {
         const int4 w = work[blockIdx.x];
         head = w.x; begin = w.y; end = w.z; dense = w.w != 0;
+        // Dense items are planned for a rounded-up context (the plan then holds for many steps).
+        if (dense) end = max(begin, min(end, context));
     }
     const size_t kv_base = (size_t)head * capacity * HEAD_DIM;
     const int* list = entries + (size_t)head * max_entries;
@@ -115,7 +118,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
                 s[u][g] = ok[u] ? dot : -SDEC_INF;
             }
         }
-        if (EMIT_SCORES) {
+        if (EMIT_SCORES && dense) {
             // Raw group-mean logit: undo the softmax scale folded into the query.
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
@@ -211,6 +214,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
 extern "C" __global__ void combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
+    sdec_allow_dependents();  // the o projection may start streaming its weights
     const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
     const int w1 = GATHER_MODE == 0 ? w0 + splits : work_offsets[head + 1];

@@ -6,6 +6,22 @@ typedef unsigned long long u64;
 #define SDEC_INF __int_as_float(0x7f800000)
 #define SDEC_LOG2E 1.4426950408889634f
 
+// Programmatic dependent launch (sm_90): a kernel launched with the PDL attribute may start
+// while its predecessor in the stream still runs. It must call sdec_wait_for_predecessor()
+// before it reads anything the predecessor wrote or writes anything at all;
+// sdec_allow_dependents() lets the next such kernel launch early. Both do nothing on a plain
+// launch or before sm_90.
+__device__ __forceinline__ void sdec_wait_for_predecessor() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void sdec_allow_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
 __device__ __forceinline__ float bf16_to_float(bf16_t v) { return __uint_as_float(((u32)v) << 16); }
 
 // Round to nearest even; NaN stays NaN.

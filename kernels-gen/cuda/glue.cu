@@ -38,12 +38,13 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope(
     }
 }
 
-// out = silu(gate) * up;  gate_up bf16 [rows][2n] (gate first), out bf16 [rows][n].
+// out = silu(gate) * up;  gate_up bf16 [rows][n][2] ((gate, up) pairs, as the decode loop lays
+// out the MLP's rows), out bf16 [rows][n].
 extern "C" __global__ void __launch_bounds__(THREADS) swiglu(
     const bf16_t* __restrict__ gate_up, bf16_t* __restrict__ out, int n) {
     const bf16_t* row = gate_up + (size_t)blockIdx.x * 2 * n;
     for (int i = threadIdx.x; i < n; i += THREADS) {
-        const float g = bf16_to_float(row[i]), u = bf16_to_float(row[n + i]);
+        const float g = bf16_to_float(row[2 * i]), u = bf16_to_float(row[2 * i + 1]);
         out[(size_t)blockIdx.x * n + i] = float_to_bf16(g / (1.f + __expf(-g)) * u);
     }
 }
@@ -83,5 +84,79 @@ extern "C" __global__ void __launch_bounds__(THREADS) argmax(const float* __rest
             if (best_val[w] > bv || (best_val[w] == bv && best_idx[w] < bi)) { bv = best_val[w]; bi = best_idx[w]; }
         // A row of NaN or -inf only: fall back to index 0 rather than an out-of-range id.
         out[blockIdx.x] = bi < n ? bi : 0;
+    }
+}
+
+// The residual stream of a step from token ids: x fp32 [rows][n] = table bf16 [vocab][n] at tokens[row].
+extern "C" __global__ void __launch_bounds__(THREADS) embed(
+    const bf16_t* __restrict__ table, const int* __restrict__ tokens, float* __restrict__ x, int n) {
+    sdec_allow_dependents();  // the first qkv projection may start streaming its weights
+    const bf16_t* src = table + (size_t)tokens[blockIdx.x] * n;
+    for (int i = threadIdx.x; i < n; i += THREADS) x[(size_t)blockIdx.x * n + i] = bf16_to_float(src[i]);
+}
+
+// Moves every sequence of the batch one position on: pos[row] += 1 (the step's last kernel, so a
+// step needs no upload from the host).
+extern "C" __global__ void __launch_bounds__(THREADS) advance(int* __restrict__ pos, int rows) {
+    for (int i = blockIdx.x * THREADS + threadIdx.x; i < rows; i += gridDim.x * THREADS) pos[i] += 1;
+}
+
+// Synthetic weights, bit-identical to sdec-model's `synthetic.rs` (read its module doc):
+// value(index) = offset + scale * u(seed, tensor_id, index), u from the splitmix64 finalizer.
+// Writes elements [0, n) of a tensor whose flat index starts at index0, as bf16 (round to nearest
+// even) to `out`, or as fp32 to `out_f32` when it is not null (to test bit-identity). Element i
+// goes to (i / row_len) * out_stride + i % row_len: rows of row_len values, out_stride apart
+// (interleaving the rows of two tensors; row_len = out_stride = n for a plain tensor).
+__device__ __forceinline__ u64 synth_mix64(u64 z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
+    bf16_t* __restrict__ out, float* __restrict__ out_f32, u64 n, u64 seed, u64 tensor_id, u64 index0,
+    u64 row_len, u64 out_stride, float offset, float scale) {
+    const u64 golden = 0x9E3779B97F4A7C15ull;
+    const u64 stream = synth_mix64(seed * golden ^ tensor_id);
+    for (u64 i = (u64)blockIdx.x * THREADS + threadIdx.x; i < n; i += (u64)gridDim.x * THREADS) {
+        const u64 h = synth_mix64(stream + (index0 + i) * golden);
+        const float u = (float)((int)(h >> 40) - 8388608) * 0x1p-23f;
+        const float value = __fadd_rn(offset, __fmul_rn(scale, u));
+        const u64 at = i / row_len * out_stride + i % row_len;
+        if (out_f32 != nullptr) out_f32[at] = value;
+        else out[at] = float_to_bf16(value);
+    }
+}
+
+// RoPE and KV append of a step in one kernel, from the fused q|k|v projection.
+// qkv bf16 [rows][(heads + 2*kv_heads) * head_dim] (q heads, then k heads, then v heads);
+// q_out bf16 [rows][heads][head_dim] gets the rotated queries; the rotated k and the v of row b
+// go to cache [b][kv_heads][capacity][head_dim] at pos[b]. grid: rows (the batch).
+extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
+    const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
+    const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity) {
+    const int b = blockIdx.x, half = head_dim / 2, p = pos[b];
+    const bf16_t* row = qkv + (size_t)b * (heads + 2 * kv_heads) * head_dim;
+    // Rotated pairs: q heads first, then k heads.
+    for (int t = threadIdx.x; t < (heads + kv_heads) * half; t += THREADS) {
+        const int h = t / half, i = t % half;
+        float s, c;
+        sincosf((float)p * inv_freq[i], &s, &c);
+        const bf16_t* v = row + (size_t)h * head_dim;
+        const float x0 = bf16_to_float(v[i]), x1 = bf16_to_float(v[i + half]);
+        const bf16_t r0 = float_to_bf16(x0 * c - x1 * s), r1 = float_to_bf16(x1 * c + x0 * s);
+        bf16_t* dst;
+        if (h < heads) {
+            dst = q_out + ((size_t)b * heads + h) * head_dim;
+        } else {
+            dst = k_cache + (((size_t)b * kv_heads + (h - heads)) * capacity + p) * head_dim;
+        }
+        dst[i] = r0;
+        dst[i + half] = r1;
+    }
+    const bf16_t* vsrc = row + (size_t)(heads + kv_heads) * head_dim;
+    for (int t = threadIdx.x; t < kv_heads * head_dim; t += THREADS) {
+        const int h = t / head_dim, d = t % head_dim;
+        v_cache[(((size_t)b * kv_heads + h) * capacity + p) * head_dim + d] = vsrc[t];
     }
 }

@@ -7,7 +7,9 @@ use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
 /// `rows` rows of `n` elements (rmsnorm: hidden; swiglu: ffn; argmax: vocab; rope: heads*head_dim
-/// with `head_dim`; kv append: rows = batch*kv_heads, n = head_dim, `capacity` slots).
+/// with `head_dim`; kv append: rows = batch*kv_heads, n = head_dim, `capacity` slots; embed: rows =
+/// batch, n = hidden; rope_append: rows = batch, n = (heads + 2·kv_heads)·head_dim, `capacity`
+/// slots). `advance` and `synth_weights` take `rows` as their number of CTAs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowShape {
     pub rows: u32,
@@ -60,6 +62,10 @@ glue_family!(Rope, ROPE_ENTRY, "rope", rope, "Rotate-half RoPE in place.");
 glue_family!(Swiglu, SWIGLU_ENTRY, "swiglu", swiglu, "silu(gate) * up.");
 glue_family!(KvAppend, KV_APPEND_ENTRY, "kv_append", kv_append, "Append a token's K and V to the cache.");
 glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of the logits.");
+glue_family!(RopeAppend, ROPE_APPEND_ENTRY, "rope_append", rope_append, "RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one kernel (rows = batch).");
+glue_family!(Embed, EMBED_ENTRY, "embed", embed, "Embedding rows of the step's tokens into the fp32 residual stream.");
+glue_family!(Advance, ADVANCE_ENTRY, "advance", advance, "Every sequence one position on (rows = CTAs).");
+glue_family!(SynthWeights, SYNTH_ENTRY, "synth_weights", synth_weights, "Synthetic weights from a seed, as sdec-model generates them (rows = CTAs of a grid-stride loop).");
 
 pub fn standard_shapes() -> Vec<RowShape> {
     vec![RowShape { rows: 1, n: 4096, head_dim: 128, capacity: 131072 }]
@@ -97,17 +103,23 @@ pub mod reference {
         out
     }
 
+    /// silu(gate)·up of rows of (gate, up) pairs.
     pub fn swiglu(gate_up: &[f32], n: usize) -> Vec<f32> {
         gate_up
             .chunks(2 * n)
             .flat_map(|row| (0..n).map(move |i| {
-                let g = row[i] as f64;
-                (g / (1.0 + (-g).exp()) * row[n + i] as f64) as f32
+                let g = row[2 * i] as f64;
+                (g / (1.0 + (-g).exp()) * row[2 * i + 1] as f64) as f32
             }))
             .collect()
     }
 
     /// Smallest index of the maximum per row (0 for a row without any number).
+    /// Rows of `table` [vocab][n] at `tokens`.
+    pub fn embed(table: &[f32], tokens: &[i32], n: usize) -> Vec<f32> {
+        tokens.iter().flat_map(|&t| table[t as usize * n..(t as usize + 1) * n].to_vec()).collect()
+    }
+
     pub fn argmax(logits: &[f32], n: usize) -> Vec<i32> {
         logits
             .chunks(n)

@@ -7,7 +7,9 @@
 //! | `block_score` | [`block_score`] | max-pooled group-mean q·K per block of tokens |
 //! | `decode_attention` | [`attention`] | split-KV flash-decoding, optionally emitting block scores |
 //! | `gather_attention` | [`attention`] | attention over per-head lists of tokens or blocks, dense and sparse heads in one launch |
-//! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax |
+//! | `lychee_index` | [`lychee`] | LycheeDecode's index buffer: retrieval picks in, sparse heads' token lists out |
+//! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
+//! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |
 
 // The DSL's generated code names this crate by its absolute path.
 extern crate self as sdec_kernels;
@@ -16,6 +18,8 @@ pub mod attention;
 pub mod block_score;
 pub mod family;
 pub mod glue;
+pub mod linear;
+pub mod lychee;
 pub mod registry;
 pub mod topk;
 

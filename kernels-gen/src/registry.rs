@@ -75,6 +75,12 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::glue::SWIGLU_ENTRY,
         &crate::glue::KV_APPEND_ENTRY,
         &crate::glue::ARGMAX_ENTRY,
+        &crate::glue::ROPE_APPEND_ENTRY,
+        &crate::glue::EMBED_ENTRY,
+        &crate::glue::ADVANCE_ENTRY,
+        &crate::glue::SYNTH_ENTRY,
+        &crate::lychee::ENTRY,
+        &crate::linear::ENTRY,
     ]
 }
 

@@ -135,7 +135,7 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block:
     let entries = selected / gather_block;
     let shape = GatherShape {
         batch, kv_heads, group: 4, head_dim: 128, context, capacity: context, gather_block, entries,
-        dense: (0..kv_heads).map(|h| h < dense_heads).collect(),
+        dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: false, score_block: 64,
     };
     let kv_len = (batch * kv_heads * context * 128) as usize;
     let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;

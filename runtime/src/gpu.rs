@@ -60,7 +60,12 @@ impl Gpu {
             },
             max_smem_optin: attr(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)?,
         };
-        let stream = ctx.default_stream();
+        // A stream of our own, not the legacy default stream: only these can be captured into
+        // CUDA graphs. All work goes to this one stream, so cudarc's per-buffer events (which
+        // order uses across streams) are not needed — and a graph capture cannot wait on them.
+        // SAFETY: every buffer is allocated, used and freed on `stream` alone.
+        unsafe { ctx.disable_event_tracking() };
+        let stream = ctx.new_stream().during("creating a stream")?;
         Ok(Gpu { ctx, stream, info, modules: Mutex::new(HashMap::new()) })
     }
 

@@ -35,6 +35,8 @@ enum Command {
     Tune(sdec_runtime::tune::TuneArgs),
     /// Show the GPU and libraries found.
     Info,
+    /// Compare the GPU decode loop with the CPU reference, logits step by step (GPU).
+    Check(sdec_runtime::cli_decode::CheckArgs),
     /// Greedy generation with the reference model under an attention policy.
     Generate(sdec_runtime::cli_model::GenerateArgs),
     /// Accuracy evaluations of attention policies.
@@ -66,6 +68,8 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
+    /// Per-token latency of the GPU decode loop at long contexts, beside its byte floor.
+    Decode(sdec_runtime::cli_decode::BenchDecodeArgs),
 }
 
 #[derive(Subcommand)]
@@ -119,10 +123,7 @@ fn check_families(names: &[String]) -> Result<Vec<&'static dyn registry::FamilyE
         .collect()
 }
 
-fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| SdecError::Invalid(e.to_string()))?;
-    std::fs::write(path, text).map_err(|e| SdecError::Invalid(format!("cannot write {}: {e}", path.display())))
-}
+use sdec_runtime::write_json;
 
 fn kernels_list(json: bool) -> Result<()> {
     let families = registry::all_families();
@@ -224,6 +225,8 @@ fn main() -> ExitCode {
         Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json } } => {
             bench_kernels(*quick, family, peers.as_deref(), json.as_deref()).map(|_| true)
         }
+        Command::Bench { command: BenchCommand::Decode(args) } => sdec_runtime::cli_decode::bench(args).map(|_| true),
+        Command::Check(args) => sdec_runtime::cli_decode::check(args),
         Command::Tune(args) => sdec_runtime::tune::run(args),
         Command::Info => info().map(|_| true),
         Command::Generate(args) => sdec_runtime::cli_model::generate(args).map(|_| true),

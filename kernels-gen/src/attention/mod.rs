@@ -12,8 +12,8 @@ use crate::registry::Entry;
 
 pub use plan::{plan_gather, GatherPlan, WorkItem};
 
-/// Head dims the kernels are written for (8 bf16 per lane; 16 or 8 lanes per token).
-pub const HEAD_DIMS: [u32; 2] = [64, 128];
+/// Head dims the kernels are written for (8 bf16 per lane; 16, 8, 4 or 2 lanes per token).
+pub const HEAD_DIMS: [u32; 4] = [16, 32, 64, 128];
 /// Largest GQA group: the kernel keeps GROUP query fragments in registers.
 pub const MAX_GROUP: u32 = 8;
 
@@ -131,6 +131,22 @@ pub struct GatherShape {
     pub entries: u32,
     /// Per KV head: read densely.
     pub dense: Vec<bool>,
+    /// Dense heads also write block scores (LycheeDecode's retrieval heads), as
+    /// [`AttentionShape::emit_scores`] does; rows of sparse heads are left untouched.
+    #[serde(default)]
+    pub emit_scores: bool,
+    #[serde(default = "default_score_block")]
+    pub score_block: u32,
+}
+
+fn default_score_block() -> u32 {
+    64
+}
+
+impl GatherShape {
+    pub fn n_blocks(&self) -> u32 {
+        self.context.div_ceil(self.score_block)
+    }
 }
 
 impl Shape for GatherShape {
@@ -138,8 +154,8 @@ impl Shape for GatherShape {
         vec![
             ("HEAD_DIM", Constant::U32(self.head_dim)),
             ("GROUP", Constant::U32(self.group)),
-            ("EMIT_SCORES", Constant::Bool(false)),
-            ("SCORE_BLOCK", Constant::U32(64)),
+            ("EMIT_SCORES", Constant::Bool(self.emit_scores)),
+            ("SCORE_BLOCK", Constant::U32(self.score_block)),
             ("GATHER_MODE", Constant::U32(1)),
             ("GATHER_BLOCK", Constant::U32(self.gather_block)),
         ]
@@ -154,8 +170,13 @@ impl Shape for GatherShape {
         if self.gather_block == 0 || !self.gather_block.is_power_of_two() || self.gather_block > 256 {
             return fail(format!("gather block {} is not a power of two in 1..=256", self.gather_block));
         }
-        if self.entries as u64 * self.gather_block as u64 > self.capacity as u64 * 2 {
-            return fail(format!("{} entries of {} tokens exceed the cache", self.entries, self.gather_block));
+        if !self.score_block.is_power_of_two() || !(16..=256).contains(&self.score_block) {
+            return fail(format!("score block {} is not a power of two in 16..=256", self.score_block));
+        }
+        // Lists may be longer than the context (padding, or a budget beyond it); token ids must
+        // stay in 32 bits.
+        if self.entries as u64 * self.gather_block as u64 > i32::MAX as u64 {
+            return fail(format!("{} entries of {} tokens overflow 32-bit token ids", self.entries, self.gather_block));
         }
         Ok(())
     }
@@ -175,6 +196,9 @@ sdec_dsl::kernel_family! {
         constraints {
             threads % 32 == 0,
             (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
+            // Scoring dense heads: splits and warp steps must not straddle score blocks.
+            !shape.emit_scores || split_tokens % shape.score_block == 0,
+            !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll) == 0,
         }
         kernels {
             attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
@@ -195,13 +219,14 @@ pub fn standard_decode_shapes() -> Vec<AttentionShape> {
         .collect()
 }
 
-/// Token lists and block lists, 2 of 8 KV heads dense, as in the benchmark.
+/// Token lists and block lists, 2 of 8 KV heads dense, as in the benchmark; with and
+/// without scores from the dense heads (the decode loop's LycheeDecode layers).
 pub fn standard_gather_shapes() -> Vec<GatherShape> {
-    [(128, 4, 1), (128, 4, 64), (64, 3, 1), (128, 7, 64)]
+    [(128, 4, 1, false), (128, 4, 64, false), (64, 3, 1, true), (128, 7, 64, false), (128, 4, 1, true)]
         .into_iter()
-        .map(|(head_dim, group, gather_block)| GatherShape {
+        .map(|(head_dim, group, gather_block, emit_scores)| GatherShape {
             batch: 8, kv_heads: 8, group, head_dim, context: 131072, capacity: 131072, gather_block,
-            entries: 4096 / gather_block, dense: (0..8).map(|h| h < 2).collect(),
+            entries: 4096 / gather_block, dense: (0..8).map(|h| h < 2).collect(), emit_scores, score_block: 64,
         })
         .collect()
 }

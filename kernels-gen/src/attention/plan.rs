@@ -67,7 +67,7 @@ mod tests {
     fn dense_heads_get_more_splits_and_counts_match() {
         let shape = GatherShape {
             batch: 2, kv_heads: 4, group: 4, head_dim: 128, context: 10_000, capacity: 10_000,
-            gather_block: 64, entries: 16, dense: vec![true, false, false, false],
+            gather_block: 64, entries: 16, dense: vec![true, false, false, false], emit_scores: false, score_block: 64,
         };
         let plan = plan_gather(&shape, 512);
         assert_eq!(plan.items.len() as u32, work_count(&shape, 512));

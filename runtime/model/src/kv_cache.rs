@@ -13,6 +13,17 @@ pub struct KvCache {
     capacity: usize,
     n_kv_head: usize,
     head_dim: usize,
+    /// Round keys and values to bf16 as they are stored (what a bf16 GPU cache holds).
+    bf16_storage: bool,
+}
+
+/// Round to nearest even bf16, kept in an f32 (NaN and infinities pass through).
+fn round_bf16(x: f32) -> f32 {
+    if !x.is_finite() {
+        return x;
+    }
+    let u = x.to_bits();
+    f32::from_bits(u.wrapping_add(0x7fff + ((u >> 16) & 1)) & 0xffff_0000)
 }
 
 impl KvCache {
@@ -32,7 +43,15 @@ impl KvCache {
             capacity,
             n_kv_head: cfg.n_kv_head,
             head_dim: cfg.head_dim,
+            bf16_storage: false,
         })
+    }
+
+    /// Stores keys and values rounded to bf16 from now on, as a bf16 GPU cache does, so the
+    /// reference and the GPU attend over the same cache (the GPU check uses this).
+    pub fn with_bf16_storage(mut self) -> Self {
+        self.bf16_storage = true;
+        self
     }
 
     /// Positions holding valid entries.
@@ -95,6 +114,11 @@ impl KvCache {
             let o = self.offset(h, pos);
             self.k[layer][o..o + hd].copy_from_slice(&k[h * hd..(h + 1) * hd]);
             self.v[layer][o..o + hd].copy_from_slice(&v[h * hd..(h + 1) * hd]);
+            if self.bf16_storage {
+                for x in self.k[layer][o..o + hd].iter_mut().chain(self.v[layer][o..o + hd].iter_mut()) {
+                    *x = round_bf16(*x);
+                }
+            }
         }
     }
 
@@ -124,5 +148,20 @@ impl KvCache {
         let s = self.value_slice(layer, kv_head, n);
         ArrayView2::from_shape((n, self.head_dim), s)
             .unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty view"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_bf16;
+
+    #[test]
+    fn bf16_rounding_is_to_nearest_even() {
+        assert_eq!(round_bf16(1.0), 1.0);
+        // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to the even (1.0).
+        assert_eq!(round_bf16(1.0 + 1.0 / 256.0), 1.0);
+        assert_eq!(round_bf16(1.0 + 3.0 / 256.0), 1.0 + 4.0 / 256.0);
+        assert_eq!(round_bf16(-2.5e-3).to_bits() & 0xffff, 0);
+        assert!(round_bf16(f32::NAN).is_nan());
     }
 }

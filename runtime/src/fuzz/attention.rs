@@ -27,7 +27,7 @@ fn draw_heads(rng: &mut ChaCha8Rng) -> (u32, u32, u32, u32, u32, u32) {
     let batch = if rng.gen_bool(0.2) { rng.gen_range(5..=8) } else { rng.gen_range(1..=4) };
     let kv_heads = rng.gen_range(1..=3);
     let group = [1, 4, 7, 8, rng.gen_range(1..=8)][rng.gen_range(0..5)];
-    let head_dim = [64, 128][rng.gen_range(0..2)];
+    let head_dim = [16, 32, 64, 128, 64, 128][rng.gen_range(0..6)];
     let context = match rng.gen_range(0..10) {
         0 => 1,
         1..=5 => rng.gen_range(2..1500),
@@ -109,7 +109,8 @@ impl FuzzFamily for GatherAttention {
             _ => rng.gen_range(0..=units.min(4096)),
         };
         let dense = (0..kv_heads).map(|_| rng.gen_bool(0.3)).collect();
-        GatherShape { batch, kv_heads, group, head_dim, context, capacity, gather_block, entries, dense }
+        let (emit_scores, score_block) = (rng.gen_bool(0.3), [16, 32, 64, 128][rng.gen_range(0..4)]);
+        GatherShape { batch, kv_heads, group, head_dim, context, capacity, gather_block, entries, dense, emit_scores, score_block }
     }
 
     fn run_case(gpu: &Gpu, config: &GatherAttentionConfig, shape: &GatherShape, rng: &mut ChaCha8Rng) -> Result<Check> {
@@ -133,9 +134,28 @@ impl FuzzFamily for GatherAttention {
         let d_entries = upload(gpu, &entries, "gather entries")?;
         let out_len = (shape.batch * shape.kv_heads * shape.group * shape.head_dim) as usize;
         let mut out = upload(gpu, &vec![POISON_BF16; out_len], "attention output")?;
-        kernel.launch(gpu, &AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale }, &d_entries, &mut out)?;
+        let n_scores = (shape.batch * shape.kv_heads * shape.n_blocks()) as usize;
+        let mut scores = upload(gpu, &vec![POISON_F32; n_scores], "block scores")?;
+        let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale };
+        kernel.launch_at(gpu, &inputs, &d_entries, shape.context, &mut out, shape.emit_scores.then_some(&mut scores))?;
         let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "attention output")?);
+        let got_scores = download(&gpu.stream, &scores, "block scores")?;
         let shape = shape.clone();
-        Ok(Box::new(move || compare("output", &got, &reference::gather(&shape, &host.q, &host.k, &host.v, &entries, host.scale), ATOL, RTOL)))
+        Ok(Box::new(move || {
+            let want = reference::gather(&shape, &host.q, &host.k, &host.v, &entries, host.scale);
+            compare("output", &got, &want, ATOL, RTOL).or_else(|| {
+                shape.emit_scores.then(|| dense_head_scores_mismatch(&shape, &host, &got_scores))?
+            })
+        }))
     }
+}
+
+/// Block scores of the dense heads only (sparse heads' rows are not written, and stay poisoned).
+fn dense_head_scores_mismatch(s: &GatherShape, host: &HostInputs, got: &[f32]) -> Option<String> {
+    let want = reference::block_scores(s.batch, s.kv_heads, s.group, s.head_dim, s.context, s.capacity, s.score_block, &host.q, &host.k);
+    let n_blocks = s.n_blocks() as usize;
+    let rows = (s.batch * s.kv_heads) as usize;
+    let dense_rows: Vec<usize> = (0..rows).filter(|r| s.dense[r % s.kv_heads as usize]).collect();
+    let pick = |v: &[f32]| dense_rows.iter().flat_map(|r| v[r * n_blocks..(r + 1) * n_blocks].to_vec()).collect::<Vec<f32>>();
+    compare("dense-head block scores", &pick(got), &pick(&want), 1e-3, 1e-4)
 }

@@ -28,7 +28,7 @@ impl FuzzFamily for BlockScore {
             batch: rng.gen_range(1..=8),
             kv_heads: rng.gen_range(1..=4),
             group: [1, 4, 7, 8, rng.gen_range(1..=8)][rng.gen_range(0..5)],
-            head_dim: [64, 128][rng.gen_range(0..2)],
+            head_dim: [16, 32, 64, 128, 64, 128][rng.gen_range(0..6)],
             context,
             capacity: context + rng.gen_range(0..64),
             score_block: [16, 32, 64, 128][rng.gen_range(0..4)],

@@ -52,7 +52,7 @@ impl FuzzFamily for Rope {
     }
 
     fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
-        let head_dim = [64, 128][rng.gen_range(0..2)];
+        let head_dim = [16, 32, 64, 128, 64, 128][rng.gen_range(0..6)];
         RowShape { rows: rng.gen_range(1..=16), n: head_dim * rng.gen_range(1..=32), head_dim, capacity: 0 }
     }
 
@@ -98,7 +98,7 @@ impl FuzzFamily for KvAppend {
     }
 
     fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
-        let head_dim = [64, 128][rng.gen_range(0..2)];
+        let head_dim = [16, 32, 64, 128, 64, 128][rng.gen_range(0..6)];
         RowShape { rows: rng.gen_range(1..=8) * rng.gen_range(1..=8), n: head_dim, head_dim, capacity: rng.gen_range(1..5000) }
     }
 

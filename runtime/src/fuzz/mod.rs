@@ -9,6 +9,7 @@ mod attention;
 mod block_score;
 mod glue;
 mod inputs;
+mod step;
 mod topk;
 
 use std::collections::BTreeMap;
@@ -228,7 +229,7 @@ fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, repor
 /// Runs the fuzzer; `cases` are shared among the chosen families in proportion to their spaces
 /// (each family gets at least its space size when `cases` allows).
 pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
-    use sdec_kernels::{attention, block_score, glue, topk};
+    use sdec_kernels::{attention, block_score, glue, linear, lychee, topk};
     type Runner = fn(&Gpu, &FuzzOptions, usize, &mut FuzzReport, &ProgressBar) -> Result<()>;
     let all: Vec<(&str, usize, Runner)> = vec![
         (topk::Topk::NAME, topk::Topk::space().len(), fuzz_family::<topk::Topk>),
@@ -240,10 +241,16 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
         (glue::Swiglu::NAME, glue::Swiglu::space().len(), fuzz_family::<glue::Swiglu>),
         (glue::KvAppend::NAME, glue::KvAppend::space().len(), fuzz_family::<glue::KvAppend>),
         (glue::Argmax::NAME, glue::Argmax::space().len(), fuzz_family::<glue::Argmax>),
+        (glue::Embed::NAME, glue::Embed::space().len(), fuzz_family::<glue::Embed>),
+        (glue::RopeAppend::NAME, glue::RopeAppend::space().len(), fuzz_family::<glue::RopeAppend>),
+        (glue::Advance::NAME, glue::Advance::space().len(), fuzz_family::<glue::Advance>),
+        (glue::SynthWeights::NAME, glue::SynthWeights::space().len(), fuzz_family::<glue::SynthWeights>),
+        (lychee::LycheeIndex::NAME, lychee::LycheeIndex::space().len(), fuzz_family::<lychee::LycheeIndex>),
+        (linear::Linear::NAME, linear::Linear::space().len(), fuzz_family::<linear::Linear>),
     ];
     let chosen: Vec<_> = all.into_iter().filter(|(name, _, _)| opts.families.is_empty() || opts.families.iter().any(|f| f == name)).collect();
     // Attention and top-k carry the risk; give them weight beyond their space size.
-    let weight = |name: &str, space: usize| if name.contains("attention") || name == "topk" || name == "block_score" { space * 4 } else { space };
+    let weight = |name: &str, space: usize| if name.contains("attention") || name == "topk" || name == "block_score" || name == "linear" { space * 4 } else { space };
     let total_weight: usize = chosen.iter().map(|(n, s, _)| weight(n, *s)).sum();
     let counts: Vec<usize> = chosen
         .iter()

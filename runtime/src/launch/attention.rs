@@ -3,10 +3,11 @@
 
 use cudarc::driver::{CudaSlice, PushKernelArg};
 use sdec_kernels::attention::{plan_gather, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
 use super::{launch_config, spec, upload, validate, zeros};
-use crate::error::{CudaContextExt, Result};
+use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
 
 /// Device inputs shared by both families.
@@ -41,10 +42,12 @@ pub struct DecodeKernel {
 }
 
 impl DecodeKernel {
+    /// Partials are sized for the whole capacity, so one kernel serves every context up to it.
     pub fn new(gpu: &Gpu, config: DecodeAttentionConfig, shape: AttentionShape) -> Result<Self> {
         validate::<DecodeAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<DecodeAttention>(&config, &shape)?;
-        let work = (shape.batch * shape.kv_heads * shape.splits(config.split_tokens)) as usize;
+        let most = AttentionShape { context: shape.capacity, ..shape.clone() };
+        let work = (shape.batch * shape.kv_heads * most.splits(config.split_tokens)) as usize;
         let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
         Ok(DecodeKernel { unused: zeros(gpu, 4, "placeholder")?, shape, config, kernels, partials })
     }
@@ -52,9 +55,17 @@ impl DecodeKernel {
     /// out [batch][kv_heads*group][head_dim] bf16; `block_scores` [batch*kv_heads][n_blocks] is
     /// written when the shape emits scores.
     pub fn launch(&mut self, gpu: &Gpu, inputs: &AttentionInputs, out: &mut CudaSlice<u16>, block_scores: &mut CudaSlice<f32>) -> Result<()> {
-        let specs = DecodeAttention::launches(&self.config, &self.shape);
-        let splits = self.shape.splits(self.config.split_tokens) as i32;
-        let (context, capacity, zero) = (self.shape.context as i32, self.shape.capacity as i32, 0i32);
+        self.launch_at(gpu, inputs, self.shape.context, out, block_scores)
+    }
+
+    /// [`DecodeKernel::launch`] over the first `context` tokens (at most the capacity): the
+    /// decode loop's context grows by one token a step.
+    pub fn launch_at(&mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, block_scores: &mut CudaSlice<f32>) -> Result<()> {
+        let shape = AttentionShape { context, ..self.shape.clone() };
+        shape.validate()?;
+        let specs = DecodeAttention::launches(&self.config, &shape);
+        let splits = shape.splits(self.config.split_tokens) as i32;
+        let (context, capacity, zero) = (context as i32, shape.capacity as i32, 0i32);
         let s = &gpu.stream;
         let f = self.kernels.function("attend")?;
         unsafe {
@@ -80,6 +91,7 @@ pub struct GatherKernel {
     partials: Partials,
     work: CudaSlice<i32>,
     offsets: CudaSlice<i32>,
+    unused_scores: CudaSlice<f32>,
 }
 
 impl GatherKernel {
@@ -92,6 +104,7 @@ impl GatherKernel {
         Ok(GatherKernel {
             work: upload(gpu, &flat, "gather work plan")?,
             offsets: upload(gpu, &plan.offsets, "gather work offsets")?,
+            unused_scores: zeros(gpu, 4, "placeholder")?,
             shape,
             config,
             kernels,
@@ -101,13 +114,31 @@ impl GatherKernel {
 
     /// `entries` [batch*kv_heads][shape.entries] token or block ids (negative: padding).
     pub fn launch(&mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaSlice<i32>, out: &mut CudaSlice<u16>) -> Result<()> {
+        self.launch_at(gpu, inputs, entries, self.shape.context, out, None)
+    }
+
+    /// [`GatherKernel::launch`] at a `context` up to the planned one (dense heads stop there; a
+    /// plan made for a rounded-up context serves many decode steps), writing the dense heads'
+    /// block scores [batch*kv_heads][ceil(context/score_block)] when the shape emits them.
+    pub fn launch_at(
+        &mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaSlice<i32>, context: u32, out: &mut CudaSlice<u16>,
+        block_scores: Option<&mut CudaSlice<f32>>,
+    ) -> Result<()> {
+        if context == 0 || context > self.shape.context {
+            return Err(SdecError::Invalid(format!("gather attention at context {context}: planned for 1..={}", self.shape.context)));
+        }
         let specs = GatherAttention::launches(&self.config, &self.shape);
-        let (context, capacity, max_entries, zero) = (self.shape.context as i32, self.shape.capacity as i32, self.shape.entries as i32, 0i32);
+        let (context, capacity, max_entries, zero) = (context as i32, self.shape.capacity as i32, self.shape.entries as i32, 0i32);
+        let scores = match block_scores {
+            Some(scores) => scores,
+            None if self.shape.emit_scores => return Err(SdecError::Invalid("this gather attention emits block scores: pass a buffer".into())),
+            None => &mut self.unused_scores,
+        };
         let s = &gpu.stream;
         let f = self.kernels.function("attend")?;
         unsafe {
             s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
-                .arg(&self.offsets).arg(&self.work).arg(entries).arg(&context).arg(&capacity).arg(&max_entries)
+                .arg(scores).arg(&self.work).arg(entries).arg(&context).arg(&capacity).arg(&max_entries)
                 .arg(&zero).arg(&inputs.scale).launch(launch_config(spec(&specs, "attend")?))
         }
         .during("gather attention")?;

@@ -1,6 +1,6 @@
 //! Launchers of the glue kernels (kernels-gen/src/glue.rs, cuda/glue.cu).
 
-use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaFunction, CudaSlice, CudaViewMut, LaunchConfig, PushKernelArg};
 use sdec_kernels::glue::RowShape;
 use sdec_kernels::KernelFamily;
 
@@ -58,3 +58,65 @@ pub fn argmax(gpu: &Gpu, k: &GlueKernel, logits: &CudaSlice<f32>, out: &mut Cuda
     Ok(())
 }
 
+
+pub fn embed(gpu: &Gpu, k: &GlueKernel, table: &CudaSlice<u16>, tokens: &CudaSlice<i32>, x: &mut CudaSlice<f32>, n: i32) -> Result<()> {
+    unsafe { gpu.stream.launch_builder(&k.function).arg(table).arg(tokens).arg(x).arg(&n).launch(k.config) }.during("embed")?;
+    Ok(())
+}
+
+pub fn advance(gpu: &Gpu, k: &GlueKernel, pos: &mut CudaSlice<i32>, rows: i32) -> Result<()> {
+    unsafe { gpu.stream.launch_builder(&k.function).arg(pos).arg(&rows).launch(k.config) }.during("advance")?;
+    Ok(())
+}
+
+/// Where [`synth_weights`] writes: bf16 (the model) or fp32 (to test bit-identity).
+pub enum SynthOut<'a, 'b> {
+    Bf16(&'a mut CudaViewMut<'b, u16>),
+    F32(&'a mut CudaViewMut<'b, f32>),
+}
+
+/// Which values [`synth_weights`] generates and where they go: `n` values of tensor `tensor_id`
+/// from flat index `index0` on, in rows of `row_len` placed `out_stride` apart.
+#[derive(Debug, Clone, Copy)]
+pub struct SynthRange {
+    pub seed: u64,
+    pub tensor_id: u64,
+    pub index0: u64,
+    pub n: u64,
+    pub row_len: u64,
+    pub out_stride: u64,
+}
+
+/// Generates values as sdec-model's `synthetic::weight_value` does.
+pub fn synth_weights(gpu: &Gpu, k: &GlueKernel, out: SynthOut, r: SynthRange, offset: f32, scale: f32) -> Result<()> {
+    let null = 0u64;
+    let b = gpu.stream.launch_builder(&k.function);
+    let mut b = b;
+    match out {
+        SynthOut::Bf16(view) => {
+            b.arg(view).arg(&null);
+        }
+        SynthOut::F32(view) => {
+            b.arg(&null).arg(view);
+        }
+    }
+    unsafe {
+        b.arg(&r.n).arg(&r.seed).arg(&r.tensor_id).arg(&r.index0).arg(&r.row_len).arg(&r.out_stride).arg(&offset).arg(&scale).launch(k.config)
+    }
+    .during("generating synthetic weights")?;
+    Ok(())
+}
+
+/// RoPE of the fused qkv rows into `q_out` and the cache, and V appended (see glue.cu).
+#[allow(clippy::too_many_arguments)]
+pub fn rope_append(
+    gpu: &Gpu, k: &GlueKernel, qkv: &CudaSlice<u16>, q_out: &mut CudaSlice<u16>, k_cache: &mut CudaSlice<u16>, v_cache: &mut CudaSlice<u16>,
+    pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32),
+) -> Result<()> {
+    unsafe {
+        gpu.stream.launch_builder(&k.function).arg(qkv).arg(q_out).arg(k_cache).arg(v_cache).arg(pos).arg(inv_freq).arg(&heads).arg(&kv_heads)
+            .arg(&head_dim).arg(&capacity).launch(k.config)
+    }
+    .during("rope + kv append")?;
+    Ok(())
+}

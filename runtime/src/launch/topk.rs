@@ -2,6 +2,7 @@
 
 use cudarc::driver::{CudaSlice, PushKernelArg};
 use sdec_kernels::topk::{Topk, TopkConfig, TopkShape};
+use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
 use super::{launch_config, spec, validate, zeros};
@@ -50,8 +51,23 @@ impl TopkKernel {
     pub fn launch(
         &self, gpu: &Gpu, scores: &CudaSlice<f32>, out_idx: &mut CudaSlice<i32>, out_val: &mut CudaSlice<f32>, scratch: &mut TopkScratch,
     ) -> Result<()> {
-        let specs = Topk::launches(&self.config, &self.shape);
-        let (n, k) = (self.shape.n as i32, self.shape.k as i32);
+        self.launch_at(gpu, self.shape.n, self.shape.k, scores, out_idx, out_val, scratch)
+    }
+
+    /// [`TopkKernel::launch`] on rows of `n ≤ shape.n` scores, `k ≤ shape.k` (rows laid out with
+    /// stride `n`, outputs with stride `k`): the decode loop's rows grow with the context, and the
+    /// kernel and its scratch are made once for the largest.
+    #[allow(clippy::too_many_arguments)]
+    pub fn launch_at(
+        &self, gpu: &Gpu, n: u32, k: u32, scores: &CudaSlice<f32>, out_idx: &mut CudaSlice<i32>, out_val: &mut CudaSlice<f32>, scratch: &mut TopkScratch,
+    ) -> Result<()> {
+        let shape = TopkShape { n, k, ..self.shape.clone() };
+        shape.validate()?;
+        if n > self.shape.n || k > self.shape.k {
+            return Err(crate::SdecError::Invalid(format!("top-k of {k} in rows of {n}: the kernel was made for at most {} of {}", self.shape.k, self.shape.n)));
+        }
+        let specs = Topk::launches(&self.config, &shape);
+        let (n, k) = (n as i32, k as i32);
         let s = &gpu.stream;
         if self.config.ctas_per_row == 1 {
             let f = self.kernels.function("topk_fused")?;

@@ -9,6 +9,7 @@ use sdec_autotune::Tunable;
 use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
 use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
 use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
+use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
 use sdec_kernels::topk::{Topk, TopkShape};
 
 use crate::bench::{time_samples, TimingPolicy};
@@ -18,6 +19,7 @@ use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
 use crate::launch::block_score::BlockScoreKernel;
 use crate::launch::glue::{self, GlueKernel};
+use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
 use crate::launch::topk::{TopkKernel, TopkScratch};
 use crate::launch::{upload, zeros};
 
@@ -452,5 +454,67 @@ impl TuneFamily for Argmax {
     }
     fn bytes(s: &RowShape) -> f64 {
         (s.rows * s.n) as f64 * 4.0
+    }
+}
+
+pub struct LinearBench {
+    w: Vec<CudaSlice<u16>>,
+    x_bf16: CudaSlice<u16>,
+    x_f32: CudaSlice<f32>,
+    gamma: CudaSlice<u16>,
+    y_bf16: CudaSlice<u16>,
+    y_f32: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for Linear {
+    type Bench = LinearBench;
+    fn verify_shape(s: &LinearShape, _: &Self::Config) -> LinearShape {
+        // Same baked batch and modes; a smaller matrix with a ragged row count (whole row pairs
+        // for a SwiGLU output).
+        let out_dim = if s.out == LinearOut::SwiGlu { s.out_dim.min(1000) + 6 } else { s.out_dim.min(1000) + 3 };
+        LinearShape { out_dim, in_dim: s.in_dim.min(2048), ..s.clone() }
+    }
+    fn bench_setup(gpu: &Gpu, s: &LinearShape, rng: &mut ChaCha8Rng) -> Result<LinearBench> {
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let w = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, (s.out_dim * s.in_dim) as usize, "weights")).collect::<Result<_>>()?;
+        let (x_len, y_len) = ((2 * s.batch * s.in_dim) as usize, (s.batch * s.out_dim) as usize);
+        Ok(LinearBench {
+            w,
+            x_bf16: bf16_buffer(gpu, rng, x_len, "activations")?,
+            x_f32: f32_buffer(gpu, rng, x_len, "residual")?,
+            gamma: bf16_buffer(gpu, rng, s.in_dim as usize, "norm weights")?,
+            y_bf16: zeros(gpu, y_len, "output")?,
+            y_f32: zeros(gpu, y_len, "output")?,
+            rot,
+        })
+    }
+    fn time_config(gpu: &Gpu, b: &mut LinearBench, config: &Self::Config, s: &LinearShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let kernel = LinearKernel::new(gpu, *config, s.clone())?;
+        let LinearBench { w, x_bf16, x_f32, gamma, y_bf16, y_f32, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| {
+            let src = match s.input {
+                LinearIn::Bf16 => LinearSrc::Bf16(x_bf16),
+                LinearIn::RmsNorm => LinearSrc::RmsNorm { x: x_f32, gamma, eps: 1e-5 },
+            };
+            let dst = match s.out {
+                LinearOut::Bf16 | LinearOut::SwiGlu => LinearDst::Bf16(&mut *y_bf16),
+                LinearOut::F32 | LinearOut::AddF32 => LinearDst::F32(&mut *y_f32),
+            };
+            kernel.launch(gpu, &w[i % copies], src, dst)
+        })
+    }
+    fn bytes(s: &LinearShape) -> f64 {
+        let input = match s.input {
+            LinearIn::Bf16 => 2.0,
+            LinearIn::RmsNorm => 4.0,
+        } * (s.batch * s.in_dim) as f64;
+        let out_bytes = match s.out {
+            LinearOut::Bf16 => 2.0,
+            LinearOut::SwiGlu => 1.0,
+            LinearOut::F32 | LinearOut::AddF32 => 4.0,
+        };
+        2.0 * s.out_dim as f64 * s.in_dim as f64 + input + (s.batch * s.out_dim) as f64 * out_bytes
     }
 }

@@ -24,6 +24,7 @@ use sdec_autotune::{
 use sdec_kernels::attention::{DecodeAttention, GatherAttention};
 use sdec_kernels::block_score::BlockScore;
 use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, Swiglu};
+use sdec_kernels::linear::Linear;
 use sdec_kernels::topk::Topk;
 use sdec_kernels::{DeviceLimits, KernelKey};
 use serde::Serialize;
@@ -475,6 +476,7 @@ fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels)> {
         tuner::<Swiglu>(),
         tuner::<KvAppend>(),
         tuner::<Argmax>(),
+        tuner::<Linear>(),
     ]
 }
 
@@ -638,6 +640,7 @@ fn planned_configs(family: &str, preset: Preset, labels: Option<&[String]>, limi
         "swiglu" => count::<Swiglu>(preset, labels, limits, strategy),
         "kv_append" => count::<KvAppend>(preset, labels, limits, strategy),
         "argmax" => count::<Argmax>(preset, labels, limits, strategy),
+        "linear" => count::<Linear>(preset, labels, limits, strategy),
         _ => 0,
     }
 }
@@ -702,7 +705,7 @@ mod tests {
         let s = select(&["topk".into(), "decode_attention".into()], "b1-ctx128k,64x2048-k64").unwrap();
         assert_eq!(s.families, ["topk", "decode_attention"]);
         assert_eq!(s.labels.unwrap().len(), 2);
-        assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 9);
+        assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 10);
     }
 
     #[test]

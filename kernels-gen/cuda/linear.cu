@@ -1,0 +1,138 @@
+// Memory-bound linear layer of a decode step: y[b][o] = sum_i W[o][i] * x[b][i] for BATCH rows.
+// W bf16 [out][in] row-major (read once: the step's dominant traffic); the input rows are small,
+// served from L1/L2 to every warp; fp32 accumulation.
+//
+// Each warp owns ROWS consecutive output rows; its lanes walk the rows' `in` elements with
+// 16-byte loads, UNROLL loads per row in flight, and reduce by shuffles at the end.
+//
+// IN_MODE — what x is, so the step needs no separate kernel to prepare it:
+//   0: bf16 [BATCH][in].
+//   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
+//      x = bf16(x / rms(x) * gamma); every CTA computes the BATCH norms itself (in is small).
+// Launched with programmatic dependent launch: the weights do not depend on earlier kernels, so
+// each warp asks L2 for the first lines of its rows before waiting for the predecessor, and its
+// first loads hit the cache once the previous kernel has drained.
+// OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
+//   3 writes bf16(silu(y[2j]) * y[2j+1]) to act[b][j]: W holds gate and up rows interleaved
+//   (gate_j, up_j), a warp owns whole pairs (ROWS even), so the MLP's SwiGLU needs no kernel.
+
+constexpr int WARPS = THREADS / 32;
+
+// The 8 inputs of batch row b at 16-byte chunk c, as the kernel multiplies them.
+__device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
+                                        int b, int c, int in_dim, float out[8]) {
+    if (IN_MODE == 0) {
+        unpack8(__ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const bf16_t*>(x) + (size_t)b * in_dim) + c), out);
+    } else {
+        const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
+        const float4 lo = __ldg(row), hi = __ldg(row + 1);
+        const float v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+        float gm[8];
+        unpack8(__ldg(reinterpret_cast<const uint4*>(gamma) + c), gm);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) out[j] = bf16_to_float(float_to_bf16(v[j] * inv_rms[b] * gm[j]));
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) linear(
+    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
+    int out_dim, int in_dim, float eps) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    sdec_allow_dependents();
+    {
+        // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).
+        const int first = (blockIdx.x * WARPS + warp) * ROWS;
+        const int line = lane * 128;
+        for (int r = 0; r < ROWS && first + r < out_dim; ++r)
+            if (line < UNROLL * 512 && line < in_dim * 2)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(w + (size_t)(first + r) * in_dim) + line));
+    }
+    sdec_wait_for_predecessor();
+    __shared__ float inv_rms[BATCH];
+    if (IN_MODE == 2) {
+        // All threads share the sums of squares: float4 loads, then a block reduction per row.
+        __shared__ float partial[BATCH][WARPS];
+        for (int b = 0; b < BATCH; ++b) {
+            const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim);
+            float ss = 0.f;
+            for (int i = threadIdx.x; i < in_dim / 4; i += THREADS) {
+                const float4 v = __ldg(row + i);
+                ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
+            }
+            ss = warp_sum(ss);
+            if (lane == 0) partial[b][warp] = ss;
+        }
+        __syncthreads();
+        if (threadIdx.x < BATCH) {
+            float total = 0.f;
+            for (int j = 0; j < WARPS; ++j) total += partial[threadIdx.x][j];
+            inv_rms[threadIdx.x] = rsqrtf(total / in_dim + eps);
+        }
+        __syncthreads();
+    }
+    const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
+    if (row0 >= out_dim) return;
+
+    float acc[ROWS][BATCH];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
+
+    const int chunks = in_dim / 8;  // 16-byte chunks of a weight row
+    const int step = 32 * UNROLL;
+    for (int c0 = lane; c0 < chunks; c0 += step) {
+        uint4 wr[ROWS][UNROLL];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const int row = min(row0 + r, out_dim - 1);
+            const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)row * in_dim);
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const int c = c0 + u * 32;
+                wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u * 32;
+            if (c >= chunks) break;
+#pragma unroll
+            for (int b = 0; b < BATCH; ++b) {
+                float xf[8];
+                load_x8(x, gamma, inv_rms, b, c, in_dim, xf);
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    float wf[8];
+                    unpack8(wr[r][u], wf);
+#pragma unroll
+                    for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[j], acc[r][b]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) acc[r][b] = warp_sum(acc[r][b]);
+
+    // Lane (r*BATCH + b) writes row r of batch b (in mode 3, row pair r/2).
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) {
+            const int row = row0 + r;
+            if (lane != (r * BATCH + b) % 32 || row >= out_dim) continue;
+            if (OUT_MODE == 3) {
+                if (r % 2 == 1) continue;
+                const float g = acc[r][b], u = acc[r + 1][b];
+                reinterpret_cast<bf16_t*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = float_to_bf16(g / (1.f + __expf(-g)) * u);
+                continue;
+            }
+            const size_t at = (size_t)b * out_dim + row;
+            if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(acc[r][b]);
+            else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = acc[r][b];
+            else reinterpret_cast<float*>(y_out)[at] += acc[r][b];
+        }
+    }
+}

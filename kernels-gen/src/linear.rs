@@ -1,0 +1,188 @@
+//! The decode step's linear layers as memory-bound matrix-vector products (`cuda/linear.cu`):
+//! bf16 weights `[out, in]` times a few activation rows, fp32 accumulation, written as bf16,
+//! fp32, added to the fp32 residual stream, or — for the MLP's interleaved gate/up rows — as
+//! their SwiGLU. The input is bf16 rows or the RMSNorm of the residual stream computed on the
+//! fly, so neither the norms nor the SwiGLU need a kernel of their own. At batch 1–8 the weights are the whole cost, and a kernel
+//! that only streams them beats a general GEMM. Reference: [`reference::linear`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+/// Largest batch: every lane keeps ROWS × BATCH accumulators.
+pub const MAX_BATCH: u32 = 8;
+
+/// How the result is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinearOut {
+    Bf16,
+    F32,
+    /// `y += W x` on fp32 (a projection and its residual connection).
+    AddF32,
+    /// Rows interleaved as (gate_j, up_j): writes `bf16(silu(gate_j) · up_j)` to `[batch][out/2]`.
+    SwiGlu,
+}
+
+impl LinearOut {
+    fn code(self) -> u32 {
+        match self {
+            LinearOut::Bf16 => 0,
+            LinearOut::F32 => 1,
+            LinearOut::AddF32 => 2,
+            LinearOut::SwiGlu => 3,
+        }
+    }
+}
+
+/// What the input rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinearIn {
+    /// bf16 `[batch][in]`.
+    Bf16,
+    /// The fp32 residual `[batch][in]` RMS-normalised with bf16 weights: `bf16(x / rms(x) · γ)`.
+    RmsNorm,
+}
+
+impl LinearIn {
+    fn code(self) -> u32 {
+        match self {
+            LinearIn::Bf16 => 0,
+            LinearIn::RmsNorm => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinearShape {
+    pub batch: u32,
+    pub out_dim: u32,
+    pub in_dim: u32,
+    #[serde(default = "default_input")]
+    pub input: LinearIn,
+    pub out: LinearOut,
+}
+
+fn default_input() -> LinearIn {
+    LinearIn::Bf16
+}
+
+impl Shape for LinearShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![("BATCH", Constant::U32(self.batch)), ("IN_MODE", Constant::U32(self.input.code())), ("OUT_MODE", Constant::U32(self.out.code()))]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        let fail = |reason: String| Err(ShapeError { family: "linear", reason });
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return fail(format!("batch {} is outside 1..={MAX_BATCH}", self.batch));
+        }
+        if self.out_dim == 0 || self.in_dim == 0 {
+            return fail(format!("empty matrix ({} x {})", self.out_dim, self.in_dim));
+        }
+        if self.in_dim % 8 != 0 {
+            return fail(format!("input width {} is not a multiple of 8 (16-byte loads)", self.in_dim));
+        }
+        if self.out == LinearOut::SwiGlu && self.out_dim % 2 != 0 {
+            return fail(format!("SwiGLU output needs (gate, up) row pairs; {} rows is odd", self.out_dim));
+        }
+        Ok(())
+    }
+}
+
+/// CTAs of `threads` threads, each warp `rows` output rows.
+pub fn ctas(shape: &LinearShape, threads: u32, rows: u32) -> u32 {
+    shape.out_dim.div_ceil(threads / 32 * rows)
+}
+
+sdec_dsl::kernel_family! {
+    /// y = W x for a few rows x, streaming W once.
+    pub family Linear {
+        name = "linear";
+        source = "cuda/linear.cu";
+        shape = LinearShape;
+        params {
+            threads: u32 = [256, 128, 512],
+            /// Output rows per warp.
+            rows: u32 = [2, 1, 4],
+            /// 16-byte loads per row and lane in flight.
+            unroll: u32 = [4, 2, 8],
+        }
+        constraints {
+            threads % 32 == 0,
+            // Accumulators per lane (and the lanes that write them).
+            rows * shape.batch <= 32,
+            rows * unroll <= 16,
+            // SwiGLU pairs stay within a warp.
+            shape.out != LinearOut::SwiGlu || rows % 2 == 0,
+        }
+        kernels {
+            linear(grid = (ctas(shape, threads, rows), 1, 1), block = (threads, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Llama-3.1-8B's projections at batch 1 as the decode step runs them (qkv and gate|up from the
+/// normed residual, gate|up to its SwiGLU, o and down added to the residual, the LM head), and
+/// SmolLM2's qkv at batch 2.
+pub fn standard_shapes() -> Vec<LinearShape> {
+    use {LinearIn as I, LinearOut as O};
+    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::Bf16, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16)]
+        .into_iter()
+        .map(|(batch, out_dim, in_dim, input, out)| LinearShape { batch, out_dim, in_dim, input, out })
+        .collect()
+}
+
+pub static ENTRY: Entry<Linear> = Entry { standard_shapes };
+
+pub mod reference {
+    use half::bf16;
+
+    fn round_bf16(v: f64) -> f32 {
+        bf16::from_f64(v).to_f32()
+    }
+
+    /// The bf16 input rows `[batch][in]` the kernel multiplies, from what it is given: bf16 rows
+    /// or fp32 residual rows normalised with `gamma`.
+    pub fn input_rows(input: super::LinearIn, x: &[f32], in_dim: usize, gamma: &[f32], eps: f32) -> Vec<f32> {
+        match input {
+            super::LinearIn::Bf16 => x.to_vec(),
+            super::LinearIn::RmsNorm => x
+                .chunks(in_dim)
+                .flat_map(|row| {
+                    let ms = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / in_dim as f64;
+                    let inv = 1.0 / (ms + eps as f64).sqrt();
+                    row.iter().zip(gamma).map(move |(&v, &g)| round_bf16(v as f64 * inv * g as f64))
+                })
+                .collect(),
+        }
+    }
+
+    /// `bf16(silu(y[2j]) · y[2j+1])` of product rows whose rows are interleaved (gate, up) pairs.
+    pub fn swiglu_pairs(y: &[f32]) -> Vec<f32> {
+        y.chunks(2)
+            .map(|p| {
+                let g = p[0] as f64;
+                round_bf16(g / (1.0 + (-g).exp()) * p[1] as f64)
+            })
+            .collect()
+    }
+
+    /// `y[b][o] = Σ_i w[o][i] x[b][i]` in f64 (`y0` added when given).
+    pub fn linear(w: &[f32], x: &[f32], out_dim: usize, in_dim: usize, y0: Option<&[f32]>) -> Vec<f32> {
+        let batch = x.len() / in_dim;
+        let mut y = Vec::with_capacity(batch * out_dim);
+        for b in 0..batch {
+            let xb = &x[b * in_dim..(b + 1) * in_dim];
+            for o in 0..out_dim {
+                let row = &w[o * in_dim..(o + 1) * in_dim];
+                let dot: f64 = row.iter().zip(xb).map(|(&a, &c)| a as f64 * c as f64).sum();
+                let base = y0.map_or(0.0, |y0| y0[b * out_dim + o] as f64);
+                y.push((base + dot) as f32);
+            }
+        }
+        y
+    }
+}

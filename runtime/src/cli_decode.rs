@@ -1,0 +1,182 @@
+//! `sdec check` and `sdec bench decode`: the GPU decode loop from the command line.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::decode::bench::{bench_decode, DecodeBenchOptions};
+use crate::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
+use crate::decode::Gemm;
+use crate::gpu::Gpu;
+use crate::tuned::Tuned;
+use crate::{Result, SdecError};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// `smollm2`, `synthetic:tiny` (or another preset), or a path to a llama GGUF file.
+    #[arg(long, default_value = "synthetic:tiny")]
+    pub model: String,
+    /// Attention policies to check (repeatable).
+    #[arg(long, default_values_t = ["full".to_string()])]
+    pub policy: Vec<String>,
+    /// Prompt length in tokens (a passkey prompt for models with a tokenizer, random ids otherwise).
+    #[arg(long, default_value_t = 256)]
+    pub prompt_tokens: usize,
+    /// Decode steps compared.
+    #[arg(long, default_value_t = 32)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also run every check with the decode step captured in a CUDA graph.
+    #[arg(long)]
+    pub graph: bool,
+    /// Linear layers on the generated `linear` kernels, on cuBLAS, or both.
+    #[arg(long, default_value = "generated")]
+    pub gemm: String,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `generated`, `cublas` or `both`.
+pub fn parse_gemm(text: &str) -> Result<Vec<Gemm>> {
+    match text {
+        "generated" => Ok(vec![Gemm::Generated]),
+        "cublas" => Ok(vec![Gemm::Cublas]),
+        "both" => Ok(vec![Gemm::Generated, Gemm::Cublas]),
+        other => Err(SdecError::Invalid(format!("--gemm {other}: expected generated, cublas or both"))),
+    }
+}
+
+/// True when every check is within [`LOGIT_REL_L2`].
+pub fn check(args: &CheckArgs) -> Result<bool> {
+    let gpu = Gpu::open(0)?;
+    let tuned = Tuned::open_default(&gpu)?;
+    let mut reports = Vec::new();
+    let gemms = parse_gemm(&args.gemm)?;
+    for policy in &args.policy {
+        for (graph, &gemm) in (if args.graph { vec![false, true] } else { vec![false] }).into_iter().flat_map(|g| gemms.iter().map(move |m| (g, m))) {
+            let opts = CheckOptions { model: args.model.clone(), policy: policy.clone(), prompt_tokens: args.prompt_tokens, steps: args.steps, seed: args.seed, graph, gemm };
+            let r = check_decode(&gpu, &tuned, &opts)?;
+            let mismatch = match r.first_token_mismatch {
+                Some(s) => {
+                    let at = &r.steps[s];
+                    format!("greedy tokens part at step {s} (GPU {} vs reference {}, reference margin {:.4})", at.gpu_token, at.reference_token, at.reference_margin)
+                }
+                None => format!("greedy tokens identical for all {} steps", r.steps.len()),
+            };
+            println!(
+                "{} {} {}{} [{:?}]: prompt {} tokens, prefill rel L2 {:.2e}, max rel L2 {:.2e} over {} steps (bound {LOGIT_REL_L2:.0e}); {mismatch}",
+                if r.passed { "PASS" } else { "FAIL" },
+                r.model,
+                r.policy,
+                if graph { " [graph]" } else { "" },
+                gemm,
+                r.prompt_tokens,
+                r.prefill_rel_l2,
+                r.max_rel_l2,
+                r.steps.len()
+            );
+            reports.push(r);
+        }
+    }
+    if let Some(path) = &args.json {
+        crate::write_json(path, &reports)?;
+    }
+    Ok(reports.iter().all(|r| r.passed))
+}
+
+#[derive(Args, Debug)]
+pub struct BenchDecodeArgs {
+    /// A synthetic preset (`synthetic:llama-3.1-8b`, `synthetic:tiny`, ...).
+    #[arg(long, default_value = "synthetic:llama-3.1-8b")]
+    pub model: String,
+    /// Context lengths; `k` means 1024.
+    #[arg(long, default_value = "4k,32k,128k")]
+    pub contexts: String,
+    #[arg(long, default_value = "1")]
+    pub batch: String,
+    /// Policies (repeatable).
+    #[arg(long, default_values_t = ["full".to_string()])]
+    pub policy: Vec<String>,
+    /// Timed steps per configuration.
+    #[arg(long, default_value_t = 32)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Time eager launches, CUDA-graph launches, or both.
+    #[arg(long, default_value = "both")]
+    pub launch: String,
+    /// Linear layers on the generated `linear` kernels, on cuBLAS, or both.
+    #[arg(long, default_value = "generated")]
+    pub gemm: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `4k,32k,128k` or `4096,1000` → token counts.
+pub fn parse_sizes(text: &str, what: &str) -> Result<Vec<usize>> {
+    text.split(',')
+        .map(|t| {
+            let t = t.trim();
+            let (digits, mult) = match t.strip_suffix(['k', 'K']) {
+                Some(d) => (d, 1024),
+                None => (t, 1),
+            };
+            digits.parse::<usize>().ok().filter(|&n| n > 0).map(|n| n * mult).ok_or_else(|| SdecError::Invalid(format!("bad {what} `{t}`: expected a positive number, optionally with k (= 1024)")))
+        })
+        .collect()
+}
+
+pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
+    let graph = match args.launch.as_str() {
+        "eager" => vec![false],
+        "graph" => vec![true],
+        "both" => vec![false, true],
+        other => return Err(SdecError::Invalid(format!("--launch {other}: expected eager, graph or both"))),
+    };
+    let opts = DecodeBenchOptions {
+        model: args.model.clone(),
+        contexts: parse_sizes(&args.contexts, "context")?,
+        batches: parse_sizes(&args.batch, "batch")?,
+        policies: args.policy.clone(),
+        steps: args.steps.max(1),
+        warmup: args.warmup,
+        graph,
+        gemms: parse_gemm(&args.gemm)?,
+        seed: args.seed,
+    };
+    let gpu = Gpu::open(0)?;
+    let tuned = Tuned::open_default(&gpu)?;
+    let report = bench_decode(&gpu, &tuned, &opts, |r| {
+        eprintln!("bench decode: {} b{} ctx {} {} {:?}: {:.3} ms/step", r.policy, r.batch, r.context, if r.graph { "graph" } else { "eager" }, r.gemm, r.ms_per_step)
+    })?;
+    println!("{} , copy bandwidth {:.0} GB/s (read + write); {}", report.device, report.copy_bandwidth_gbs, args.model);
+    println!("| policy | batch | context | launch | linear | ms/step (median) | min–max | tokens/s | GB read/step | byte floor ms | ms / floor | peak GiB |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in &report.rows {
+        println!(
+            "| {} | {} | {} | {} | {:?} | {:.3} | {:.3}–{:.3} | {:.1} | {:.2} | {:.3} | {:.2} | {:.1} |",
+            r.policy, r.batch, r.context, if r.graph { "graph" } else { "eager" }, r.gemm, r.ms_per_step, r.min_ms, r.max_ms, r.tokens_per_s,
+            r.bytes_per_step / 1e9, r.floor_ms, r.ms_per_step / r.floor_ms, r.peak_memory_gib
+        );
+    }
+    if let Some(path) = &args.json {
+        crate::write_json(path, &report)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_bad_ones_are_named() {
+        assert_eq!(parse_sizes("4k,32K,1000", "context").unwrap(), vec![4096, 32768, 1000]);
+        let e = parse_sizes("4k,lots", "context").unwrap_err().to_string();
+        assert!(e.contains("`lots`"), "{e}");
+        assert!(parse_sizes("0", "batch").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! `sdec bench decode`: per-token latency of the GPU decode loop at long contexts, beside the
+//! byte floor of a step (the weights and the KV entries it reads, over the measured copy
+//! bandwidth).
+//!
+//! The cache is filled with seeded random keys and values instead of a prefill: a step's time
+//! depends on how much it reads, not on what. Each configuration runs `warmup` steps, then
+//! `steps` steps back to back with a CUDA event between consecutive steps (no host sync inside),
+//! and reports the median, min and max step time.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use sdec_model::{ModelConfig, PolicySpec};
+
+use super::engine::{Decoder, Gemm, StepKind};
+use super::weights::GpuWeights;
+use crate::bench::copy_bandwidth;
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::gpu::Gpu;
+use crate::tuned::Tuned;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeRow {
+    pub model: String,
+    pub policy: String,
+    pub batch: usize,
+    pub context: usize,
+    pub graph: bool,
+    pub gemm: Gemm,
+    pub ms_per_step: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    /// Tokens per second over the batch.
+    pub tokens_per_s: f64,
+    pub bytes_per_step: f64,
+    pub floor_ms: f64,
+    pub peak_memory_gib: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeBenchReport {
+    pub device: String,
+    pub copy_bandwidth_gbs: f64,
+    pub rows: Vec<DecodeRow>,
+}
+
+pub struct DecodeBenchOptions {
+    pub model: String,
+    pub contexts: Vec<usize>,
+    pub batches: Vec<usize>,
+    pub policies: Vec<String>,
+    pub steps: usize,
+    pub warmup: usize,
+    pub graph: Vec<bool>,
+    pub gemms: Vec<Gemm>,
+    pub seed: u64,
+}
+
+/// Weight bytes one step reads: every matrix once, but only the batch's rows of an untied
+/// embedding.
+pub fn step_weight_bytes(cfg: &ModelConfig, batch: usize) -> f64 {
+    let embedding = (cfg.vocab * cfg.hidden) as f64;
+    let read = if cfg.tied_embeddings { cfg.n_params() as f64 } else { cfg.n_params() as f64 - embedding + (batch * cfg.hidden) as f64 };
+    2.0 * read
+}
+
+fn model_config(name: &str) -> Result<ModelConfig> {
+    ModelConfig::preset(name).map_err(|e| SdecError::Invalid(format!("{e} (`sdec bench decode` takes the synthetic presets)")))
+}
+
+pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut progress: impl FnMut(&DecodeRow)) -> Result<DecodeBenchReport> {
+    let cfg = model_config(&opts.model)?;
+    let specs = opts.policies.iter().map(|p| PolicySpec::parse(p).map_err(|e| SdecError::Invalid(e.to_string()))).collect::<Result<Vec<_>>>()?;
+    let extra = opts.warmup + opts.steps + 1;
+    if let Some(&c) = opts.contexts.iter().find(|&&c| c > cfg.max_context || extra >= cfg.max_context) {
+        return Err(SdecError::Invalid(format!("context {c} is beyond {}'s limit of {} tokens", opts.model, cfg.max_context)));
+    }
+    let bandwidth = copy_bandwidth(gpu)?;
+    let weights = Arc::new(GpuWeights::synthetic(gpu, &cfg, opts.seed)?);
+    let mut rows = Vec::new();
+    for (spec, name) in specs.iter().zip(&opts.policies) {
+        for &batch in &opts.batches {
+            for &asked in &opts.contexts {
+                // At the model's limit (128K), the timed steps end there rather than past it.
+                let context = asked.min(cfg.max_context - extra);
+                let capacity = context + extra;
+                for &gemm in &opts.gemms {
+                    let mut dec = Decoder::new(gpu, tuned, &cfg, weights.clone(), spec, batch, capacity, gemm)?;
+                    dec.fill_cache_random(gpu, opts.seed)?;
+                    for &graph in &opts.graph {
+                        dec.set_len(gpu, context)?;
+                        dec.set_tokens(gpu, &vec![1; batch])?;
+                        let samples = time_steps(gpu, &mut dec, opts.warmup, opts.steps, graph)?;
+                        let ms = samples[samples.len() / 2];
+                        let kv_bytes = (batch as u64 * dec.kv_entries(context + opts.warmup + opts.steps / 2)) as f64 * 2.0 * (cfg.head_dim * 2) as f64;
+                        let bytes = step_weight_bytes(&cfg, batch) + kv_bytes;
+                        let used = gpu.info.total_memory.saturating_sub(gpu.free_memory()?);
+                        let row = DecodeRow {
+                            model: opts.model.clone(),
+                            policy: name.clone(),
+                            batch,
+                            context,
+                            graph,
+                            gemm,
+                            ms_per_step: ms,
+                            min_ms: samples[0],
+                            max_ms: samples[samples.len() - 1],
+                            tokens_per_s: batch as f64 / (ms * 1e-3),
+                            bytes_per_step: bytes,
+                            floor_ms: bytes / bandwidth * 1e3,
+                            peak_memory_gib: used as f64 / (1u64 << 30) as f64,
+                        };
+                        progress(&row);
+                        rows.push(row);
+                    }
+                }
+            }
+        }
+    }
+    Ok(DecodeBenchReport { device: gpu.info.name.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
+}
+
+/// Step times in ms, sorted: `warmup` untimed steps, then `steps` steps with an event between
+/// consecutive ones, enqueued back to back.
+fn time_steps(gpu: &Gpu, dec: &mut Decoder, warmup: usize, steps: usize, graph: bool) -> Result<Vec<f64>> {
+    let run = |dec: &mut Decoder| if graph { dec.step_graph(gpu, StepKind::Policy) } else { dec.step(gpu, StepKind::Policy) };
+    for _ in 0..warmup {
+        run(dec)?;
+    }
+    let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+    let events = (0..=steps.max(1)).map(|_| gpu.ctx.new_event(flags).during("creating events")).collect::<Result<Vec<_>>>()?;
+    events[0].record(&gpu.stream).during("recording an event")?;
+    for e in &events[1..] {
+        run(dec)?;
+        e.record(&gpu.stream).during("recording an event")?;
+    }
+    events[events.len() - 1].synchronize().during("waiting for the timed steps")?;
+    let mut ms = events.windows(2).map(|w| w[0].elapsed_ms(&w[1]).map(|t| t as f64).during("reading an event")).collect::<Result<Vec<_>>>()?;
+    ms.sort_by(f64::total_cmp);
+    Ok(ms)
+}

@@ -1,0 +1,280 @@
+//! Fuzzing of the decode loop's own kernels: embed, advance, rope_append and synth_weights (glue.cu),
+//! LycheeDecode's index kernels (lychee.cu) and the linear layers (linear.cu). All but linear are
+//! exact: embed copies bf16 into fp32, advance adds one, synth_weights must equal sdec-model's
+//! generator bit for bit, and the index kernels move integers.
+
+use cudarc::driver::PushKernelArg;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use sdec_kernels::glue::{reference, Advance, AdvanceConfig, Embed, EmbedConfig, RopeAppend, RopeAppendConfig, RowShape, SynthWeights, SynthWeightsConfig};
+use sdec_kernels::linear::{reference as linear_ref, Linear, LinearConfig, LinearIn, LinearOut, LinearShape};
+use sdec_kernels::lychee::{reference as lychee_ref, LycheeIndex, LycheeIndexConfig, LycheeIndexShape};
+use sdec_kernels::KernelFamily;
+use sdec_model::synthetic::weight_value;
+
+use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_F32, POISON_I32};
+use super::{Check, FuzzFamily};
+use crate::error::{CudaContextExt, Result};
+use crate::gpu::Gpu;
+use crate::launch::glue::{self, GlueKernel, SynthOut, SynthRange};
+use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
+use crate::launch::{download, launch_config, spec, upload, validate};
+
+impl FuzzFamily for Embed {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.rows as u64 * shape.n as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
+        RowShape { rows: rng.gen_range(1..=8), n: [64, 576, 4096, rng.gen_range(1..3000)][rng.gen_range(0..4)], head_dim: 0, capacity: 0 }
+    }
+
+    fn run_case(gpu: &Gpu, config: &EmbedConfig, shape: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = GlueKernel::new::<Embed>(gpu, config, shape)?;
+        let (rows, n) = (shape.rows as usize, shape.n as usize);
+        let vocab = rng.gen_range(1..500);
+        let (bits, table) = bf16_normal(rng, vocab * n, 1.0);
+        let tokens: Vec<i32> = (0..rows).map(|_| rng.gen_range(0..vocab as i32)).collect();
+        let mut x = upload(gpu, &vec![POISON_F32; rows * n], "embed output")?;
+        glue::embed(gpu, &kernel, &upload(gpu, &bits, "table")?, &upload(gpu, &tokens, "tokens")?, &mut x, n as i32)?;
+        let got = download(&gpu.stream, &x, "embed output")?;
+        Ok(Box::new(move || {
+            let want = reference::embed(&table, &tokens, n);
+            (got.iter().map(|v| v.to_bits()).ne(want.iter().map(|v| v.to_bits()))).then(|| "embed differs from the table rows".to_string())
+        }))
+    }
+}
+
+impl FuzzFamily for Advance {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.n as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
+        RowShape { rows: rng.gen_range(1..=4), n: rng.gen_range(1..=2000), head_dim: 0, capacity: 0 }
+    }
+
+    fn run_case(gpu: &Gpu, config: &AdvanceConfig, shape: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = GlueKernel::new::<Advance>(gpu, config, shape)?;
+        let pos: Vec<i32> = (0..shape.n).map(|_| rng.gen_range(0..1 << 20)).collect();
+        let mut d = upload(gpu, &pos, "positions")?;
+        glue::advance(gpu, &kernel, &mut d, shape.n as i32)?;
+        let got = download(&gpu.stream, &d, "positions")?;
+        Ok(Box::new(move || got.iter().zip(&pos).any(|(g, p)| *g != p + 1).then(|| "a position did not move by one".to_string())))
+    }
+}
+
+impl FuzzFamily for SynthWeights {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.n as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
+        RowShape { rows: rng.gen_range(1..=64), n: rng.gen_range(1..200_000), head_dim: 0, capacity: 0 }
+    }
+
+    fn run_case(gpu: &Gpu, config: &SynthWeightsConfig, shape: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = GlueKernel::new::<SynthWeights>(gpu, config, shape)?;
+        let n = shape.n as usize;
+        let (seed, id, index0): (u64, u64, u64) = (rng.gen(), rng.gen_range(0..600), rng.gen_range(0..1 << 34));
+        let (offset, scale) = ([0.0f32, 1.0, 1.75][rng.gen_range(0..3)], rng.gen_range(0.001f32..3.0));
+        // Plain, or rows of row_len placed 2·row_len apart (the gate/up interleave).
+        let row_len = if rng.gen_bool(0.5) { n } else { rng.gen_range(1..=n.min(5000)) };
+        let stride = if row_len == n { n } else { 2 * row_len };
+        let at = move |i: usize| i / row_len * stride + i % row_len;
+        let len = at(n - 1) + 1;
+        let mut out = upload(gpu, &vec![POISON_F32; len], "synthetic weights")?;
+        let mut view = out.slice_mut(0..len);
+        let range = SynthRange { seed, tensor_id: id, index0, n: n as u64, row_len: row_len as u64, out_stride: stride as u64 };
+        glue::synth_weights(gpu, &kernel, SynthOut::F32(&mut view), range, offset, scale)?;
+        let got = download(&gpu.stream, &out, "synthetic weights")?;
+        Ok(Box::new(move || {
+            let want = |i: usize| weight_value(seed, id, index0 + i as u64, offset, scale);
+            (0..n).find(|&i| got[at(i)].to_bits() != want(i).to_bits()).map(|i| format!("element {i}: {} on the GPU, {} from sdec-model", got[at(i)], want(i)))
+        }))
+    }
+}
+
+impl FuzzFamily for LycheeIndex {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.rows as u64 * shape.entries() as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> LycheeIndexShape {
+        let kv_heads = rng.gen_range(1..=8);
+        LycheeIndexShape {
+            rows: kv_heads * rng.gen_range(1..=4),
+            kv_heads,
+            k: rng.gen_range(1..=80),
+            block: [16, 32, 64, 128][rng.gen_range(0..4)],
+            sink: [0, 4, 16, 128][rng.gen_range(0..4)],
+            recent: [0, 32, 256, rng.gen_range(1..300)][rng.gen_range(0..4)],
+        }
+    }
+
+    fn run_case(gpu: &Gpu, config: &LycheeIndexConfig, s: &LycheeIndexShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        validate::<LycheeIndex>(gpu, config, s)?;
+        let kernels = gpu.module::<LycheeIndex>(config, s)?;
+        let specs = LycheeIndex::launches(config, s);
+        let (rows, k) = (s.rows as usize, s.k as usize);
+        let context = rng.gen_range(1..(s.k * s.block * 2 + s.sink + s.recent + 2)) as i32;
+        let blocks = (context as u32).div_ceil(s.block) as i32;
+        // Distinct block ids per row (as top-k gives them), some rows padded with -1.
+        let index: Vec<i32> = (0..rows)
+            .flat_map(|_| {
+                let mut ids = rand::seq::index::sample(rng, blocks.max(1) as usize, (blocks as usize).min(k)).into_vec();
+                ids.sort_unstable();
+                let mut row: Vec<i32> = ids.into_iter().map(|b| b as i32).collect();
+                row.resize(k, -1);
+                row
+            })
+            .collect();
+        let k_valid = rng.gen_range(1..=k);
+        let picks: Vec<i32> = (0..rows * k_valid).map(|_| rng.gen_range(0..blocks.max(1))).collect();
+        let retrieval: Vec<i32> = (0..s.kv_heads).map(|_| rng.gen_bool(0.4) as i32).collect();
+        let d_index = upload(gpu, &index, "index")?;
+        let mut tokens = upload(gpu, &vec![POISON_I32 - 1; rows * s.entries() as usize], "token lists")?;
+        let (kk, block, sink, recent) = (s.k as i32, s.block as i32, s.sink as i32, s.recent as i32);
+        let f = kernels.function("lychee_tokens")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(&d_index).arg(&mut tokens).arg(&kk).arg(&block).arg(&sink).arg(&recent).arg(&context)
+                .launch(launch_config(spec(&specs, "lychee_tokens")?))
+        }
+        .during("lychee_tokens")?;
+        let mut d_index2 = upload(gpu, &index, "index")?;
+        let (kvh, kv) = (s.kv_heads as i32, k_valid as i32);
+        let f = kernels.function("lychee_update")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(&upload(gpu, &picks, "picks")?).arg(&upload(gpu, &retrieval, "retrieval")?).arg(&mut d_index2)
+                .arg(&kvh).arg(&kk).arg(&kv).launch(launch_config(spec(&specs, "lychee_update")?))
+        }
+        .during("lychee_update")?;
+        let got_tokens = download(&gpu.stream, &tokens, "token lists")?;
+        let got_index = download(&gpu.stream, &d_index2, "index")?;
+        let s = s.clone();
+        Ok(Box::new(move || {
+            let want_tokens: Vec<i32> = index.chunks(k).flat_map(|row| lychee_ref::tokens_row(&s, row, context)).collect();
+            if got_tokens != want_tokens {
+                let i = got_tokens.iter().zip(&want_tokens).position(|(a, b)| a != b).unwrap_or(0);
+                return Some(format!("token slot {i}: {} on the GPU, {} expected (context {context})", got_tokens[i], want_tokens[i]));
+            }
+            (got_index != lychee_ref::update(&s, &picks, &retrieval, &index, k_valid)).then(|| "lychee_update differs".to_string())
+        }))
+    }
+}
+
+/// bf16 products of up to 14336 terms, accumulated in fp32 in another order than the f64
+/// reference: the accumulation error (≲ 2^-22·√in·Σ|w x|) is far below the bf16 output's
+/// rounding, so bf16 outputs get rtol 2^-7 (twice their rounding) and fp32 ones rtol 1e-4, with
+/// atol 2e-3 (outputs are O(1): weights scaled by 1/√in).
+impl FuzzFamily for Linear {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.out_dim as u64 * shape.in_dim as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> LinearShape {
+        let input = [LinearIn::Bf16, LinearIn::RmsNorm][rng.gen_range(0..2)];
+        let out = [LinearOut::Bf16, LinearOut::F32, LinearOut::AddF32, LinearOut::SwiGlu][rng.gen_range(0..4)];
+        let dims = [8, 64, 576, 1536, 4096, 14336];
+        let out_dim: u32 = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { rng.gen_range(1..6000) };
+        let out_dim = if out == LinearOut::SwiGlu { 2 * out_dim.div_ceil(2) } else { out_dim };
+        let in_dim = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { 8 * rng.gen_range(1..800) };
+        LinearShape { batch: [1, 1, 2, rng.gen_range(1..=8)][rng.gen_range(0..4)], out_dim, in_dim, input, out }
+    }
+
+    fn run_case(gpu: &Gpu, config: &LinearConfig, s: &LinearShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = LinearKernel::new(gpu, *config, s.clone())?;
+        let (b, o, i) = (s.batch as usize, s.out_dim as usize, s.in_dim as usize);
+        let (w_bits, w) = bf16_normal(rng, o * i, 1.0 / (i as f32).sqrt());
+        let dw = upload(gpu, &w_bits, "weights")?;
+        // The given input: bf16 rows, gate|up rows, or fp32 residual rows with norm weights.
+        let (x_bits, x_bf16) = bf16_normal(rng, b * i, 1.5);
+        let x_f32: Vec<f32> = x_bf16.iter().map(|v| v * 3.0 + 0.5).collect();
+        let (gamma_bits, gamma) = bf16_normal(rng, i, 1.0);
+        let (dx_bits, dx_f32, dgamma) = (upload(gpu, &x_bits, "activations")?, upload(gpu, &x_f32, "residual")?, upload(gpu, &gamma_bits, "norm weights")?);
+        let src = match s.input {
+            LinearIn::Bf16 => LinearSrc::Bf16(&dx_bits),
+            LinearIn::RmsNorm => LinearSrc::RmsNorm { x: &dx_f32, gamma: &dgamma, eps: 1e-5 },
+        };
+        let y0: Vec<f32> = (0..b * o).map(|_| rng.gen_range(-2.0..2.0)).collect();
+        let got = match s.out {
+            LinearOut::Bf16 | LinearOut::SwiGlu => {
+                let len = if s.out == LinearOut::SwiGlu { b * o / 2 } else { b * o };
+                let mut y = upload(gpu, &vec![POISON_BF16; len], "output")?;
+                kernel.launch(gpu, &dw, src, LinearDst::Bf16(&mut y))?;
+                bf16_bits_to_f32(&download(&gpu.stream, &y, "output")?)
+            }
+            LinearOut::F32 | LinearOut::AddF32 => {
+                let mut y = upload(gpu, &if s.out == LinearOut::F32 { vec![POISON_F32; b * o] } else { y0.clone() }, "output")?;
+                kernel.launch(gpu, &dw, src, LinearDst::F32(&mut y))?;
+                download(&gpu.stream, &y, "output")?
+            }
+        };
+        let (input, out) = (s.input, s.out);
+        Ok(Box::new(move || {
+            let given = if input == LinearIn::RmsNorm { &x_f32 } else { &x_bf16 };
+            let rows = linear_ref::input_rows(input, given, i, &gamma, 1e-5);
+            let mut want = linear_ref::linear(&w, &rows, o, i, (out == LinearOut::AddF32).then_some(&y0[..]));
+            if out == LinearOut::SwiGlu {
+                want = linear_ref::swiglu_pairs(&want);
+            }
+            // A normed input is rounded to bf16 on both sides, but fp32 and f64 can land on
+            // either side of a rounding boundary: one such input moves the output by
+            // 2^-8·|w x| ≈ 4e-3/√in, inside atol.
+            let rtol = if matches!(out, LinearOut::Bf16 | LinearOut::SwiGlu) { 1.0 / 128.0 } else { 1e-4 };
+            compare("linear", &got, &want, 2e-3, rtol)
+        }))
+    }
+}
+
+/// RoPE + append against the rope reference and a plain copy: rotated values carry one bf16
+/// rounding each (as the `rope` family's check), the rest of the cache must be untouched.
+impl FuzzFamily for RopeAppend {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.rows as u64 * shape.capacity as u64 * shape.head_dim as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
+        let head_dim = [16, 32, 64, 128][rng.gen_range(0..4)];
+        let kv_heads = rng.gen_range(1..=8);
+        let heads = kv_heads * rng.gen_range(1..=8);
+        RowShape { rows: rng.gen_range(1..=4), n: (heads + 2 * kv_heads) * head_dim, head_dim, capacity: rng.gen_range(1..3000) }
+    }
+
+    fn run_case(gpu: &Gpu, config: &RopeAppendConfig, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = GlueKernel::new::<RopeAppend>(gpu, config, s)?;
+        let (batch, d, cap) = (s.rows as usize, s.head_dim as usize, s.capacity as usize);
+        // n = (heads + 2·kv_heads)·d: pick the split the shape was drawn with (any valid one works).
+        let units = s.n as usize / d;
+        let kv_heads = (1..=units / 3).rev().find(|kv| (units - 2 * kv) % kv == 0).unwrap_or(1);
+        let heads = units - 2 * kv_heads;
+        let (qkv_bits, qkv) = bf16_normal(rng, batch * units * d, 1.0);
+        let (cache_bits, _) = bf16_normal(rng, batch * kv_heads * cap * d, 1.0);
+        let pos: Vec<i32> = (0..batch).map(|_| rng.gen_range(0..cap as i32)).collect();
+        let inv_freq: Vec<f32> = (0..d / 2).map(|i| 10_000f32.powf(-2.0 * i as f32 / d as f32)).collect();
+        let mut q = upload(gpu, &vec![POISON_BF16; batch * heads * d], "q")?;
+        let (mut kc, mut vc) = (upload(gpu, &cache_bits, "K cache")?, upload(gpu, &cache_bits, "V cache")?);
+        let dims = (heads as i32, kv_heads as i32, d as i32, cap as i32);
+        glue::rope_append(gpu, &kernel, &upload(gpu, &qkv_bits, "qkv")?, &mut q, &mut kc, &mut vc, &upload(gpu, &pos, "positions")?, &upload(gpu, &inv_freq, "inv_freq")?, dims)?;
+        let got_q = bf16_bits_to_f32(&download(&gpu.stream, &q, "q")?);
+        let (got_k, got_v) = (bf16_bits_to_f32(&download(&gpu.stream, &kc, "K cache")?), bf16_bits_to_f32(&download(&gpu.stream, &vc, "V cache")?));
+        Ok(Box::new(move || {
+            let cache = bf16_bits_to_f32(&cache_bits);
+            let (mut want_q, mut want_k, mut want_v) = (Vec::new(), cache.clone(), cache);
+            for b in 0..batch {
+                let row = &qkv[b * units * d..(b + 1) * units * d];
+                let rotated = reference::rope(&row[..(heads + kv_heads) * d], &[pos[b]], &inv_freq, heads + kv_heads, d);
+                want_q.extend_from_slice(&rotated[..heads * d]);
+                for h in 0..kv_heads {
+                    let at = ((b * kv_heads + h) * cap + pos[b] as usize) * d;
+                    want_k[at..at + d].copy_from_slice(&rotated[(heads + h) * d..(heads + h + 1) * d]);
+                    want_v[at..at + d].copy_from_slice(&row[(heads + kv_heads + h) * d..(heads + kv_heads + h + 1) * d]);
+                }
+            }
+            // Positions up to 3000: angle error of the fp32 product ≤ 2^-24·3000 ≈ 2e-4 rad.
+            compare("rope q", &got_q, &want_q, 1e-3, 1.0 / 128.0)
+                .or_else(|| compare("K cache", &got_k, &want_k, 1e-3, 1.0 / 128.0))
+                .or_else(|| (got_v != want_v).then(|| "V cache differs".to_string()))
+        }))
+    }
+}

@@ -1,0 +1,108 @@
+//! Launcher of the `linear` family (kernels-gen/src/linear.rs, cuda/linear.cu).
+
+use std::ffi::c_void;
+
+use cudarc::driver::{sys, CudaFunction, CudaSlice, DevicePtr, DevicePtrMut, DriverError, LaunchConfig};
+use sdec_kernels::linear::{Linear, LinearConfig, LinearIn, LinearOut, LinearShape};
+use sdec_kernels::KernelFamily;
+
+use super::{launch_config, spec, validate};
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::gpu::Gpu;
+
+/// The input rows; must match the shape's [`LinearIn`].
+pub enum LinearSrc<'a> {
+    Bf16(&'a CudaSlice<u16>),
+    /// The fp32 residual rows and the norm's weights.
+    RmsNorm { x: &'a CudaSlice<f32>, gamma: &'a CudaSlice<u16>, eps: f32 },
+}
+
+/// Where the product goes; must match the shape's [`LinearOut`].
+pub enum LinearDst<'a> {
+    Bf16(&'a mut CudaSlice<u16>),
+    F32(&'a mut CudaSlice<f32>),
+}
+
+pub struct LinearKernel {
+    pub shape: LinearShape,
+    pub config: LinearConfig,
+    function: CudaFunction,
+    launch: LaunchConfig,
+}
+
+impl LinearKernel {
+    pub fn new(gpu: &Gpu, config: LinearConfig, shape: LinearShape) -> Result<Self> {
+        validate::<Linear>(gpu, &config, &shape)?;
+        let kernels = gpu.module::<Linear>(&config, &shape)?;
+        let specs = Linear::launches(&config, &shape);
+        Ok(LinearKernel { function: kernels.function("linear")?, launch: launch_config(spec(&specs, "linear")?), shape, config })
+    }
+
+    /// `y = W x` (or `y += W x`) for the shape's batch rows of `x`.
+    pub fn launch(&self, gpu: &Gpu, w: &CudaSlice<u16>, x: LinearSrc, y: LinearDst) -> Result<()> {
+        let s = &self.shape;
+        let (out_dim, in_dim) = (s.out_dim as i32, s.in_dim as i32);
+        let (rows_in, rows_out) = ((s.batch * s.in_dim) as usize, (s.batch * s.out_dim) as usize);
+        let mismatch = || SdecError::Invalid(format!("linear {}x{} on {} rows: buffers do not match {:?} -> {:?}", s.out_dim, s.in_dim, s.batch, s.input, s.out));
+        if w.len() < (s.out_dim as usize) * (s.in_dim as usize) {
+            return Err(mismatch());
+        }
+        let stream = &gpu.stream;
+        let (w_ptr, _w) = w.device_ptr(stream);
+        let (x_ptr, gamma_ptr, eps, _x, _g) = match (x, s.input) {
+            (LinearSrc::Bf16(x), LinearIn::Bf16) if x.len() >= rows_in => {
+                let (p, g) = x.device_ptr(stream);
+                (p, p, 0.0f32, g, None)
+            }
+            (LinearSrc::RmsNorm { x, gamma, eps }, LinearIn::RmsNorm) if x.len() >= rows_in && gamma.len() >= s.in_dim as usize => {
+                let (p, g) = x.device_ptr(stream);
+                let (q, h) = gamma.device_ptr(stream);
+                (p, q, eps, g, Some(h))
+            }
+            _ => return Err(mismatch()),
+        };
+        let (y_ptr, _y) = match (y, s.out) {
+            (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => y.device_ptr_mut(stream),
+            (LinearDst::Bf16(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => y.device_ptr_mut(stream),
+            (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => y.device_ptr_mut(stream),
+            _ => return Err(mismatch()),
+        };
+        let (mut w_arg, mut x_arg, mut g_arg, mut y_arg, mut o_arg, mut i_arg, mut e_arg) = (w_ptr, x_ptr, gamma_ptr, y_ptr, out_dim, in_dim, eps);
+        let mut params: [*mut c_void; 7] = [
+            &mut w_arg as *mut _ as *mut c_void,
+            &mut x_arg as *mut _ as *mut c_void,
+            &mut g_arg as *mut _ as *mut c_void,
+            &mut y_arg as *mut _ as *mut c_void,
+            &mut o_arg as *mut _ as *mut c_void,
+            &mut i_arg as *mut _ as *mut c_void,
+            &mut e_arg as *mut _ as *mut c_void,
+        ];
+        launch_dependent(gpu, &self.function, &self.launch, &mut params).during("linear")?;
+        Ok(())
+    }
+}
+
+/// Launches `f` with programmatic dependent launch: it may start while the stream's previous
+/// kernel finishes, and must itself wait (`sdec_wait_for_predecessor`) before touching that
+/// kernel's results. `params` points at each kernel argument, in order.
+pub fn launch_dependent(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params: &mut [*mut c_void]) -> std::result::Result<(), DriverError> {
+    let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+    attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attr.value.programmaticStreamSerializationAllowed = 1;
+    let config = sys::CUlaunchConfig {
+        gridDimX: cfg.grid_dim.0,
+        gridDimY: cfg.grid_dim.1,
+        gridDimZ: cfg.grid_dim.2,
+        blockDimX: cfg.block_dim.0,
+        blockDimY: cfg.block_dim.1,
+        blockDimZ: cfg.block_dim.2,
+        sharedMemBytes: cfg.shared_mem_bytes,
+        hStream: gpu.stream.cu_stream(),
+        attrs: &mut attr,
+        numAttrs: 1,
+    };
+    gpu.ctx.bind_to_thread()?;
+    // SAFETY: `params` holds one pointer per kernel argument, each to a value of the type the
+    // kernel declares; the config outlives the call.
+    unsafe { sys::cuLaunchKernelEx(&config, f.cu_function(), params.as_mut_ptr(), std::ptr::null_mut()) }.result()
+}
