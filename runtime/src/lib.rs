@@ -2,6 +2,7 @@
 //! the fuzzer that checks them against their references, and kernel benchmarks.
 
 pub mod bench;
+pub mod cli_heads;
 pub mod cli_model;
 pub mod compile_all;
 pub mod error;

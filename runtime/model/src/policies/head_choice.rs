@@ -32,14 +32,20 @@ pub struct HeadChoice {
     pub picks: Vec<Pick>,
 }
 
+/// A retrieval fraction must lie in [0, 1].
+pub fn check_fraction(fraction: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&fraction) {
+        return Ok(());
+    }
+    Err(ModelError::Config(format!(
+        "retrieval fraction {fraction} outside [0, 1] (the share of all (layer, KV head) pairs made retrieval heads beyond layer 0; LycheeDecode uses about 0.09)"
+    )))
+}
+
 /// How many retrieval heads beyond layer 0 a `fraction` of all (layer, KV head) pairs is: LycheeDecode
 /// counts ≈ 9% of all KV heads plus layer 0. Capped at the heads outside layer 0.
 pub fn retrieval_count(fraction: f64, n_layer: usize, n_kv_head: usize) -> Result<usize> {
-    if !(0.0..=1.0).contains(&fraction) {
-        return Err(ModelError::Config(format!(
-            "retrieval fraction {fraction} outside [0, 1] (the share of all (layer, KV head) pairs made retrieval heads beyond layer 0; LycheeDecode uses about 0.09)"
-        )));
-    }
+    check_fraction(fraction)?;
     let n = (fraction * (n_layer * n_kv_head) as f64).round() as usize;
     Ok(n.min(n_layer.saturating_sub(1) * n_kv_head))
 }

@@ -107,10 +107,15 @@ struct HeadMapFile {
 impl HeadMap {
     /// The documented default: layer 0 dense, then KV head `l mod n_kv_head` at layer l.
     pub fn default_for(cfg: &ModelConfig) -> Self {
-        let retrieval = (0..cfg.n_layer)
+        Self::default_of(cfg.n_layer, cfg.n_kv_head)
+    }
+
+    /// [`HeadMap::default_for`] by shape.
+    pub fn default_of(n_layer: usize, n_kv_head: usize) -> Self {
+        let retrieval = (0..n_layer)
             .map(|l| {
-                (0..cfg.n_kv_head)
-                    .map(|h| l == 0 || h == l % cfg.n_kv_head)
+                (0..n_kv_head)
+                    .map(|h| l == 0 || h == l % n_kv_head)
                     .collect()
             })
             .collect();

@@ -19,7 +19,7 @@ mod tidal;
 
 pub use coverage::{profile_prompt, CoverageProfile, CoverageProfiler};
 pub use full::Full;
-pub use head_choice::{choose_heads, retrieval_count, HeadChoice, Pick};
+pub use head_choice::{check_fraction, choose_heads, retrieval_count, HeadChoice, Pick};
 pub use lfps::{Lfps, LfpsParams};
 pub use lychee::{block_max, HeadMap, Lychee, LycheeParams};
 pub use params::KeyValues;
