@@ -164,6 +164,17 @@ struct MapScore {
     missed_mass: f64,
 }
 
+/// Four decimals: the file is read by people, and the last bits do not survive a JSON round trip.
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+impl MapScore {
+    fn rounded(self) -> Self {
+        MapScore { mean_sparse_coverage: round4(self.mean_sparse_coverage), min_sparse_coverage: round4(self.min_sparse_coverage), missed_mass: round4(self.missed_mass), ..self }
+    }
+}
+
 fn score(profile: &CoverageProfile, map: &HeadMap) -> MapScore {
     let cov = profile.coverage_under(map);
     let sparse: Vec<f64> = cov.iter().enumerate().flat_map(|(l, row)| row.iter().enumerate().filter(move |(h, _)| l > 0 && !map.retrieval[l][*h]).map(|(_, &c)| c)).collect();
@@ -230,8 +241,8 @@ pub fn lychee_heads(args: &LycheeHeadsArgs) -> Result<()> {
         "retrieval_beyond_layer0": choice.picks.len(),
         "decode_steps": p.samples,
         "calibration": saved.prompts.iter().map(|c| serde_json::json!({"tokens": c.tokens, "depth": c.depth, "seed": c.seed})).collect::<Vec<_>>(),
-        "scores": score(p, &choice.map),
-        "picks": choice.picks,
+        "scores": score(p, &choice.map).rounded(),
+        "picks": choice.picks.iter().map(|k| serde_json::json!({"layer": k.layer, "kv_head": k.kv_head, "coverage_before": round4(k.coverage_before), "missed_after": round4(k.missed_after)})).collect::<Vec<_>>(),
     });
     let out = args.out.display().to_string();
     choice.map.save(&out, Some(&about)).map_err(model_err)?;

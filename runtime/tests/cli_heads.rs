@@ -68,8 +68,8 @@ fn a_saved_profile_gives_a_map_without_the_model() {
     let d = temp_dir("saved");
     // 4 layers x 2 KV heads, every head fully covered except (2, 1)
     let mut cov = vec![vec![vec![1.0f64; 4]; 4]; 2];
-    for s in 0..=2 {
-        cov[1][s][2] = 0.3;
+    for source in cov[1].iter_mut().take(3) {
+        source[2] = 0.3;
     }
     let saved = json!({
         "model": "hand-made", "policy": "lychee:budget=64,block=16,sink=8,recent=16,correct=0",
