@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Markdown tables of docs/results/reference.md from the `sdec eval passkey --json` outputs given."""
 import json
+import re
 import sys
 
 reports = [json.load(open(p)) for p in sys.argv[1:]]
@@ -10,7 +11,9 @@ lengths = sorted({c["length"] for c in cases})
 
 
 def short(p):
-    return p.replace(",heads=docs/results/smollm2-heads-2of3.json", ",heads=2of3")
+    p = p.replace(",heads=docs/results/smollm2-heads-2of3.json", ",heads=2of3")
+    p = p.replace(",heads=docs/results/smollm2-heads-profiled.json", ",heads=profiled")
+    return re.sub(r",heads=docs/results/heads-sweep/smollm2-heads-profiled-([0-9.]+)\.json", r",heads=profiled-\1", p)
 
 
 print("| policy | " + " | ".join(f"{l // 1024}K: correct / agree / KV read" for l in lengths) + " |")

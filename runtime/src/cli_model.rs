@@ -93,7 +93,7 @@ pub struct PasskeyArgs {
     pub json: bool,
 }
 
-fn model_err(e: sdec_model::ModelError) -> SdecError {
+pub(crate) fn model_err(e: sdec_model::ModelError) -> SdecError {
     SdecError::Invalid(e.to_string())
 }
 
@@ -141,12 +141,12 @@ pub fn resolve_model(name: &str) -> Result<String> {
     Err(SdecError::Invalid(format!("unknown model `{name}`; valid: {}, or a path to a .gguf file", MODEL_NAMES.join(", "))))
 }
 
-fn load(name: &str, seed: u64) -> Result<(Model, Option<Tokenizer>)> {
+pub(crate) fn load(name: &str, seed: u64) -> Result<(Model, Option<Tokenizer>)> {
     let spec = resolve_model(name)?;
     sdec_model::load_model(&spec, seed).map_err(|e| SdecError::Invalid(format!("cannot load model `{name}`: {e}")))
 }
 
-fn parse_policy(spec: &str) -> Result<PolicySpec> {
+pub(crate) fn parse_policy(spec: &str) -> Result<PolicySpec> {
     PolicySpec::parse(spec).map_err(model_err)
 }
 
@@ -156,7 +156,7 @@ fn check_policy(spec: &PolicySpec, model: &Model) -> Result<()> {
     spec.build(&model.cfg).map(|_| ()).map_err(model_err)
 }
 
-fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) -> Result<()> {
+pub(crate) fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) -> Result<()> {
     let max = model.cfg.max_context;
     if prompt_len == 0 {
         return Err(SdecError::Invalid("the prompt is empty".into()));
@@ -169,7 +169,7 @@ fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) -> Result<()>
     Ok(())
 }
 
-fn bar(len: u64, template: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
     let b = ProgressBar::new(len);
     b.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     b
@@ -298,7 +298,7 @@ pub fn parse_length(s: &str) -> Result<usize> {
     Ok(n as usize)
 }
 
-fn parse_depths(s: &str) -> Result<Vec<f64>> {
+pub(crate) fn parse_depths(s: &str) -> Result<Vec<f64>> {
     s.split(',')
         .map(|d| {
             let v: f64 = d.trim().parse().map_err(|_| SdecError::Invalid(format!("bad depth `{d}`: expected a number in [0, 1]")))?;

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod cli_decode;
+pub mod cli_heads;
 pub mod cli_model;
 pub mod compile_all;
 pub mod decode;

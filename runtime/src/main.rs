@@ -39,6 +39,9 @@ enum Command {
     Check(sdec_runtime::cli_decode::CheckArgs),
     /// Greedy generation with the reference model under an attention policy.
     Generate(sdec_runtime::cli_model::GenerateArgs),
+    /// A LycheeDecode head map from profiling calibration passkey prompts (retrieval heads chosen by the
+    /// attention mass sparse heads would miss).
+    LycheeHeads(sdec_runtime::cli_heads::LycheeHeadsArgs),
     /// Accuracy evaluations of attention policies.
     Eval {
         #[command(subcommand)]
@@ -230,6 +233,7 @@ fn main() -> ExitCode {
         Command::Tune(args) => sdec_runtime::tune::run(args),
         Command::Info => info().map(|_| true),
         Command::Generate(args) => sdec_runtime::cli_model::generate(args).map(|_| true),
+        Command::LycheeHeads(args) => sdec_runtime::cli_heads::lychee_heads(args).map(|_| true),
         Command::Eval { command: EvalCommand::Passkey(args) } => sdec_runtime::cli_model::eval_passkey(args).map(|_| true),
     };
     match outcome {

@@ -140,6 +140,11 @@ impl Model {
         })
     }
 
+    /// The softmax scale of attention logits, 1/√head_dim.
+    pub fn attention_scale(&self) -> f32 {
+        self.scale
+    }
+
     /// KV entries a dense step reads at context length `ctx_len`.
     pub fn dense_kv_entries(&self, ctx_len: usize) -> u64 {
         (self.cfg.n_layer * self.cfg.n_kv_head * ctx_len) as u64

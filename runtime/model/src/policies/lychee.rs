@@ -64,6 +64,33 @@ impl LycheeParams {
     pub fn effective_recent(&self) -> usize {
         self.recent.min(self.budget / 4)
     }
+
+    /// The blocks a retrieval head writes to its index row: the top `blocks()` by max-pooled `q̄ · k`,
+    /// ascending.
+    pub fn pick_blocks(&self, h: &HeadCtx<'_>) -> Vec<usize> {
+        let scores = block_max(&h.mean_query_scores(), self.block);
+        let mut blocks = top_k(&scores, self.blocks());
+        blocks.sort_unstable();
+        blocks
+    }
+
+    /// Which of `ctx_len` positions a sparse head reads given its index row: sink, recent and the
+    /// tokens of `blocks`.
+    pub fn read_mask(&self, blocks: &[usize], ctx_len: usize) -> Vec<bool> {
+        let mut keep = vec![false; ctx_len];
+        keep[..self.effective_sink().min(ctx_len)]
+            .iter_mut()
+            .for_each(|k| *k = true);
+        keep[ctx_len.saturating_sub(self.effective_recent())..]
+            .iter_mut()
+            .for_each(|k| *k = true);
+        for &b in blocks {
+            let lo = (b * self.block).min(ctx_len);
+            let hi = ((b + 1) * self.block).min(ctx_len);
+            keep[lo..hi].iter_mut().for_each(|k| *k = true);
+        }
+        keep
+    }
 }
 
 /// Retrieval labels `[n_layer][n_kv_head]`.
@@ -80,10 +107,15 @@ struct HeadMapFile {
 impl HeadMap {
     /// The documented default: layer 0 dense, then KV head `l mod n_kv_head` at layer l.
     pub fn default_for(cfg: &ModelConfig) -> Self {
-        let retrieval = (0..cfg.n_layer)
+        Self::default_of(cfg.n_layer, cfg.n_kv_head)
+    }
+
+    /// [`HeadMap::default_for`] by shape.
+    pub fn default_of(n_layer: usize, n_kv_head: usize) -> Self {
+        let retrieval = (0..n_layer)
             .map(|l| {
-                (0..cfg.n_kv_head)
-                    .map(|h| l == 0 || h == l % cfg.n_kv_head)
+                (0..n_kv_head)
+                    .map(|h| l == 0 || h == l % n_kv_head)
                     .collect()
             })
             .collect();
@@ -123,6 +155,42 @@ impl HeadMap {
 
     pub fn n_retrieval(&self) -> usize {
         self.retrieval.iter().flatten().filter(|&&r| r).count()
+    }
+
+    /// Every retrieval `(layer, kv_head)`, layer-major (layer 0 included).
+    pub fn pairs(&self) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        for (l, row) in self.retrieval.iter().enumerate() {
+            for (h, &r) in row.iter().enumerate() {
+                if r {
+                    v.push((l, h));
+                }
+            }
+        }
+        v
+    }
+
+    /// Writes the file [`HeadMap::load`] reads: `{"retrieval": [[layer, kv_head], ...]}` with the pairs
+    /// on one line, plus an optional `about` object saying how the map was made (ignored when loading).
+    pub fn save(&self, path: &str, about: Option<&serde_json::Value>) -> Result<()> {
+        let pairs: Vec<String> = self
+            .pairs()
+            .iter()
+            .map(|(l, h)| format!("[{l}, {h}]"))
+            .collect();
+        let mut text = format!("{{\n  \"retrieval\": [{}]", pairs.join(", "));
+        if let Some(about) = about {
+            let about = serde_json::to_string_pretty(about).map_err(|source| ModelError::Json {
+                path: path.into(),
+                source,
+            })?;
+            text += &format!(",\n  \"about\": {}", about.replace('\n', "\n  "));
+        }
+        text += "\n}\n";
+        std::fs::write(path, text).map_err(|source| ModelError::Io {
+            path: path.into(),
+            source,
+        })
     }
 }
 
@@ -167,19 +235,9 @@ impl Lychee {
     }
 
     fn sparse_positions(&self, blocks: &[usize], ctx_len: usize) -> Selection {
-        let mut keep = vec![false; ctx_len];
-        keep[..self.p.effective_sink().min(ctx_len)]
-            .iter_mut()
-            .for_each(|k| *k = true);
-        keep[ctx_len.saturating_sub(self.p.effective_recent())..]
-            .iter_mut()
-            .for_each(|k| *k = true);
-        for &b in blocks {
-            let lo = (b * self.p.block).min(ctx_len);
-            let hi = ((b + 1) * self.p.block).min(ctx_len);
-            keep[lo..hi].iter_mut().for_each(|k| *k = true);
-        }
-        let pos: Vec<usize> = keep
+        let pos: Vec<usize> = self
+            .p
+            .read_mask(blocks, ctx_len)
             .iter()
             .enumerate()
             .filter(|(_, &k)| k)
@@ -208,9 +266,7 @@ impl AttentionPolicy for Lychee {
             .copied()
             .unwrap_or(true);
         if retrieval {
-            let scores = block_max(&h.mean_query_scores(), self.p.block);
-            let mut blocks = top_k(&scores, self.p.blocks());
-            blocks.sort_unstable();
+            let blocks = self.p.pick_blocks(h);
             if let Some(row) = self.index.get_mut(h.kv_head) {
                 *row = Some(blocks);
             }

@@ -5,7 +5,9 @@
 //! head) per decode step, layers in order, heads in order; all query heads of the GQA group read the same
 //! positions. Prefill and speculative verification are always dense.
 
+pub mod coverage;
 mod full;
+pub mod head_choice;
 mod lfps;
 mod lychee;
 mod params;
@@ -15,7 +17,9 @@ mod specattn;
 mod streaming;
 mod tidal;
 
+pub use coverage::{profile_prompt, CoverageProfile, CoverageProfiler};
 pub use full::Full;
+pub use head_choice::{check_fraction, choose_heads, retrieval_count, HeadChoice, Pick};
 pub use lfps::{Lfps, LfpsParams};
 pub use lychee::{block_max, HeadMap, Lychee, LycheeParams};
 pub use params::KeyValues;
