@@ -6,7 +6,10 @@ use clap::Args;
 
 use crate::decode::bench::{bench_decode, DecodeBenchOptions};
 use crate::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
-use crate::decode::Gemm;
+use crate::cli_model::{bar, check_fits_cfg, generation_stops, load, print_report, prompt_ids, resolve_model, GenerateArgs};
+use crate::decode::generate::GpuGenerate;
+use crate::decode::{Gemm, GpuWeights};
+use sdec_model::{ModelConfig, PolicySpec};
 use crate::gpu::Gpu;
 use crate::tuned::Tuned;
 use crate::{Result, SdecError};
@@ -113,6 +116,33 @@ pub struct BenchDecodeArgs {
     pub seed: u64,
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+/// `sdec generate --device cuda`: the GPU decode loop with the CPU path's flags and report.
+/// Synthetic presets are generated on the GPU (no host copy of their weights); GGUF models are
+/// dequantized on the host and uploaded in bf16.
+pub fn generate_cuda(args: &GenerateArgs, policy: &PolicySpec, text: &str) -> Result<()> {
+    let gpu = Gpu::open(0)?;
+    let tuned = Tuned::open_default(&gpu)?;
+    let (cfg, weights, tok) = if args.model.starts_with("synthetic:") {
+        let cfg = ModelConfig::preset(&resolve_model(&args.model)?).map_err(|e| SdecError::Invalid(e.to_string()))?;
+        let weights = GpuWeights::synthetic(&gpu, &cfg, args.seed)?;
+        (cfg, weights, None)
+    } else {
+        let (model, tok) = load(&args.model, args.seed)?;
+        let weights = GpuWeights::upload(&gpu, &model.cfg, &model.weights)?;
+        (model.cfg, weights, tok)
+    };
+    policy.build(&cfg).map_err(|e| SdecError::Invalid(e.to_string()))?;
+    let prompt = prompt_ids(args, text.to_string(), tok.as_ref(), cfg.vocab)?;
+    check_fits_cfg(prompt.len(), args.max_new_tokens, cfg.max_context)?;
+    let stops = generation_stops(args, tok.as_ref());
+    let pb = bar(args.max_new_tokens as u64, "{msg:>8} [{bar:40}] {pos}/{len} ({elapsed}, eta {eta})");
+    pb.set_message("decode");
+    let g = GpuGenerate { cfg: &cfg, weights, policy, prompt: &prompt, max_new_tokens: args.max_new_tokens, stop_tokens: &stops };
+    let report = crate::decode::generate::generate(&gpu, &tuned, g, |n| pb.set_position(n as u64))?;
+    pb.finish_and_clear();
+    print_report(args, report, tok.as_ref())
 }
 
 /// `4k,32k,128k` or `4096,1000` → token counts.

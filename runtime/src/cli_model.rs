@@ -100,7 +100,9 @@ pub(crate) fn model_err(e: sdec_model::ModelError) -> SdecError {
 fn check_device(d: Device) -> Result<()> {
     match d {
         Device::Cpu => Ok(()),
-        Device::Cuda => Err(SdecError::Invalid("--device cuda: the GPU decode loop is not built yet (issue 5); use --device cpu".into())),
+        Device::Cuda => Err(SdecError::Invalid(
+            "--device cuda: `sdec eval passkey` runs on the CPU reference only (the GPU decode loop serves `sdec generate --device cuda`, `sdec check` and `sdec bench decode`); use --device cpu".into(),
+        )),
     }
 }
 
@@ -156,8 +158,7 @@ fn check_policy(spec: &PolicySpec, model: &Model) -> Result<()> {
     spec.build(&model.cfg).map(|_| ()).map_err(model_err)
 }
 
-pub(crate) fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) -> Result<()> {
-    let max = model.cfg.max_context;
+pub(crate) fn check_fits_cfg(prompt_len: usize, new_tokens: usize, max: usize) -> Result<()> {
     if prompt_len == 0 {
         return Err(SdecError::Invalid("the prompt is empty".into()));
     }
@@ -167,6 +168,10 @@ pub(crate) fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) ->
         )));
     }
     Ok(())
+}
+
+pub(crate) fn check_fits(prompt_len: usize, new_tokens: usize, model: &Model) -> Result<()> {
+    check_fits_cfg(prompt_len, new_tokens, model.cfg.max_context)
 }
 
 pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
@@ -211,30 +216,18 @@ fn summary(r: &GenerateReport) -> Summary {
 
 /// `sdec generate`.
 pub fn generate(args: &GenerateArgs) -> Result<()> {
-    check_device(args.device)?;
     let policy = parse_policy(&args.policy)?;
     let text = match (&args.prompt, &args.prompt_file) {
         (Some(t), _) => t.clone(),
         (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| SdecError::Invalid(format!("cannot read prompt file {}: {e}", f.display())))?,
         (None, None) => return Err(SdecError::Invalid("give --prompt TEXT or --prompt-file FILE".into())),
     };
+    if args.device == Device::Cuda {
+        return crate::cli_decode::generate_cuda(args, &policy, &text);
+    }
     let (model, tok) = load(&args.model, args.seed)?;
     check_policy(&policy, &model)?;
-    let prompt_ids: Vec<u32> = match &tok {
-        Some(tok) => {
-            let text = if args.chat { tok.apply_chat_template(&[("user", text.as_str())], true).map_err(|e| SdecError::Invalid(format!("chat template: {e}")))? } else { text };
-            tok.encode(&text).map_err(|e| SdecError::Invalid(format!("cannot tokenize the prompt: {e}")))?
-        }
-        None => {
-            if args.chat {
-                return Err(SdecError::Invalid(format!("--chat needs a model with a tokenizer; `{}` has none", args.model)));
-            }
-            if model.cfg.vocab < 256 {
-                return Err(SdecError::Invalid(format!("`{}` has no tokenizer and a vocabulary under 256, so prompt bytes cannot be token ids", args.model)));
-            }
-            text.bytes().map(u32::from).collect()
-        }
-    };
+    let prompt_ids = prompt_ids(args, text, tok.as_ref(), model.cfg.vocab)?;
     check_fits(prompt_ids.len(), args.max_new_tokens, &model)?;
 
     let pb = bar(prompt_ids.len() as u64, "{msg:>8} [{bar:40}] {pos}/{len} ({elapsed}, eta {eta})");
@@ -246,16 +239,46 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     pb.set_message("decode");
     let mut on_decode = |p: Progress| pb.set_position(p.generated as u64);
     let opts = GenerateOptions {
-        stop_tokens: match (&tok, args.ignore_eos) {
-            (Some(t), false) => stop_tokens(t),
-            _ => Vec::new(),
-        },
+        stop_tokens: generation_stops(args, tok.as_ref()),
         progress: Some(&mut on_decode),
         ..Default::default()
     };
-    let mut report = generate_from(&model, pre, &policy, args.max_new_tokens, opts).map_err(model_err)?;
+    let report = generate_from(&model, pre, &policy, args.max_new_tokens, opts).map_err(model_err)?;
     pb.finish_and_clear();
-    report.text = match &tok {
+    print_report(args, report, tok.as_ref())
+}
+
+/// The prompt's token ids: tokenized (in the chat template with `--chat`), or the text's bytes
+/// for a model without a tokenizer.
+pub(crate) fn prompt_ids(args: &GenerateArgs, text: String, tok: Option<&Tokenizer>, vocab: usize) -> Result<Vec<u32>> {
+    match tok {
+        Some(tok) => {
+            let text = if args.chat { tok.apply_chat_template(&[("user", text.as_str())], true).map_err(|e| SdecError::Invalid(format!("chat template: {e}")))? } else { text };
+            tok.encode(&text).map_err(|e| SdecError::Invalid(format!("cannot tokenize the prompt: {e}")))
+        }
+        None => {
+            if args.chat {
+                return Err(SdecError::Invalid(format!("--chat needs a model with a tokenizer; `{}` has none", args.model)));
+            }
+            if vocab < 256 {
+                return Err(SdecError::Invalid(format!("`{}` has no tokenizer and a vocabulary under 256, so prompt bytes cannot be token ids", args.model)));
+            }
+            Ok(text.bytes().map(u32::from).collect())
+        }
+    }
+}
+
+/// End-of-turn tokens that stop generation (none with `--ignore-eos` or without a tokenizer).
+pub(crate) fn generation_stops(args: &GenerateArgs, tok: Option<&Tokenizer>) -> Vec<u32> {
+    match (tok, args.ignore_eos) {
+        (Some(t), false) => stop_tokens(t),
+        _ => Vec::new(),
+    }
+}
+
+/// Prints a generation report, as JSON with `--json`: the same for both devices.
+pub(crate) fn print_report(args: &GenerateArgs, mut report: GenerateReport, tok: Option<&Tokenizer>) -> Result<()> {
+    report.text = match tok {
         Some(t) => t.decode(&report.generated_ids),
         None => String::from_utf8_lossy(&report.generated_ids.iter().map(|&i| (i & 0xff) as u8).collect::<Vec<u8>>()).into_owned(),
     };
@@ -265,7 +288,7 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| SdecError::Invalid(e.to_string()))?);
         return Ok(());
     }
-    match &tok {
+    match tok {
         Some(_) => println!("{}", report.text),
         None => println!("generated ids (no tokenizer): {:?}", report.generated_ids),
     }

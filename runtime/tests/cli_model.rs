@@ -160,8 +160,13 @@ fn missing_or_unknown_models() {
 
 #[test]
 fn other_bad_input() {
-    let o = sdec(&["generate", "--model", "synthetic:tiny", "--device", "cuda", "--prompt", "hi"]);
-    assert_error(&o, &["the GPU decode loop is not built yet (issue 5)"]);
+    // Without a GPU, --device cuda says so (with one, it generates: tests/gpu_decode.rs).
+    if !sdec_runtime::gpu::driver_present() {
+        let o = sdec(&["generate", "--model", "synthetic:tiny", "--device", "cuda", "--prompt", "hi"]);
+        assert_error(&o, &["no CUDA driver"]);
+    }
+    let o = sdec(&["eval", "passkey", "--device", "cuda", "--policy", "full"]);
+    assert_error(&o, &["runs on the CPU"]);
     let o = sdec(&["generate", "--model", "synthetic:tiny", "--chat", "--prompt", "hi"]);
     assert_error(&o, &["--chat", "tokenizer"]);
     let o = sdec(&["generate", "--model", "synthetic:tiny", "--prompt-file", "/nowhere/prompt.txt"]);

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod blas;
 pub mod check;
 pub mod engine;
+pub mod generate;
 pub mod graph;
 pub mod kv;
 pub mod lychee;
