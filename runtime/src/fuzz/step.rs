@@ -218,11 +218,18 @@ impl FuzzFamily for Linear {
             if out == LinearOut::SwiGlu {
                 want = linear_ref::swiglu_pairs(&want);
             }
-            // A normed input is rounded to bf16 on both sides, but fp32 and f64 can land on
-            // either side of a rounding boundary: one such input moves the output by
-            // 2^-8·|w x| ≈ 4e-3/√in, inside atol.
+            // A normed input is rounded to bf16 on both sides, but the GPU's fp32 norm factor and
+            // the reference's f64 one can put an input on either side of a rounding boundary:
+            // that input then differs by one bf16 step (≤ 2^-7·|x|) and moves an output by up to
+            // 2^-7·max|w|·max|x| (seen: 2.4e-3 once in 1,500 cases). Allow two such flips per output.
+            let flips = if input == LinearIn::RmsNorm {
+                let max_abs = |v: &[f32]| v.iter().fold(0f32, |m, x| m.max(x.abs()));
+                2.0 * max_abs(&w) * max_abs(&rows) / 128.0
+            } else {
+                0.0
+            };
             let rtol = if matches!(out, LinearOut::Bf16 | LinearOut::SwiGlu) { 1.0 / 128.0 } else { 1e-4 };
-            compare("linear", &got, &want, 2e-3, rtol)
+            compare("linear", &got, &want, 2e-3 + flips, rtol)
         }))
     }
 }
