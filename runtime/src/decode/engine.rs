@@ -163,7 +163,7 @@ impl Decoder {
         let inv_freq: Vec<f32> = inv_freq.into_iter().map(|f| f as f32).collect();
         let bufs = Buffers {
             x: zeros(gpu, b * h, "the residual stream")?,
-            xn: zeros(gpu, b * h.max(ffn), "normed activations")?,
+            xn: zeros(gpu, b * h, "normed activations")?,
             qkv: zeros(gpu, b * (q_dim + 2 * kv_dim), "q|k|v")?,
             q: zeros(gpu, b * q_dim, "q")?,
             attn: zeros(gpu, b * q_dim, "attention output")?,
