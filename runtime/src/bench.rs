@@ -84,14 +84,17 @@ pub struct BenchRow {
     pub bytes: f64,
     pub floor_us: f64,
     pub configs_timed: usize,
+    /// Every configuration timed, with its median (µs), in the order timed.
+    pub timings: Vec<(String, f64)>,
 }
 
 impl BenchRow {
     fn new(kernel: &str, shape: String, bytes: f64, bandwidth: f64, results: Vec<(String, Timing)>) -> Option<BenchRow> {
         let default_us = results.first()?.1.median_us;
         let configs_timed = results.len();
+        let timings = results.iter().map(|(c, t)| (c.clone(), t.median_us)).collect();
         let (best_config, best) = results.into_iter().min_by(|a, b| a.1.median_us.total_cmp(&b.1.median_us))?;
-        Some(BenchRow { kernel: kernel.into(), shape, best_config, best, default_us, bytes, floor_us: bytes / bandwidth * 1e6, configs_timed })
+        Some(BenchRow { kernel: kernel.into(), shape, best_config, best, default_us, bytes, floor_us: bytes / bandwidth * 1e6, configs_timed, timings })
     }
 }
 
@@ -174,8 +177,11 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
     let mut idx = zeros::<i32>(gpu, (shape.rows * shape.k) as usize, "top-k indices")?;
     let mut val = zeros::<f32>(gpu, (shape.rows * shape.k) as usize, "top-k values")?;
     let mut results = Vec::new();
-    let space = Topk::valid_space(&shape, &gpu.limits());
-    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+    let space: Vec<_> = Topk::valid_space(&shape, &gpu.limits()).into_iter().take(if quick { 3 } else { usize::MAX }).collect();
+    if let Some(e) = gpu.precompile::<Topk>(&space, &shape).into_iter().next() {
+        return Err(crate::error::SdecError::Invalid(e));
+    }
+    for config in &space {
         let kernel = TopkKernel::new(gpu, *config, shape.clone())?;
         let mut scratch = TopkScratch::new(gpu, &shape, config)?;
         let t = time(gpu, POLICY, |i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))?;
