@@ -26,14 +26,19 @@ constexpr int NBINS = 1 << DIGIT_BITS;
 constexpr int ROUNDS = (32 + DIGIT_BITS - 1) / DIGIT_BITS;  // digits per key
 constexpr int STAGE_CAP = 8192;  // scores (or candidates) a fused CTA keeps in shared memory (32 KB)
 constexpr int SAMPLE = 2048;     // scores a cluster samples per row for its lower bound
+constexpr int PREFETCH_TILES = 2;  // tiles a cluster CTA prefetches to L2 before it samples
 constexpr int TILE = THREADS * ITEMS;  // elements a CTA takes per step, ITEMS consecutive per thread
 constexpr int WARPS = THREADS / 32;
 constexpr int CLUSTER_CTAS = STRATEGY == CLUSTER ? CTAS_PER_ROW : 1;
 
-// Digit d covers key bits [digit_shift(d), digit_shift(d) + digit_width(d)), from the top.
-__device__ __forceinline__ int digit_shift(int d) { return max(0, 32 - (d + 1) * DIGIT_BITS); }
-__device__ __forceinline__ int digit_width(int d) { return 32 - d * DIGIT_BITS - digit_shift(d); }
-__device__ __forceinline__ u32 digit_of(u32 key, int d) { return (key >> digit_shift(d)) & ((1u << digit_width(d)) - 1); }
+// Digit d of keys with `top` significant bits (32: whole keys; fewer: offsets from a lower bound)
+// covers bits [digit_shift(d), digit_shift(d) + digit_width(d)), counted from the top.
+__device__ __forceinline__ int digit_shift(int d, int top = 32) { return max(0, top - (d + 1) * DIGIT_BITS); }
+__device__ __forceinline__ int digit_width(int d, int top = 32) { return top - d * DIGIT_BITS - digit_shift(d, top); }
+__device__ __forceinline__ int digit_count(int top = 32) { return (top + DIGIT_BITS - 1) / DIGIT_BITS; }
+__device__ __forceinline__ u32 digit_of(u32 key, int d, int top = 32) {
+    return (key >> digit_shift(d, top)) & ((1u << digit_width(d, top)) - 1);
+}
 
 __device__ __forceinline__ float key_to_float(u32 key) {
     return __uint_as_float((key & 0x80000000u) ? (key ^ 0x80000000u) : ~key);
@@ -50,17 +55,23 @@ struct Select {
 
 __device__ __forceinline__ Select select_start(u32 k, u32 n) { return Select{0u, 0u, k, n, false}; }
 
+// The start over `n` keys below 2^top: the bits above `top` are resolved (zero). top == 0: every
+// key is 0, one class, resolved.
+__device__ __forceinline__ Select select_start_below(u32 k, u32 n, int top) {
+    return Select{0u, top >= 32 ? 0u : ~0u << top, k, n, top == 0};
+}
+
 // The bucket of one digit's histogram that holds the k_rem-th largest key.
 struct Pick {
     u32 bucket, k_rem, count;
 };
 
-__device__ __forceinline__ Select narrow(Select s, int d, const Pick& p) {
-    s.prefix |= p.bucket << digit_shift(d);
-    s.mask |= ((1u << digit_width(d)) - 1) << digit_shift(d);
+__device__ __forceinline__ Select narrow(Select s, int d, const Pick& p, int top = 32) {
+    s.prefix |= p.bucket << digit_shift(d, top);
+    s.mask |= ((1u << digit_width(d, top)) - 1) << digit_shift(d, top);
     s.k_rem = p.k_rem;
     s.size = p.count;
-    s.resolved = d == ROUNDS - 1 || p.k_rem == p.count;
+    s.resolved = d == digit_count(top) - 1 || p.k_rem == p.count;
     return s;
 }
 
@@ -74,6 +85,19 @@ __device__ __forceinline__ void hist_add(u32* hist, u32 bin) {
     } else {
         atomicAdd(&hist[bin], 1u);
     }
+}
+
+// Exclusive prefix sum over the lanes of a warp; `total` gets the warp's sum.
+__device__ __forceinline__ u32 warp_exclusive_scan(u32 v, u32& total) {
+    const int lane = threadIdx.x & 31;
+    u32 incl = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += n;
+    }
+    total = __shfl_sync(0xffffffffu, incl, 31);
+    return incl - v;
 }
 
 // Exclusive prefix sum over the block with a single barrier; `total` gets the block's sum.
@@ -139,22 +163,63 @@ __device__ Select select_digits(int d, int d_end, Select s, u32* hist, u32* wsum
     return s;
 }
 
+// pick_bucket for few buckets (NBINS <= 512), done by every warp on its own: each lane sums a run
+// of NBINS / 32 buckets from the top, a warp scan orders the runs. No barrier; every warp gets
+// the same result.
+__device__ Pick pick_bucket_warp(const u32* hist, u32 k_rem) {
+    constexpr int PER = NBINS >= 32 ? NBINS / 32 : 1;
+    const int lane = threadIdx.x & 31;
+    const int hi = NBINS - 1 - lane * PER;
+    u32 c[PER], mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        c[j] = hi - j >= 0 ? hist[hi - j] : 0u;
+        mine += c[j];
+    }
+    u32 total;
+    const u32 above = warp_exclusive_scan(mine, total);
+    const int owner = __ffs(__ballot_sync(0xffffffffu, above < k_rem && k_rem <= above + mine)) - 1;
+    Pick p{0u, 0u, 0u};
+    u32 seen = above;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        if (seen < k_rem && seen + c[j] >= k_rem) p = Pick{(u32)(hi - j), k_rem - seen, c[j]};
+        seen += c[j];
+    }
+    return Pick{__shfl_sync(0xffffffffu, p.bucket, owner), __shfl_sync(0xffffffffu, p.k_rem, owner),
+                __shfl_sync(0xffffffffu, p.count, owner)};
+}
+
+// Histogram buffers select_held needs (NBINS words each).
+constexpr int HELD_HISTS = NBINS <= 512 ? 3 : 2;
+
 // The select over keys the block holds in registers, PER per thread (key[j] counts where bit j of
-// `valid` is set). Two histograms alternate, so a digit costs three barriers.
+// `valid` is set); `hists` holds HELD_HISTS histograms. Few buckets: three histograms rotate (one
+// counts, one is read by every warp's own pick, one is cleared), one barrier per digit. Many: two
+// alternate and the block picks, three barriers per digit.
 template <int PER>
-__device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hist0, u32* hist1, u32* wsum, Pick* pick) {
-    for (int b = threadIdx.x; b < NBINS; b += THREADS) hist0[b] = 0;
+__device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
+    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
     __syncthreads();
     Select s = select_start(k, n);
     for (int d = 0; d < ROUNDS && !s.resolved; ++d) {
-        u32* hist = d & 1 ? hist1 : hist0;
-        u32* next = d & 1 ? hist0 : hist1;
-        for (int b = threadIdx.x; b < NBINS; b += THREADS) next[b] = 0;
+        u32* hist = hists + (d % HELD_HISTS) * NBINS;
+        if (HELD_HISTS == 2) {
+            u32* next = hists + ((d + 1) % 2) * NBINS;
+            for (int b = threadIdx.x; b < NBINS; b += THREADS) next[b] = 0;
+        }
 #pragma unroll
         for (int j = 0; j < PER; ++j)
             if (((valid >> j) & 1u) && s.in_class(key[j])) hist_add(hist, digit_of(key[j], d));
         __syncthreads();
-        s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+        if (HELD_HISTS == 3) {
+            s = narrow(s, d, pick_bucket_warp(hist, s.k_rem));
+            // Last read in digit d - 1 (before this barrier); counted into at digit d + 2.
+            u32* later = hists + ((d + 2) % 3) * NBINS;
+            for (int b = threadIdx.x; b < NBINS; b += THREADS) later[b] = 0;
+        } else {
+            s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+        }
     }
     return s;
 }
@@ -240,19 +305,6 @@ __device__ void append_taken(const Row& row, int begin, int end, Take take, u32*
             at += __popc(ballot[j]);
         }
     });
-}
-
-// Exclusive prefix sum over the lanes of a warp; `total` gets the warp's sum.
-__device__ __forceinline__ u32 warp_exclusive_scan(u32 v, u32& total) {
-    const int lane = threadIdx.x & 31;
-    u32 incl = v;
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-        const u32 n = __shfl_up_sync(0xffffffffu, incl, o);
-        if (lane >= o) incl += n;
-    }
-    total = __shfl_sync(0xffffffffu, incl, 31);
-    return incl - v;
 }
 
 // Writes the selected elements of [begin, end) in index order from `out`: every key above the
@@ -523,7 +575,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_write(
 
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
-    __shared__ u32 hist[2][NBINS];
+    __shared__ u32 hists[HELD_HISTS * NBINS];
     __shared__ u32 wsum[WARPS];
     __shared__ Pick pick;
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
@@ -532,7 +584,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     row.load(first, n, key);
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) valid |= (u32)(first + j < n) << j;
-    const Select s = select_held(key, valid, k, n, hist[0], hist[1], wsum, &pick);
+    const Select s = select_held(key, valid, k, n, hists, wsum, &pick);
 
     // Output position = selected keys before this one: one scan of (above, in class) counts
     // packed in 16 bits each (n <= 8192), then each thread walks its keys in order.
@@ -583,23 +635,23 @@ __device__ __forceinline__ T* cluster_map(T* p, u32 rank) {
     return reinterpret_cast<T*>(out);
 }
 
-// One digit over the cluster: adds this CTA's `hist` (then zeroes it) into rank 0's `sums` of
-// digit d, and picks the bucket from the cluster's sums.
-__device__ Select cluster_round(int d, Select s, u32* hist, u32* sums, u32* wsum, Pick* pick) {
+// One digit (of keys with `top` bits) over the cluster: adds this CTA's `hist` (then zeroes it)
+// into rank 0's `sums` of digit d, and picks the bucket from the cluster's sums.
+__device__ Select cluster_round(int d, int top, Select s, u32* hist, u32* sums, u32* wsum, Pick* pick) {
     u32* lead = cluster_map(sums + d * NBINS, 0u);
     for (int b = threadIdx.x; b < NBINS; b += THREADS) {
         const u32 c = hist[b];
         if (c) { atomicAdd(lead + b, c); hist[b] = 0; }
     }
     cluster_sync();
-    return narrow(s, d, pick_bucket(lead, s.k_rem, wsum, pick));
+    return narrow(s, d, pick_bucket(lead, s.k_rem, wsum, pick), top);
 }
 
 // A lower bound on the row's k-th largest key that few keys pass: the j-th largest of a strided
 // sample of m = min(n, SAMPLE) keys, j four standard deviations above the sample's expected count
 // above the k-th key. Every CTA of the row computes the same. The caller checks that at least k
 // keys pass it (else it falls back to the full radix select).
-__device__ u32 sample_bound(const GlobalRow& row, int n, int k, u32* hist0, u32* hist1, u32* wsum, Pick* pick) {
+__device__ u32 sample_bound(const GlobalRow& row, int n, int k, u32* hists, u32* wsum, Pick* pick) {
     constexpr int PER = (SAMPLE + THREADS - 1) / THREADS;
     const int m = min(n, SAMPLE);
     u32 key[PER], valid = 0;
@@ -612,7 +664,7 @@ __device__ u32 sample_bound(const GlobalRow& row, int n, int k, u32* hist0, u32*
     const float p = (float)k / (float)n, mean = (float)m * p;
     const u32 want = min((u32)m, (u32)ceilf(mean + 4.f * sqrtf(mean * (1.f - p))) + 2u);
     // When the select stops early its class is taken whole, and the prefix is a lower bound of it.
-    return select_held(key, valid, want, (u32)m, hist0, hist1, wsum, pick).prefix;
+    return select_held(key, valid, want, (u32)m, hists, wsum, pick).prefix;
 }
 #endif
 
@@ -633,41 +685,62 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     __shared__ u32 wsum[WARPS];
     __shared__ u64 wsum_pair[WARPS];
     __shared__ Pick pick;
-    __shared__ u32 found;
-    __shared__ u32 found_in[CLUSTER_CTAS];   // rank 0's: candidates per CTA
+    __shared__ u32 found, found_high;         // candidates of this CTA, their largest key
+    __shared__ u32 found_in[CLUSTER_CTAS][2]; // rank 0's: the same per CTA
     __shared__ u32 kept_in[CLUSTER_CTAS][2]; // rank 0's: selected and tied elements per CTA
     __shared__ u32 bases[2];                 // selected and tied elements before this segment
-    __shared__ bool sampled;
+    __shared__ bool sampled;                 // the sampled bound held: one read of the row
+    __shared__ int span_bits;
+    __shared__ u32 span_size;
 
     const u32 rank = cluster_rank();
     const int r = blockIdx.x / CLUSTER_CTAS;
     const int begin = min(n, (int)rank * seg_len), end = min(n, begin + seg_len);
     const GlobalRow row{scores + (size_t)r * n};
     for (int i = threadIdx.x; i < NBINS * (1 + ROUNDS) + 2 * seg_words; i += THREADS) dyn[i] = 0;
-    if (threadIdx.x == 0) found = 0;
-    // sums[0] and sums[1] serve the sample's select, then are zeroed again.
-    const u32 low = sample_bound(row, n, k, sums, sums + NBINS, wsum, &pick);
-    for (int i = threadIdx.x; i < 2 * NBINS; i += THREADS) sums[i] = 0;
+    if (threadIdx.x == 0) { found = 0; found_high = 0; }
+    // The first tiles of the segment start coming into L2 while the sample is selected.
+    for (int at = begin + threadIdx.x * 32; at < min(end, begin + PREFETCH_TILES * TILE); at += THREADS * 32)
+        asm volatile("prefetch.global.L2 [%0];" :: "l"(row.row + at));
+    // The first HELD_HISTS digit sums (ROUNDS >= 3) serve the sample's select, then are zeroed again.
+    const u32 low = sample_bound(row, n, k, sums, wsum, &pick);
+    __syncthreads();  // every warp is done reading them
+    for (int i = threadIdx.x; i < HELD_HISTS * NBINS; i += THREADS) sums[i] = 0;
     __syncthreads();
     cluster_arrive();  // our sums are zero; waited for before anyone touches another CTA
 
-    // One read of the segment: keys >= low are the candidates.
+    // One read of the segment: keys >= low are the candidates; their largest key bounds their span.
     const u32 cap = (u32)cand_cap;
-    append_taken(row, begin, end, [&](u32 key, u32) { return key >= low; }, cand_key, cand_pos, cap, &found);
+    u32 high = 0;
+    append_taken(row, begin, end, [&](u32 key, u32) { const bool take = key >= low; if (take) high = max(high, key); return take; },
+                 cand_key, cand_pos, cap, &found);
+    high = __reduce_max_sync(0xffffffffu, high);
+    if ((threadIdx.x & 31) == 0 && high) atomicMax(&found_high, high);
     __syncthreads();
     cluster_wait();
-    if (threadIdx.x == 0) cluster_map(found_in, 0u)[rank] = found;
+    if (threadIdx.x == 0) {
+        u32* slot = cluster_map(&found_in[0][0], 0u) + 2 * rank;
+        slot[0] = found;
+        slot[1] = found_high;
+    }
     cluster_sync();
     if (threadIdx.x == 0) {
-        const u32* f = cluster_map(found_in, 0u);
-        u32 total = 0;
+        const u32* f = cluster_map(&found_in[0][0], 0u);
+        u32 total = 0, high_all = 0;
         bool fits = true;
-        for (int q = 0; q < CLUSTER_CTAS; ++q) { total += f[q]; fits &= f[q] <= cap; }
+        for (int q = 0; q < CLUSTER_CTAS; ++q) { total += f[2 * q]; fits &= f[2 * q] <= cap; high_all = max(high_all, f[2 * q + 1]); }
         sampled = fits && total >= (u32)k;
+        // Offsets from `low` (the candidates' keys minus it) have this many bits: the digits then
+        // spread the candidates over the buckets instead of piling them into the top few.
+        span_bits = sampled ? 32 - __clz(high_all - low) : 32;
+        span_size = total;
     }
     __syncthreads();
 
-    Select s = select_start(k, n), top = s;
+    // The select runs on keys minus `base`: offsets from `low` when sampled, else whole keys.
+    const int top = span_bits;
+    const u32 base = sampled ? low : 0u;
+    Select s = sampled ? select_start_below(k, span_size, top) : select_start(k, n), first = s;
     int d = 0;
     u32 cands = found;
     bool spilled = false;
@@ -677,11 +750,11 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
         if (threadIdx.x == 0) found = 0;
         count_digit(row, begin, end, s, 0, hist);
         __syncthreads();
-        s = top = cluster_round(0, s, hist, sums, wsum, &pick);
+        s = first = cluster_round(0, 32, s, hist, sums, wsum, &pick);
         // Keys above the top bucket are selected (fewer than k of them); its keys are candidates.
         auto take = [&](u32 key, u32 at) {
-            if (top.above(key)) atomicOr(&sel_bits[at >> 5], 1u << (at & 31));
-            return top.in_class(key);
+            if (first.above(key)) atomicOr(&sel_bits[at >> 5], 1u << (at & 31));
+            return first.in_class(key);
         };
         append_taken(row, begin, end, take, cand_key, cand_pos, cap, &found);
         __syncthreads();
@@ -690,37 +763,37 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
         d = 1;
     }
     // The remaining digits over the candidates (or the segment, when they did not fit).
-    for (; d < ROUNDS && !s.resolved; ++d) {
+    for (; d < digit_count(top) && !s.resolved; ++d) {
         if (!spilled) {
             for (u32 i = threadIdx.x; i < cands; i += THREADS) {
-                const u32 key = cand_key[i];
-                if (s.in_class(key)) hist_add(hist, digit_of(key, d));
+                const u32 key = cand_key[i] - base;
+                if (s.in_class(key)) hist_add(hist, digit_of(key, d, top));
             }
         } else {
             count_digit(row, begin, end, s, d, hist);
         }
         __syncthreads();
-        s = cluster_round(d, s, hist, sums, wsum, &pick);
+        s = cluster_round(d, top, s, hist, sums, wsum, &pick);
     }
     // Mark the candidates above the class and in it. Keys that are no candidates are below them.
     if (!spilled) {
         for (u32 i = threadIdx.x; i < cands; i += THREADS) {
-            const u32 key = cand_key[i], at = cand_pos[i];
+            const u32 key = cand_key[i] - base, at = cand_pos[i];
             if (s.above(key)) atomicOr(&sel_bits[at >> 5], 1u << (at & 31));
             else if (s.in_class(key)) atomicOr(&tie_bits[at >> 5], 1u << (at & 31));
         }
-    } else {
-        for_each_tile(row, begin, end, [&](int first, const u32 (&key)[ITEMS]) {
+    } else {  // base is 0 here
+        for_each_tile(row, begin, end, [&](int first_at, const u32 (&key)[ITEMS]) {
             u32 sel = 0, tie = 0;
 #pragma unroll
             for (int j = 0; j < ITEMS; ++j) {
-                if (first + j >= end || !top.in_class(key[j])) continue;
-                const u32 bit = 1u << ((first - begin + j) & 31);
+                if (first_at + j >= end || !first.in_class(key[j])) continue;
+                const u32 bit = 1u << ((first_at - begin + j) & 31);
                 if (s.above(key[j])) sel |= bit;
                 else if (s.in_class(key[j])) tie |= bit;
             }
-            if (sel) atomicOr(&sel_bits[(first - begin) >> 5], sel);
-            if (tie) atomicOr(&tie_bits[(first - begin) >> 5], tie);
+            if (sel) atomicOr(&sel_bits[(first_at - begin) >> 5], sel);
+            if (tie) atomicOr(&tie_bits[(first_at - begin) >> 5], tie);
         });
     }
     __syncthreads();
