@@ -27,6 +27,7 @@ constexpr int ROUNDS = (32 + DIGIT_BITS - 1) / DIGIT_BITS;  // digits per key
 constexpr int STAGE_CAP = 8192;  // scores (or candidates) a fused CTA keeps in shared memory (32 KB)
 constexpr int SAMPLE = 2048;     // scores a cluster samples per row for its lower bound
 constexpr int PREFETCH_TILES = 2;  // tiles a cluster CTA prefetches to L2 before it samples
+constexpr int PREFETCH_AHEAD = 2;  // a scan prefetches to L2 this many tiles past the one it loads
 constexpr int TILE = THREADS * ITEMS;  // elements a CTA takes per step, ITEMS consecutive per thread
 constexpr int WARPS = THREADS / 32;
 constexpr int CLUSTER_CTAS = STRATEGY == CLUSTER ? CTAS_PER_ROW : 1;
@@ -227,6 +228,11 @@ __device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u3
 // ITEMS consecutive keys from `first` (zeros past `end`), with 16-byte loads when aligned.
 struct GlobalRow {
     const float* __restrict__ row;
+    // Asks L2 for the line holding `at` (one thread per 128-byte line): more bytes in flight per
+    // SM than the registers of one tile ahead hold, so a scan streams at the memory's rate.
+    __device__ __forceinline__ void prefetch(int at, int end) const {
+        if (at < end && (threadIdx.x % (32 / ITEMS)) == 0) asm volatile("prefetch.global.L2 [%0];" :: "l"(row + at));
+    }
     __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
         if (ITEMS % 4 == 0 && first + ITEMS <= end && ((size_t)(row + first) & 15) == 0) {
 #pragma unroll
@@ -244,6 +250,7 @@ struct GlobalRow {
 // The same from keys staged in shared memory.
 struct StagedRow {
     const u32* keys;
+    __device__ __forceinline__ void prefetch(int, int) const {}
     __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) key[j] = first + j < end ? keys[first + j] : 0u;
@@ -262,6 +269,7 @@ __device__ __forceinline__ void for_each_tile(const Row& row, int begin, int end
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) key[j] = next[j];
         if (tile + TILE < end) row.load(first + TILE, end, next);
+        row.prefetch(first + (1 + PREFETCH_AHEAD) * TILE, end);
         visit(first, key);
     }
 }
@@ -623,9 +631,16 @@ __device__ __forceinline__ u32 cluster_rank() {
     return r;
 }
 // Release on arrive, acquire on wait: shared-memory writes before an arrive are seen by every
-// CTA of the cluster after its wait.
-__device__ __forceinline__ void cluster_arrive() { asm volatile("barrier.cluster.arrive.release;" ::: "memory"); }
-__device__ __forceinline__ void cluster_wait() { asm volatile("barrier.cluster.wait.acquire;" ::: "memory"); }
+// CTA of the cluster after its wait. Aligned: a warp arrives as one (every call site is reached by
+// whole warps; __syncwarp reconverges them first).
+__device__ __forceinline__ void cluster_arrive() {
+    __syncwarp();
+    asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
+}
+__device__ __forceinline__ void cluster_wait() {
+    __syncwarp();
+    asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
 __device__ __forceinline__ void cluster_sync() { cluster_arrive(); cluster_wait(); }
 // The generic address of `p`'s counterpart in the shared memory of CTA `rank` of the cluster.
 template <class T>
