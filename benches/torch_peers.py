@@ -4,6 +4,7 @@
 
 Prints a JSON map "kernel | shape" -> median microseconds; the keys match sdec's rows.
 Run on the GPU machine (torch is installed there): python3 benches/torch_peers.py > torch.json
+`--family topk` (repeatable) times only those families' peers.
 """
 import json
 import sys
@@ -36,10 +37,12 @@ def l2_copies(nbytes):
     return max(1, min(64, -(-2 * l2 // nbytes)))
 
 
+families = [a for flag, a in zip(sys.argv[1:], sys.argv[2:]) if flag == "--family"]
+wanted = lambda name: not families or name in families
 out = {}
 
 # Top-k over fp32 rows.
-for rows, n, k in [(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64)]:
+for rows, n, k in [] if not wanted("topk") else [(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64)]:
     copies = l2_copies(rows * n * 4)
     xs = [torch.rand(rows, n, device=dev) * 8 - 4 for _ in range(copies)]
     out[f"topk | [{rows} x {n}] k={k}"] = median_us(lambda i: torch.topk(xs[i], k, dim=-1), copies)
@@ -47,7 +50,7 @@ for rows, n, k in [(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64)]:
 
 # Dense decode attention: 32 query / 8 KV heads, d=128, 128K context, bf16.
 ctx, hq, hkv, d = 131072, 32, 8, 128
-for batch in [1, 8]:
+for batch in [] if not wanted("decode_attention") else [1, 8]:
     q = torch.randn(batch, hq, 1, d, device=dev, dtype=torch.bfloat16)
     k = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
     v = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
@@ -67,10 +70,11 @@ for batch in [1, 8]:
 # Gather attention: batch 8, 4096 selected tokens per KV head (blocks of 64 or single tokens),
 # 0 or 2 of 8 KV heads dense: gather K/V rows, then SDPA (dense heads: SDPA over everything).
 batch = 8
-q = torch.randn(batch, hq, 1, d, device=dev, dtype=torch.bfloat16)
-k = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
-v = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
-for dense in [0, 2]:
+if wanted("gather_attention"):
+    q = torch.randn(batch, hq, 1, d, device=dev, dtype=torch.bfloat16)
+    k = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
+    v = torch.randn(batch, hkv, ctx, d, device=dev, dtype=torch.bfloat16)
+for dense in [] if not wanted("gather_attention") else [0, 2]:
     for block in [64, 1]:
         units = ctx // block
         ids = torch.stack([torch.randperm(units, device=dev)[: 4096 // block].sort().values for _ in range(batch * (hkv - dense))])

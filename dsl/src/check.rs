@@ -185,21 +185,90 @@ fn check_source_uses(decl: &FamilyDecl, text: &str, errors: &mut Vec<syn::Error>
     }
 }
 
-/// Names of the functions declared `__global__` in a CUDA source: the identifier right before the
-/// first `(` that follows each `__global__`.
+/// Names of the functions declared `__global__` in a CUDA source: the identifier that follows each
+/// `__global__`, past `void` and attribute macros like `__launch_bounds__(...)` or
+/// `__cluster_dims__(...)`.
 pub fn global_function_names(text: &str) -> HashSet<String> {
+    let ident_len = |s: &str| s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     text.match_indices("__global__")
         .filter_map(|(at, _)| {
             let mut rest = &text[at + "__global__".len()..];
-            // `__launch_bounds__(...)` may stand between `__global__` and the name.
-            if let Some(bounds) = rest.find("__launch_bounds__") {
-                if rest[..bounds].trim() == "void" {
-                    let close = rest[bounds..].find(')')?;
-                    rest = &rest[bounds + close + 1..];
+            loop {
+                rest = rest.trim_start();
+                let word = &rest[..ident_len(rest)];
+                if word.is_empty() {
+                    return None;
+                }
+                let after = rest[word.len()..].trim_start();
+                if word == "void" {
+                    rest = after;
+                } else if word.starts_with("__") && word.ends_with("__") && after.starts_with('(') {
+                    rest = skip_parens(after)?;
+                } else {
+                    return Some(word.to_string());
                 }
             }
-            let head = &rest[..rest.find('(')?];
-            head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).last().map(str::to_string)
         })
         .collect()
+}
+
+/// The text after the balanced parenthesised group `s` starts with.
+fn skip_parens(s: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (at, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&s[at + 1..]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// True when `expr` names the problem shape or the device limits; a constraint that names
+/// neither holds or fails for a configuration alone, so it also prunes the enumerated space.
+pub fn mentions_shape_or_limits(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+            if let Some(ident) = path.path.get_ident() {
+                if ident == SHAPE_NAME || ident == LIMITS_NAME {
+                    self.0 = true;
+                }
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_kernels_past_attributes() {
+        let text = r#"
+            extern "C" __global__ void __launch_bounds__(THREADS) plain(int n) {}
+            extern "C" __global__ void __cluster_dims__(max(1, (C)), 1, 1) __launch_bounds__(THREADS) clustered(int n) {}
+            __global__ void bare(float* x) {}
+        "#;
+        let names = global_function_names(text);
+        let expected: HashSet<String> = ["plain", "clustered", "bare"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn static_constraints_name_neither_shape_nor_limits() {
+        let expr = |s: &str| syn::parse_str::<Expr>(s).unwrap();
+        assert!(!mentions_shape_or_limits(&expr("threads % 32 == 0 || (a == 1) == (b != FUSED)")));
+        assert!(mentions_shape_or_limits(&expr("shape.n >= threads")));
+        assert!(mentions_shape_or_limits(&expr("f(limits) > 2")));
+    }
 }

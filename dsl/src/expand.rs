@@ -23,8 +23,14 @@ pub fn expand(decl: &FamilyDecl, _source_text: &str) -> TokenStream {
     });
 
     // Nested loops over the candidates, first parameter outermost, so `space()` lists
-    // configurations in declaration order (the tuner's tie-break relies on it).
-    let mut space_body = quote! { space.push(#config { #(#names),* }); };
+    // configurations in declaration order (the tuner's tie-break relies on it). Constraints that
+    // name neither the shape nor the limits (e.g. which parameters a strategy uses) prune it.
+    let static_constraints: Vec<_> = constraints.iter().filter(|c| !crate::check::mentions_shape_or_limits(c)).collect();
+    let mut space_body = quote! {
+        if true #(&& (#static_constraints))* {
+            space.push(#config { #(#names),* });
+        }
+    };
     for p in params.iter().rev() {
         let (pident, candidates) = (&p.ident, &p.candidates);
         space_body = quote! { for #pident in [#(#candidates),*] { #space_body } };

@@ -28,7 +28,8 @@
 //!
 //! It generates `DecodeAttentionConfig` (serde, one field per parameter) and a unit struct
 //! `DecodeAttention` implementing `sdec_kernels::family::KernelFamily`: the enumerated space in
-//! declaration order, the constraint check (each failure names its constraint), rendering to CUDA
+//! declaration order (pruned by the constraints that name neither `shape` nor `limits`), the
+//! constraint check (each failure names its constraint), rendering to CUDA
 //! (a `constexpr` prelude with the parameters in UPPER_SNAKE case and the shape's baked constants,
 //! then the source file), and the launch geometry of each kernel.
 //!

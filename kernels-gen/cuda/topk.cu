@@ -1,32 +1,80 @@
 // Exact top-k of fp32 rows by radix select. Result: the k indices (ascending) and their values.
 // Ties at the k-th value are broken towards the smaller index, so the result is deterministic.
 //
-// Keys are order-preserving u32 maps of the floats (float_key). Three radix digits of 11, 11 and
-// 10 bits narrow the k-th key T down; then every element with key > T, and the first r elements
-// with key == T (r = k minus the count above T), are written in index order by block scans.
+// Keys are order-preserving u32 maps of the floats (float_key). Radix digits of DIGIT_BITS from
+// the top narrow down the class of the k-th key: the keys whose resolved top bits equal the
+// prefix found so far (`Select`). It stops when all digits are resolved, or earlier when the whole
+// class is taken. Then every key above the class, and the first `ties` keys of the class in index
+// order, are written in index order.
 //
-// CTAS_PER_ROW == 1: `topk_fused` does it all in one launch per row; a row of at most STAGE_CAP
-//   scores is staged in shared memory and read from global memory once.
-// CTAS_PER_ROW  > 1: each row is cut into CTAS_PER_ROW segments and four launches cooperate:
-//   topk_hist    segment histograms of the top digit, summed in global memory;
-//   topk_filter  counts elements above the top bucket; copies the bucket's elements (candidates)
-//                in index order to a scratch list per segment;
-//   topk_resolve one CTA per row finishes the select on the candidates and gives each segment
-//                its output offset and its count of ties before it;
-//   topk_write   each segment writes its selected elements at its offset.
+// STRATEGY (the kernels it launches):
+//   FUSED     `topk_fused`, one CTA per row; a row of at most STAGE_CAP scores is staged in shared
+//             memory and read from global memory once.
+//   MULTI     CTAS_PER_ROW segments per row, four launches: topk_hist (segment histograms of the
+//             top digit, summed in global memory), topk_filter (the top bucket's elements to a
+//             scratch list per segment), topk_resolve (one CTA per row finishes the select and
+//             plans each segment's output), topk_write.
+//   CLUSTER   `topk_cluster`, one launch: a thread-block cluster of CTAS_PER_ROW CTAs per row, the
+//             histograms summed in rank 0's shared memory (distributed shared memory). The row is
+//             read once when a sampled lower bound of the k-th key holds (the usual case), else
+//             twice (histogram, then filter); candidates stay in shared memory.
+//   RESIDENT  `topk_resident`, one CTA per row holding the row in registers (n <= THREADS * ITEMS).
 
-constexpr int BINS = 2048;
-constexpr int STAGE_CAP = 8192;  // scores (or candidates) a CTA keeps in shared memory (32 KB)
+enum : int { FUSED = 0, MULTI = 1, CLUSTER = 2, RESIDENT = 3 };
+
+constexpr int NBINS = 1 << DIGIT_BITS;
+constexpr int ROUNDS = (32 + DIGIT_BITS - 1) / DIGIT_BITS;  // digits per key
+constexpr int STAGE_CAP = 8192;  // scores (or candidates) a fused CTA keeps in shared memory (32 KB)
+constexpr int SAMPLE = 2048;     // scores a cluster samples per row for its lower bound
+constexpr int PREFETCH_TILES = 2;  // tiles a cluster CTA prefetches to L2 before it samples
+constexpr int PREFETCH_AHEAD = 2;  // a scan prefetches to L2 this many tiles past the one it loads
 constexpr int TILE = THREADS * ITEMS;  // elements a CTA takes per step, ITEMS consecutive per thread
 constexpr int WARPS = THREADS / 32;
-constexpr int DIGITS = 3;
-__device__ __constant__ int DIGIT_SHIFT[DIGITS] = {21, 10, 0};
-__device__ __constant__ u32 DIGIT_MASK[DIGITS] = {0x7ffu, 0x7ffu, 0x3ffu};
+constexpr int CLUSTER_CTAS = STRATEGY == CLUSTER ? CTAS_PER_ROW : 1;
 
-struct RowState {   // the select's result for one row
-    u32 threshold;  // the k-th largest key
-    u32 ties;       // how many elements equal to it are taken
+// Digit d of keys with `top` significant bits (32: whole keys; fewer: offsets from a lower bound)
+// covers bits [digit_shift(d), digit_shift(d) + digit_width(d)), counted from the top.
+__device__ __forceinline__ int digit_shift(int d, int top = 32) { return max(0, top - (d + 1) * DIGIT_BITS); }
+__device__ __forceinline__ int digit_width(int d, int top = 32) { return top - d * DIGIT_BITS - digit_shift(d, top); }
+__device__ __forceinline__ int digit_count(int top = 32) { return (top + DIGIT_BITS - 1) / DIGIT_BITS; }
+__device__ __forceinline__ u32 digit_of(u32 key, int d, int top = 32) {
+    return (key >> digit_shift(d, top)) & ((1u << digit_width(d, top)) - 1);
+}
+
+__device__ __forceinline__ float key_to_float(u32 key) {
+    return __uint_as_float((key & 0x80000000u) ? (key ^ 0x80000000u) : ~key);
+}
+
+// Where the select of one row stands: the class of the k-th largest key is the keys whose bits
+// under `mask` equal `prefix`; it is the `k_rem`-th largest of the `size` keys of its class.
+struct Select {
+    u32 prefix, mask, k_rem, size;
+    bool resolved;  // every digit is resolved, or the whole class is taken (k_rem == size)
+    __device__ bool in_class(u32 key) const { return (key & mask) == prefix; }
+    __device__ bool above(u32 key) const { return (key & mask) > prefix; }
 };
+
+__device__ __forceinline__ Select select_start(u32 k, u32 n) { return Select{0u, 0u, k, n, false}; }
+
+// The start over `n` keys below 2^top: the bits above `top` are resolved (zero). top == 0: every
+// key is 0, one class, resolved.
+__device__ __forceinline__ Select select_start_below(u32 k, u32 n, int top) {
+    return Select{0u, top >= 32 ? 0u : ~0u << top, k, n, top == 0};
+}
+
+// The bucket of one digit's histogram that holds the k_rem-th largest key.
+struct Pick {
+    u32 bucket, k_rem, count;
+};
+
+__device__ __forceinline__ Select narrow(Select s, int d, const Pick& p, int top = 32) {
+    s.prefix |= p.bucket << digit_shift(d, top);
+    s.mask |= ((1u << digit_width(d, top)) - 1) << digit_shift(d, top);
+    s.k_rem = p.k_rem;
+    s.size = p.count;
+    s.resolved = d == digit_count(top) - 1 || p.k_rem == p.count;
+    return s;
+}
 
 // Adds one to hist[bin]. With AGGREGATE, lanes of a warp with the same bin add together
 // (scores pile into few buckets and same-address shared atomics serialise; the match costs too,
@@ -37,90 +85,6 @@ __device__ __forceinline__ void hist_add(u32* hist, u32 bin) {
         if ((threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
     } else {
         atomicAdd(&hist[bin], 1u);
-    }
-}
-
-__device__ __forceinline__ float key_to_float(u32 key) {
-    return __uint_as_float((key & 0x80000000u) ? (key ^ 0x80000000u) : ~key);
-}
-
-// ITEMS consecutive scores from `first` (zeros past `end`), with 16-byte loads when aligned.
-struct GlobalRow {
-    const float* __restrict__ row;
-    __device__ __forceinline__ void load(int first, int end, float (&v)[ITEMS]) const {
-        if (ITEMS % 4 == 0 && first + ITEMS <= end && ((size_t)(row + first) & 15) == 0) {
-#pragma unroll
-            for (int j = 0; j < ITEMS; j += 4) {
-                const float4 f = *reinterpret_cast<const float4*>(row + first + j);
-                v[j] = f.x; v[j + 1] = f.y; v[j + 2] = f.z; v[j + 3] = f.w;
-            }
-        } else {
-#pragma unroll
-            for (int j = 0; j < ITEMS; ++j) v[j] = first + j < end ? row[first + j] : 0.f;
-        }
-    }
-};
-
-// The same from keys staged in shared memory.
-struct StagedRow {
-    const u32* keys;
-    __device__ __forceinline__ void load(int first, int end, float (&v)[ITEMS]) const {
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) v[j] = first + j < end ? key_to_float(keys[first + j]) : 0.f;
-    }
-};
-
-// Histogram of digit `digit` over the elements of [begin, end) whose higher digits match `prefix`.
-template <class Row>
-__device__ void histogram(const Row& row, int begin, int end, u32 prefix, int digit, u32* hist);
-
-// The whole block finds the bucket holding the k_rem-th largest key of `hist` (counts per bucket)
-// and the rank left within it: each thread sums a run of buckets from the top, one block scan
-// orders the runs. Results go to *bucket and *k_rem; the caller synchronises.
-__device__ void select_bucket(const u32* hist, int nbins, u32* bucket, u32* k_rem, u32* scratch) {
-    const int per = nbins / THREADS;
-    const int hi = nbins - 1 - threadIdx.x * per;
-    u32 mine = 0;
-    for (int j = 0; j < per; ++j) mine += hist[hi - j];
-    const u32 want = *k_rem;
-    u32 total;
-    const u32 above = block_exclusive_scan<THREADS>(mine, scratch, total);
-    if (above < want && want <= above + mine) {
-        u32 seen = above;
-        for (int j = 0; j < per; ++j) {
-            const u32 c = hist[hi - j];
-            if (seen + c >= want) {
-                *bucket = (u32)(hi - j);
-                *k_rem = want - seen;
-                break;
-            }
-            seen += c;
-        }
-    }
-}
-
-__device__ __forceinline__ bool key_matches(u32 key, u32 prefix, int digit) {
-    // Bits above `digit` must equal the prefix chosen so far.
-    const int shift = DIGIT_SHIFT[digit] + (digit == 0 ? 11 : (digit == 1 ? 11 : 10));
-    return shift >= 32 || (key >> shift) == (prefix >> shift);
-}
-
-template <class Row>
-__device__ void histogram(const Row& row, int begin, int end, u32 prefix, int digit, u32* hist) {
-    const int shift = DIGIT_SHIFT[digit];
-    const u32 mask = DIGIT_MASK[digit];
-    float v[ITEMS], next[ITEMS];
-    row.load(begin + threadIdx.x * ITEMS, end, next);
-    for (int tile = begin; tile < end; tile += TILE) {
-        const int first = tile + threadIdx.x * ITEMS;
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
-        if (tile + TILE < end) row.load(first + TILE, end, next);  // in flight while we count
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) {
-            const u32 key = float_key(v[j]);
-            if (first + j < end && key_matches(key, prefix, digit)) hist_add(hist, (key >> shift) & mask);
-        }
     }
 }
 
@@ -137,14 +101,228 @@ __device__ __forceinline__ u32 warp_exclusive_scan(u32 v, u32& total) {
     return incl - v;
 }
 
-// Writes the selected elements of [begin, end) in index order from `out`: every key > T, and the
-// first `ties` keys == T counting `ties_before` such keys before `begin`. Each warp owns a
-// contiguous run: it counts its run, two block scans give every warp its output offset and its
-// ties before, then it writes its run in order with warp scans only (no block barrier per tile).
+// Exclusive prefix sum over the block with a single barrier; `total` gets the block's sum.
+// `wsum` holds WARPS values; the caller synchronises before `wsum` is written again.
+template <class T>
+__device__ __forceinline__ T scan_block(T v, T* wsum, T& total) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+    T incl = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const T up = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += up;
+    }
+    if (lane == 31) wsum[warp] = incl;
+    __syncthreads();
+    T before = 0;
+    total = 0;
+    for (int w = 0; w < WARPS; ++w) {
+        const T t = wsum[w];
+        before += w < warp ? t : T(0);
+        total += t;
+    }
+    return before + incl - v;
+}
+
+// The bucket of `hist` (NBINS counts; may be another CTA's shared memory) holding the k_rem-th
+// largest key, the rank left within it and its count. Thread t holds a run of buckets from the top,
+// one block scan orders the runs. Every thread gets the result; `out` is where it is shared.
+__device__ Pick pick_bucket(const u32* hist, u32 k_rem, u32* wsum, Pick* out) {
+    constexpr int PER = NBINS >= THREADS ? NBINS / THREADS : 1;
+    const int hi = NBINS - 1 - (int)threadIdx.x * PER;
+    u32 c[PER], mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        c[j] = hi - j >= 0 ? hist[hi - j] : 0u;
+        mine += c[j];
+    }
+    u32 total;
+    const u32 above = scan_block<u32>(mine, wsum, total);
+    if (above < k_rem && k_rem <= above + mine) {
+        u32 seen = above;
+#pragma unroll
+        for (int j = 0; j < PER; ++j) {
+            if (seen < k_rem && seen + c[j] >= k_rem) *out = Pick{(u32)(hi - j), k_rem - seen, c[j]};
+            seen += c[j];
+        }
+    }
+    __syncthreads();
+    return *out;
+}
+
+// The select loop shared by every strategy: digits [d, d_end) while the class is not resolved.
+// `count(d, s)` adds to `hist` (zeroed here) digit d of every key of the class of `s`.
+template <class Count>
+__device__ Select select_digits(int d, int d_end, Select s, u32* hist, u32* wsum, Pick* pick, Count count) {
+    for (; d < d_end && !s.resolved; ++d) {
+        for (int b = threadIdx.x; b < NBINS; b += THREADS) hist[b] = 0;
+        __syncthreads();
+        count(d, s);
+        __syncthreads();
+        s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+    }
+    return s;
+}
+
+// pick_bucket for few buckets (NBINS <= 512), done by every warp on its own: each lane sums a run
+// of NBINS / 32 buckets from the top, a warp scan orders the runs. No barrier; every warp gets
+// the same result.
+__device__ Pick pick_bucket_warp(const u32* hist, u32 k_rem) {
+    constexpr int PER = NBINS >= 32 ? NBINS / 32 : 1;
+    const int lane = threadIdx.x & 31;
+    const int hi = NBINS - 1 - lane * PER;
+    u32 c[PER], mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        c[j] = hi - j >= 0 ? hist[hi - j] : 0u;
+        mine += c[j];
+    }
+    u32 total;
+    const u32 above = warp_exclusive_scan(mine, total);
+    const int owner = __ffs(__ballot_sync(0xffffffffu, above < k_rem && k_rem <= above + mine)) - 1;
+    Pick p{0u, 0u, 0u};
+    u32 seen = above;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        if (seen < k_rem && seen + c[j] >= k_rem) p = Pick{(u32)(hi - j), k_rem - seen, c[j]};
+        seen += c[j];
+    }
+    return Pick{__shfl_sync(0xffffffffu, p.bucket, owner), __shfl_sync(0xffffffffu, p.k_rem, owner),
+                __shfl_sync(0xffffffffu, p.count, owner)};
+}
+
+// Histogram buffers select_held needs (NBINS words each).
+constexpr int HELD_HISTS = NBINS <= 512 ? 3 : 2;
+
+// The select over keys the block holds in registers, PER per thread (key[j] counts where bit j of
+// `valid` is set); `hists` holds HELD_HISTS histograms. Few buckets: three histograms rotate (one
+// counts, one is read by every warp's own pick, one is cleared), one barrier per digit. Many: two
+// alternate and the block picks, three barriers per digit.
+template <int PER>
+__device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
+    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
+    __syncthreads();
+    Select s = select_start(k, n);
+    for (int d = 0; d < ROUNDS && !s.resolved; ++d) {
+        u32* hist = hists + (d % HELD_HISTS) * NBINS;
+        if (HELD_HISTS == 2) {
+            u32* next = hists + ((d + 1) % 2) * NBINS;
+            for (int b = threadIdx.x; b < NBINS; b += THREADS) next[b] = 0;
+        }
+#pragma unroll
+        for (int j = 0; j < PER; ++j)
+            if (((valid >> j) & 1u) && s.in_class(key[j])) hist_add(hist, digit_of(key[j], d));
+        __syncthreads();
+        if (HELD_HISTS == 3) {
+            s = narrow(s, d, pick_bucket_warp(hist, s.k_rem));
+            // Last read in digit d - 1 (before this barrier); counted into at digit d + 2.
+            u32* later = hists + ((d + 2) % 3) * NBINS;
+            for (int b = threadIdx.x; b < NBINS; b += THREADS) later[b] = 0;
+        } else {
+            s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+        }
+    }
+    return s;
+}
+
+// ITEMS consecutive keys from `first` (zeros past `end`), with 16-byte loads when aligned.
+struct GlobalRow {
+    const float* __restrict__ row;
+    // Asks L2 for the line holding `at` (one thread per 128-byte line): more bytes in flight per
+    // SM than the registers of one tile ahead hold, so a scan streams at the memory's rate.
+    __device__ __forceinline__ void prefetch(int at, int end) const {
+        if (at < end && (threadIdx.x % (32 / ITEMS)) == 0) asm volatile("prefetch.global.L2 [%0];" :: "l"(row + at));
+    }
+    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
+        if (ITEMS % 4 == 0 && first + ITEMS <= end && ((size_t)(row + first) & 15) == 0) {
+#pragma unroll
+            for (int j = 0; j < ITEMS; j += 4) {
+                const float4 f = *reinterpret_cast<const float4*>(row + first + j);
+                key[j] = float_key(f.x); key[j + 1] = float_key(f.y); key[j + 2] = float_key(f.z); key[j + 3] = float_key(f.w);
+            }
+        } else {
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j) key[j] = first + j < end ? float_key(row[first + j]) : 0u;
+        }
+    }
+};
+
+// The same from keys staged in shared memory.
+struct StagedRow {
+    const u32* keys;
+    __device__ __forceinline__ void prefetch(int, int) const {}
+    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) key[j] = first + j < end ? keys[first + j] : 0u;
+    }
+};
+
+// visit(first, key) for each tile of [begin, end): ITEMS consecutive keys from `first` per thread
+// (the caller checks `first + j < end`), the next tile's load in flight meanwhile. Every thread
+// visits every tile, so `visit` may use warp collectives.
+template <class Row, class Visit>
+__device__ __forceinline__ void for_each_tile(const Row& row, int begin, int end, Visit visit) {
+    u32 key[ITEMS], next[ITEMS];
+    row.load(begin + threadIdx.x * ITEMS, end, next);
+    for (int tile = begin; tile < end; tile += TILE) {
+        const int first = tile + threadIdx.x * ITEMS;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) key[j] = next[j];
+        if (tile + TILE < end) row.load(first + TILE, end, next);
+        row.prefetch(first + (1 + PREFETCH_AHEAD) * TILE, end);
+        visit(first, key);
+    }
+}
+
+// Histogram of digit d over the keys of [begin, end) in the class of `s`.
 template <class Row>
-__device__ void write_selected(const Row& row, int begin, int end, u32 threshold,
-                               u32 ties_before, u32 ties, int* __restrict__ out_idx,
-                               float* __restrict__ out_val, u32* scratch) {
+__device__ void count_digit(const Row& row, int begin, int end, const Select& s, int d, u32* hist) {
+    for_each_tile(row, begin, end, [&](int first, const u32 (&key)[ITEMS]) {
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j)
+            if (first + j < end && s.in_class(key[j])) hist_add(hist, digit_of(key[j], d));
+    });
+}
+
+// Appends the keys of [begin, end) that `take(key, at)` accepts (`at`: the position from `begin`)
+// to keys[] (and their positions to pos[] when given), in any order, one shared atomic per warp
+// and tile. `found` counts every taken key, also those past `cap` (which are dropped).
+template <class Row, class Take>
+__device__ void append_taken(const Row& row, int begin, int end, Take take, u32* keys, u32* pos, u32 cap, u32* found) {
+    const int lane = threadIdx.x & 31;
+    const u32 lanes_below = (1u << lane) - 1;
+    for_each_tile(row, begin, end, [&](int first, const u32 (&key)[ITEMS]) {
+        u32 ballot[ITEMS], total = 0;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            ballot[j] = __ballot_sync(0xffffffffu, first + j < end && take(key[j], (u32)(first - begin + j)));
+            total += __popc(ballot[j]);
+        }
+        u32 at = 0;
+        if (lane == 0 && total) at = atomicAdd(found, total);
+        at = __shfl_sync(0xffffffffu, at, 0);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            if ((ballot[j] >> lane) & 1u) {
+                const u32 slot = at + __popc(ballot[j] & lanes_below);
+                if (slot < cap) {
+                    keys[slot] = key[j];
+                    if (pos) pos[slot] = first - begin + j;
+                }
+            }
+            at += __popc(ballot[j]);
+        }
+    });
+}
+
+// Writes the selected elements of [begin, end) in index order from `out`: every key above the
+// class (prefix, mask), and the first `ties` keys of the class counting `ties_before` such keys
+// before `begin`. Each warp owns a contiguous run: it counts its run, two block scans give every
+// warp its output offset and its ties before, then it writes its run in order with warp scans
+// only (no block barrier per tile).
+template <class Row>
+__device__ void write_selected(const Row& row, int begin, int end, u32 prefix, u32 mask, u32 ties_before, u32 ties,
+                               int* __restrict__ out_idx, float* __restrict__ out_val, u32* scratch) {
     constexpr int STEP = 32 * ITEMS;  // elements a warp takes per step
     const int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
     const int per_warp = ((end - begin + WARPS - 1) / WARPS + STEP - 1) / STEP * STEP;
@@ -153,12 +331,12 @@ __device__ void write_selected(const Row& row, int begin, int end, u32 threshold
     u32 gt = 0, eq = 0;
     for (int base = run_begin; base < run_end; base += STEP) {
         const int first = base + lane * ITEMS;
-        float v[ITEMS];
-        row.load(first, run_end, v);
+        u32 key[ITEMS];
+        row.load(first, run_end, key);
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            const u32 key = float_key(v[j]);
-            if (first + j < run_end) { gt += key > threshold; eq += key == threshold; }
+            const u32 masked = key[j] & mask;
+            if (first + j < run_end) { gt += masked > prefix; eq += masked == prefix; }
         }
     }
     gt = __reduce_add_sync(0xffffffffu, gt);
@@ -171,13 +349,13 @@ __device__ void write_selected(const Row& row, int begin, int end, u32 threshold
     u32 ties_seen = eq_before;
     for (int base = run_begin; base < run_end; base += STEP) {
         const int first = base + lane * ITEMS;
-        float v[ITEMS];
-        row.load(first, run_end, v);
+        u32 key[ITEMS];
+        row.load(first, run_end, key);
         u32 gt_bits = 0, eq_bits = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            const u32 key = float_key(v[j]);
-            if (first + j < run_end) { gt_bits |= (u32)(key > threshold) << j; eq_bits |= (u32)(key == threshold) << j; }
+            const u32 masked = key[j] & mask;
+            if (first + j < run_end) { gt_bits |= (u32)(masked > prefix) << j; eq_bits |= (u32)(masked == prefix) << j; }
         }
         u32 eq_step;
         u32 rank = ties_seen + warp_exclusive_scan(__popc(eq_bits), eq_step);
@@ -189,120 +367,68 @@ __device__ void write_selected(const Row& row, int begin, int end, u32 threshold
         u32 pos = written + warp_exclusive_scan(__popc(sel), sel_step);
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j)
-            if ((sel >> j) & 1u) { out_idx[pos] = first + j; out_val[pos] = v[j]; ++pos; }
+            if ((sel >> j) & 1u) { out_idx[pos] = first + j; out_val[pos] = key_to_float(key[j]); ++pos; }
         written += sel_step;
         ties_seen += eq_step;
     }
 }
 
-// ---- one CTA per row ----
-template <class Row>
-__device__ void select_row(const Row& row, int n, int k, u32* hist, u32* bucket, u32* k_rem, u32* scratch,
-                           int* __restrict__ out_idx, float* __restrict__ out_val) {
-    if (threadIdx.x == 0) *k_rem = (u32)k;
-    u32 prefix = 0;
-    for (int digit = 0; digit < DIGITS; ++digit) {
-        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
-        __syncthreads();
-        histogram(row, 0, n, prefix, digit, hist);
-        __syncthreads();
-        select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
-        __syncthreads();
-        prefix |= *bucket << DIGIT_SHIFT[digit];
-    }
-    write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
-}
+// ---- FUSED: one CTA per row ----
 
-// A row too long to stage: after the top digit, the elements of the top bucket (the candidates)
-// are appended to shared memory when they fit, so the lower digits never reread the row. Two
-// passes over the row (histogram, filter) plus the write, instead of one per digit plus the write.
-__device__ void select_long_row(const GlobalRow& row, int n, int k, u32* hist, u32* stage, u32* count,
-                                u32* bucket, u32* k_rem, u32* scratch, int* __restrict__ out_idx,
-                                float* __restrict__ out_val) {
-    if (threadIdx.x == 0) { *k_rem = (u32)k; *count = 0; }
-    for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
-    __syncthreads();
-    histogram(row, 0, n, 0, 0, hist);
-    __syncthreads();
-    select_bucket(hist, BINS, bucket, k_rem, scratch);
-    __syncthreads();
-    const u32 top = *bucket;
-    u32 prefix = top << DIGIT_SHIFT[0];
-    if (hist[top] > STAGE_CAP) {  // too many candidates (e.g. massive ties): stay on the row
-        for (int digit = 1; digit < DIGITS; ++digit) {
-            __syncthreads();
-            for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
-            __syncthreads();
-            histogram(row, 0, n, prefix, digit, hist);
-            __syncthreads();
-            select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
-            __syncthreads();
-            prefix |= *bucket << DIGIT_SHIFT[digit];
-        }
-        write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
-        return;
-    }
-    // Filter: append the candidates' keys (order does not matter for the histograms).
-    const int lane = threadIdx.x & 31;
-    float v[ITEMS], next[ITEMS];
-    row.load(threadIdx.x * ITEMS, n, next);
-    for (int tile = 0; tile < n; tile += TILE) {
-        const int first = tile + threadIdx.x * ITEMS;
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
-        if (tile + TILE < n) row.load(first + TILE, n, next);
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) {
-            const u32 key = float_key(v[j]);
-            const bool take = first + j < n && (key >> DIGIT_SHIFT[0]) == top;
-            const u32 ballot = __ballot_sync(0xffffffffu, take);
-            u32 base = 0;
-            if (lane == 0 && ballot) base = atomicAdd(count, __popc(ballot));
-            base = __shfl_sync(0xffffffffu, base, 0);
-            if (take) stage[base + __popc(ballot & ((1u << lane) - 1))] = key;
-        }
-    }
+// A row too long to stage: after the top digit, the keys of its class (the candidates) are
+// appended to shared memory when they fit, so the lower digits never reread the row. Two passes
+// over the row (histogram, filter) plus the write, instead of one per digit plus the write.
+__device__ Select select_long_row(const GlobalRow& row, int n, int k, u32* hist, u32* stage, u32* count, u32* wsum, Pick* pick) {
+    if (threadIdx.x == 0) *count = 0;
+    auto count_row = [&](int d, const Select& s) { count_digit(row, 0, n, s, d, hist); };
+    Select s = select_digits(0, 1, select_start(k, n), hist, wsum, pick, count_row);
+    if (s.resolved) return s;
+    if (s.size > STAGE_CAP) return select_digits(1, ROUNDS, s, hist, wsum, pick, count_row);  // e.g. massive ties
+    append_taken(row, 0, n, [&](u32 key, u32) { return s.in_class(key); }, stage, (u32*)nullptr, STAGE_CAP, count);
     __syncthreads();
     const int found = (int)*count;
-    for (int digit = 1; digit < DIGITS; ++digit) {
-        for (int b = threadIdx.x; b < BINS; b += THREADS) hist[b] = 0;
-        __syncthreads();
-        histogram(StagedRow{stage}, 0, found, prefix, digit, hist);
-        __syncthreads();
-        select_bucket(hist, DIGIT_MASK[digit] + 1, bucket, k_rem, scratch);
-        __syncthreads();
-        prefix |= *bucket << DIGIT_SHIFT[digit];
-    }
-    write_selected(row, 0, n, prefix, 0, *k_rem, out_idx, out_val, scratch);
+    return select_digits(1, ROUNDS, s, hist, wsum, pick, [&](int d, const Select& c) { count_digit(StagedRow{stage}, 0, found, c, d, hist); });
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) topk_fused(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
-    __shared__ u32 hist[BINS];
-    __shared__ u32 bucket, k_rem;
+    __shared__ u32 hist[NBINS];
+    __shared__ u32 wsum[WARPS];
     __shared__ u32 scratch[33];
     __shared__ u32 stage[STAGE_CAP];
     __shared__ u32 count;
+    __shared__ Pick pick;
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
     out_idx += (size_t)blockIdx.x * k;
     out_val += (size_t)blockIdx.x * k;
     if (n <= STAGE_CAP) {
         for (int tile = 0; tile < n; tile += TILE) {
             const int first = tile + threadIdx.x * ITEMS;
-            float v[ITEMS];
-            row.load(first, n, v);
+            u32 key[ITEMS];
+            row.load(first, n, key);
 #pragma unroll
             for (int j = 0; j < ITEMS; ++j)
-                if (first + j < n) stage[first + j] = float_key(v[j]);
+                if (first + j < n) stage[first + j] = key[j];
         }
         __syncthreads();
-        select_row(StagedRow{stage}, n, k, hist, &bucket, &k_rem, scratch, out_idx, out_val);
+        const StagedRow staged{stage};
+        const Select s = select_digits(0, ROUNDS, select_start(k, n), hist, wsum, &pick,
+                                       [&](int d, const Select& c) { count_digit(staged, 0, n, c, d, hist); });
+        write_selected(staged, 0, n, s.prefix, s.mask, 0, s.k_rem, out_idx, out_val, scratch);
     } else {
-        select_long_row(row, n, k, hist, stage, &count, &bucket, &k_rem, scratch, out_idx, out_val);
+        const Select s = select_long_row(row, n, k, hist, stage, &count, wsum, &pick);
+        write_selected(row, 0, n, s.prefix, s.mask, 0, s.k_rem, out_idx, out_val, scratch);
     }
 }
 
-// ---- several CTAs per row: grid (CTAS_PER_ROW, rows) ----
+// ---- MULTI: several CTAs per row, grid (CTAS_PER_ROW, rows), four launches ----
+
+struct RowState {   // the select's result for one row
+    u32 prefix;     // the class of the k-th largest key: keys whose bits under `mask` equal `prefix`
+    u32 mask;
+    u32 ties;       // how many keys of the class are taken
+};
+
 // Segment length, a multiple of 4 so that segments start 16-byte aligned.
 __device__ __forceinline__ int segment_len(int n) { return ((n + CTAS_PER_ROW - 1) / CTAS_PER_ROW + 3) / 4 * 4; }
 
@@ -312,28 +438,27 @@ __device__ __forceinline__ void segment_of(int n, int& begin, int& end) {
     end = min(n, begin + len);
 }
 
-// hist: [rows][BINS], zero on entry (allocated zeroed; topk_resolve clears it after use).
+// hist: [rows][NBINS], zero on entry (allocated zeroed; topk_resolve clears it after use).
 extern "C" __global__ void __launch_bounds__(THREADS) topk_hist(
     const float* __restrict__ scores, int n, u32* __restrict__ hist) {
-    __shared__ u32 local[BINS];
-    for (int b = threadIdx.x; b < BINS; b += THREADS) local[b] = 0;
+    __shared__ u32 local[NBINS];
+    for (int b = threadIdx.x; b < NBINS; b += THREADS) local[b] = 0;
     __syncthreads();
     int begin, end;
     segment_of(n, begin, end);
-    histogram(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, 0, 0, local);
+    count_digit(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, select_start(0, n), 0, local);
     __syncthreads();
-    u32* global = hist + (size_t)blockIdx.y * BINS;
-    for (int b = threadIdx.x; b < BINS; b += THREADS)
+    u32* global = hist + (size_t)blockIdx.y * NBINS;
+    for (int b = threadIdx.x; b < NBINS; b += THREADS)
         if (local[b]) atomicAdd(&global[b], local[b]);
 }
 
-// Top bucket of a row from its global histogram; every CTA of the row derives the same.
-__device__ void top_bucket(const u32* __restrict__ hist_row, int k, u32* sm_hist, u32* bucket, u32* k_rem, u32* scratch) {
-    for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = hist_row[b];
-    if (threadIdx.x == 0) *k_rem = (u32)k;
+// The select after the top digit, from the row's global histogram; every CTA of the row derives
+// the same.
+__device__ Select top_bucket(const u32* __restrict__ hist_row, int n, int k, u32* sm_hist, u32* wsum, Pick* pick) {
+    for (int b = threadIdx.x; b < NBINS; b += THREADS) sm_hist[b] = hist_row[b];
     __syncthreads();
-    select_bucket(sm_hist, BINS, bucket, k_rem, scratch);
-    __syncthreads();
+    return narrow(select_start(k, n), 0, pick_bucket(sm_hist, k, wsum, pick));
 }
 
 // cand_key: [rows][n] (segment s writes from its own begin); seg_counts: [rows][CTAS][2]
@@ -341,44 +466,22 @@ __device__ void top_bucket(const u32* __restrict__ hist_row, int k, u32* sm_hist
 extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
     const float* __restrict__ scores, int n, int k, const u32* __restrict__ hist,
     u32* __restrict__ cand_key, u32* __restrict__ seg_counts) {
-    __shared__ u32 sm_hist[BINS];
-    __shared__ u32 bucket, k_rem;
-    __shared__ u32 scratch[33];
-    top_bucket(hist + (size_t)blockIdx.y * BINS, k, sm_hist, &bucket, &k_rem, scratch);
+    __shared__ u32 sm_hist[NBINS];
+    __shared__ u32 wsum[WARPS];
+    __shared__ Pick pick;
+    __shared__ u32 found;
+    if (threadIdx.x == 0) found = 0;
+    const Select top = top_bucket(hist + (size_t)blockIdx.y * NBINS, n, k, sm_hist, wsum, &pick);
     int begin, end;
     segment_of(n, begin, end);
     const GlobalRow row{scores + (size_t)blockIdx.y * n};
-    u32* keys = cand_key + (size_t)blockIdx.y * n + begin;
-    const u32 top = bucket;
-    __shared__ u32 found;
-    if (threadIdx.x == 0) found = 0;
-    __syncthreads();
-    const int lane = threadIdx.x & 31;
-    u32 above = 0;
     // Candidates are appended in any order: the resolve step only counts them per segment.
-    float v[ITEMS], next[ITEMS];
-    row.load(begin + threadIdx.x * ITEMS, end, next);
-    for (int tile = begin; tile < end; tile += TILE) {
-        const int first = tile + threadIdx.x * ITEMS;
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) v[j] = next[j];
-        if (tile + TILE < end) row.load(first + TILE, end, next);
-#pragma unroll
-        for (int j = 0; j < ITEMS; ++j) {
-            const u32 key = float_key(v[j]);
-            const u32 digit = key >> DIGIT_SHIFT[0];
-            const bool valid = first + j < end;
-            above += valid && digit > top;
-            const bool take = valid && digit == top;
-            const u32 ballot = __ballot_sync(0xffffffffu, take);
-            u32 at = 0;
-            if (lane == 0 && ballot) at = atomicAdd(&found, __popc(ballot));
-            at = __shfl_sync(0xffffffffu, at, 0);
-            if (take) keys[at + __popc(ballot & ((1u << lane) - 1))] = key;
-        }
-    }
+    u32 above = 0;
+    append_taken(row, begin, end, [&](u32 key, u32) { above += top.above(key); return top.in_class(key); },
+                 cand_key + (size_t)blockIdx.y * n + begin, (u32*)nullptr, (u32)(end - begin), &found);
     u32 total_above;
-    block_exclusive_scan<THREADS>(above, scratch, total_above);
+    __syncthreads();  // `found` is complete; wsum is free
+    scan_block<u32>(above, wsum, total_above);
     if (threadIdx.x == 0) {
         u32* counts = seg_counts + ((size_t)blockIdx.y * CTAS_PER_ROW + blockIdx.x) * 2;
         counts[0] = total_above;
@@ -392,83 +495,74 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_filter(
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resolve(
     int n, int k, u32* __restrict__ hist, const u32* __restrict__ cand_key,
     const u32* __restrict__ seg_counts, RowState* __restrict__ state, u32* __restrict__ seg_plan) {
-    __shared__ u32 sm_hist[BINS];
-    __shared__ u32 bucket, k_rem;
-    __shared__ u32 scratch[33];
+    __shared__ u32 sm_hist[NBINS];
+    __shared__ u32 wsum[WARPS];
+    __shared__ Pick pick;
     __shared__ u32 stage[STAGE_CAP];
     __shared__ u32 seg_start[CTAS_PER_ROW + 1];          // candidate offsets of the segments
     __shared__ u32 seg_gt[CTAS_PER_ROW], seg_eq[CTAS_PER_ROW];
     const int r = blockIdx.x;
-    top_bucket(hist + (size_t)r * BINS, k, sm_hist, &bucket, &k_rem, scratch);
+    Select s = top_bucket(hist + (size_t)r * NBINS, n, k, sm_hist, wsum, &pick);
     // Every CTA of this row has read the histogram (stream order): clear it for the next call.
-    for (int b = threadIdx.x; b < BINS; b += THREADS) hist[(size_t)r * BINS + b] = 0;
+    for (int b = threadIdx.x; b < NBINS; b += THREADS) hist[(size_t)r * NBINS + b] = 0;
     const int len = segment_len(n);
     const u32* counts = seg_counts + (size_t)r * CTAS_PER_ROW * 2;
     const u32* keys = cand_key + (size_t)r * n;
     if (threadIdx.x == 0) {
         u32 at = 0;
-        for (int s = 0; s < CTAS_PER_ROW; ++s) { seg_start[s] = at; at += counts[2 * s + 1]; }
+        for (int seg = 0; seg < CTAS_PER_ROW; ++seg) { seg_start[seg] = at; at += counts[2 * seg + 1]; }
         seg_start[CTAS_PER_ROW] = at;
     }
-    for (int s = threadIdx.x; s < CTAS_PER_ROW; s += THREADS) { seg_gt[s] = 0; seg_eq[s] = 0; }
+    for (int seg = threadIdx.x; seg < CTAS_PER_ROW; seg += THREADS) { seg_gt[seg] = 0; seg_eq[seg] = 0; }
     __syncthreads();
     const bool staged = seg_start[CTAS_PER_ROW] <= STAGE_CAP;
     if (staged) {
-        for (int s = 0; s < CTAS_PER_ROW; ++s) {
-            const u32 found = seg_start[s + 1] - seg_start[s];
+        for (int seg = 0; seg < CTAS_PER_ROW; ++seg) {
+            const u32 found = seg_start[seg + 1] - seg_start[seg];
 #pragma unroll 4
-            for (u32 j = threadIdx.x; j < found; j += THREADS) stage[seg_start[s] + j] = keys[(size_t)s * len + j];
+            for (u32 j = threadIdx.x; j < found; j += THREADS) stage[seg_start[seg] + j] = keys[(size_t)seg * len + j];
         }
         __syncthreads();
     }
-    auto candidate = [&](int s, u32 j) { return staged ? stage[seg_start[s] + j] : keys[(size_t)s * len + j]; };
+    auto candidate = [&](int seg, u32 j) { return staged ? stage[seg_start[seg] + j] : keys[(size_t)seg * len + j]; };
 
-    u32 prefix = bucket << DIGIT_SHIFT[0];
-    for (int digit = 1; digit < DIGITS; ++digit) {
-        for (int b = threadIdx.x; b < BINS; b += THREADS) sm_hist[b] = 0;
-        __syncthreads();
-        const int shift = DIGIT_SHIFT[digit];
-        const u32 mask = DIGIT_MASK[digit];
-        for (int s = 0; s < CTAS_PER_ROW; ++s) {
-            const u32 found = seg_start[s + 1] - seg_start[s];
+    s = select_digits(1, ROUNDS, s, sm_hist, wsum, &pick, [&](int d, const Select& c) {
+        for (int seg = 0; seg < CTAS_PER_ROW; ++seg) {
+            const u32 found = seg_start[seg + 1] - seg_start[seg];
 #pragma unroll 4
             for (u32 j = threadIdx.x; j < found; j += THREADS) {
-                const u32 key = candidate(s, j);
-                if (key_matches(key, prefix, digit)) hist_add(sm_hist, (key >> shift) & mask);
+                const u32 key = candidate(seg, j);
+                if (c.in_class(key)) hist_add(sm_hist, digit_of(key, d));
             }
         }
-        __syncthreads();
-        select_bucket(sm_hist, mask + 1, &bucket, &k_rem, scratch);
-        __syncthreads();
-        prefix |= bucket << shift;
-    }
-    const u32 threshold = prefix, ties = k_rem;
-    // Per segment: candidates above T join the elements above the top bucket; ties are taken
-    // in segment order until `ties` are used. Warp sums, then one shared atomic per warp.
-    for (int s = 0; s < CTAS_PER_ROW; ++s) {
-        const u32 found = seg_start[s + 1] - seg_start[s];
+    });
+    const u32 ties = s.k_rem;
+    // Per segment: candidates above the class join the elements above the top bucket; ties are
+    // taken in segment order until `ties` are used. Warp sums, then one shared atomic per warp.
+    for (int seg = 0; seg < CTAS_PER_ROW; ++seg) {
+        const u32 found = seg_start[seg + 1] - seg_start[seg];
         u32 gt = 0, eq = 0;
 #pragma unroll 4
         for (u32 j = threadIdx.x; j < found; j += THREADS) {
-            const u32 key = candidate(s, j);
-            gt += key > threshold;
-            eq += key == threshold;
+            const u32 key = candidate(seg, j);
+            gt += s.above(key);
+            eq += s.in_class(key);
         }
         gt = __reduce_add_sync(0xffffffffu, gt);
         eq = __reduce_add_sync(0xffffffffu, eq);
-        if ((threadIdx.x & 31) == 0 && (gt | eq)) { atomicAdd(&seg_gt[s], gt); atomicAdd(&seg_eq[s], eq); }
+        if ((threadIdx.x & 31) == 0 && (gt | eq)) { atomicAdd(&seg_gt[seg], gt); atomicAdd(&seg_eq[seg], eq); }
     }
     __syncthreads();
     if (threadIdx.x == 0) {
         u32 offset = 0, ties_before = 0;
-        for (int s = 0; s < CTAS_PER_ROW; ++s) {
-            seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2] = offset;
-            seg_plan[((size_t)r * CTAS_PER_ROW + s) * 2 + 1] = ties_before;
-            const u32 taken = ties_before >= ties ? 0 : min(seg_eq[s], ties - ties_before);
-            offset += counts[2 * s] + seg_gt[s] + taken;
-            ties_before += seg_eq[s];
+        for (int seg = 0; seg < CTAS_PER_ROW; ++seg) {
+            seg_plan[((size_t)r * CTAS_PER_ROW + seg) * 2] = offset;
+            seg_plan[((size_t)r * CTAS_PER_ROW + seg) * 2 + 1] = ties_before;
+            const u32 taken = ties_before >= ties ? 0 : min(seg_eq[seg], ties - ties_before);
+            offset += counts[2 * seg] + seg_gt[seg] + taken;
+            ties_before += seg_eq[seg];
         }
-        state[r] = RowState{threshold, ties};
+        state[r] = RowState{s.prefix, s.mask, ties};
     }
 }
 
@@ -481,6 +575,287 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_write(
     const RowState st = state[blockIdx.y];
     const u32* plan = seg_plan + ((size_t)blockIdx.y * CTAS_PER_ROW + blockIdx.x) * 2;
     const u32 offset = plan[0];
-    write_selected(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, st.threshold, plan[1], st.ties,
+    write_selected(GlobalRow{scores + (size_t)blockIdx.y * n}, begin, end, st.prefix, st.mask, plan[1], st.ties,
                    out_idx + (size_t)blockIdx.y * k + offset, out_val + (size_t)blockIdx.y * k + offset, scratch);
+}
+
+// ---- RESIDENT: one CTA per row, the row in registers (ITEMS consecutive keys per thread) ----
+
+extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
+    const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
+    __shared__ u32 hists[HELD_HISTS * NBINS];
+    __shared__ u32 wsum[WARPS];
+    __shared__ Pick pick;
+    const GlobalRow row{scores + (size_t)blockIdx.x * n};
+    const int first = threadIdx.x * ITEMS;
+    u32 key[ITEMS], valid = 0;
+    row.load(first, n, key);
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j) valid |= (u32)(first + j < n) << j;
+    const Select s = select_held(key, valid, k, n, hists, wsum, &pick);
+
+    // Output position = selected keys before this one: one scan of (above, in class) counts
+    // packed in 16 bits each (n <= 8192), then each thread walks its keys in order.
+    u32 above = 0, in_class = 0;
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j)
+        if ((valid >> j) & 1u) { above += s.above(key[j]); in_class += s.in_class(key[j]); }
+    u32 total;
+    const u32 before = scan_block<u32>((above << 16) | in_class, wsum, total);
+    u32 above_at = before >> 16, tie_at = before & 0xffffu;
+    const u32 ties = s.k_rem;
+    out_idx += (size_t)blockIdx.x * k;
+    out_val += (size_t)blockIdx.x * k;
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j) {
+        if (!((valid >> j) & 1u)) continue;
+        u32 pos = ~0u;
+        if (s.above(key[j])) pos = above_at++ + min(tie_at, ties);
+        else if (s.in_class(key[j])) { if (tie_at < ties) pos = above_at + tie_at; ++tie_at; }
+        if (pos != ~0u) { out_idx[pos] = first + j; out_val[pos] = key_to_float(key[j]); }
+    }
+}
+
+// ---- CLUSTER: a thread-block cluster of CTAS_PER_ROW CTAs per row, one launch ----
+//
+// Each CTA owns a segment of seg_len elements (the last may be shorter). The per-digit histograms
+// are added into rank 0's shared memory; every CTA then picks the same bucket from those sums.
+// Output order comes from two bitmaps per segment (selected; in the class of the k-th key): a
+// block scan of their popcounts gives each element its place, and the CTAs' totals (summed at
+// rank 0) give each segment its offset.
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+__device__ __forceinline__ u32 cluster_rank() {
+    u32 r;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(r));
+    return r;
+}
+// Release on arrive, acquire on wait: shared-memory writes before an arrive are seen by every
+// CTA of the cluster after its wait. Aligned: a warp arrives as one (every call site is reached by
+// whole warps; __syncwarp reconverges them first).
+__device__ __forceinline__ void cluster_arrive() {
+    __syncwarp();
+    asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
+}
+__device__ __forceinline__ void cluster_wait() {
+    __syncwarp();
+    asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+__device__ __forceinline__ void cluster_sync() { cluster_arrive(); cluster_wait(); }
+// The generic address of `p`'s counterpart in the shared memory of CTA `rank` of the cluster.
+template <class T>
+__device__ __forceinline__ T* cluster_map(T* p, u32 rank) {
+    u64 out;
+    asm volatile("mapa.u64 %0, %1, %2;" : "=l"(out) : "l"(reinterpret_cast<u64>(p)), "r"(rank));
+    return reinterpret_cast<T*>(out);
+}
+
+// One digit (of keys with `top` bits) over the cluster: adds this CTA's `hist` (then zeroes it)
+// into rank 0's `sums` of digit d, and picks the bucket from the cluster's sums.
+__device__ Select cluster_round(int d, int top, Select s, u32* hist, u32* sums, u32* wsum, Pick* pick) {
+    u32* lead = cluster_map(sums + d * NBINS, 0u);
+    for (int b = threadIdx.x; b < NBINS; b += THREADS) {
+        const u32 c = hist[b];
+        if (c) { atomicAdd(lead + b, c); hist[b] = 0; }
+    }
+    cluster_sync();
+    return narrow(s, d, pick_bucket(lead, s.k_rem, wsum, pick), top);
+}
+
+// A lower bound on the row's k-th largest key that few keys pass: the j-th largest of a strided
+// sample of m = min(n, SAMPLE) keys, j four standard deviations above the sample's expected count
+// above the k-th key. Every CTA of the row computes the same. The caller checks that at least k
+// keys pass it (else it falls back to the full radix select).
+__device__ u32 sample_bound(const GlobalRow& row, int n, int k, u32* hists, u32* wsum, Pick* pick) {
+    constexpr int PER = (SAMPLE + THREADS - 1) / THREADS;
+    const int m = min(n, SAMPLE);
+    u32 key[PER], valid = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        const int i = threadIdx.x + j * THREADS;
+        key[j] = i < m ? float_key(row.row[(size_t)((u64)i * (u64)n / (u64)m)]) : 0u;
+        valid |= (u32)(i < m) << j;
+    }
+    const float p = (float)k / (float)n, mean = (float)m * p;
+    const u32 want = min((u32)m, (u32)ceilf(mean + 4.f * sqrtf(mean * (1.f - p))) + 2u);
+    // When the select stops early its class is taken whole, and the prefix is a lower bound of it.
+    return select_held(key, valid, want, (u32)m, hists, wsum, pick).prefix;
+}
+#endif
+
+// Dynamic shared memory (u32 words): hist [NBINS], sums [ROUNDS][NBINS], sel_bits and tie_bits
+// [ceil(seg_len / 32)] each, cand_key and cand_pos [cand_cap] each (`topk::cluster_layout`).
+extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds__(THREADS) topk_cluster(
+    const float* __restrict__ scores, int n, int k, int seg_len, int cand_cap,
+    int* __restrict__ out_idx, float* __restrict__ out_val) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    extern __shared__ u32 dyn[];
+    const int seg_words = (seg_len + 31) / 32;
+    u32* hist = dyn;                         // this CTA's counts of the current digit
+    u32* sums = hist + NBINS;                // the cluster's counts per digit (rank 0's are used)
+    u32* sel_bits = sums + ROUNDS * NBINS;   // per element of the segment: selected
+    u32* tie_bits = sel_bits + seg_words;    // per element: in the class of the k-th key
+    u32* cand_key = tie_bits + seg_words;    // candidates: keys and positions in the segment
+    u32* cand_pos = cand_key + cand_cap;
+    __shared__ u32 wsum[WARPS];
+    __shared__ u64 wsum_pair[WARPS];
+    __shared__ Pick pick;
+    __shared__ u32 found, found_high;         // candidates of this CTA, their largest key
+    __shared__ u32 found_in[CLUSTER_CTAS][2]; // rank 0's: the same per CTA
+    __shared__ u32 kept_in[CLUSTER_CTAS][2]; // rank 0's: selected and tied elements per CTA
+    __shared__ u32 bases[2];                 // selected and tied elements before this segment
+    __shared__ bool sampled;                 // the sampled bound held: one read of the row
+    __shared__ int span_bits;
+    __shared__ u32 span_size;
+
+    const u32 rank = cluster_rank();
+    const int r = blockIdx.x / CLUSTER_CTAS;
+    const int begin = min(n, (int)rank * seg_len), end = min(n, begin + seg_len);
+    const GlobalRow row{scores + (size_t)r * n};
+    for (int i = threadIdx.x; i < NBINS * (1 + ROUNDS) + 2 * seg_words; i += THREADS) dyn[i] = 0;
+    if (threadIdx.x == 0) { found = 0; found_high = 0; }
+    // The first tiles of the segment start coming into L2 while the sample is selected.
+    for (int at = begin + threadIdx.x * 32; at < min(end, begin + PREFETCH_TILES * TILE); at += THREADS * 32)
+        asm volatile("prefetch.global.L2 [%0];" :: "l"(row.row + at));
+    // The first HELD_HISTS digit sums (ROUNDS >= 3) serve the sample's select, then are zeroed again.
+    const u32 low = sample_bound(row, n, k, sums, wsum, &pick);
+    __syncthreads();  // every warp is done reading them
+    for (int i = threadIdx.x; i < HELD_HISTS * NBINS; i += THREADS) sums[i] = 0;
+    __syncthreads();
+    cluster_arrive();  // our sums are zero; waited for before anyone touches another CTA
+
+    // One read of the segment: keys >= low are the candidates; their largest key bounds their span.
+    const u32 cap = (u32)cand_cap;
+    u32 high = 0;
+    append_taken(row, begin, end, [&](u32 key, u32) { const bool take = key >= low; if (take) high = max(high, key); return take; },
+                 cand_key, cand_pos, cap, &found);
+    high = __reduce_max_sync(0xffffffffu, high);
+    if ((threadIdx.x & 31) == 0 && high) atomicMax(&found_high, high);
+    __syncthreads();
+    cluster_wait();
+    if (threadIdx.x == 0) {
+        u32* slot = cluster_map(&found_in[0][0], 0u) + 2 * rank;
+        slot[0] = found;
+        slot[1] = found_high;
+    }
+    cluster_sync();
+    if (threadIdx.x == 0) {
+        const u32* f = cluster_map(&found_in[0][0], 0u);
+        u32 total = 0, high_all = 0;
+        bool fits = true;
+        for (int q = 0; q < CLUSTER_CTAS; ++q) { total += f[2 * q]; fits &= f[2 * q] <= cap; high_all = max(high_all, f[2 * q + 1]); }
+        sampled = fits && total >= (u32)k;
+        // Offsets from `low` (the candidates' keys minus it) have this many bits: the digits then
+        // spread the candidates over the buckets instead of piling them into the top few.
+        span_bits = sampled ? 32 - __clz(high_all - low) : 32;
+        span_size = total;
+    }
+    __syncthreads();
+
+    // The select runs on keys minus `base`: offsets from `low` when sampled, else whole keys.
+    const int top = span_bits;
+    const u32 base = sampled ? low : 0u;
+    Select s = sampled ? select_start_below(k, span_size, top) : select_start(k, n), first = s;
+    int d = 0;
+    u32 cands = found;
+    bool spilled = false;
+    if (!sampled) {
+        // The bound failed (rare): histogram of the top digit, then the filter, as two reads.
+        __syncthreads();  // everyone has read `found`
+        if (threadIdx.x == 0) found = 0;
+        count_digit(row, begin, end, s, 0, hist);
+        __syncthreads();
+        s = first = cluster_round(0, 32, s, hist, sums, wsum, &pick);
+        // Keys above the top bucket are selected (fewer than k of them); its keys are candidates.
+        auto take = [&](u32 key, u32 at) {
+            if (first.above(key)) atomicOr(&sel_bits[at >> 5], 1u << (at & 31));
+            return first.in_class(key);
+        };
+        append_taken(row, begin, end, take, cand_key, cand_pos, cap, &found);
+        __syncthreads();
+        cands = found;
+        spilled = cands > cap;
+        d = 1;
+    }
+    // The remaining digits over the candidates (or the segment, when they did not fit).
+    for (; d < digit_count(top) && !s.resolved; ++d) {
+        if (!spilled) {
+            for (u32 i = threadIdx.x; i < cands; i += THREADS) {
+                const u32 key = cand_key[i] - base;
+                if (s.in_class(key)) hist_add(hist, digit_of(key, d, top));
+            }
+        } else {
+            count_digit(row, begin, end, s, d, hist);
+        }
+        __syncthreads();
+        s = cluster_round(d, top, s, hist, sums, wsum, &pick);
+    }
+    // Mark the candidates above the class and in it. Keys that are no candidates are below them.
+    if (!spilled) {
+        for (u32 i = threadIdx.x; i < cands; i += THREADS) {
+            const u32 key = cand_key[i] - base, at = cand_pos[i];
+            if (s.above(key)) atomicOr(&sel_bits[at >> 5], 1u << (at & 31));
+            else if (s.in_class(key)) atomicOr(&tie_bits[at >> 5], 1u << (at & 31));
+        }
+    } else {  // base is 0 here
+        for_each_tile(row, begin, end, [&](int first_at, const u32 (&key)[ITEMS]) {
+            u32 sel = 0, tie = 0;
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j) {
+                if (first_at + j >= end || !first.in_class(key[j])) continue;
+                const u32 bit = 1u << ((first_at - begin + j) & 31);
+                if (s.above(key[j])) sel |= bit;
+                else if (s.in_class(key[j])) tie |= bit;
+            }
+            if (sel) atomicOr(&sel_bits[(first_at - begin) >> 5], sel);
+            if (tie) atomicOr(&tie_bits[(first_at - begin) >> 5], tie);
+        });
+    }
+    __syncthreads();
+
+    // Counts per thread (a run of bitmap words), the block's scan, the cluster's offsets.
+    const int per = (seg_words + THREADS - 1) / THREADS;
+    const int w0 = min(seg_words, (int)threadIdx.x * per), w1 = min(seg_words, w0 + per);
+    u32 n_sel = 0, n_tie = 0;
+    for (int w = w0; w < w1; ++w) { n_sel += __popc(sel_bits[w]); n_tie += __popc(tie_bits[w]); }
+    u64 cta_total;
+    const u64 before = scan_block<u64>(((u64)n_sel << 32) | n_tie, wsum_pair, cta_total);
+    if (threadIdx.x == 0) {
+        u32* slot = cluster_map(&kept_in[0][0], 0u) + 2 * rank;
+        slot[0] = (u32)(cta_total >> 32);
+        slot[1] = (u32)cta_total;
+    }
+    cluster_sync();
+    if (threadIdx.x == 0) {
+        const u32* kept = cluster_map(&kept_in[0][0], 0u);
+        u32 sel = 0, tie = 0;
+        for (u32 q = 0; q < rank; ++q) { sel += kept[2 * q]; tie += kept[2 * q + 1]; }
+        bases[0] = sel;
+        bases[1] = tie;
+    }
+    __syncthreads();
+    cluster_arrive();  // done with rank 0's shared memory (it waits for all before it exits)
+
+    const u32 ties = s.k_rem;
+    u32 sel_at = bases[0] + (u32)(before >> 32), tie_at = bases[1] + (u32)before;
+    out_idx += (size_t)r * k;
+    out_val += (size_t)r * k;
+    for (int w = w0; w < w1; ++w) {
+        const u32 sel = sel_bits[w];
+        u32 both = sel | tie_bits[w];
+        while (both) {
+            const int b = __ffs(both) - 1;
+            both &= both - 1;
+            u32 pos = ~0u;
+            if ((sel >> b) & 1u) pos = sel_at++ + min(tie_at, ties);
+            else { if (tie_at < ties) pos = sel_at + tie_at; ++tie_at; }
+            if (pos != ~0u) {
+                const int i = begin + w * 32 + b;
+                out_idx[pos] = i;
+                out_val[pos] = row.row[i];
+            }
+        }
+    }
+    cluster_wait();
+#endif
 }

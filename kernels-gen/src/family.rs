@@ -128,7 +128,8 @@ pub trait KernelFamily {
     const PARAMS: &'static [ParamInfo];
     const KERNELS: &'static [&'static str];
 
-    /// Every combination of candidate values, in declaration order.
+    /// Every combination of candidate values that meets the constraints naming neither the shape
+    /// nor the limits (those hold or fail for the configuration alone), in declaration order.
     fn space() -> Vec<Self::Config>;
     /// The declared constraints, in order; the first that fails is reported.
     fn check(config: &Self::Config, shape: &Self::Shape, limits: &DeviceLimits) -> Result<(), Violation>;

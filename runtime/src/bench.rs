@@ -84,14 +84,17 @@ pub struct BenchRow {
     pub bytes: f64,
     pub floor_us: f64,
     pub configs_timed: usize,
+    /// Every configuration timed, with its median (µs), in the order timed.
+    pub timings: Vec<(String, f64)>,
 }
 
 impl BenchRow {
     fn new(kernel: &str, shape: String, bytes: f64, bandwidth: f64, results: Vec<(String, Timing)>) -> Option<BenchRow> {
         let default_us = results.first()?.1.median_us;
         let configs_timed = results.len();
+        let timings = results.iter().map(|(c, t)| (c.clone(), t.median_us)).collect();
         let (best_config, best) = results.into_iter().min_by(|a, b| a.1.median_us.total_cmp(&b.1.median_us))?;
-        Some(BenchRow { kernel: kernel.into(), shape, best_config, best, default_us, bytes, floor_us: bytes / bandwidth * 1e6, configs_timed })
+        Some(BenchRow { kernel: kernel.into(), shape, best_config, best, default_us, bytes, floor_us: bytes / bandwidth * 1e6, configs_timed, timings })
     }
 }
 
@@ -109,7 +112,23 @@ fn random_bf16_bits(rng: &mut ChaCha8Rng, len: usize) -> Vec<u16> {
 
 const POLICY: TimingPolicy = TimingPolicy { warmup: 5, runs: 30 };
 
-fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwidth: f64, quick: bool) -> Result<Option<BenchRow>> {
+/// Which configurations of a valid space are timed.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFilter {
+    /// Only the first three.
+    pub quick: bool,
+    /// Only these (as JSON, e.g. `{"threads":512,...}`); all when empty. For profiling one.
+    pub only: Vec<String>,
+}
+
+impl ConfigFilter {
+    fn apply<C: Serialize>(&self, space: Vec<C>) -> Vec<C> {
+        let wanted = |c: &C| self.only.is_empty() || self.only.contains(&serde_json::to_string(c).unwrap_or_default());
+        space.into_iter().filter(wanted).take(if self.quick { 3 } else { usize::MAX }).collect()
+    }
+}
+
+fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
     let shape = AttentionShape { batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
     let kv_len = (batch * 8 * 131072 * 128) as usize;
     let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
@@ -119,8 +138,7 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwid
     let mut scores = zeros::<f32>(gpu, (batch * 8 * shape.n_blocks()) as usize, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
-    let space = DecodeAttention::valid_space(&shape, &gpu.limits());
-    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+    for config in &filter.apply(DecodeAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = DecodeKernel::new(gpu, *config, shape.clone())?;
         let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &mut out, &mut scores))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
@@ -130,7 +148,7 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwid
     Ok(BenchRow::new(name, format!("b{batch} 32q/8kv d128 ctx128K"), bytes, bandwidth, results))
 }
 
-fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block: u32, bandwidth: f64, quick: bool) -> Result<Option<BenchRow>> {
+fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block: u32, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
     let (batch, kv_heads, context, selected) = (8u32, 8u32, 131072u32, 4096u32);
     let entries = selected / gather_block;
     let shape = GatherShape {
@@ -153,8 +171,7 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block:
     let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
-    let space = GatherAttention::valid_space(&shape, &gpu.limits());
-    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
+    for config in &filter.apply(GatherAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
         let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &d_ids, &mut out))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
@@ -165,7 +182,7 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block:
     Ok(BenchRow::new("gather_attention", format!("b8 32q/8kv d128 ctx128K, 4096 {list}, {dense_heads}/8 dense"), bytes, bandwidth, results))
 }
 
-fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64, l2_bytes: usize, quick: bool) -> Result<Option<BenchRow>> {
+fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64, l2_bytes: usize, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
     let len = (shape.rows * shape.n) as usize;
     // Enough copies of the scores that one pass over them all is twice L2.
     let copies = (2 * l2_bytes).div_ceil(len * 4).clamp(1, 64);
@@ -174,20 +191,43 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
     let mut idx = zeros::<i32>(gpu, (shape.rows * shape.k) as usize, "top-k indices")?;
     let mut val = zeros::<f32>(gpu, (shape.rows * shape.k) as usize, "top-k values")?;
     let mut results = Vec::new();
-    let space = Topk::valid_space(&shape, &gpu.limits());
-    for config in space.iter().take(if quick { 3 } else { usize::MAX }) {
-        let kernel = TopkKernel::new(gpu, *config, shape.clone())?;
-        let mut scratch = TopkScratch::new(gpu, &shape, config)?;
-        let t = time(gpu, POLICY, |i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))?;
-        results.push((serde_json::to_string(config).unwrap_or_default(), t));
+    let space = filter.apply(Topk::valid_space(&shape, &gpu.limits()));
+    if let Some(e) = gpu.precompile::<Topk>(&space, &shape).into_iter().next() {
+        return Err(crate::error::SdecError::Invalid(e));
+    }
+    for config in &space {
+        let name = serde_json::to_string(config).unwrap_or_default();
+        // A configuration this GPU cannot launch (e.g. a cluster that does not fit) is skipped.
+        let timed = TopkKernel::new(gpu, *config, shape.clone()).and_then(|kernel| {
+            let mut scratch = TopkScratch::new(gpu, &shape, config)?;
+            time(gpu, POLICY, |i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))
+        });
+        match timed {
+            Ok(t) => results.push((name, t)),
+            Err(e) => eprintln!("bench: skipped {name}: {e}"),
+        }
     }
     // The floor: one read of the scores and one write of the results.
     let bytes = (len * 4) as f64 + (shape.rows * shape.k * 8) as f64;
     Ok(BenchRow::new("topk", format!("[{} x {}] k={}", shape.rows, shape.n, shape.k), bytes, bandwidth, results))
 }
 
+/// The least a timed launch costs here: a one-thread-block top-k of one score (RESIDENT), timed
+/// like the rest. What the events measure beyond the kernel's own work.
+fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
+    let shape = TopkShape { rows: 1, n: 1, k: 1 };
+    let config = Topk::valid_space(&shape, &gpu.limits()).into_iter().find(|c| c.strategy == sdec_kernels::topk::RESIDENT && c.threads == 256);
+    let Some(config) = config else { return Ok(None) };
+    let scores = upload(gpu, &[1.0f32], "scores")?;
+    let (mut idx, mut val) = (zeros::<i32>(gpu, 1, "top-k index")?, zeros::<f32>(gpu, 1, "top-k value")?);
+    let kernel = TopkKernel::new(gpu, config, shape.clone())?;
+    let mut scratch = TopkScratch::new(gpu, &shape, &config)?;
+    let t = time(gpu, POLICY, |_| kernel.launch(gpu, &scores, &mut idx, &mut val, &mut scratch))?;
+    Ok(BenchRow::new("topk launch floor", "[1 x 1] k=1".into(), 12.0, bandwidth, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
+}
+
 /// Runs the benchmarks of the chosen families (all when `families` is empty).
-pub fn run(gpu: &Gpu, quick: bool, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
+pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
     let wanted = |name: &str| families.is_empty() || families.iter().any(|f| f == name);
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     progress("copy bandwidth");
@@ -195,15 +235,19 @@ pub fn run(gpu: &Gpu, quick: bool, families: &[String], progress: impl Fn(&str))
     let mut rows = Vec::new();
     for shape in sdec_kernels::topk::standard_shapes().into_iter().filter(|_| wanted("topk")) {
         progress(&format!("topk {shape:?}"));
-        rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, quick)?);
+        rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, filter)?);
+    }
+    if wanted("topk") {
+        progress("launch floor");
+        rows.extend(launch_floor(gpu, bandwidth)?);
     }
     for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)].into_iter().filter(|_| wanted("decode_attention")) {
         progress(&format!("decode attention batch {batch} scores {emit}"));
-        rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, quick)?);
+        rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, filter)?);
     }
     for (dense, block) in [(0, 64), (0, 1), (2, 64), (2, 1)].into_iter().filter(|_| wanted("gather_attention")) {
         progress(&format!("gather attention dense {dense} block {block}"));
-        rows.extend(bench_gather(gpu, &mut rng, dense, block, bandwidth, quick)?);
+        rows.extend(bench_gather(gpu, &mut rng, dense, block, bandwidth, filter)?);
     }
     Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
 }

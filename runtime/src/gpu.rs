@@ -107,6 +107,23 @@ impl Gpu {
         Ok(Kernels::new(module))
     }
 
+    /// Compiles (on every CPU core) and loads the modules of these configurations that are not
+    /// loaded yet; the errors of those that fail, each with its configuration.
+    pub fn precompile<F: KernelFamily>(&self, configs: &[F::Config], shape: &F::Shape) -> Vec<String> {
+        use rayon::prelude::*;
+        let arch = self.arch();
+        let mut units = std::collections::BTreeMap::new();
+        for config in configs {
+            let key = F::key(config, shape, &arch);
+            if !self.has_module(&key) {
+                units.entry(key).or_insert_with(|| (F::render(config, shape), serde_json::to_string(config).unwrap_or_default()));
+            }
+        }
+        let compiled: Vec<_> =
+            units.into_par_iter().map(|(key, (source, config))| (key, nvrtc::compile(&source, &arch, F::NAME, &config))).collect();
+        compiled.into_iter().filter_map(|(key, ptx)| ptx.and_then(|ptx| self.insert_ptx(key, ptx)).err().map(|e| e.to_string())).collect()
+    }
+
     pub fn has_module(&self, key: &KernelKey) -> bool {
         self.modules.lock().map(|m| m.contains_key(key)).unwrap_or(false)
     }

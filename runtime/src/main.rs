@@ -70,6 +70,9 @@ enum BenchCommand {
         peers: Option<std::path::PathBuf>,
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+        /// Only this configuration, as the JSON the table prints (repeatable; e.g. to profile it).
+        #[arg(long)]
+        config: Vec<String>,
     },
     /// Per-token latency of the GPU decode loop at long contexts, beside its byte floor.
     Decode(sdec_runtime::cli_decode::BenchDecodeArgs),
@@ -176,7 +179,7 @@ fn run_fuzz(args: &FuzzArgs) -> Result<bool> {
     Ok(report.failed == 0)
 }
 
-fn bench_kernels(quick: bool, families: &[String], peers: Option<&std::path::Path>, json: Option<&std::path::Path>) -> Result<()> {
+fn bench_kernels(filter: &sdec_runtime::bench::ConfigFilter, families: &[String], peers: Option<&std::path::Path>, json: Option<&std::path::Path>) -> Result<()> {
     const BENCHED: [&str; 3] = ["topk", "decode_attention", "gather_attention"];
     if let Some(bad) = families.iter().find(|f| !BENCHED.contains(&f.as_str())) {
         return Err(SdecError::Invalid(format!("no kernel benchmark for `{bad}`; benchmarked families: {}", BENCHED.join(", "))));
@@ -189,7 +192,7 @@ fn bench_kernels(quick: bool, families: &[String], peers: Option<&std::path::Pat
         None => Default::default(),
     };
     let gpu = Gpu::open(0)?;
-    let report = sdec_runtime::bench::run(&gpu, quick, families, |what| eprintln!("bench: {what}"))?;
+    let report = sdec_runtime::bench::run(&gpu, filter, families, |what| eprintln!("bench: {what}"))?;
     println!("{} ({} SMs), copy bandwidth {:.0} GB/s (read + write)", report.device.name, report.device.sm_count, report.copy_bandwidth_gbs);
     println!("| kernel | shape | ours µs (best) | default µs | byte floor µs | best / floor | torch µs | torch / ours | best config |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -225,8 +228,9 @@ fn main() -> ExitCode {
         Command::Kernels { command: KernelsCommand::List { json } } => kernels_list(*json).map(|_| true),
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),
-        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json } } => {
-            bench_kernels(*quick, family, peers.as_deref(), json.as_deref()).map(|_| true)
+        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config } } => {
+            let filter = sdec_runtime::bench::ConfigFilter { quick: *quick, only: config.clone() };
+            bench_kernels(&filter, family, peers.as_deref(), json.as_deref()).map(|_| true)
         }
         Command::Bench { command: BenchCommand::Decode(args) } => sdec_runtime::cli_decode::bench(args).map(|_| true),
         Command::Check(args) => sdec_runtime::cli_decode::check(args),

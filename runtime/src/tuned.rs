@@ -175,7 +175,7 @@ mod tests {
     fn the_cached_winner_serves_its_bucket_and_the_default_otherwise() {
         let limits = DeviceLimits::default();
         let preset = Topk::preset(Preset::Standard)[1].shape.clone();
-        let winner = TopkConfig { threads: 256, items: 8, ctas_per_row: 4, aggregate: true };
+        let winner = TopkConfig { threads: 256, items: 8, ctas_per_row: 4, aggregate: true, strategy: sdec_kernels::topk::MULTI, digit_bits: 11 };
         let cache = cache_with(serde_json::to_value(winner).unwrap(), "H100", &preset);
         // Another shape of the same bucket takes the winner.
         let same_bucket = TopkShape { k: 2000, ..preset.clone() };

@@ -1,15 +1,16 @@
 //! Launcher of the `topk` family (kernels-gen/src/topk, cuda/topk.cu).
 
+use cudarc::driver::sys::CUfunction_attribute;
 use cudarc::driver::{CudaSlice, PushKernelArg};
-use sdec_kernels::topk::{Topk, TopkConfig, TopkShape};
 use sdec_kernels::family::Shape;
+use sdec_kernels::topk::{cluster_layout, Topk, TopkConfig, TopkShape, CLUSTER, FUSED, MULTI, RESIDENT};
 use sdec_kernels::KernelFamily;
 
 use super::{launch_config, spec, validate, zeros};
-use crate::error::{CudaContextExt, Result};
+use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
 
-/// Scratch of the multi-CTA strategy (unused by the fused one).
+/// Scratch of the MULTI strategy (unused by the others).
 pub struct TopkScratch {
     hist: CudaSlice<u32>,
     cand_key: CudaSlice<u32>,
@@ -21,14 +22,14 @@ pub struct TopkScratch {
 impl TopkScratch {
     pub fn new(gpu: &Gpu, shape: &TopkShape, config: &TopkConfig) -> Result<Self> {
         let rows = shape.rows as usize;
-        let multi = config.ctas_per_row > 1;
+        let multi = config.strategy == MULTI;
         let segs = rows * config.ctas_per_row as usize * 2;
         Ok(TopkScratch {
             hist: zeros(gpu, if multi { rows * 2048 } else { 1 }, "top-k histograms")?,
             cand_key: zeros(gpu, if multi { rows * shape.n as usize } else { 1 }, "top-k candidates")?,
             seg_counts: zeros(gpu, if multi { segs } else { 1 }, "top-k segment counts")?,
             seg_plan: zeros(gpu, if multi { segs } else { 1 }, "top-k segment plan")?,
-            state: zeros(gpu, if multi { rows * 2 } else { 1 }, "top-k row state")?,
+            state: zeros(gpu, if multi { rows * 3 } else { 1 }, "top-k row state")?,
         })
     }
 }
@@ -44,6 +45,9 @@ impl TopkKernel {
     pub fn new(gpu: &Gpu, config: TopkConfig, shape: TopkShape) -> Result<Self> {
         validate::<Topk>(gpu, &config, &shape)?;
         let kernels = gpu.module::<Topk>(&config, &shape)?;
+        if config.strategy == CLUSTER {
+            prepare_cluster(gpu, &kernels, &config, &shape)?;
+        }
         Ok(TopkKernel { shape, config, kernels })
     }
 
@@ -69,11 +73,26 @@ impl TopkKernel {
         let specs = Topk::launches(&self.config, &shape);
         let (n, k) = (n as i32, k as i32);
         let s = &gpu.stream;
-        if self.config.ctas_per_row == 1 {
-            let f = self.kernels.function("topk_fused")?;
-            let cfg = launch_config(spec(&specs, "topk_fused")?);
-            unsafe { s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(out_idx).arg(out_val).launch(cfg) }.during("topk_fused")?;
-            return Ok(());
+        match self.config.strategy {
+            FUSED | RESIDENT => {
+                let name = if self.config.strategy == FUSED { "topk_fused" } else { "topk_resident" };
+                let f = self.kernels.function(name)?;
+                let cfg = launch_config(spec(&specs, name)?);
+                unsafe { s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(out_idx).arg(out_val).launch(cfg) }.during(name)?;
+                return Ok(());
+            }
+            CLUSTER => {
+                let layout = cluster_layout(&shape, self.config.ctas_per_row, self.config.digit_bits);
+                let (seg_len, cand_cap) = (layout.seg_len as i32, layout.cand_cap as i32);
+                let f = self.kernels.function("topk_cluster")?;
+                let cfg = launch_config(spec(&specs, "topk_cluster")?);
+                unsafe {
+                    s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(&seg_len).arg(&cand_cap).arg(out_idx).arg(out_val).launch(cfg)
+                }
+                .during("topk_cluster")?;
+                return Ok(());
+            }
+            _ => {}
         }
         // `hist` is zero here: allocated zeroed, and topk_resolve clears it after use.
         let f = self.kernels.function("topk_hist")?;
@@ -98,4 +117,27 @@ impl TopkKernel {
         .during("topk_write")?;
         Ok(())
     }
+}
+
+/// Lets `topk_cluster` take its dynamic shared memory (over the 48 KB default) and, for clusters
+/// of more than 8 CTAs, the non-portable cluster size; refuses a cluster the GPU cannot hold.
+fn prepare_cluster(gpu: &Gpu, kernels: &Kernels, config: &TopkConfig, shape: &TopkShape) -> Result<()> {
+    let f = kernels.function("topk_cluster")?;
+    let specs = Topk::launches(config, shape);
+    let cfg = launch_config(spec(&specs, "topk_cluster")?);
+    // The most the device allows, not this shape's need: the module is shared by every shape.
+    let static_bytes = f.get_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES).during("reading topk_cluster's shared memory")?;
+    f.set_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, gpu.info.max_smem_optin - static_bytes)
+        .during("raising topk_cluster's shared memory limit")?;
+    if config.ctas_per_row > 8 {
+        f.set_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1).during("allowing a cluster of 16")?;
+    }
+    let clusters = f.occupancy_max_active_clusters(cfg, &gpu.stream).during("asking how many clusters fit")?;
+    if clusters == 0 {
+        return Err(SdecError::Invalid(format!(
+            "topk: a cluster of {} CTAs of {} threads with {} bytes of shared memory each does not fit on this GPU",
+            config.ctas_per_row, config.threads, cfg.shared_mem_bytes
+        )));
+    }
+    Ok(())
 }
