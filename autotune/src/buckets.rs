@@ -183,7 +183,7 @@ impl Tunable for Linear {
         // Llama-3.1-8B's projections at batch 1 as the decode step runs them (same at every context).
         use {LinearIn as I, LinearOut as O};
         [("qkv", 6144, 4096, I::RmsNorm, O::Bf16), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
-         ("down", 4096, 14336, I::Bf16, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)]
+         ("down", 4096, 14336, I::F32, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)]
             .into_iter()
             .map(|(label, out_dim, in_dim, input, out)| shape(format!("llama8b-b1-{label}"), LinearShape { batch: 1, out_dim, in_dim, input, out }))
             .collect()

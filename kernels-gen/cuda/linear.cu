@@ -7,13 +7,15 @@
 //
 // IN_MODE — what x is, so the step needs no separate kernel to prepare it:
 //   0: bf16 [BATCH][in].
+//   1: fp32 [BATCH][in] (the SwiGLU activations, kept in fp32).
 //   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
-//      x = bf16(x / rms(x) * gamma); every CTA computes the BATCH norms itself (in is small).
+//      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
+//      every CTA computes the BATCH norms itself (in is small).
 // Launched with programmatic dependent launch: the weights do not depend on earlier kernels, so
 // each warp asks L2 for the first lines of its rows before waiting for the predecessor, and its
 // first loads hit the cache once the previous kernel has drained.
 // OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
-//   3 writes bf16(silu(y[2j]) * y[2j+1]) to act[b][j]: W holds gate and up rows interleaved
+//   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
 //   (gate_j, up_j), a warp owns whole pairs (ROWS even), so the MLP's SwiGLU needs no kernel.
 
 constexpr int WARPS = THREADS / 32;
@@ -23,6 +25,11 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
                                         int b, int c, int in_dim, float out[8]) {
     if (IN_MODE == 0) {
         unpack8(__ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const bf16_t*>(x) + (size_t)b * in_dim) + c), out);
+    } else if (IN_MODE == 1) {
+        const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
+        const float4 lo = __ldg(row), hi = __ldg(row + 1);
+        out[0] = lo.x; out[1] = lo.y; out[2] = lo.z; out[3] = lo.w;
+        out[4] = hi.x; out[5] = hi.y; out[6] = hi.z; out[7] = hi.w;
     } else {
         const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
         const float4 lo = __ldg(row), hi = __ldg(row + 1);
@@ -30,7 +37,7 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
         float gm[8];
         unpack8(__ldg(reinterpret_cast<const uint4*>(gamma) + c), gm);
 #pragma unroll
-        for (int j = 0; j < 8; ++j) out[j] = bf16_to_float(float_to_bf16(v[j] * inv_rms[b] * gm[j]));
+        for (int j = 0; j < 8; ++j) out[j] = v[j] * inv_rms[b] * gm[j];
     }
 }
 
@@ -126,7 +133,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
             if (OUT_MODE == 3) {
                 if (r % 2 == 1) continue;
                 const float g = acc[r][b], u = acc[r + 1][b];
-                reinterpret_cast<bf16_t*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = float_to_bf16(g / (1.f + __expf(-g)) * u);
+                reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = g / (1.f + __expf(-g)) * u;
                 continue;
             }
             const size_t at = (size_t)b * out_dim + row;

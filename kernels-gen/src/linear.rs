@@ -21,7 +21,7 @@ pub enum LinearOut {
     F32,
     /// `y += W x` on fp32 (a projection and its residual connection).
     AddF32,
-    /// Rows interleaved as (gate_j, up_j): writes `bf16(silu(gate_j) · up_j)` to `[batch][out/2]`.
+    /// Rows interleaved as (gate_j, up_j): writes `silu(gate_j) · up_j` in fp32 to `[batch][out/2]`.
     SwiGlu,
 }
 
@@ -42,7 +42,10 @@ impl LinearOut {
 pub enum LinearIn {
     /// bf16 `[batch][in]`.
     Bf16,
-    /// The fp32 residual `[batch][in]` RMS-normalised with bf16 weights: `bf16(x / rms(x) · γ)`.
+    /// fp32 `[batch][in]` (the MLP's SwiGLU activations).
+    F32,
+    /// The fp32 residual `[batch][in]` RMS-normalised with bf16 weights: `x / rms(x) · γ`, in fp32
+    /// (it never goes to memory, so it is not rounded to bf16).
     RmsNorm,
 }
 
@@ -50,6 +53,7 @@ impl LinearIn {
     fn code(self) -> u32 {
         match self {
             LinearIn::Bf16 => 0,
+            LinearIn::F32 => 1,
             LinearIn::RmsNorm => 2,
         }
     }
@@ -129,7 +133,7 @@ sdec_dsl::kernel_family! {
 /// SmolLM2's qkv at batch 2.
 pub fn standard_shapes() -> Vec<LinearShape> {
     use {LinearIn as I, LinearOut as O};
-    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::Bf16, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16)]
+    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16)]
         .into_iter()
         .map(|(batch, out_dim, in_dim, input, out)| LinearShape { batch, out_dim, in_dim, input, out })
         .collect()
@@ -138,34 +142,28 @@ pub fn standard_shapes() -> Vec<LinearShape> {
 pub static ENTRY: Entry<Linear> = Entry { standard_shapes };
 
 pub mod reference {
-    use half::bf16;
-
-    fn round_bf16(v: f64) -> f32 {
-        bf16::from_f64(v).to_f32()
-    }
-
-    /// The bf16 input rows `[batch][in]` the kernel multiplies, from what it is given: bf16 rows
-    /// or fp32 residual rows normalised with `gamma`.
+    /// The input rows `[batch][in]` the kernel multiplies, from what it is given: bf16 rows or
+    /// fp32 residual rows normalised with `gamma`.
     pub fn input_rows(input: super::LinearIn, x: &[f32], in_dim: usize, gamma: &[f32], eps: f32) -> Vec<f32> {
         match input {
-            super::LinearIn::Bf16 => x.to_vec(),
+            super::LinearIn::Bf16 | super::LinearIn::F32 => x.to_vec(),
             super::LinearIn::RmsNorm => x
                 .chunks(in_dim)
                 .flat_map(|row| {
                     let ms = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / in_dim as f64;
                     let inv = 1.0 / (ms + eps as f64).sqrt();
-                    row.iter().zip(gamma).map(move |(&v, &g)| round_bf16(v as f64 * inv * g as f64))
+                    row.iter().zip(gamma).map(move |(&v, &g)| (v as f64 * inv * g as f64) as f32)
                 })
                 .collect(),
         }
     }
 
-    /// `bf16(silu(y[2j]) · y[2j+1])` of product rows whose rows are interleaved (gate, up) pairs.
+    /// `silu(y[2j]) · y[2j+1]` of product rows whose rows are interleaved (gate, up) pairs.
     pub fn swiglu_pairs(y: &[f32]) -> Vec<f32> {
         y.chunks(2)
             .map(|p| {
                 let g = p[0] as f64;
-                round_bf16(g / (1.0 + (-g).exp()) * p[1] as f64)
+                (g / (1.0 + (-g).exp()) * p[1] as f64) as f32
             })
             .collect()
     }

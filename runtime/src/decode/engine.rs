@@ -56,6 +56,8 @@ struct Buffers {
     attn: CudaSlice<u16>,
     gate_up: CudaSlice<u16>,
     act: CudaSlice<u16>,
+    /// The SwiGLU activations of the generated path, kept in fp32.
+    act_f32: CudaSlice<f32>,
     logits: CudaSlice<f32>,
     tokens: CudaSlice<i32>,
     pos: CudaSlice<i32>,
@@ -93,7 +95,7 @@ impl Projections {
             qkv: make(q + 2 * kv, h, LinearIn::RmsNorm, LinearOut::Bf16)?,
             o: make(h, q, LinearIn::Bf16, LinearOut::AddF32)?,
             gate_up: make(2 * ffn, h, LinearIn::RmsNorm, LinearOut::SwiGlu)?,
-            down: make(h, ffn, LinearIn::Bf16, LinearOut::AddF32)?,
+            down: make(h, ffn, LinearIn::F32, LinearOut::AddF32)?,
             lm_head: make(cfg.vocab, h, LinearIn::RmsNorm, LinearOut::F32)?,
         })
     }
@@ -169,6 +171,7 @@ impl Decoder {
             attn: zeros(gpu, b * q_dim, "attention output")?,
             gate_up: zeros(gpu, b * 2 * ffn, "gate|up")?,
             act: zeros(gpu, b * ffn, "MLP activations")?,
+            act_f32: zeros(gpu, b * ffn, "MLP activations")?,
             logits: zeros(gpu, b * vocab, "logits")?,
             tokens: zeros(gpu, b, "token ids")?,
             pos: zeros(gpu, b, "positions")?,
@@ -280,8 +283,8 @@ impl Decoder {
             match lin {
                 Linears::Generated(p) => {
                     p.o.launch(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x))?;
-                    p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::Bf16(&mut bufs.act))?;
-                    p.down.launch(gpu, &lw.w_down, LinearSrc::Bf16(&bufs.act), LinearDst::F32(&mut bufs.x))?;
+                    p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::F32(&mut bufs.act_f32))?;
+                    p.down.launch(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x))?;
                 }
                 Linears::Cublas { blas, rmsnorm, swiglu } => {
                     blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, b)?;

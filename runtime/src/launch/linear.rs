@@ -13,6 +13,7 @@ use crate::gpu::Gpu;
 /// The input rows; must match the shape's [`LinearIn`].
 pub enum LinearSrc<'a> {
     Bf16(&'a CudaSlice<u16>),
+    F32(&'a CudaSlice<f32>),
     /// The fp32 residual rows and the norm's weights.
     RmsNorm { x: &'a CudaSlice<f32>, gamma: &'a CudaSlice<u16>, eps: f32 },
 }
@@ -54,6 +55,10 @@ impl LinearKernel {
                 let (p, g) = x.device_ptr(stream);
                 (p, p, 0.0f32, g, None)
             }
+            (LinearSrc::F32(x), LinearIn::F32) if x.len() >= rows_in => {
+                let (p, g) = x.device_ptr(stream);
+                (p, p, 0.0f32, g, None)
+            }
             (LinearSrc::RmsNorm { x, gamma, eps }, LinearIn::RmsNorm) if x.len() >= rows_in && gamma.len() >= s.in_dim as usize => {
                 let (p, g) = x.device_ptr(stream);
                 let (q, h) = gamma.device_ptr(stream);
@@ -63,7 +68,7 @@ impl LinearKernel {
         };
         let (y_ptr, _y) = match (y, s.out) {
             (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => y.device_ptr_mut(stream),
-            (LinearDst::Bf16(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => y.device_ptr_mut(stream),
+            (LinearDst::F32(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => y.device_ptr_mut(stream),
             (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => y.device_ptr_mut(stream),
             _ => return Err(mismatch()),
         };

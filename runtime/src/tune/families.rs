@@ -496,11 +496,12 @@ impl TuneFamily for Linear {
         rot.time(gpu, policy, |i| {
             let src = match s.input {
                 LinearIn::Bf16 => LinearSrc::Bf16(x_bf16),
+                LinearIn::F32 => LinearSrc::F32(x_f32),
                 LinearIn::RmsNorm => LinearSrc::RmsNorm { x: x_f32, gamma, eps: 1e-5 },
             };
             let dst = match s.out {
-                LinearOut::Bf16 | LinearOut::SwiGlu => LinearDst::Bf16(&mut *y_bf16),
-                LinearOut::F32 | LinearOut::AddF32 => LinearDst::F32(&mut *y_f32),
+                LinearOut::Bf16 => LinearDst::Bf16(&mut *y_bf16),
+                LinearOut::F32 | LinearOut::AddF32 | LinearOut::SwiGlu => LinearDst::F32(&mut *y_f32),
             };
             kernel.launch(gpu, &w[i % copies], src, dst)
         })
@@ -508,11 +509,12 @@ impl TuneFamily for Linear {
     fn bytes(s: &LinearShape) -> f64 {
         let input = match s.input {
             LinearIn::Bf16 => 2.0,
+            LinearIn::F32 => 4.0,
             LinearIn::RmsNorm => 4.0,
         } * (s.batch * s.in_dim) as f64;
         let out_bytes = match s.out {
             LinearOut::Bf16 => 2.0,
-            LinearOut::SwiGlu => 1.0,
+            LinearOut::SwiGlu => 2.0,
             LinearOut::F32 | LinearOut::AddF32 => 4.0,
         };
         2.0 * s.out_dim as f64 * s.in_dim as f64 + input + (s.batch * s.out_dim) as f64 * out_bytes
