@@ -4,27 +4,8 @@
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-const SMOLLM2: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-
-fn sdec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sdec")).args(args).output().expect("run sdec")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_error(o: &Output, needles: &[&str]) {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "expected exit 2, stderr: {e}");
-    assert!(e.starts_with("error: "), "stderr: {e}");
-    assert!(!e.contains("panicked"), "panic: {e}");
-    for n in needles {
-        assert!(e.contains(n), "stderr lacks `{n}`: {e}");
-    }
-}
+mod common;
+use common::*;
 
 fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sdec-cli-heads-{tag}-{}", std::process::id()));
@@ -106,7 +87,7 @@ fn smollm2_calibration_writes_a_map_lychee_reads() {
     }
     let d = temp_dir("smollm2");
     let (out, prof) = (d.join("map.json"), d.join("profile.json"));
-    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sdec")).args(args).env("SDEC_MODEL_DIR", &dir).output().expect("run sdec");
+    let run = |args: &[&str]| sdec_env(args, "SDEC_MODEL_DIR", dir.to_str().unwrap());
     // one short prompt, a budget well under it
     let o = run(&["lychee-heads", "--model", "smollm2", "--policy", "lychee:budget=128,block=16", "--lengths", "400", "--depths", "0.3", "--max-new-tokens", "4", "--fraction", "0.1", "--out", out.to_str().unwrap(), "--save-profile", prof.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

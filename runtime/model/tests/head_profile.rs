@@ -2,19 +2,13 @@
 //! `full` does, a budget covering the context covers every head, and the chosen map round-trips through
 //! the file `lychee:heads=` reads.
 
+mod common;
+use common::{model, prompt_with};
 use sdec_model::policies::{choose_heads, profile_prompt, HeadMap, LycheeParams};
-use sdec_model::{generate, prefill_prompt, Model, ModelConfig, PolicySpec};
-
-fn model() -> Model {
-    let mut cfg = ModelConfig::tiny();
-    cfg.n_layer = 4;
-    Model::synthetic(cfg, 21).unwrap()
-}
+use sdec_model::{generate, prefill_prompt, PolicySpec};
 
 fn prompt(n: usize, vocab: usize) -> Vec<u32> {
-    (0..n as u64)
-        .map(|i| (sdec_model::synthetic::mix64(i + 5) % vocab as u64) as u32)
-        .collect()
+    prompt_with(n, vocab, 5)
 }
 
 fn lychee(spec: &str) -> LycheeParams {

@@ -2,19 +2,13 @@
 //! with a budget covering the context every policy is full attention bit for bit; with a small budget it
 //! really reads less and changes the logits; specattn always reproduces full greedy decoding.
 
+mod common;
+use common::{model, prompt_with};
 use sdec_model::policies::AttentionPolicy;
-use sdec_model::{generate, Model, ModelConfig, PolicySpec};
-
-fn model() -> Model {
-    let mut cfg = ModelConfig::tiny();
-    cfg.n_layer = 4;
-    Model::synthetic(cfg, 21).unwrap()
-}
+use sdec_model::{generate, Model, PolicySpec};
 
 fn prompt(n: usize, vocab: usize) -> Vec<u32> {
-    (0..n as u64)
-        .map(|i| (sdec_model::synthetic::mix64(i + 77) % vocab as u64) as u32)
-        .collect()
+    prompt_with(n, vocab, 77)
 }
 
 /// Greedy decode with full logits per step and the KV entries read.
