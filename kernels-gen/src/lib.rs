@@ -7,6 +7,7 @@
 //! | `block_score` | [`block_score`] | max-pooled group-mean q·K per block of tokens |
 //! | `decode_attention` | [`attention`] | split-KV flash-decoding, optionally emitting block scores |
 //! | `gather_attention` | [`attention`] | attention over per-head lists of tokens or blocks, dense and sparse heads in one launch |
+//! | `chunk_attention` | [`attention::chunk`] | causal attention of a chunk of queries per sequence (verification, chunked prefill), on tensor cores |
 //! | `lychee_index` | [`lychee`] | LycheeDecode's index buffer: retrieval picks in, sparse heads' token lists out |
 //! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
 //! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |

@@ -70,6 +70,7 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::block_score::ENTRY,
         &crate::attention::DECODE_ENTRY,
         &crate::attention::GATHER_ENTRY,
+        &crate::attention::chunk::ENTRY,
         &crate::glue::RMSNORM_ENTRY,
         &crate::glue::ROPE_ENTRY,
         &crate::glue::SWIGLU_ENTRY,

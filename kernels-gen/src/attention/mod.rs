@@ -2,6 +2,7 @@
 //! emitting LycheeDecode block scores in the same pass over K, and the gather family serving
 //! dense and sparse heads in one launch. References in [`reference`].
 
+pub mod chunk;
 pub mod plan;
 pub mod reference;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
+pub use chunk::{ChunkAttention, ChunkAttentionConfig, ChunkShape};
 pub use plan::{plan_gather, GatherPlan, WorkItem};
 
 /// Head dims the kernels are written for (8 bf16 per lane; 16, 8, 4 or 2 lanes per token).

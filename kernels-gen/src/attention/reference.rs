@@ -106,6 +106,30 @@ pub fn gather(shape: &GatherShape, q: &[f32], k: &[f32], v: &[f32], entries: &[i
     })
 }
 
+/// Chunk attention ([`super::ChunkShape`]): out [batch][qrows][kv_heads*group][head_dim] and
+/// each row's log2-sum-exp of `scale·q·k` over the tokens it sees (`0..=context − qrows + r`).
+pub fn chunk(shape: &super::ChunkShape, q: &[f32], k: &[f32], v: &[f32], scale: f32) -> (Vec<f32>, Vec<f32>) {
+    let (d, g, cap, kvh, rows) = (shape.head_dim as usize, shape.group as usize, shape.capacity as usize, shape.kv_heads as usize, shape.qrows as usize);
+    let n_heads = kvh * g;
+    let per_row: Vec<(Vec<f32>, f32)> = (0..shape.batch as usize * rows * n_heads)
+        .into_par_iter()
+        .map(|i| {
+            let (b, r, h) = (i / (rows * n_heads), i / n_heads % rows, i % n_heads);
+            let head = b * kvh + h / g;
+            let k_head = &k[head * cap * d..(head + 1) * cap * d];
+            let v_head = &v[head * cap * d..(head + 1) * cap * d];
+            let tokens: Vec<usize> = (0..=shape.context as usize - rows + r).collect();
+            let qh = &q[i * d..(i + 1) * d];
+            let logits = tokens.iter().map(|&t| scale as f64 * qh.iter().zip(&k_head[t * d..(t + 1) * d]).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>());
+            let max = logits.clone().fold(f64::NEG_INFINITY, f64::max);
+            let lse2 = (max + logits.map(|l| (l - max).exp()).sum::<f64>().ln()) * std::f64::consts::LOG2_E;
+            (attend_one(qh, k_head, v_head, d, &tokens, scale), lse2 as f32)
+        })
+        .collect();
+    let lse = per_row.iter().map(|(_, l)| *l).collect();
+    (per_row.into_iter().flat_map(|(o, _)| o).collect(), lse)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +159,22 @@ mod tests {
         }
         let s = block_scores(1, 1, 2, 64, 5, 5, 2, &q, &k);
         assert_eq!(s, vec![-2.0, 2.0, 4.0]); // mean q = 2: max(-4,-2), max(0,2), 4
+    }
+
+    /// Row r of a chunk sees one token more than row r − 1; with equal keys its log2-sum-exp is
+    /// log2 of the count and its output the mean of the values it sees.
+    #[test]
+    fn chunk_rows_are_causal() {
+        let d = 16;
+        let shape = super::super::ChunkShape { batch: 1, kv_heads: 1, group: 1, head_dim: 16, qrows: 3, context: 5, capacity: 6 };
+        let q = vec![0.25f32; 3 * d];
+        let k = vec![1.0f32; 6 * d];
+        let v: Vec<f32> = (0..6 * d).map(|i| (i / d) as f32).collect();
+        let (out, lse) = chunk(&shape, &q, &k, &v, 0.5);
+        for (r, seen) in [3usize, 4, 5].into_iter().enumerate() {
+            assert!((lse[r] as f64 - (seen as f64).log2() - 0.5 * 0.25 * 16.0 * std::f64::consts::LOG2_E).abs() < 1e-5);
+            let mean = (0..seen).sum::<usize>() as f32 / seen as f32;
+            assert!(out[r * d..(r + 1) * d].iter().all(|&x| (x - mean).abs() < 1e-6));
+        }
     }
 }

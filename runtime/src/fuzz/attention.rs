@@ -1,4 +1,4 @@
-//! Fuzzing of `decode_attention` and `gather_attention` against
+//! Fuzzing of `decode_attention`, `gather_attention` and `chunk_attention` against
 //! `sdec_kernels::attention::reference`.
 //!
 //! Tolerance: outputs are bf16, so each element carries up to half an ulp (2^-8 relative) of
@@ -8,13 +8,13 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use sdec_kernels::attention::{reference, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use sdec_kernels::attention::{reference, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 
 use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_F32};
 use super::{Check, FuzzFamily};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
+use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel, GatherKernel};
 use crate::launch::{download, upload};
 
 const RTOL: f32 = 1.0 / 128.0;
@@ -158,4 +158,40 @@ fn dense_head_scores_mismatch(s: &GatherShape, host: &HostInputs, got: &[f32]) -
     let dense_rows: Vec<usize> = (0..rows).filter(|r| s.dense[r % s.kv_heads as usize]).collect();
     let pick = |v: &[f32]| dense_rows.iter().flat_map(|r| v[r * n_blocks..(r + 1) * n_blocks].to_vec()).collect::<Vec<f32>>();
     compare("dense-head block scores", &pick(got), &pick(&want), 1e-3, 1e-4)
+}
+
+/// P is rounded to bf16 for the tensor cores' P·V (the row sums add the rounded weights, so the
+/// output stays a convex combination): each weight may carry 2^-9 of relative error, which can
+/// move an output by up to 2^-9 · max|v − out| (≈ 2^-9 · 4 for unit-normal V under peaky
+/// attention), and a row's log2-sum-exp by up to 2^-9 · log2(e).
+const CHUNK_ATOL: f32 = 8e-3;
+const CHUNK_LSE_ATOL: f32 = 3e-3;
+
+impl FuzzFamily for ChunkAttention {
+    fn size(shape: &Self::Shape) -> u64 {
+        (shape.batch * shape.kv_heads) as u64 * shape.capacity as u64 * shape.head_dim as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> ChunkShape {
+        let (batch, kv_heads, group, head_dim, context, capacity) = draw_heads(rng);
+        let qrows = [1, 7, 8, rng.gen_range(1..=8)][rng.gen_range(0..4)].min(context);
+        ChunkShape { batch, kv_heads, group, head_dim, qrows, context, capacity }
+    }
+
+    fn run_case(gpu: &Gpu, config: &ChunkAttentionConfig, shape: &ChunkShape, rng: &mut ChaCha8Rng) -> Result<Check> {
+        let mut kernel = ChunkKernel::new(gpu, *config, shape.clone())?;
+        // q holds qrows rows per sequence: draw it as `qrows` times the group.
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group * shape.qrows, shape.head_dim, shape.capacity)?;
+        let rows = (shape.batch * shape.qrows * shape.kv_heads * shape.group) as usize;
+        let mut out = upload(gpu, &vec![POISON_BF16; rows * shape.head_dim as usize], "chunk attention output")?;
+        let mut lse = upload(gpu, &vec![POISON_F32; rows], "chunk log-sum-exp")?;
+        kernel.launch_at(gpu, &AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale }, shape.context, &mut out, &mut lse.slice_mut(..))?;
+        let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "chunk attention output")?);
+        let got_lse = download(&gpu.stream, &lse, "chunk log-sum-exp")?;
+        let shape = shape.clone();
+        Ok(Box::new(move || {
+            let (want, want_lse) = reference::chunk(&shape, &host.q, &host.k, &host.v, host.scale);
+            compare("output", &got, &want, CHUNK_ATOL, RTOL).or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-5))
+        }))
+    }
 }

@@ -236,6 +236,7 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
         (block_score::BlockScore::NAME, block_score::BlockScore::space().len(), fuzz_family::<block_score::BlockScore>),
         (attention::DecodeAttention::NAME, attention::DecodeAttention::space().len(), fuzz_family::<attention::DecodeAttention>),
         (attention::GatherAttention::NAME, attention::GatherAttention::space().len(), fuzz_family::<attention::GatherAttention>),
+        (attention::ChunkAttention::NAME, attention::ChunkAttention::space().len(), fuzz_family::<attention::ChunkAttention>),
         (glue::RmsNorm::NAME, glue::RmsNorm::space().len(), fuzz_family::<glue::RmsNorm>),
         (glue::Rope::NAME, glue::Rope::space().len(), fuzz_family::<glue::Rope>),
         (glue::Swiglu::NAME, glue::Swiglu::space().len(), fuzz_family::<glue::Swiglu>),

@@ -1,8 +1,8 @@
 //! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
-use cudarc::driver::{CudaSlice, PushKernelArg};
-use sdec_kernels::attention::{plan_gather, AttentionShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use cudarc::driver::{CudaSlice, CudaViewMut, PushKernelArg};
+use sdec_kernels::attention::{plan_gather, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
@@ -148,6 +148,52 @@ impl GatherKernel {
                 .launch(launch_config(spec(&specs, "combine")?))
         }
         .during("gather attention combine")?;
+        Ok(())
+    }
+}
+
+/// `chunk_attention`: causal attention of `qrows` consecutive queries per sequence.
+pub struct ChunkKernel {
+    pub shape: ChunkShape,
+    pub config: ChunkAttentionConfig,
+    kernels: Kernels,
+    partials: Partials,
+}
+
+impl ChunkKernel {
+    /// Partials are sized for the whole capacity, so one kernel serves every context up to it.
+    pub fn new(gpu: &Gpu, config: ChunkAttentionConfig, shape: ChunkShape) -> Result<Self> {
+        validate::<ChunkAttention>(gpu, &config, &shape)?;
+        let kernels = gpu.module::<ChunkAttention>(&config, &shape)?;
+        let most = ChunkShape { context: shape.capacity, ..shape.clone() };
+        let parts = (shape.batch * shape.kv_heads * most.splits(config.split_tokens) * config.token_warps) as usize;
+        let partials = Partials::new(gpu, parts, shape.m_tiles() * 16, shape.head_dim)?;
+        Ok(ChunkKernel { shape, config, kernels, partials })
+    }
+
+    /// q and out [batch][qrows][kv_heads*group][head_dim] bf16 (the chunk's K and V already in
+    /// the cache, `context` counting them); `lse_out` [batch][qrows][kv_heads*group] gets each
+    /// row's log2-sum-exp of scale·q·k.
+    pub fn launch_at(&mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, lse_out: &mut CudaViewMut<'_, f32>) -> Result<()> {
+        let shape = ChunkShape { context, ..self.shape.clone() };
+        shape.validate()?;
+        let specs = ChunkAttention::launches(&self.config, &shape);
+        let splits = shape.splits(self.config.split_tokens) as i32;
+        let (kv_heads, context, capacity) = (shape.kv_heads as i32, context as i32, shape.capacity as i32);
+        let s = &gpu.stream;
+        let f = self.kernels.function("chunk_attend")?;
+        unsafe {
+            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
+                .arg(&kv_heads).arg(&context).arg(&capacity).arg(&splits).arg(&inputs.scale)
+                .launch(launch_config(spec(&specs, "chunk_attend")?))
+        }
+        .during("chunk attention")?;
+        let f = self.kernels.function("chunk_combine")?;
+        unsafe {
+            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(out).arg(lse_out).arg(&kv_heads).arg(&splits)
+                .launch(launch_config(spec(&specs, "chunk_combine")?))
+        }
+        .during("chunk attention combine")?;
         Ok(())
     }
 }

@@ -1,0 +1,97 @@
+//! Causal attention of a chunk of consecutive queries per sequence (`cuda/chunk_attention.cu`):
+//! SpecAttn's verification pass (γ drafts + 1 rows) and chunked prefill. Tensor cores carry the
+//! GROUP × QROWS query rows of a KV head, so K and V are read once for all of them. The
+//! reference is [`super::reference::chunk`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+/// Most queries a chunk holds per sequence (GROUP × QROWS rows per KV head go through at most
+/// four 16-row tensor-core tiles).
+pub const MAX_QROWS: u32 = 8;
+
+/// q and out [batch][qrows][kv_heads*group][head_dim] bf16; K and V [batch][kv_heads][capacity]
+/// [head_dim] bf16 with `context` tokens, the chunk's included: query r sits at position
+/// `context - qrows + r` and sees tokens `0..=context - qrows + r`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkShape {
+    pub batch: u32,
+    pub kv_heads: u32,
+    pub group: u32,
+    pub head_dim: u32,
+    pub qrows: u32,
+    pub context: u32,
+    pub capacity: u32,
+}
+
+impl ChunkShape {
+    pub fn rows(&self) -> u32 {
+        self.group * self.qrows
+    }
+    /// 16-row tensor-core tiles per KV head.
+    pub fn m_tiles(&self) -> u32 {
+        self.rows().div_ceil(16)
+    }
+    pub fn splits(&self, split_tokens: u32) -> u32 {
+        self.context.div_ceil(split_tokens)
+    }
+}
+
+impl Shape for ChunkShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![("HEAD_DIM", Constant::U32(self.head_dim)), ("GROUP", Constant::U32(self.group)), ("QROWS", Constant::U32(self.qrows))]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        super::validate_heads("chunk_attention", self.batch, self.kv_heads, self.group, self.head_dim, self.context, self.capacity)?;
+        let fail = |reason: String| Err(ShapeError { family: "chunk_attention", reason });
+        if self.qrows == 0 || self.qrows > MAX_QROWS {
+            return fail(format!("{} queries per sequence is outside 1..={MAX_QROWS}", self.qrows));
+        }
+        if self.qrows > self.context {
+            return fail(format!("a chunk of {} queries does not fit a context of {}", self.qrows, self.context));
+        }
+        Ok(())
+    }
+}
+
+sdec_dsl::kernel_family! {
+    /// Split-KV causal attention of QROWS queries per sequence on tensor cores, + combine.
+    pub family ChunkAttention {
+        name = "chunk_attention";
+        source = "cuda/chunk_attention.cu";
+        shape = ChunkShape;
+        params {
+            /// Tokens per CTA (one split of the KV range).
+            split_tokens: u32 = [2048, 1024, 4096, 512, 8192],
+            /// Tokens staged in shared memory at a time.
+            tile: u32 = [64, 32, 128],
+            /// Warps that share one tile's tokens (each m-tile has this many).
+            token_warps: u32 = [2, 1, 4],
+        }
+        constraints {
+            split_tokens % tile == 0,
+            // Each warp's share of a tile is whole 16-token k-steps of P·V.
+            tile % (16 * token_warps) == 0,
+            // Static shared memory: the K and V tiles.
+            2 * tile * (shape.head_dim + 8) * 2 <= 48 * 1024,
+        }
+        kernels {
+            chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (32 * shape.m_tiles() * token_warps, 1, 1), smem = 0),
+            chunk_combine(grid = (shape.batch * shape.kv_heads * shape.rows(), 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Llama-3.1-8B's verification (group 4, γ = 6 → 7 queries) at 128K, SmolLM2's (group 3, head
+/// dim 64), and an 8-token prefill chunk.
+pub fn standard_shapes() -> Vec<ChunkShape> {
+    [(128, 4, 7, 131072), (64, 3, 7, 8192), (128, 4, 8, 4096)]
+        .into_iter()
+        .map(|(head_dim, group, qrows, context)| ChunkShape { batch: 1, kv_heads: 8, group, head_dim, qrows, context, capacity: context })
+        .collect()
+}
+
+pub static ENTRY: Entry<ChunkAttention> = Entry { standard_shapes };
