@@ -134,8 +134,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
 // go to cache [b][kv_heads][capacity][head_dim] at pos[b]. grid: rows (the batch).
 extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
-    const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity) {
-    const int b = blockIdx.x, half = head_dim / 2, p = pos[b];
+    const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
+    int rows_per_seq) {
+    // Row b is a token of sequence b / rows_per_seq (a chunk holds several) at position pos[b].
+    const int b = blockIdx.x, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
     const bf16_t* row = qkv + (size_t)b * (heads + 2 * kv_heads) * head_dim;
     // Rotated pairs: q heads first, then k heads.
     for (int t = threadIdx.x; t < (heads + kv_heads) * half; t += THREADS) {
@@ -149,7 +151,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
         if (h < heads) {
             dst = q_out + ((size_t)b * heads + h) * head_dim;
         } else {
-            dst = k_cache + (((size_t)b * kv_heads + (h - heads)) * capacity + p) * head_dim;
+            dst = k_cache + (((size_t)seq * kv_heads + (h - heads)) * capacity + p) * head_dim;
         }
         dst[i] = r0;
         dst[i + half] = r1;
@@ -157,6 +159,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* vsrc = row + (size_t)(heads + kv_heads) * head_dim;
     for (int t = threadIdx.x; t < kv_heads * head_dim; t += THREADS) {
         const int h = t / head_dim, d = t % head_dim;
-        v_cache[(((size_t)b * kv_heads + h) * capacity + p) * head_dim + d] = vsrc[t];
+        v_cache[(((size_t)seq * kv_heads + h) * capacity + p) * head_dim + d] = vsrc[t];
     }
 }

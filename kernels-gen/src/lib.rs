@@ -9,6 +9,7 @@
 //! | `gather_attention` | [`attention`] | attention over per-head lists of tokens or blocks, dense and sparse heads in one launch |
 //! | `chunk_attention` | [`attention::chunk`] | causal attention of a chunk of queries per sequence (verification, chunked prefill), on tensor cores |
 //! | `lychee_index` | [`lychee`] | LycheeDecode's index buffer: retrieval picks in, sparse heads' token lists out |
+//! | `spec` | [`spec`] | SpecAttn (Vegas): selection scores from the verify rows, draft token lists from their top-k |
 //! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
 //! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |
 
@@ -22,6 +23,7 @@ pub mod glue;
 pub mod linear;
 pub mod lychee;
 pub mod registry;
+pub mod spec;
 pub mod topk;
 
 pub use family::{DeviceLimits, KernelFamily, KernelKey, LaunchSpec, Shape, ShapeError};

@@ -81,6 +81,7 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::glue::ADVANCE_ENTRY,
         &crate::glue::SYNTH_ENTRY,
         &crate::lychee::ENTRY,
+        &crate::spec::ENTRY,
         &crate::linear::ENTRY,
     ]
 }

@@ -8,7 +8,8 @@
 //!   every step far beyond that.
 
 use sdec_runtime::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
-use sdec_runtime::decode::Gemm;
+use sdec_runtime::decode::generate::{generate, GpuGenerate};
+use sdec_runtime::decode::{Gemm, GpuWeights};
 use sdec_runtime::tuned::Tuned;
 use sdec_tests::gpu_or_skip;
 
@@ -40,8 +41,33 @@ fn unserved_policies_and_oversized_caches_are_refused_by_name() {
     let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
     let opts = CheckOptions { model: "synthetic:tiny".into(), policy: "quest".into(), prompt_tokens: 16, steps: 2, seed: 0, graph: false, gemm: Gemm::Generated };
     let e = check_decode(&gpu, &tuned, &opts).err().expect("quest is not served").to_string();
-    assert!(e.contains("`quest` is not served by the GPU decode loop") && e.contains("full, lychee"), "{e}");
+    assert!(e.contains("`quest` is not served by the GPU decode loop") && e.contains("full, lychee, specattn"), "{e}");
     let opts = CheckOptions { prompt_tokens: 5000, policy: "full".into(), ..opts };
     let e = check_decode(&gpu, &tuned, &opts).err().expect("beyond the context").to_string();
     assert!(e.contains("exceed the model's context"), "{e}");
+}
+
+/// SpecAttn is lossless: its rounds of sparse drafts and a dense verification give `full`'s
+/// greedy tokens. Both run on the GPU (the same bf16 numerics), on a prompt long enough that
+/// the 7% budget (minimum 256) drops most positions; a small `min` makes the drafts sparse.
+#[test]
+fn specattn_gives_full_tokens_on_the_gpu() {
+    let Some(gpu) = gpu_or_skip("specattn_gives_full_tokens_on_the_gpu") else { return };
+    let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
+    let cfg = sdec_model::ModelConfig::preset("synthetic:tiny").unwrap();
+    let prompt: Vec<u32> = (0..700).map(|i| (i * 7919 % cfg.vocab) as u32).collect();
+    let run = |policy: &str| {
+        let policy = sdec_model::PolicySpec::parse(policy).unwrap();
+        let weights = GpuWeights::synthetic(&gpu, &cfg, 5).unwrap();
+        let g = GpuGenerate { cfg: &cfg, weights, policy: &policy, prompt: &prompt, max_new_tokens: 40, stop_tokens: &[] };
+        generate(&gpu, &tuned, g, |_| {}).expect("generation runs")
+    };
+    let full = run("full");
+    let spec = run("specattn:min=32,ratio=0.05");
+    assert_eq!(spec.generated_ids, full.generated_ids, "acceptance per round {:?}", spec.acceptance);
+    assert_eq!(spec.acceptance.iter().sum::<usize>() + 1, spec.generated_ids.len());
+    assert!(spec.acceptance.iter().all(|&a| (1..=7).contains(&a)), "{:?}", spec.acceptance);
+    // Draft steps read the budget plus the appended positions, far below the dense count.
+    let sparse = spec.kv_read_per_step.iter().zip(&spec.kv_dense_per_step).filter(|(r, d)| **r * 4 < **d).count();
+    assert!(sparse * 2 >= spec.kv_read_per_step.len(), "{:?}", spec.kv_read_per_step);
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
-pub use chunk::{ChunkAttention, ChunkAttentionConfig, ChunkShape};
+pub use chunk::{ChunkAttention, ChunkAttentionConfig, ChunkShape, MAX_QROWS};
 pub use plan::{plan_gather, GatherPlan, WorkItem};
 
 /// Head dims the kernels are written for (8 bf16 per lane; 16, 8, 4 or 2 lanes per token).

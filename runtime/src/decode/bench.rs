@@ -35,6 +35,9 @@ pub struct DecodeRow {
     pub bytes_per_step: f64,
     pub floor_ms: f64,
     pub peak_memory_gib: f64,
+    /// SpecAttn: the round (γ drafts + verification + selection); `ms_per_step` is a draft step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec_round: Option<SpecRoundTiming>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +74,10 @@ fn model_config(name: &str) -> Result<ModelConfig> {
 pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut progress: impl FnMut(&DecodeRow)) -> Result<DecodeBenchReport> {
     let cfg = model_config(&opts.model)?;
     let specs = opts.policies.iter().map(|p| PolicySpec::parse(p).map_err(|e| SdecError::Invalid(e.to_string()))).collect::<Result<Vec<_>>>()?;
-    let extra = opts.warmup + opts.steps + 1;
+    // A SpecAttn round advances up to γ + 1 tokens.
+    let round = specs.iter().map(|s| match s { PolicySpec::SpecAttn(p) => p.gamma + 1, _ => 1 }).max().unwrap_or(1);
+    let chunk = round;
+    let extra = (opts.warmup + opts.steps) * round + 1;
     if let Some(&c) = opts.contexts.iter().find(|&&c| c > cfg.max_context || extra >= cfg.max_context) {
         return Err(SdecError::Invalid(format!("context {c} is beyond {}'s limit of {} tokens", opts.model, cfg.max_context)));
     }
@@ -85,12 +91,20 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                 let context = asked.min(cfg.max_context - extra);
                 let capacity = context + extra;
                 for &gemm in &opts.gemms {
-                    let mut dec = Decoder::new(gpu, tuned, &cfg, weights.clone(), spec, batch, capacity, gemm)?;
+                    let mut dec = Decoder::new(gpu, tuned, &cfg, weights.clone(), spec, batch, capacity, gemm, chunk)?;
                     dec.fill_cache_random(gpu, opts.seed)?;
                     for &graph in &opts.graph {
                         dec.set_len(gpu, context)?;
                         dec.set_tokens(gpu, &vec![1; batch])?;
-                        let samples = time_steps(gpu, &mut dec, opts.warmup, opts.steps, graph)?;
+                        let mut spec_round = None;
+                        let samples = match spec {
+                            PolicySpec::SpecAttn(p) => {
+                                let (drafts, timing) = time_rounds(gpu, tuned, &mut dec, p.gamma, opts.warmup, opts.steps)?;
+                                spec_round = Some(timing);
+                                drafts
+                            }
+                            _ => time_steps(gpu, &mut dec, opts.warmup, opts.steps, graph)?,
+                        };
                         let ms = samples[samples.len() / 2];
                         let kv_bytes = (batch as u64 * dec.kv_entries(context + opts.warmup + opts.steps / 2)) as f64 * 2.0 * (cfg.head_dim * 2) as f64;
                         let bytes = step_weight_bytes(&cfg, batch) + kv_bytes;
@@ -109,6 +123,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                             bytes_per_step: bytes,
                             floor_ms: bytes / bandwidth * 1e3,
                             peak_memory_gib: used as f64 / (1u64 << 30) as f64,
+                            spec_round,
                         };
                         progress(&row);
                         rows.push(row);
@@ -118,6 +133,52 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
         }
     }
     Ok(DecodeBenchReport { device: gpu.info.name.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
+}
+
+/// SpecAttn's round on random weights (acceptance there means nothing; it is measured on a real
+/// model apart): medians over the timed rounds, ms.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SpecRoundTiming {
+    pub gamma: usize,
+    pub round_ms: f64,
+    pub drafts_ms: f64,
+    pub verify_ms: f64,
+    pub select_ms: f64,
+    pub rounds: usize,
+}
+
+/// Draft step times (ms, sorted; each round's drafts divided by γ) and the round breakdown. The
+/// first selection comes from a captured one-token pass at the random context, as after a
+/// prefill.
+fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup: usize, rounds: usize) -> Result<(Vec<f64>, SpecRoundTiming)> {
+    dec.set_len(gpu, dec.len - 1)?;
+    dec.set_chunk_tokens(gpu, &[1])?;
+    dec.forward_chunk(gpu, tuned, 1, true)?;
+    dec.spec_select_last(gpu)?;
+    for _ in 0..warmup {
+        dec.spec_round(gpu, tuned, gamma, false, None)?;
+    }
+    let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+    let event = || gpu.ctx.new_event(flags).during("creating events");
+    let (start, marks) = (event()?, [event()?, event()?, event()?]);
+    let (mut drafts, mut verify, mut select, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        start.record(&gpu.stream).during("recording an event")?;
+        dec.spec_round(gpu, tuned, gamma, false, Some(&marks))?;
+        marks[2].synchronize().during("waiting for a round")?;
+        let ms = |a: &cudarc::driver::CudaEvent, b: &cudarc::driver::CudaEvent| a.elapsed_ms(b).map(|t| t as f64).during("reading an event");
+        drafts.push(ms(&start, &marks[0])? / gamma.max(1) as f64);
+        verify.push(ms(&marks[0], &marks[1])?);
+        select.push(ms(&marks[1], &marks[2])?);
+        total.push(ms(&start, &marks[2])?);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    drafts.sort_by(f64::total_cmp);
+    let timing = SpecRoundTiming { gamma, round_ms: median(total), drafts_ms: median(drafts.clone()) * gamma as f64, verify_ms: median(verify), select_ms: median(select), rounds: rounds.max(1) };
+    Ok((drafts, timing))
 }
 
 /// Step times in ms, sorted: `warmup` untimed steps, then `steps` steps with an event between

@@ -20,6 +20,7 @@ use sdec_model::passkey::build_passkey;
 use sdec_model::{load_model, Model, PolicySpec};
 
 use super::engine::{Decoder, Gemm, StepKind};
+use super::generate::PREFILL_CHUNK;
 use super::weights::{round_to_bf16, GpuWeights};
 use crate::error::{Result, SdecError};
 use crate::gpu::Gpu;
@@ -112,12 +113,9 @@ pub fn check_decode(gpu: &Gpu, tuned: &Tuned, opts: &CheckOptions) -> Result<Che
     let mut want = reference.prefill(&mut cache, &prompt, 512).map_err(model_err)?;
     let mut policy = spec.build(&cfg).map_err(model_err)?;
 
-    // GPU: the prompt one token at a time, dense.
-    let mut dec = Decoder::new(gpu, tuned, &cfg, std::sync::Arc::new(gpu_weights), &spec, 1, capacity, opts.gemm)?;
-    for &t in &prompt {
-        dec.set_tokens(gpu, &[t])?;
-        dec.step(gpu, StepKind::Dense)?;
-    }
+    // GPU: the prompt in chunks (dense, causal).
+    let mut dec = Decoder::new(gpu, tuned, &cfg, std::sync::Arc::new(gpu_weights), &spec, 1, capacity, opts.gemm, PREFILL_CHUNK)?;
+    dec.prefill(gpu, tuned, &[&prompt], false)?;
     let prefill_rel_l2 = rel_l2(&dec.logits(gpu)?, &want);
 
     let mut steps = Vec::with_capacity(opts.steps);

@@ -11,8 +11,10 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use cudarc::driver::CudaSlice;
-use sdec_kernels::attention::AttentionShape;
+use sdec_kernels::attention::{AttentionShape, ChunkAttention, ChunkShape, MAX_QROWS};
 use sdec_kernels::glue::{Advance, Argmax, Embed, RmsNorm, RopeAppend, RowShape, Swiglu};
 use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape, MAX_BATCH};
 use sdec_kernels::KernelFamily;
@@ -23,22 +25,25 @@ use super::blas::{Blas, Product};
 use super::graph::StepGraph;
 use super::kv::KvCache;
 use super::lychee::LycheeGpu;
+use super::spec::SpecGpu;
 use super::weights::GpuWeights;
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
-use crate::launch::attention::{AttentionInputs, DecodeKernel};
+use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel};
 use crate::launch::glue::{self, GlueKernel};
 use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
 use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
 /// Policies the GPU loop serves; the others are refused by name.
-pub const GPU_POLICIES: [&str; 2] = ["full", "lychee"];
+pub const GPU_POLICIES: [&str; 3] = ["full", "lychee", "specattn"];
 
-/// The attention of a step.
+/// The attention of a decode step (a chunk pass is always dense and causal).
 enum Attention {
     Full,
     Lychee(Box<LycheeGpu>),
+    /// SpecAttn's draft steps; its verification is a chunk pass.
+    Spec(Box<SpecGpu>),
 }
 
 /// Whether a step applies the policy (decode) or attends densely (prefill, one token at a time).
@@ -46,6 +51,23 @@ enum Attention {
 pub enum StepKind {
     Dense,
     Policy,
+}
+
+/// What one SpecAttn round produced.
+pub struct SpecRound {
+    /// Accepted tokens: the drafts that matched, then the bonus token.
+    pub tokens: Vec<u32>,
+    /// Their logit rows, when asked for.
+    pub logits: Vec<Vec<f32>>,
+    /// KV entries read per draft step, then by the verification.
+    pub kv_read: Vec<u64>,
+}
+
+/// What [`Decoder::layers`] runs: one token per sequence, or a causal chunk of `n`.
+#[derive(Clone, Copy, Debug)]
+enum Pass {
+    Step(StepKind),
+    Chunk { n: usize, capture: bool },
 }
 
 struct Buffers {
@@ -63,6 +85,12 @@ struct Buffers {
     pos: CudaSlice<i32>,
     inv_freq: CudaSlice<f32>,
     unused_scores: CudaSlice<f32>,
+    /// A chunk pass's tokens [batch][n] in, greedy tokens [batch][n] out, and positions.
+    chunk_in: CudaSlice<i32>,
+    chunk_out: CudaSlice<i32>,
+    chunk_pos: CudaSlice<i32>,
+    /// The chunk's per-row log-sum-exp when nobody captures it.
+    chunk_lse: CudaSlice<f32>,
 }
 
 /// Which code runs the linear layers.
@@ -108,11 +136,44 @@ enum Linears {
     Cublas { blas: Blas, rmsnorm: GlueKernel, swiglu: GlueKernel },
 }
 
-struct Glue {
+/// The kernels whose shape is the number of rows a pass carries: `batch` for a decode step,
+/// `batch × n` for a chunk of n tokens per sequence.
+struct RowKernels {
+    linears: Linears,
     rope_append: GlueKernel,
     argmax: GlueKernel,
     embed: GlueKernel,
-    advance: GlueKernel,
+}
+
+impl RowKernels {
+    fn new(gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, rows: usize, capacity: usize, gemm: Gemm) -> Result<Self> {
+        let row = |n: usize, head_dim: usize, capacity: usize| RowShape { rows: rows as u32, n: n as u32, head_dim: head_dim as u32, capacity: capacity as u32 };
+        let rope_shape = row(cfg.q_dim() + 2 * cfg.kv_dim(), cfg.head_dim, capacity);
+        let linears = match gemm {
+            Gemm::Generated if rows > MAX_BATCH as usize => {
+                return Err(SdecError::Invalid(format!("the generated linear kernels serve at most {MAX_BATCH} rows (batch × chunk); use --gemm cublas for {rows}")))
+            }
+            Gemm::Generated => Linears::Generated(Projections::new(gpu, tuned, cfg, rows)?),
+            Gemm::Cublas => Linears::Cublas {
+                blas: Blas::new(gpu)?,
+                rmsnorm: tuned.glue_kernel::<RmsNorm>(gpu, &row(cfg.hidden, 0, 0))?,
+                swiglu: tuned.glue_kernel::<Swiglu>(gpu, &row(cfg.ffn, 0, 0))?,
+            },
+        };
+        Ok(RowKernels {
+            linears,
+            rope_append: GlueKernel::new::<RopeAppend>(gpu, &RopeAppend::default_config(&rope_shape, &gpu.limits())?, &rope_shape)?,
+            argmax: tuned.glue_kernel::<Argmax>(gpu, &row(cfg.vocab, 0, 0))?,
+            embed: tuned.glue_kernel::<Embed>(gpu, &row(cfg.hidden, 0, 0))?,
+        })
+    }
+}
+
+/// What a chunk of n tokens per sequence runs: row kernels for batch × n rows and the causal
+/// chunk attention.
+struct ChunkPass {
+    rows: RowKernels,
+    attention: ChunkKernel,
 }
 
 pub struct Decoder {
@@ -122,18 +183,30 @@ pub struct Decoder {
     pub len: usize,
     weights: Arc<GpuWeights>,
     kv: KvCache,
-    linears: Linears,
+    gemm: Gemm,
     bufs: Buffers,
-    glue: Glue,
+    /// Row kernels of a decode step (`batch` rows).
+    step_rows: RowKernels,
+    advance: GlueKernel,
+    /// Chunk passes by tokens per sequence, made on first use.
+    chunks: HashMap<usize, ChunkPass>,
+    /// Most tokens per sequence a chunk pass may carry.
+    pub max_chunk: usize,
+    /// Rows per sequence of the last pass (1 after a step).
+    last_rows: usize,
     dense: DecodeKernel,
     attention: Attention,
     graph: StepGraph,
 }
 
 impl Decoder {
-    /// A decoder for `batch` sequences of up to `capacity` tokens under `policy`.
+    /// A decoder for `batch` sequences of up to `capacity` tokens under `policy`; chunk passes
+    /// (prefill, verification) carry up to `max_chunk` tokens per sequence.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, weights: Arc<GpuWeights>, policy: &PolicySpec, batch: usize, capacity: usize, gemm: Gemm) -> Result<Self> {
+    pub fn new(
+        gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, weights: Arc<GpuWeights>, policy: &PolicySpec, batch: usize, capacity: usize, gemm: Gemm,
+        max_chunk: usize,
+    ) -> Result<Self> {
         if cfg.qk_norm {
             return Err(SdecError::Invalid("the GPU decode loop does not serve Qwen3's q/k norm yet (Llama-architecture models only)".into()));
         }
@@ -143,20 +216,15 @@ impl Decoder {
         if batch == 0 || capacity == 0 {
             return Err(SdecError::Invalid("batch and context must be at least 1".into()));
         }
+        if max_chunk == 0 || max_chunk > MAX_QROWS as usize {
+            return Err(SdecError::Invalid(format!("a chunk of {max_chunk} tokens per sequence is outside 1..={MAX_QROWS}")));
+        }
         let kv = KvCache::new(gpu, cfg, batch, capacity)?;
         let (b, h, q_dim, kv_dim, ffn, vocab, hd) = (batch, cfg.hidden, cfg.q_dim(), cfg.kv_dim(), cfg.ffn, cfg.vocab, cfg.head_dim);
-        let row = |rows: usize, n: usize, head_dim: usize, capacity: usize| RowShape { rows: rows as u32, n: n as u32, head_dim: head_dim as u32, capacity: capacity as u32 };
-        let glue = Glue {
-            rope_append: {
-                let shape = row(b, q_dim + 2 * kv_dim, hd, capacity);
-                GlueKernel::new::<RopeAppend>(gpu, &RopeAppend::default_config(&shape, &gpu.limits())?, &shape)?
-            },
-            argmax: tuned.glue_kernel::<Argmax>(gpu, &row(b, vocab, 0, 0))?,
-            embed: tuned.glue_kernel::<Embed>(gpu, &row(b, h, 0, 0))?,
-            advance: {
-                let shape = row(1, b, 0, 0);
-                GlueKernel::new::<Advance>(gpu, &Advance::default_config(&shape, &gpu.limits())?, &shape)?
-            },
+        let rows = b * max_chunk;
+        let advance = {
+            let shape = RowShape { rows: 1, n: b as u32, head_dim: 0, capacity: 0 };
+            GlueKernel::new::<Advance>(gpu, &Advance::default_config(&shape, &gpu.limits())?, &shape)?
         };
         let mut inv_freq = rope_inv_freq(hd, cfg.rope_theta, cfg.rope_scaling.as_ref());
         if let Some(d) = &cfg.rope_freq_divisors {
@@ -164,19 +232,23 @@ impl Decoder {
         }
         let inv_freq: Vec<f32> = inv_freq.into_iter().map(|f| f as f32).collect();
         let bufs = Buffers {
-            x: zeros(gpu, b * h, "the residual stream")?,
-            xn: zeros(gpu, b * h, "normed activations")?,
-            qkv: zeros(gpu, b * (q_dim + 2 * kv_dim), "q|k|v")?,
-            q: zeros(gpu, b * q_dim, "q")?,
-            attn: zeros(gpu, b * q_dim, "attention output")?,
-            gate_up: zeros(gpu, b * 2 * ffn, "gate|up")?,
-            act: zeros(gpu, b * ffn, "MLP activations")?,
-            act_f32: zeros(gpu, b * ffn, "MLP activations")?,
-            logits: zeros(gpu, b * vocab, "logits")?,
+            x: zeros(gpu, rows * h, "the residual stream")?,
+            xn: zeros(gpu, rows * h, "normed activations")?,
+            qkv: zeros(gpu, rows * (q_dim + 2 * kv_dim), "q|k|v")?,
+            q: zeros(gpu, rows * q_dim, "q")?,
+            attn: zeros(gpu, rows * q_dim, "attention output")?,
+            gate_up: zeros(gpu, rows * 2 * ffn, "gate|up")?,
+            act: zeros(gpu, rows * ffn, "MLP activations")?,
+            act_f32: zeros(gpu, rows * ffn, "MLP activations")?,
+            logits: zeros(gpu, rows * vocab, "logits")?,
             tokens: zeros(gpu, b, "token ids")?,
             pos: zeros(gpu, b, "positions")?,
             inv_freq: upload(gpu, &inv_freq, "RoPE frequencies")?,
             unused_scores: zeros(gpu, 4, "placeholder")?,
+            chunk_in: zeros(gpu, rows, "chunk token ids")?,
+            chunk_out: zeros(gpu, rows, "chunk greedy tokens")?,
+            chunk_pos: zeros(gpu, rows, "chunk positions")?,
+            chunk_lse: zeros(gpu, rows * cfg.n_head, "chunk log-sum-exp")?,
         };
         let dense_shape = AttentionShape {
             batch: b as u32, kv_heads: cfg.n_kv_head as u32, group: cfg.group_size() as u32, head_dim: hd as u32,
@@ -186,6 +258,12 @@ impl Decoder {
         let attention = match policy {
             PolicySpec::Full => Attention::Full,
             PolicySpec::Lychee(p) => Attention::Lychee(Box::new(LycheeGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
+            PolicySpec::SpecAttn(p) => {
+                if p.gamma + 1 > max_chunk {
+                    return Err(SdecError::Invalid(format!("specattn: verifying γ = {} drafts needs chunks of {} tokens (this decoder: {max_chunk})", p.gamma, p.gamma + 1)));
+                }
+                Attention::Spec(Box::new(SpecGpu::new(gpu, tuned, cfg, p, b, capacity)?))
+            }
             other => {
                 let name = serde_json::to_value(other).ok().and_then(|v| v.get("policy").and_then(|p| p.as_str()).map(str::to_string)).unwrap_or_default();
                 return Err(SdecError::Invalid(format!(
@@ -194,18 +272,11 @@ impl Decoder {
                 )));
             }
         };
-        let linears = match gemm {
-            Gemm::Generated if batch > MAX_BATCH as usize => {
-                return Err(SdecError::Invalid(format!("the generated linear kernels serve batch ≤ {MAX_BATCH}; use --gemm cublas for batch {batch}")))
-            }
-            Gemm::Generated => Linears::Generated(Projections::new(gpu, tuned, cfg, batch)?),
-            Gemm::Cublas => Linears::Cublas {
-                blas: Blas::new(gpu)?,
-                rmsnorm: tuned.glue_kernel::<RmsNorm>(gpu, &row(b, h, 0, 0))?,
-                swiglu: tuned.glue_kernel::<Swiglu>(gpu, &row(b, ffn, 0, 0))?,
-            },
-        };
-        Ok(Decoder { cfg: cfg.clone(), batch, len: 0, weights, kv, linears, bufs, glue, dense, attention, graph: StepGraph::default() })
+        let step_rows = RowKernels::new(gpu, tuned, cfg, b, capacity, gemm)?;
+        Ok(Decoder {
+            cfg: cfg.clone(), batch, len: 0, weights, kv, gemm, bufs, step_rows, advance, chunks: HashMap::new(), max_chunk, last_rows: 1, dense, attention,
+            graph: StepGraph::default(),
+        })
     }
 
     pub fn capacity(&self) -> usize {
@@ -258,53 +329,155 @@ impl Decoder {
         if self.len + 1 > self.kv.capacity {
             return Err(SdecError::Invalid(format!("the KV cache is full ({} tokens)", self.kv.capacity)));
         }
+        self.layers(gpu, Pass::Step(kind))?;
+        glue::argmax(gpu, &self.step_rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32)?;
+        glue::advance(gpu, &self.advance, &mut self.bufs.pos, self.batch as i32)?;
+        self.len += 1;
+        self.last_rows = 1;
+        Ok(())
+    }
+
+    /// Runs `n` tokens per sequence, at positions `len..len + n` and causal among themselves,
+    /// through the model with dense attention (chunked prefill; SpecAttn's verification, which
+    /// `capture`s each layer's queries and log-sum-exps for the draft selection). The tokens
+    /// are in the chunk input ([`Decoder::set_chunk_tokens`], or written there on the device);
+    /// afterwards the logits of all `batch × n` rows and their greedy tokens are on the device,
+    /// each sequence's next input is the greedy token of its last row, and `len` grew by `n`.
+    pub fn forward_chunk(&mut self, gpu: &Gpu, tuned: &Tuned, n: usize, capture: bool) -> Result<()> {
+        if n == 0 || n > self.max_chunk {
+            return Err(SdecError::Invalid(format!("a chunk of {n} tokens per sequence is outside 1..={}", self.max_chunk)));
+        }
+        if self.len + n > self.kv.capacity {
+            return Err(SdecError::Invalid(format!("{n} more tokens overflow the KV cache ({} of {} used)", self.len, self.kv.capacity)));
+        }
+        if capture && !matches!(self.attention, Attention::Spec(_)) {
+            return Err(SdecError::Invalid("only SpecAttn captures a chunk's attention".into()));
+        }
+        if !self.chunks.contains_key(&n) {
+            let pass = self.chunk_pass(gpu, tuned, n)?;
+            self.chunks.insert(n, pass);
+        }
+        let positions: Vec<i32> = (0..self.batch).flat_map(|_| (self.len..self.len + n).map(|p| p as i32)).collect();
+        gpu.stream.memcpy_htod(&positions, &mut self.bufs.chunk_pos).during("uploading chunk positions")?;
+        self.layers(gpu, Pass::Chunk { n, capture })?;
+        let pass = self.chunks.get(&n).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
+        glue::argmax(gpu, &pass.rows.argmax, &self.bufs.logits, &mut self.bufs.chunk_out, self.cfg.vocab as i32)?;
+        // Each sequence continues from its last row.
+        for seq in 0..self.batch {
+            let last = seq * n + n - 1;
+            gpu.stream.memcpy_dtod(&self.bufs.chunk_out.slice(last..last + 1), &mut self.bufs.tokens.slice_mut(seq..seq + 1)).during("next tokens")?;
+        }
+        self.len += n;
+        self.last_rows = n;
+        gpu.stream.memcpy_htod(&vec![self.len as i32; self.batch], &mut self.bufs.pos).during("uploading positions")
+    }
+
+    fn chunk_pass(&self, gpu: &Gpu, tuned: &Tuned, n: usize) -> Result<ChunkPass> {
+        let cfg = &self.cfg;
+        let shape = ChunkShape {
+            batch: self.batch as u32, kv_heads: cfg.n_kv_head as u32, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32,
+            qrows: n as u32, context: self.kv.capacity as u32, capacity: self.kv.capacity as u32,
+        };
+        // The tuner does not cover this family yet: its default configuration.
+        let config = ChunkAttention::default_config(&shape, &gpu.limits())?;
+        Ok(ChunkPass { rows: RowKernels::new(gpu, tuned, cfg, self.batch * n, self.kv.capacity, self.gemm)?, attention: ChunkKernel::new(gpu, config, shape)? })
+    }
+
+    /// Sets the chunk input, `batch × n` tokens (sequence-major).
+    pub fn set_chunk_tokens(&mut self, gpu: &Gpu, tokens: &[u32]) -> Result<()> {
+        if tokens.is_empty() || tokens.len() % self.batch != 0 || tokens.len() / self.batch > self.max_chunk {
+            return Err(SdecError::Invalid(format!("{} chunk tokens for a batch of {} and chunks of at most {}", tokens.len(), self.batch, self.max_chunk)));
+        }
+        if let Some(&t) = tokens.iter().find(|&&t| t as usize >= self.cfg.vocab) {
+            return Err(SdecError::Invalid(format!("token id {t} is outside the vocabulary of {}", self.cfg.vocab)));
+        }
+        let ids: Vec<i32> = tokens.iter().map(|&t| t as i32).collect();
+        gpu.stream.memcpy_htod(&ids, &mut self.bufs.chunk_in.slice_mut(..ids.len())).during("uploading chunk tokens")
+    }
+
+    /// Dense prefill of `prompt` (one sequence per row of the batch, all the same length) in
+    /// chunks of up to `max_chunk` tokens; the last `tail` tokens go in a chunk of their own
+    /// (SpecAttn selects from the last token's attention alone).
+    pub fn prefill(&mut self, gpu: &Gpu, tuned: &Tuned, prompts: &[&[u32]], capture_last: bool) -> Result<()> {
+        let len = prompts.first().map_or(0, |p| p.len());
+        if prompts.len() != self.batch || len == 0 || prompts.iter().any(|p| p.len() != len) {
+            return Err(SdecError::Invalid(format!("prefill needs {} non-empty prompts of one length", self.batch)));
+        }
+        let tail = if capture_last { 1 } else { 0 };
+        let mut done = 0;
+        while done < len {
+            let n = if done + tail == len { 1 } else { (len - tail - done).min(self.max_chunk) };
+            let chunk: Vec<u32> = prompts.iter().flat_map(|p| p[done..done + n].iter().copied()).collect();
+            self.set_chunk_tokens(gpu, &chunk)?;
+            self.forward_chunk(gpu, tuned, n, capture_last && done + n == len)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The layers of a pass: embed → per layer [qkv → RoPE + append → attention → o → MLP] →
+    /// final norm → LM head.
+    fn layers(&mut self, gpu: &Gpu, pass: Pass) -> Result<()> {
         let cfg = &self.cfg;
         let (b, h, q_dim, kv_dim, ffn, hd) = (self.batch, cfg.hidden, cfg.q_dim(), cfg.kv_dim(), cfg.ffn, cfg.head_dim);
-        let ctx = (self.len + 1) as u32;
         let scale = (1.0 / (hd as f64).sqrt()) as f32;
-        let (eps, bufs, g, w, lin) = (cfg.rms_eps, &mut self.bufs, &self.glue, &self.weights, &self.linears);
-        glue::embed(gpu, &g.embed, &w.embedding, &bufs.tokens, &mut bufs.x, h as i32)?;
+        let (eps, bufs, w) = (cfg.rms_eps, &mut self.bufs, &self.weights);
+        let (rk, n, chunk_attention) = match pass {
+            Pass::Step(_) => (&self.step_rows, 1, None),
+            Pass::Chunk { n, .. } => {
+                let c = self.chunks.get_mut(&n).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
+                (&c.rows, n, Some(&mut c.attention))
+            }
+        };
+        let mut chunk_attention = chunk_attention;
+        let rows = b * n;
+        let (tokens, pos) = if n == 1 && chunk_attention.is_none() { (&bufs.tokens, &bufs.pos) } else { (&bufs.chunk_in, &bufs.chunk_pos) };
+        glue::embed(gpu, &rk.embed, &w.embedding, tokens, &mut bufs.x, h as i32)?;
         let dims = (cfg.n_head as i32, cfg.n_kv_head as i32, hd as i32, self.kv.capacity as i32);
+        let ctx = (self.len + n) as u32;
         for (l, lw) in w.layers.iter().enumerate() {
-            match lin {
+            match &rk.linears {
                 Linears::Generated(p) => p.qkv.launch(gpu, &lw.wqkv, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps }, LinearDst::Bf16(&mut bufs.qkv))?,
                 Linears::Cublas { blas, rmsnorm, .. } => {
                     glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.attn_norm, &mut bufs.xn, h as i32, eps)?;
-                    blas.linear(gpu, &lw.wqkv, &bufs.xn, Product::Bf16(&mut bufs.qkv), q_dim + 2 * kv_dim, h, b)?;
+                    blas.linear(gpu, &lw.wqkv, &bufs.xn, Product::Bf16(&mut bufs.qkv), q_dim + 2 * kv_dim, h, rows)?;
                 }
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
-            glue::rope_append(gpu, &g.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, &bufs.pos, &bufs.inv_freq, dims)?;
+            glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32)?;
             let inputs = AttentionInputs { q: &bufs.q, k: kc, v: vc, scale };
-            match (&mut self.attention, kind) {
-                (Attention::Lychee(lychee), StepKind::Policy) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+            match (&mut self.attention, pass, chunk_attention.as_deref_mut()) {
+                (Attention::Spec(spec), Pass::Chunk { capture: true, .. }, Some(chunk)) => {
+                    spec.save_queries(gpu, l, &bufs.q, rows * q_dim)?;
+                    chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut spec.lse_view(l))?;
+                }
+                (_, _, Some(chunk)) => chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.chunk_lse.slice_mut(..))?,
+                (Attention::Lychee(lychee), Pass::Step(StepKind::Policy), None) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+                (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 _ => self.dense.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.unused_scores)?,
             }
-            match lin {
+            match &rk.linears {
                 Linears::Generated(p) => {
                     p.o.launch(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x))?;
                     p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::F32(&mut bufs.act_f32))?;
                     p.down.launch(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x))?;
                 }
                 Linears::Cublas { blas, rmsnorm, swiglu } => {
-                    blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, b)?;
+                    blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, rows)?;
                     glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.ffn_norm, &mut bufs.xn, h as i32, eps)?;
-                    blas.linear(gpu, &lw.w_gate_up, &bufs.xn, Product::Bf16(&mut bufs.gate_up), 2 * ffn, h, b)?;
+                    blas.linear(gpu, &lw.w_gate_up, &bufs.xn, Product::Bf16(&mut bufs.gate_up), 2 * ffn, h, rows)?;
                     glue::swiglu(gpu, swiglu, &bufs.gate_up, &mut bufs.act, ffn as i32)?;
-                    blas.linear(gpu, &lw.w_down, &bufs.act, Product::AddF32(&mut bufs.x), h, ffn, b)?;
+                    blas.linear(gpu, &lw.w_down, &bufs.act, Product::AddF32(&mut bufs.x), h, ffn, rows)?;
                 }
             }
         }
-        match lin {
+        match &rk.linears {
             Linears::Generated(p) => p.lm_head.launch(gpu, w.lm_head(), LinearSrc::RmsNorm { x: &bufs.x, gamma: &w.final_norm, eps }, LinearDst::F32(&mut bufs.logits))?,
             Linears::Cublas { blas, rmsnorm, .. } => {
                 glue::rmsnorm(gpu, rmsnorm, &bufs.x, &w.final_norm, &mut bufs.xn, h as i32, eps)?;
-                blas.linear(gpu, w.lm_head(), &bufs.xn, Product::F32(&mut bufs.logits), cfg.vocab, h, b)?;
+                blas.linear(gpu, w.lm_head(), &bufs.xn, Product::F32(&mut bufs.logits), cfg.vocab, h, rows)?;
             }
         }
-        glue::argmax(gpu, &g.argmax, &bufs.logits, &mut bufs.tokens, cfg.vocab as i32)?;
-        glue::advance(gpu, &g.advance, &mut bufs.pos, b as i32)?;
-        self.len += 1;
         Ok(())
     }
 
@@ -320,14 +493,89 @@ impl Decoder {
         result
     }
 
+    /// SpecAttn: the prompt's dense prefill, and the first selection from its last token's
+    /// attention (as the reference's prefill capture).
+    pub fn spec_prefill(&mut self, gpu: &Gpu, tuned: &Tuned, prompt: &[u32]) -> Result<()> {
+        self.prefill(gpu, tuned, &[prompt], true)?;
+        self.spec_select_last(gpu)
+    }
+
+    /// SpecAttn: selects from the last pass's captured single row (a prefill's last token).
+    pub fn spec_select_last(&mut self, gpu: &Gpu) -> Result<()> {
+        let Attention::Spec(spec) = &mut self.attention else {
+            return Err(SdecError::Invalid("a SpecAttn selection needs the specattn policy".into()));
+        };
+        spec.select(gpu, &self.kv.k, 1, self.len - 1, 0)
+    }
+
+    /// One SpecAttn round from the current token (the last greedy token): `gamma` draft steps
+    /// (through the step graph), the verification of the γ + 1 tokens, greedy acceptance and
+    /// the next selection. Returns the accepted tokens (matching drafts + the bonus token; the
+    /// last is the next input) and, with `logits`, their logit rows.
+    /// `events`, when given, are recorded after the drafts, after the verification pass and
+    /// after the selection (the benchmark's breakdown of a round).
+    pub fn spec_round(&mut self, gpu: &Gpu, tuned: &Tuned, gamma: usize, logits: bool, events: Option<&[cudarc::driver::CudaEvent; 3]>) -> Result<SpecRound> {
+        let n = gamma + 1;
+        if !matches!(self.attention, Attention::Spec(_)) {
+            return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
+        }
+        if self.len + n > self.kv.capacity {
+            return Err(SdecError::Invalid(format!("a round of {n} tokens overflows the KV cache ({} of {} used)", self.len, self.kv.capacity)));
+        }
+        let base = self.len;
+        let mut kv_read = Vec::with_capacity(n);
+        // Chunk row i is the input of draft step i: the current token, then each draft.
+        gpu.stream.memcpy_dtod(&self.bufs.tokens.slice(..1), &mut self.bufs.chunk_in.slice_mut(..1)).during("draft inputs")?;
+        for i in 0..gamma {
+            kv_read.push(self.kv_entries(self.len + 1));
+            self.step_graph(gpu, StepKind::Policy)?;
+            gpu.stream.memcpy_dtod(&self.bufs.tokens.slice(..1), &mut self.bufs.chunk_in.slice_mut(i + 1..i + 2)).during("draft inputs")?;
+        }
+        let record = |i: usize| events.map_or(Ok(()), |e| e[i].record(&gpu.stream).during("recording an event"));
+        record(0)?;
+        // Verify from `base`: the drafts' KV entries are written again by the dense pass.
+        self.len = base;
+        self.forward_chunk(gpu, tuned, n, true)?;
+        record(1)?;
+        kv_read.push((0..n).map(|r| (self.cfg.n_layer * self.cfg.n_kv_head * (base + r + 1)) as u64).sum());
+        let drafts: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_in.slice(..n)).during("reading drafts")?;
+        let verified: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_out.slice(..n)).during("reading verified tokens")?;
+        // Rows 0..j-1 confirmed drafts 1..j; row j gives the bonus token.
+        let j = (0..gamma).take_while(|&i| verified[i] == drafts[i + 1]).count();
+        let tokens: Vec<u32> = verified[..=j].iter().map(|&t| t as u32).collect();
+        let rows = if logits {
+            let v = self.cfg.vocab;
+            let all: Vec<f32> = gpu.stream.clone_dtoh(&self.bufs.logits.slice(..(j + 1) * v)).during("reading verify logits")?;
+            all.chunks(v).map(<[f32]>::to_vec).collect()
+        } else {
+            Vec::new()
+        };
+        self.len = base + j + 1;
+        gpu.stream.memcpy_htod(&[self.len as i32], &mut self.bufs.pos).during("uploading positions")?;
+        gpu.stream.memcpy_htod(&[verified[j]], &mut self.bufs.tokens).during("uploading the next token")?;
+        let Attention::Spec(spec) = &mut self.attention else { unreachable!("checked above") };
+        spec.select(gpu, &self.kv.k, n, base, j)?;
+        record(2)?;
+        Ok(SpecRound { tokens, logits: rows, kv_read })
+    }
+
     /// How many times the step graph was instantiated (the rest were in-place updates).
     pub fn graph_instantiations(&self) -> usize {
         self.graph.instantiations
     }
 
-    /// Logits of the last step, `[batch][vocab]`.
+    /// Logits at each sequence's last position after a step or chunk pass, `[batch][vocab]`.
     pub fn logits(&self, gpu: &Gpu) -> Result<Vec<f32>> {
-        download(&gpu.stream, &self.bufs.logits, "logits")
+        let (n, v) = (self.last_rows, self.cfg.vocab);
+        if n == 1 {
+            return gpu.stream.clone_dtoh(&self.bufs.logits.slice(..self.batch * v)).during("reading back logits");
+        }
+        let mut out = Vec::with_capacity(self.batch * v);
+        for seq in 0..self.batch {
+            let row = seq * n + n - 1;
+            out.extend(gpu.stream.clone_dtoh(&self.bufs.logits.slice(row * v..(row + 1) * v)).during("reading back logits")?);
+        }
+        Ok(out)
     }
 
     /// The greedy tokens of the last step (the next step's input).
@@ -340,6 +588,7 @@ impl Decoder {
         match &self.attention {
             Attention::Full => (self.cfg.n_layer * self.cfg.n_kv_head * ctx) as u64,
             Attention::Lychee(l) => l.kv_entries(ctx),
+            Attention::Spec(s) => s.kv_entries(ctx),
         }
     }
 

@@ -126,7 +126,7 @@ impl LycheeGpu {
             let key = self.plan_gather(gpu, &mask, ctx)?;
             let gather = self.gathers.get_mut(&key).ok_or_else(|| SdecError::Invalid("gather plan cache".into()))?;
             let scores = gather.shape.emit_scores.then_some(&mut self.scores);
-            gather.launch_at(gpu, inputs, &self.tokens, ctx, out, scores)?;
+            gather.launch_at(gpu, inputs, &self.tokens.slice(..), ctx, out, scores)?;
         }
         if mask.iter().any(|&r| r) {
             self.store_picks(gpu, layer, ctx)?;

@@ -12,7 +12,8 @@ pub mod generate;
 pub mod graph;
 pub mod kv;
 pub mod lychee;
+pub mod spec;
 pub mod weights;
 
-pub use engine::{Decoder, Gemm, StepKind, GPU_POLICIES};
+pub use engine::{Decoder, Gemm, SpecRound, StepKind, GPU_POLICIES};
 pub use weights::GpuWeights;

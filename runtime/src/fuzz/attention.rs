@@ -137,7 +137,7 @@ impl FuzzFamily for GatherAttention {
         let n_scores = (shape.batch * shape.kv_heads * shape.n_blocks()) as usize;
         let mut scores = upload(gpu, &vec![POISON_F32; n_scores], "block scores")?;
         let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale };
-        kernel.launch_at(gpu, &inputs, &d_entries, shape.context, &mut out, shape.emit_scores.then_some(&mut scores))?;
+        kernel.launch_at(gpu, &inputs, &d_entries.slice(..), shape.context, &mut out, shape.emit_scores.then_some(&mut scores))?;
         let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "attention output")?);
         let got_scores = download(&gpu.stream, &scores, "block scores")?;
         let shape = shape.clone();

@@ -242,35 +242,44 @@ impl FuzzFamily for RopeAppend {
         let head_dim = [16, 32, 64, 128][rng.gen_range(0..4)];
         let kv_heads = rng.gen_range(1..=8);
         let heads = kv_heads * rng.gen_range(1..=8);
-        RowShape { rows: rng.gen_range(1..=4), n: (heads + 2 * kv_heads) * head_dim, head_dim, capacity: rng.gen_range(1..3000) }
+        RowShape { rows: rng.gen_range(1..=8), n: (heads + 2 * kv_heads) * head_dim, head_dim, capacity: rng.gen_range(1..3000) }
     }
 
     fn run_case(gpu: &Gpu, config: &RopeAppendConfig, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let kernel = GlueKernel::new::<RopeAppend>(gpu, config, s)?;
-        let (batch, d, cap) = (s.rows as usize, s.head_dim as usize, s.capacity as usize);
+        let (rows, d, cap) = (s.rows as usize, s.head_dim as usize, s.capacity as usize);
+        // Rows are tokens of `rows / per_seq` sequences (a chunk: consecutive positions of one).
+        let per_seq = *[1, rows].get(rng.gen_range(0..2)).unwrap_or(&1);
+        let per_seq = if per_seq > cap { 1 } else { per_seq };
+        let batch = rows / per_seq;
         // n = (heads + 2·kv_heads)·d: pick the split the shape was drawn with (any valid one works).
         let units = s.n as usize / d;
         let kv_heads = (1..=units / 3).rev().find(|kv| (units - 2 * kv) % kv == 0).unwrap_or(1);
         let heads = units - 2 * kv_heads;
-        let (qkv_bits, qkv) = bf16_normal(rng, batch * units * d, 1.0);
+        let (qkv_bits, qkv) = bf16_normal(rng, rows * units * d, 1.0);
         let (cache_bits, _) = bf16_normal(rng, batch * kv_heads * cap * d, 1.0);
-        let pos: Vec<i32> = (0..batch).map(|_| rng.gen_range(0..cap as i32)).collect();
+        let pos: Vec<i32> = (0..batch)
+            .flat_map(|_| {
+                let first = rng.gen_range(0..=(cap - per_seq) as i32);
+                first..first + per_seq as i32
+            })
+            .collect();
         let inv_freq: Vec<f32> = (0..d / 2).map(|i| 10_000f32.powf(-2.0 * i as f32 / d as f32)).collect();
-        let mut q = upload(gpu, &vec![POISON_BF16; batch * heads * d], "q")?;
+        let mut q = upload(gpu, &vec![POISON_BF16; rows * heads * d], "q")?;
         let (mut kc, mut vc) = (upload(gpu, &cache_bits, "K cache")?, upload(gpu, &cache_bits, "V cache")?);
         let dims = (heads as i32, kv_heads as i32, d as i32, cap as i32);
-        glue::rope_append(gpu, &kernel, &upload(gpu, &qkv_bits, "qkv")?, &mut q, &mut kc, &mut vc, &upload(gpu, &pos, "positions")?, &upload(gpu, &inv_freq, "inv_freq")?, dims)?;
+        glue::rope_append(gpu, &kernel, &upload(gpu, &qkv_bits, "qkv")?, &mut q, &mut kc, &mut vc, &upload(gpu, &pos, "positions")?, &upload(gpu, &inv_freq, "inv_freq")?, dims, per_seq as i32)?;
         let got_q = bf16_bits_to_f32(&download(&gpu.stream, &q, "q")?);
         let (got_k, got_v) = (bf16_bits_to_f32(&download(&gpu.stream, &kc, "K cache")?), bf16_bits_to_f32(&download(&gpu.stream, &vc, "V cache")?));
         Ok(Box::new(move || {
             let cache = bf16_bits_to_f32(&cache_bits);
             let (mut want_q, mut want_k, mut want_v) = (Vec::new(), cache.clone(), cache);
-            for b in 0..batch {
+            for b in 0..rows {
                 let row = &qkv[b * units * d..(b + 1) * units * d];
                 let rotated = reference::rope(&row[..(heads + kv_heads) * d], &[pos[b]], &inv_freq, heads + kv_heads, d);
                 want_q.extend_from_slice(&rotated[..heads * d]);
                 for h in 0..kv_heads {
-                    let at = ((b * kv_heads + h) * cap + pos[b] as usize) * d;
+                    let at = ((b / per_seq * kv_heads + h) * cap + pos[b] as usize) * d;
                     want_k[at..at + d].copy_from_slice(&rotated[(heads + h) * d..(heads + h + 1) * d]);
                     want_v[at..at + d].copy_from_slice(&row[(heads + kv_heads + h) * d..(heads + kv_heads + h + 1) * d]);
                 }

@@ -1,7 +1,7 @@
 //! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
-use cudarc::driver::{CudaSlice, CudaViewMut, PushKernelArg};
+use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, PushKernelArg};
 use sdec_kernels::attention::{plan_gather, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
@@ -114,14 +114,14 @@ impl GatherKernel {
 
     /// `entries` [batch*kv_heads][shape.entries] token or block ids (negative: padding).
     pub fn launch(&mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaSlice<i32>, out: &mut CudaSlice<u16>) -> Result<()> {
-        self.launch_at(gpu, inputs, entries, self.shape.context, out, None)
+        self.launch_at(gpu, inputs, &entries.slice(..), self.shape.context, out, None)
     }
 
     /// [`GatherKernel::launch`] at a `context` up to the planned one (dense heads stop there; a
     /// plan made for a rounded-up context serves many decode steps), writing the dense heads'
     /// block scores [batch*kv_heads][ceil(context/score_block)] when the shape emits them.
     pub fn launch_at(
-        &mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaSlice<i32>, context: u32, out: &mut CudaSlice<u16>,
+        &mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaView<'_, i32>, context: u32, out: &mut CudaSlice<u16>,
         block_scores: Option<&mut CudaSlice<f32>>,
     ) -> Result<()> {
         if context == 0 || context > self.shape.context {

@@ -111,11 +111,11 @@ pub fn synth_weights(gpu: &Gpu, k: &GlueKernel, out: SynthOut, r: SynthRange, of
 #[allow(clippy::too_many_arguments)]
 pub fn rope_append(
     gpu: &Gpu, k: &GlueKernel, qkv: &CudaSlice<u16>, q_out: &mut CudaSlice<u16>, k_cache: &mut CudaSlice<u16>, v_cache: &mut CudaSlice<u16>,
-    pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32),
+    pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32), rows_per_seq: i32,
 ) -> Result<()> {
     unsafe {
         gpu.stream.launch_builder(&k.function).arg(qkv).arg(q_out).arg(k_cache).arg(v_cache).arg(pos).arg(inv_freq).arg(&heads).arg(&kv_heads)
-            .arg(&head_dim).arg(&capacity).launch(k.config)
+            .arg(&head_dim).arg(&capacity).arg(&rows_per_seq).launch(k.config)
     }
     .during("rope + kv append")?;
     Ok(())

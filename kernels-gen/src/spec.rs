@@ -1,0 +1,297 @@
+//! SpecAttn (Vegas) self-speculative decoding on the GPU (`cuda/spec.cu`): after a verify pass,
+//! `spec_score` turns the verify rows' attention probabilities into one selection score per token
+//! and layer, and `spec_tokens` expands the top-k picks of those scores into the draft steps'
+//! per-KV-head token lists. The references below restate sdec-model's `spec_scores` (generate.rs)
+//! and `SpecDraft::select` (policies/specattn.rs) for one sequence.
+
+use serde::{Deserialize, Serialize};
+
+use crate::attention::{HEAD_DIMS, MAX_GROUP};
+use crate::family::{Constant, Shape, ShapeError};
+use crate::registry::Entry;
+
+/// Most verify rows per sequence (γ + 1): the kernel indexes q and lse2 by QROWS.
+pub const MAX_QROWS: u32 = 8;
+
+/// One verify pass of `qrows` query rows per sequence over a K cache
+/// [batch][kv_heads][capacity][head_dim]; scores are written in rows of `row_stride` floats,
+/// token lists for `layers` layers at once in rows of `entries` ids, `gamma` of them appended
+/// positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecShape {
+    pub batch: u32,
+    pub kv_heads: u32,
+    pub group: u32,
+    pub head_dim: u32,
+    pub qrows: u32,
+    pub capacity: u32,
+    /// Length of a score row (the top-k row length): tokens at or past seqlen score −inf.
+    pub row_stride: u32,
+    /// Layers whose token lists one `spec_tokens` launch builds (1: one layer per launch).
+    pub layers: u32,
+    pub entries: u32,
+    pub gamma: u32,
+}
+
+impl SpecShape {
+    pub fn n_heads(&self) -> u32 {
+        self.kv_heads * self.group
+    }
+}
+
+impl Shape for SpecShape {
+    fn baked(&self) -> Vec<(&'static str, Constant)> {
+        vec![
+            ("HEAD_DIM", Constant::U32(self.head_dim)),
+            ("KV_HEADS", Constant::U32(self.kv_heads)),
+            ("GROUP", Constant::U32(self.group)),
+            ("QROWS", Constant::U32(self.qrows)),
+        ]
+    }
+
+    fn validate(&self) -> Result<(), ShapeError> {
+        let fail = |reason: String| Err(ShapeError { family: "spec", reason });
+        if self.batch == 0 || self.kv_heads == 0 || self.layers == 0 {
+            return fail(format!("empty batch (batch {}, kv heads {}, layers {})", self.batch, self.kv_heads, self.layers));
+        }
+        if !HEAD_DIMS.contains(&self.head_dim) {
+            return fail(format!("head dim {} is not one of {HEAD_DIMS:?}", self.head_dim));
+        }
+        if self.group == 0 || self.group > MAX_GROUP {
+            return fail(format!("GQA group {} is outside 1..={MAX_GROUP}", self.group));
+        }
+        if self.qrows == 0 || self.qrows > MAX_QROWS {
+            return fail(format!("{} verify rows is outside 1..={MAX_QROWS}", self.qrows));
+        }
+        if self.capacity == 0 || self.row_stride == 0 {
+            return fail(format!("empty cache or score row (capacity {}, row stride {})", self.capacity, self.row_stride));
+        }
+        if self.entries < self.gamma {
+            return fail(format!("{} list entries cannot hold the {} appended positions", self.entries, self.gamma));
+        }
+        // Positions and list slots are 32-bit in the kernels.
+        if self.capacity as u64 + self.gamma as u64 > i32::MAX as u64 || self.entries > i32::MAX as u32 {
+            return fail(format!("capacity {} or entries {} do not fit 32-bit positions", self.capacity, self.entries));
+        }
+        Ok(())
+    }
+}
+
+/// Tokens the CTA reads per step: `threads` lanes, `head_dim / 8` of them per token.
+pub fn token_slots(threads: u32, head_dim: u32) -> u32 {
+    threads / (head_dim / 8).max(1)
+}
+
+sdec_dsl::kernel_family! {
+    /// SpecAttn selection scores after a verify pass, and the draft token lists from their top-k.
+    pub family Spec {
+        name = "spec";
+        source = "cuda/spec.cu";
+        shape = SpecShape;
+        params {
+            threads: u32 = [256, 128],
+            /// Tokens per CTA of `spec_score` (each read once per KV head).
+            tokens: u32 = [128, 64, 256],
+        }
+        constraints {
+            threads % 32 == 0,
+            // Every lane group takes whole steps of the tile...
+            tokens % token_slots(threads, shape.head_dim).max(1) == 0,
+            // ...and keeps one fp32 accumulator per token it takes (registers).
+            tokens / token_slots(threads, shape.head_dim).max(1) <= 16,
+        }
+        kernels {
+            spec_score(grid = (shape.row_stride.div_ceil(tokens), shape.batch, 1), block = (threads, 1, 1), smem = 0),
+            spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Llama-3.1-8B (8 KV heads of 4, head dim 128, 32 layers) and SmolLM2-135M (3 of 3, 64, 30
+/// layers) with γ = 6 (7 verify rows) and the default budget of 7% of the capacity plus γ.
+pub fn standard_shapes() -> Vec<SpecShape> {
+    let shape = |kv_heads, group, head_dim, capacity: u32, layers| SpecShape {
+        batch: 1,
+        kv_heads,
+        group,
+        head_dim,
+        qrows: 7,
+        capacity,
+        row_stride: capacity,
+        layers,
+        entries: (capacity * 7).div_ceil(100).max(256) + 6,
+        gamma: 6,
+    };
+    vec![shape(8, 4, 128, 131072, 32), shape(3, 3, 64, 8192, 30)]
+}
+
+pub static ENTRY: Entry<Spec> = Entry { standard_shapes };
+
+pub mod reference {
+    use super::SpecShape;
+
+    fn dot(a: &[f32], b: &[f32]) -> f64 {
+        a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
+    }
+
+    /// log2 Σ_{t < visible} exp2(scale·log2(e)·q·k_t) over one KV head's keys `k_head`
+    /// ([capacity][head_dim]): the lse2 a verify row hands to `spec_score`.
+    pub fn lse2(q: &[f32], k_head: &[f32], visible: usize, scale: f32) -> f32 {
+        let d = q.len();
+        let logits: Vec<f64> = (0..visible).map(|t| scale as f64 * std::f64::consts::LOG2_E * dot(q, &k_head[t * d..(t + 1) * d])).collect();
+        let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        (max + logits.iter().map(|l| (l - max).exp2()).sum::<f64>().log2()) as f32
+    }
+
+    /// The `row_stride` scores of one sequence: q [qrows][n_heads][head_dim], lse2
+    /// [qrows][n_heads], k [kv_heads][capacity][head_dim]; verify row r sits at `base + r`. The
+    /// mean over all query heads and the rows {0, j} ({0} when j = 0) of each row's causal softmax
+    /// probability; −inf from seqlen = base + j + 1 on.
+    pub fn score_row(s: &SpecShape, q: &[f32], lse2: &[f32], k: &[f32], base: usize, j: usize, scale: f32) -> Vec<f32> {
+        let (d, cap, heads, group) = (s.head_dim as usize, s.capacity as usize, s.n_heads() as usize, s.group as usize);
+        let seqlen = base + j + 1;
+        let rows: &[usize] = if j == 0 { &[0] } else { &[0, j] };
+        let mut sum = vec![0f64; seqlen];
+        for &r in rows {
+            for h in 0..heads {
+                let qh = &q[(r * heads + h) * d..(r * heads + h + 1) * d];
+                let k_head = &k[(h / group) * cap * d..];
+                let l = lse2[r * heads + h] as f64;
+                for (t, acc) in sum.iter_mut().enumerate().take(base + r + 1) {
+                    *acc += (scale as f64 * std::f64::consts::LOG2_E * dot(qh, &k_head[t * d..(t + 1) * d]) - l).exp2();
+                }
+            }
+        }
+        let inv = 1.0 / (heads * rows.len()) as f64;
+        let mut out: Vec<f32> = sum.into_iter().map(|x| (x * inv) as f32).collect();
+        out.resize(s.row_stride as usize, f32::NEG_INFINITY);
+        out.truncate(s.row_stride as usize);
+        out
+    }
+
+    /// One KV head's list as `spec_tokens` lays it out: the picks (positions outside
+    /// 0..sel_len, which a shared top-k can return for a shorter sequence, become −1), then the
+    /// `gamma` positions appended after the selection, then −1.
+    pub fn tokens_row(s: &SpecShape, picks: &[i32], sel_len: i32) -> Vec<i32> {
+        let mut out: Vec<i32> = picks.iter().map(|&p| if (0..sel_len).contains(&p) { p } else { -1 }).collect();
+        out.extend((0..s.gamma as i32).map(|i| sel_len + i));
+        out.resize(s.entries as usize, -1);
+        out.truncate(s.entries as usize);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DeviceLimits, KernelFamily};
+
+    fn small() -> SpecShape {
+        SpecShape { batch: 1, kv_heads: 2, group: 2, head_dim: 16, qrows: 4, capacity: 12, row_stride: 16, layers: 1, entries: 10, gamma: 3 }
+    }
+
+    /// Deterministic inputs spread enough that probabilities are far from uniform.
+    fn inputs(s: &SpecShape) -> (Vec<f32>, Vec<f32>) {
+        let (d, heads) = (s.head_dim as usize, s.n_heads() as usize);
+        let wave = |i: usize, f: f32| ((i as f32 * f).sin() * 2.0 * 256.0).round() / 256.0;
+        let q = (0..s.qrows as usize * heads * d).map(|i| wave(i, 0.37)).collect();
+        let k = (0..s.kv_heads as usize * s.capacity as usize * d).map(|i| wave(i, 0.91)).collect();
+        (q, k)
+    }
+
+    /// lse2 of every row and head, each row seeing tokens 0..=base+r.
+    fn lse2_all(s: &SpecShape, q: &[f32], k: &[f32], base: usize, scale: f32) -> Vec<f32> {
+        let (d, heads, cap) = (s.head_dim as usize, s.n_heads() as usize, s.capacity as usize);
+        (0..s.qrows as usize * heads)
+            .map(|i| {
+                let (r, h) = (i / heads, i % heads);
+                let visible = (base + r + 1).min(cap);
+                reference::lse2(&q[i * d..(i + 1) * d], &k[(h / s.group as usize) * cap * d..], visible, scale)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scores_sum_to_one_and_end_in_minus_infinity() {
+        let s = small();
+        let (q, k) = inputs(&s);
+        let scale = 0.25;
+        for (base, j) in [(0, 0), (7, 0), (5, 3), (8, 3)] {
+            let lse = lse2_all(&s, &q, &k, base, scale);
+            let got = reference::score_row(&s, &q, &lse, &k, base, j, scale);
+            assert_eq!(got.len(), s.row_stride as usize);
+            let seqlen = base + j + 1;
+            // Every used row's probabilities sum to 1 over what it sees, so their mean does too.
+            let total: f64 = got[..seqlen].iter().map(|&x| x as f64).sum();
+            assert!((total - 1.0).abs() < 1e-5, "base {base} j {j}: sum {total}");
+            assert!(got[..seqlen].iter().all(|&x| x > 0.0));
+            assert!(got[seqlen..].iter().all(|&x| x == f32::NEG_INFINITY));
+        }
+    }
+
+    #[test]
+    fn j_zero_uses_row_zero_only_and_later_tokens_only_row_j() {
+        let s = small();
+        let (mut q, k) = inputs(&s);
+        let (base, scale) = (6, 0.3);
+        let lse = lse2_all(&s, &q, &k, base, scale);
+        let one = reference::score_row(&s, &q, &lse, &k, base, 0, scale);
+        // Rows other than 0 do not matter when j = 0.
+        let row = s.n_heads() as usize * s.head_dim as usize;
+        q[row..].iter_mut().for_each(|x| *x = -*x);
+        assert_eq!(one, reference::score_row(&s, &q, &lse, &k, base, 0, scale));
+        // With j = 2, tokens past base hold half of row 2's mass there (row 0 does not see them).
+        let (d, heads, cap) = (s.head_dim as usize, s.n_heads() as usize, s.capacity as usize);
+        let lse = lse2_all(&s, &q, &k, base, scale);
+        let two = reference::score_row(&s, &q, &lse, &k, base, 2, scale);
+        let t = base + 2;
+        let want: f64 = (0..heads)
+            .map(|h| {
+                let (qh, kt) = (&q[(2 * heads + h) * d..][..d], &k[((h / 2) * cap + t) * d..][..d]);
+                let logit: f64 = qh.iter().zip(kt).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() * scale as f64 * std::f64::consts::LOG2_E;
+                (logit - lse[2 * heads + h] as f64).exp2()
+            })
+            .sum::<f64>()
+            / (2 * heads) as f64;
+        assert!((two[t] as f64 - want).abs() < 1e-7, "{} vs {want}", two[t]);
+    }
+
+    #[test]
+    fn token_lists_hold_picks_then_appended_positions() {
+        let s = small();
+        assert_eq!(reference::tokens_row(&s, &[4, 0, 2], 9), vec![4, 0, 2, 9, 10, 11, -1, -1, -1, -1]);
+        // Picks a shared top-k took past this sequence's selection are dropped.
+        assert_eq!(reference::tokens_row(&s, &[3, 9, -1, 12], 9), vec![3, -1, -1, -1, 9, 10, 11, -1, -1, -1]);
+    }
+
+    #[test]
+    fn bad_shapes_are_refused_with_the_cause() {
+        let err = |f: fn(&mut SpecShape)| {
+            let mut s = small();
+            f(&mut s);
+            s.validate().unwrap_err().to_string()
+        };
+        assert!(err(|s| s.head_dim = 96).contains("head dim 96"));
+        assert!(err(|s| s.group = 0).contains("GQA group 0"));
+        assert!(err(|s| s.group = 9).contains("GQA group 9"));
+        assert!(err(|s| s.qrows = 0).contains("0 verify rows"));
+        assert!(err(|s| s.qrows = 9).contains("9 verify rows"));
+        assert!(err(|s| s.entries = 2).contains("cannot hold the 3 appended"));
+        assert!(err(|s| s.batch = 0).contains("empty batch"));
+        assert!(small().validate().is_ok());
+    }
+
+    #[test]
+    fn standard_shapes_have_configurations() {
+        for s in standard_shapes() {
+            s.validate().unwrap();
+            let valid = Spec::valid_space(&s, &DeviceLimits::default());
+            assert!(valid.len() >= 4, "{s:?}: {valid:?}");
+            let source = Spec::render(&valid[0], &s);
+            assert!(source.contains(&format!("constexpr int QROWS = {};", s.qrows)));
+        }
+        // Head dim 16 takes 128 tokens per step with 256 threads: a 64-token tile cannot serve it.
+        let s = SpecShape { head_dim: 16, ..small() };
+        assert!(Spec::valid_space(&s, &DeviceLimits::default()).iter().all(|c| c.tokens % token_slots(c.threads, 16) == 0));
+    }
+}

@@ -1,0 +1,172 @@
+//! SpecAttn (Vegas) on the GPU, with sdec-model's `specattn` semantics (runtime/model/src/
+//! generate.rs `speculative`, policies/specattn.rs).
+//!
+//! A round: γ draft steps, each a normal decode step whose attention reads, per layer, only the
+//! positions the last verification selected plus those appended since (one `gather_attention`
+//! launch, every head sparse); then one chunk pass over the γ + 1 tokens with full causal
+//! attention verifies them (greedy: the longest matching prefix plus the bonus token), so the
+//! output is exactly `full`'s. The verification keeps each layer's queries and log-sum-exps;
+//! from them `spec_score` scores every position (mean softmax probability over all query heads
+//! and rows 0 and j), `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
+//! writes them, with the next γ positions, as the drafts' token lists.
+
+use std::collections::HashMap;
+
+use cudarc::driver::{CudaSlice, CudaViewMut};
+use sdec_kernels::attention::{GatherAttention, GatherShape, MAX_QROWS};
+use sdec_kernels::spec::{Spec, SpecShape};
+use sdec_kernels::topk::TopkShape;
+use sdec_kernels::KernelFamily;
+use sdec_model::policies::{spec_budget, DraftMode, SpecAttnParams};
+use sdec_model::ModelConfig;
+
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::gpu::Gpu;
+use crate::launch::attention::{AttentionInputs, GatherKernel};
+use crate::launch::spec::SpecKernels;
+use crate::launch::topk::{TopkKernel, TopkScratch};
+use crate::launch::zeros;
+use crate::tuned::Tuned;
+
+pub struct SpecGpu {
+    pub params: SpecAttnParams,
+    n_layer: usize,
+    kv_heads: usize,
+    /// Query rows a capture holds per layer (batch × the largest chunk).
+    q_stride: usize,
+    lse_stride: usize,
+    /// Per layer: the verification's post-RoPE queries and per-row log2-sum-exps.
+    queries: CudaSlice<u16>,
+    lse: CudaSlice<f32>,
+    /// [n_layer][capacity] selection scores (row stride: the selection's seqlen).
+    scores: CudaSlice<f32>,
+    picks: CudaSlice<i32>,
+    pick_values: CudaSlice<f32>,
+    /// {row 0's position, accepted row j} and the selection's seqlen, per sequence.
+    rows: CudaSlice<i32>,
+    sel_len: CudaSlice<i32>,
+    /// [n_layer][kv_heads][entries] the drafts' token lists.
+    lists: CudaSlice<i32>,
+    entries: usize,
+    /// Positions selected per layer by the last selection (0: none yet).
+    selected: usize,
+    sel_seqlen: usize,
+    gather: GatherKernel,
+    topk: TopkKernel,
+    topk_scratch: TopkScratch,
+    /// `spec` kernels by query rows of the captured chunk (1 after the prefill, γ + 1 after a
+    /// verification).
+    kernels: HashMap<u32, SpecKernels>,
+    base_shape: SpecShape,
+}
+
+impl SpecGpu {
+    pub fn new(gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, p: &SpecAttnParams, batch: usize, capacity: usize) -> Result<Self> {
+        if batch != 1 {
+            return Err(SdecError::Invalid(format!("specattn on the GPU serves batch 1 (sequences of a batch accept different counts); got batch {batch}")));
+        }
+        if p.draft == DraftMode::Streaming {
+            return Err(SdecError::Invalid("specattn: `draft=streaming` is not served by the GPU decode loop yet; use draft=verify or --device cpu".into()));
+        }
+        if p.gamma + 1 > MAX_QROWS as usize {
+            return Err(SdecError::Invalid(format!("specattn on the GPU: γ = {} needs verification chunks of {} > {MAX_QROWS} tokens", p.gamma, p.gamma + 1)));
+        }
+        let (n_layer, kvh, group, hd) = (cfg.n_layer, cfg.n_kv_head, cfg.group_size(), cfg.head_dim);
+        let k_max = spec_budget(p, capacity);
+        let entries = k_max + p.gamma.max(1);
+        let q_stride = MAX_QROWS as usize * cfg.q_dim();
+        let lse_stride = MAX_QROWS as usize * cfg.n_head;
+        let gather_shape = GatherShape {
+            batch: 1, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
+            gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64,
+        };
+        let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
+        let topk_shape = TopkShape { rows: n_layer as u32, n: capacity as u32, k: k_max as u32 };
+        let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
+        let base_shape = SpecShape {
+            batch: 1, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, qrows: 1, capacity: capacity as u32,
+            row_stride: capacity as u32, layers: n_layer as u32, entries: entries as u32, gamma: p.gamma.max(1) as u32,
+        };
+        Ok(SpecGpu {
+            params: p.clone(),
+            n_layer,
+            kv_heads: kvh,
+            q_stride,
+            lse_stride,
+            queries: zeros(gpu, n_layer * q_stride, "specattn captured queries")?,
+            lse: zeros(gpu, n_layer * lse_stride, "specattn captured log-sum-exps")?,
+            scores: zeros(gpu, n_layer * capacity, "specattn selection scores")?,
+            picks: zeros(gpu, n_layer * k_max, "specattn picks")?,
+            pick_values: zeros(gpu, n_layer * k_max, "specattn pick scores")?,
+            rows: zeros(gpu, 2, "specattn verify rows")?,
+            sel_len: zeros(gpu, 1, "specattn selection length")?,
+            lists: zeros(gpu, n_layer * kvh * entries, "specattn draft lists")?,
+            entries,
+            selected: 0,
+            sel_seqlen: 0,
+            topk_scratch: TopkScratch::new(gpu, &topk_shape, &topk.config)?,
+            gather,
+            topk,
+            kernels: HashMap::new(),
+            base_shape,
+        })
+    }
+
+    /// Keeps layer `layer`'s chunk queries (`len` bf16 values of `q`).
+    pub fn save_queries(&mut self, gpu: &Gpu, layer: usize, q: &CudaSlice<u16>, len: usize) -> Result<()> {
+        let at = layer * self.q_stride;
+        gpu.stream.memcpy_dtod(&q.slice(..len), &mut self.queries.slice_mut(at..at + len)).during("keeping verify queries")
+    }
+
+    /// Where layer `layer`'s chunk log-sum-exps go.
+    pub fn lse_view(&mut self, layer: usize) -> CudaViewMut<'_, f32> {
+        self.lse.slice_mut(layer * self.lse_stride..(layer + 1) * self.lse_stride)
+    }
+
+    /// A draft step's attention at layer `layer`: the layer's list, positions past `ctx` skipped.
+    pub fn attend(&mut self, gpu: &Gpu, layer: usize, ctx: u32, inputs: &AttentionInputs, out: &mut CudaSlice<u16>) -> Result<()> {
+        if self.sel_seqlen == 0 {
+            return Err(SdecError::Invalid("specattn: a draft step before any selection (prefill with capture first)".into()));
+        }
+        let per_layer = self.kv_heads * self.entries;
+        let list = self.lists.slice(layer * per_layer..(layer + 1) * per_layer);
+        self.gather.launch_at(gpu, inputs, &list, ctx, out, None)
+    }
+
+    /// Selects the drafts' positions from the last captured chunk of `qrows` rows, whose row 0
+    /// sat at position `base` and whose row `j` was the last accepted: each layer keeps the top
+    /// `spec_budget(base + j + 1)` positions by score, then the next γ positions are appended.
+    pub fn select(&mut self, gpu: &Gpu, k_cache: &[CudaSlice<u16>], qrows: usize, base: usize, j: usize) -> Result<()> {
+        let seqlen = base + j + 1;
+        let k = spec_budget(&self.params, seqlen);
+        gpu.stream.memcpy_htod(&[base as i32, j as i32], &mut self.rows).during("uploading verify rows")?;
+        gpu.stream.memcpy_htod(&[seqlen as i32], &mut self.sel_len).during("uploading selection length")?;
+        let qrows = qrows as u32;
+        if !self.kernels.contains_key(&qrows) {
+            let shape = SpecShape { qrows, ..self.base_shape.clone() };
+            let config = Spec::default_config(&shape, &gpu.limits())?;
+            self.kernels.insert(qrows, SpecKernels::new(gpu, config, shape)?);
+        }
+        let kernels = self.kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
+        let scale = (1.0 / (self.base_shape.head_dim as f64).sqrt()) as f32;
+        let (q_len, lse_len) = (qrows as usize * self.q_stride / MAX_QROWS as usize, qrows as usize * self.lse_stride / MAX_QROWS as usize);
+        for (l, kc) in k_cache.iter().enumerate().take(self.n_layer) {
+            let q = self.queries.slice(l * self.q_stride..l * self.q_stride + q_len);
+            let lse = self.lse.slice(l * self.lse_stride..l * self.lse_stride + lse_len);
+            let mut out = self.scores.slice_mut(l * seqlen..(l + 1) * seqlen);
+            kernels.score(gpu, &q, &lse, &kc.slice(..), &self.rows.slice(..), &mut out, seqlen as u32, scale)?;
+        }
+        // Rows [n_layer][seqlen], laid out at this seqlen.
+        self.topk.launch_at(gpu, seqlen as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
+        kernels.tokens(gpu, &self.picks.slice(..), k as u32, &self.sel_len.slice(..), &mut self.lists.slice_mut(..))?;
+        self.selected = k;
+        self.sel_seqlen = seqlen;
+        Ok(())
+    }
+
+    /// KV entries (K and V rows) a draft step reads at context `ctx`.
+    pub fn kv_entries(&self, ctx: usize) -> u64 {
+        let appended = ctx.saturating_sub(self.sel_seqlen);
+        (self.n_layer * self.kv_heads * (self.selected + appended).min(ctx)) as u64
+    }
+}

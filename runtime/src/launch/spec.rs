@@ -1,0 +1,85 @@
+//! Launchers of the `spec` family (kernels-gen/src/spec.rs, cuda/spec.cu): SpecAttn's selection
+//! scores after a verify pass and the draft token lists from their top-k.
+//!
+//! Arguments are views so that one layer's launch can read its slice of the K cache and write its
+//! rows of a buffer holding every layer (`buf.slice_mut(layer * batch * row_stride..)`).
+
+use cudarc::driver::{CudaView, CudaViewMut, PushKernelArg};
+use sdec_kernels::spec::{Spec, SpecConfig, SpecShape};
+use sdec_kernels::{KernelFamily, LaunchSpec};
+
+use super::{launch_config, spec, validate};
+use crate::error::{CudaContextExt, Result, SdecError};
+use crate::gpu::{Gpu, Kernels};
+
+pub struct SpecKernels {
+    pub shape: SpecShape,
+    pub config: SpecConfig,
+    kernels: Kernels,
+    specs: Vec<LaunchSpec>,
+}
+
+/// Refuses a view shorter than the kernel reads or writes (the kernels do not check).
+fn check_len(what: &str, len: usize, needed: usize) -> Result<()> {
+    if len < needed {
+        return Err(SdecError::Invalid(format!("spec: {what} holds {len} elements, the launch needs {needed}")));
+    }
+    Ok(())
+}
+
+impl SpecKernels {
+    pub fn new(gpu: &Gpu, config: SpecConfig, shape: SpecShape) -> Result<Self> {
+        validate::<Spec>(gpu, &config, &shape)?;
+        let kernels = gpu.module::<Spec>(&config, &shape)?;
+        let specs = Spec::launches(&config, &shape);
+        Ok(SpecKernels { shape, config, kernels, specs })
+    }
+
+    /// One layer's scores into `out` [batch][row_stride]: q [batch][qrows][n_heads][head_dim]
+    /// (post-RoPE), lse2 [batch][qrows][n_heads] (log2 domain, `scale` included), this layer's K
+    /// [batch][kv_heads][capacity][head_dim], rows [batch][2] = {base, j}. `row_stride` (the
+    /// top-k's row length, which grows every round) overrides the shape's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn score(
+        &self, gpu: &Gpu, q: &CudaView<u16>, lse2: &CudaView<f32>, k: &CudaView<u16>, rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
+        row_stride: u32, scale: f32,
+    ) -> Result<()> {
+        let shape = SpecShape { row_stride, ..self.shape.clone() };
+        let s = &shape;
+        let (b, qr, h, d) = (s.batch as usize, s.qrows as usize, s.n_heads() as usize, s.head_dim as usize);
+        check_len("q", q.len(), b * qr * h * d)?;
+        check_len("lse2", lse2.len(), b * qr * h)?;
+        check_len("K", k.len(), b * s.kv_heads as usize * s.capacity as usize * d)?;
+        check_len("rows", rows.len(), 2 * b)?;
+        check_len("scores", out.len(), b * s.row_stride as usize)?;
+        let (row_stride, capacity) = (s.row_stride as i32, s.capacity as i32);
+        let f = self.kernels.function("spec_score")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(q).arg(lse2).arg(k).arg(rows).arg(out).arg(&row_stride).arg(&capacity).arg(&scale)
+                .launch(launch_config(spec(&Spec::launches(&self.config, s), "spec_score")?))
+        }
+        .during("spec scores")?;
+        Ok(())
+    }
+
+    /// Token lists of `shape.layers` layers into `lists` [layers*batch][kv_heads][entries] from
+    /// `picks` [layers*batch][k_valid] and `sel_len` [batch] (see spec.cu).
+    pub fn tokens(&self, gpu: &Gpu, picks: &CudaView<i32>, k_valid: u32, sel_len: &CudaView<i32>, lists: &mut CudaViewMut<i32>) -> Result<()> {
+        let s = &self.shape;
+        if k_valid as u64 + s.gamma as u64 > s.entries as u64 {
+            return Err(SdecError::Invalid(format!("spec: {k_valid} picks and {} appended positions exceed {} list entries", s.gamma, s.entries)));
+        }
+        let rows = (s.layers * s.batch) as usize;
+        check_len("picks", picks.len(), rows * k_valid as usize)?;
+        check_len("sel_len", sel_len.len(), s.batch as usize)?;
+        check_len("token lists", lists.len(), rows * (s.kv_heads * s.entries) as usize)?;
+        let (kv, gamma, entries) = (k_valid as i32, s.gamma as i32, s.entries as i32);
+        let f = self.kernels.function("spec_tokens")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(picks).arg(sel_len).arg(lists).arg(&kv).arg(&gamma).arg(&entries)
+                .launch(launch_config(spec(&self.specs, "spec_tokens")?))
+        }
+        .during("spec token lists")?;
+        Ok(())
+    }
+}
