@@ -26,18 +26,6 @@ constexpr int K_STEPS = HEAD_DIM / 16;            // k-steps of QK^T
 constexpr int O_TILES = HEAD_DIM / 8;             // n-tiles of the output
 constexpr int STRIDE = HEAD_DIM + 8;              // smem row pitch (bf16): conflict-free fragment loads
 
-__device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32 b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-// Two bf16 (lo = the lower-indexed element), rounded from fp32.
-__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
-    return (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
-}
-
 extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     const bf16_t* __restrict__ q,        // [batch][QROWS][kv_heads*GROUP][HEAD_DIM]
     const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
@@ -133,21 +121,25 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
             alpha[half] = m_new == -SDEC_INF ? 1.f : exp2f(m[half] - m_new);
             m[half] = m_new;
         }
-        // P in bf16 as PV's A fragments; the row sums add the rounded values PV multiplies.
-        u32 pa[S_TILES / 2][4];
+        // P as PV's A fragments, split into bf16 hi + lo parts (two MMAs): P carries 16 bits
+        // of precision instead of bf16's 8, so the chunk pass matches the decode step's fp32
+        // weights (SpecAttn's verification must reproduce full decoding's greedy tokens).
+        u32 pa[S_TILES / 2][4], pa_lo[S_TILES / 2][4];
         float sum[2] = {0.f, 0.f};
 #pragma unroll
         for (int j = 0; j < S_TILES; ++j) {
-            float p[4];
+            float p[4], lo[4];
 #pragma unroll
             for (int i = 0; i < 4; ++i) {
                 const float mm = m[i >> 1];
                 p[i] = mm == -SDEC_INF ? 0.f : exp2f(s[j][i] - mm);
-                p[i] = bf16_to_float(float_to_bf16(p[i]));
                 sum[i >> 1] += p[i];
+                lo[i] = p[i] - bf16_to_float(float_to_bf16(p[i]));
             }
             pa[j / 2][(j & 1) * 2 + 0] = pack_bf16(p[0], p[1]);
             pa[j / 2][(j & 1) * 2 + 1] = pack_bf16(p[2], p[3]);
+            pa_lo[j / 2][(j & 1) * 2 + 0] = pack_bf16(lo[0], lo[1]);
+            pa_lo[j / 2][(j & 1) * 2 + 1] = pack_bf16(lo[2], lo[3]);
         }
 #pragma unroll
         for (int half = 0; half < 2; ++half) l[half] = l[half] * alpha[half] + sum[half];
@@ -167,6 +159,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
                 const u32 b0 = (u32)vp[0] | ((u32)vp[STRIDE] << 16);
                 const u32 b1 = (u32)vp[8 * STRIDE] | ((u32)vp[9 * STRIDE] << 16);
                 mma_bf16(o[j], pa[kk], b0, b1);
+                mma_bf16(o[j], pa_lo[kk], b0, b1);
             }
         }
     }

@@ -91,3 +91,17 @@ __device__ __forceinline__ u32 block_exclusive_scan(u32 v, u32* scratch, u32& to
     __syncthreads();
     return result;
 }
+
+// Tensor cores (sm_80+): c += a * b for a 16x16 bf16 tile a (row-major fragments), a 16x8 bf16
+// tile b and fp32 c; fragment layouts as the PTX ISA gives them for mma.m16n8k16.
+__device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32 b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two bf16 (lo = the lower-indexed element), rounded from fp32.
+__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
+    return (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
+}

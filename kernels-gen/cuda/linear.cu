@@ -41,12 +41,100 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
     }
 }
 
+// Several rows (MMA = 1; batch 2-8): on CUDA cores every weight chunk would need BATCH loads of
+// the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
+// a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
+// by the 16 x 8 input tile (batch rows padded to 8). The k order inside a 32-column chunk is
+// permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
+// (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
+// which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
+// they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
+__device__ __forceinline__ void linear_mma(
+    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
+    void* __restrict__ y_out, int out_dim, int in_dim) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    const int row0 = (blockIdx.x * WARPS + warp) * ROWS * 16;
+    if (row0 >= out_dim) return;
+    float acc[ROWS][4];
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    const int chunks = (in_dim + 31) / 32;  // 32-column chunks: two k-steps (the last one partial)
+    const int col = tig * 8;                // this lane's 8 columns of a chunk
+    for (int c0 = 0; c0 < chunks; c0 += UNROLL) {
+        uint4 wr[ROWS][UNROLL][2];
+#pragma unroll
+        for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const int row = min(row0 + t * 16 + gid + h * 8, out_dim - 1);
+                    const int c = c0 + u;
+                    wr[t][u][h] = c < chunks && c * 32 + col < in_dim
+                                      ? __ldcs(reinterpret_cast<const uint4*>(w + (size_t)row * in_dim + c * 32 + col))
+                                      : make_uint4(0, 0, 0, 0);
+                }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u;
+            if (c >= chunks) break;
+            float xf[8];
+            if (gid < BATCH && c * 32 + col < in_dim) {
+                load_x8(x, gamma, inv_rms, gid, c * 4 + tig, in_dim, xf);
+            } else {
+#pragma unroll
+                for (int j = 0; j < 8; ++j) xf[j] = 0.f;
+            }
+            u32 bh[4], bl[4];
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                bh[j] = pack_bf16(xf[2 * j], xf[2 * j + 1]);
+                bl[j] = pack_bf16(xf[2 * j] - bf16_to_float(float_to_bf16(xf[2 * j])), xf[2 * j + 1] - bf16_to_float(float_to_bf16(xf[2 * j + 1])));
+            }
+#pragma unroll
+            for (int t = 0; t < ROWS; ++t) {
+                const uint4 lo = wr[t][u][0], hi = wr[t][u][1];
+                const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
+                mma_bf16(acc[t], a0, bh[0], bh[1]);
+                mma_bf16(acc[t], a1, bh[2], bh[3]);
+                if (IN_MODE != 0) {
+                    mma_bf16(acc[t], a0, bl[0], bl[1]);
+                    mma_bf16(acc[t], a1, bl[2], bl[3]);
+                }
+            }
+        }
+    }
+    // acc[t]: rows gid and gid+8 of tile t, batch rows 2tig and 2tig+1.
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t) {
+        float v[4] = {acc[t][0], acc[t][1], acc[t][2], acc[t][3]};
+        float partner[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) partner[i] = __shfl_xor_sync(0xffffffffu, v[i], 4);  // row gid ^ 1
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = 2 * tig + (i & 1);
+            if (b >= BATCH || row >= out_dim) continue;
+            if (OUT_MODE == 3) {
+                if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it
+                const float g = v[i], up = partner[i];
+                reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = g / (1.f + __expf(-g)) * up;
+                continue;
+            }
+            const size_t at = (size_t)b * out_dim + row;
+            if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(v[i]);
+            else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = v[i];
+            else reinterpret_cast<float*>(y_out)[at] += v[i];
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
     int out_dim, int in_dim, float eps) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     sdec_allow_dependents();
-    {
+    if (!MMA) {
         // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).
         const int first = (blockIdx.x * WARPS + warp) * ROWS;
         const int line = lane * 128;
@@ -77,6 +165,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
         }
         __syncthreads();
     }
+#if MMA
+    linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim);
+    return;
+#endif
     const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
     if (row0 >= out_dim) return;
 

@@ -96,9 +96,9 @@ impl Shape for LinearShape {
     }
 }
 
-/// CTAs of `threads` threads, each warp `rows` output rows.
-pub fn ctas(shape: &LinearShape, threads: u32, rows: u32) -> u32 {
-    shape.out_dim.div_ceil(threads / 32 * rows)
+/// CTAs of `threads` threads, each warp `rows` output rows (tiles of 16 rows on tensor cores).
+pub fn ctas(shape: &LinearShape, threads: u32, rows: u32, mma: u32) -> u32 {
+    shape.out_dim.div_ceil(threads / 32 * rows * if mma == 1 { 16 } else { 1 })
 }
 
 sdec_dsl::kernel_family! {
@@ -109,31 +109,39 @@ sdec_dsl::kernel_family! {
         shape = LinearShape;
         params {
             threads: u32 = [256, 128, 512],
-            /// Output rows per warp.
+            /// Output rows per warp (with `mma`: tiles of 16 rows).
             rows: u32 = [2, 1, 4],
-            /// 16-byte loads per row and lane in flight.
+            /// 16-byte loads per row and lane in flight (with `mma`: 32-column chunks).
             unroll: u32 = [4, 2, 8],
+            /// Tensor cores (batch 2-8) instead of CUDA cores.
+            mma: u32 = [0, 1],
         }
         constraints {
             threads % 32 == 0,
-            // Accumulators per lane (and the lanes that write them).
-            rows * shape.batch <= 32,
+            // Tensor cores for several rows only, and always from 3 rows on (CUDA cores would
+            // load every input row from L1 per weight chunk); batch 2 may take either.
+            mma == 0 || shape.batch >= 2,
+            mma == 1 || shape.batch <= 2,
+            // Accumulators per lane (and the lanes that write them); weight registers in flight.
+            mma == 1 || rows * shape.batch <= 32,
             rows * unroll <= 16,
+            mma == 0 || rows * unroll <= 8,
             // SwiGLU pairs stay within a warp.
             shape.out != LinearOut::SwiGlu || rows % 2 == 0,
         }
         kernels {
-            linear(grid = (ctas(shape, threads, rows), 1, 1), block = (threads, 1, 1), smem = 0),
+            linear(grid = (ctas(shape, threads, rows, mma), 1, 1), block = (threads, 1, 1), smem = 0),
         }
     }
 }
 
 /// Llama-3.1-8B's projections at batch 1 as the decode step runs them (qkv and gate|up from the
-/// normed residual, gate|up to its SwiGLU, o and down added to the residual, the LM head), and
-/// SmolLM2's qkv at batch 2.
+/// normed residual, gate|up to its SwiGLU, o and down added to the residual, the LM head),
+/// SmolLM2's qkv at batch 2, and the tensor-core path: the MLP at 7 rows (SpecAttn's
+/// verification) and o at batch 2.
 pub fn standard_shapes() -> Vec<LinearShape> {
     use {LinearIn as I, LinearOut as O};
-    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16)]
+    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16), (7, 28672, 4096, I::RmsNorm, O::SwiGlu), (7, 4096, 14336, I::F32, O::AddF32), (2, 4096, 4096, I::Bf16, O::AddF32)]
         .into_iter()
         .map(|(batch, out_dim, in_dim, input, out)| LinearShape { batch, out_dim, in_dim, input, out })
         .collect()

@@ -192,6 +192,15 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
             r.bytes_per_step / 1e9, r.floor_ms, r.ms_per_step / r.floor_ms, r.peak_memory_gib
         );
     }
+    let rounds: Vec<_> = report.rows.iter().filter_map(|r| r.spec_round.as_ref().map(|t| (r, t))).collect();
+    if !rounds.is_empty() {
+        println!("\nSpecAttn rounds (ms, medians; the draft steps above; acceptance is measured on a real model apart):");
+        println!("| batch | context | γ | round | γ drafts | verification | selection | rounds |");
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (r, t) in rounds {
+            println!("| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} |", r.batch, r.context, t.gamma, t.round_ms, t.drafts_ms, t.verify_ms, t.select_ms, t.rounds);
+        }
+    }
     if let Some(path) = &args.json {
         crate::write_json(path, &report)?;
     }

@@ -197,6 +197,7 @@ pub struct Decoder {
     dense: DecodeKernel,
     attention: Attention,
     graph: StepGraph,
+    chunk_graphs: HashMap<(usize, bool), StepGraph>,
 }
 
 impl Decoder {
@@ -276,6 +277,7 @@ impl Decoder {
         Ok(Decoder {
             cfg: cfg.clone(), batch, len: 0, weights, kv, gemm, bufs, step_rows, advance, chunks: HashMap::new(), max_chunk, last_rows: 1, dense, attention,
             graph: StepGraph::default(),
+            chunk_graphs: HashMap::new(),
         })
     }
 
@@ -359,6 +361,18 @@ impl Decoder {
         }
         let positions: Vec<i32> = (0..self.batch).flat_map(|_| (self.len..self.len + n).map(|p| p as i32)).collect();
         gpu.stream.memcpy_htod(&positions, &mut self.bufs.chunk_pos).during("uploading chunk positions")?;
+        // Through a CUDA graph per (n, capture): a chunk pass is as many launches as a step.
+        let mut graph = self.chunk_graphs.remove(&(n, capture)).unwrap_or_default();
+        let result = graph.run(gpu, || self.chunk_body(gpu, n, capture));
+        self.chunk_graphs.insert((n, capture), graph);
+        result?;
+        self.len += n;
+        self.last_rows = n;
+        gpu.stream.memcpy_htod(&vec![self.len as i32; self.batch], &mut self.bufs.pos).during("uploading positions")
+    }
+
+    /// The device work of a chunk pass: the layers, greedy tokens per row, next inputs.
+    fn chunk_body(&mut self, gpu: &Gpu, n: usize, capture: bool) -> Result<()> {
         self.layers(gpu, Pass::Chunk { n, capture })?;
         let pass = self.chunks.get(&n).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
         glue::argmax(gpu, &pass.rows.argmax, &self.bufs.logits, &mut self.bufs.chunk_out, self.cfg.vocab as i32)?;
@@ -367,9 +381,7 @@ impl Decoder {
             let last = seq * n + n - 1;
             gpu.stream.memcpy_dtod(&self.bufs.chunk_out.slice(last..last + 1), &mut self.bufs.tokens.slice_mut(seq..seq + 1)).during("next tokens")?;
         }
-        self.len += n;
-        self.last_rows = n;
-        gpu.stream.memcpy_htod(&vec![self.len as i32; self.batch], &mut self.bufs.pos).during("uploading positions")
+        Ok(())
     }
 
     fn chunk_pass(&self, gpu: &Gpu, tuned: &Tuned, n: usize) -> Result<ChunkPass> {

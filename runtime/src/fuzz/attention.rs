@@ -160,12 +160,11 @@ fn dense_head_scores_mismatch(s: &GatherShape, host: &HostInputs, got: &[f32]) -
     compare("dense-head block scores", &pick(got), &pick(&want), 1e-3, 1e-4)
 }
 
-/// P is rounded to bf16 for the tensor cores' P·V (the row sums add the rounded weights, so the
-/// output stays a convex combination): each weight may carry 2^-9 of relative error, which can
-/// move an output by up to 2^-9 · max|v − out| (≈ 2^-9 · 4 for unit-normal V under peaky
-/// attention), and a row's log2-sum-exp by up to 2^-9 · log2(e).
-const CHUNK_ATOL: f32 = 8e-3;
-const CHUNK_LSE_ATOL: f32 = 3e-3;
+/// P goes through the tensor cores as two bf16 parts (hi + lo, 16 bits), so the output carries
+/// the decode family's error (its bf16 rounding: RTOL, ATOL); the log2-sum-exp is an fp32 sum of
+/// fp32 weights, off by float rounding only.
+const CHUNK_ATOL: f32 = ATOL;
+const CHUNK_LSE_ATOL: f32 = 1e-4;
 
 impl FuzzFamily for ChunkAttention {
     fn size(shape: &Self::Shape) -> u64 {
@@ -191,7 +190,7 @@ impl FuzzFamily for ChunkAttention {
         let shape = shape.clone();
         Ok(Box::new(move || {
             let (want, want_lse) = reference::chunk(&shape, &host.q, &host.k, &host.v, host.scale);
-            compare("output", &got, &want, CHUNK_ATOL, RTOL).or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-5))
+            compare("output", &got, &want, CHUNK_ATOL, RTOL).or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-6))
         }))
     }
 }
