@@ -179,13 +179,21 @@ impl Tunable for Linear {
         s.clone()
     }
 
-    fn preset(_preset: Preset) -> Vec<PresetShape<LinearShape>> {
-        // Llama-3.1-8B's projections at batch 1 as the decode step runs them (same at every context).
+    fn preset(preset: Preset) -> Vec<PresetShape<LinearShape>> {
+        // Llama-3.1-8B's projections as the decode step runs them (same at every context), at
+        // batch 1; the standard preset adds batch 2 and the 7 rows of SpecAttn's verification
+        // (γ = 6), which go through tensor cores.
         use {LinearIn as I, LinearOut as O};
-        [("qkv", 6144, 4096, I::RmsNorm, O::Bf16), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
-         ("down", 4096, 14336, I::F32, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)]
-            .into_iter()
-            .map(|(label, out_dim, in_dim, input, out)| shape(format!("llama8b-b1-{label}"), LinearShape { batch: 1, out_dim, in_dim, input, out }))
+        let batches: &[u32] = if preset == Preset::Standard { &[1, 2, 7] } else { &[1] };
+        let layers = [("qkv", 6144, 4096, I::RmsNorm, O::Bf16), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
+            ("down", 4096, 14336, I::F32, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)];
+        batches
+            .iter()
+            .flat_map(|&batch| {
+                layers.iter().map(move |&(label, out_dim, in_dim, input, out)| {
+                    shape(format!("llama8b-b{batch}-{label}"), LinearShape { batch, out_dim, in_dim, input, out })
+                })
+            })
             .collect()
     }
 }

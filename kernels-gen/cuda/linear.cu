@@ -44,7 +44,9 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
 // Several rows (MMA = 1; batch 2-8): on CUDA cores every weight chunk would need BATCH loads of
 // the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
 // a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
-// by the 16 x 8 input tile (batch rows padded to 8). The k order inside a 32-column chunk is
+// by the 16 x 8 input tile (batch rows padded to 8). A CTA owns ROWS tiles, its warps split the
+// columns (so even the 4096-row o projection gets 256 CTAs) and add their partial tiles through
+// shared memory at the end. The k order inside a 32-column chunk is
 // permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
 // (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
 // which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
@@ -53,14 +55,14 @@ __device__ __forceinline__ void linear_mma(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
     void* __restrict__ y_out, int out_dim, int in_dim) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
-    const int row0 = (blockIdx.x * WARPS + warp) * ROWS * 16;
+    const int row0 = blockIdx.x * ROWS * 16;
     if (row0 >= out_dim) return;
     float acc[ROWS][4];
 #pragma unroll
     for (int t = 0; t < ROWS; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
     const int chunks = (in_dim + 31) / 32;  // 32-column chunks: two k-steps (the last one partial)
     const int col = tig * 8;                // this lane's 8 columns of a chunk
-    for (int c0 = 0; c0 < chunks; c0 += UNROLL) {
+    for (int c0 = warp * UNROLL; c0 < chunks; c0 += WARPS * UNROLL) {
         uint4 wr[ROWS][UNROLL][2];
 #pragma unroll
         for (int t = 0; t < ROWS; ++t)
@@ -104,10 +106,21 @@ __device__ __forceinline__ void linear_mma(
             }
         }
     }
-    // acc[t]: rows gid and gid+8 of tile t, batch rows 2tig and 2tig+1.
+    // The warps' partial tiles, added by warp 0. acc[t]: rows gid and gid+8 of tile t, batch
+    // rows 2tig and 2tig+1.
+    __shared__ float partial[WARPS][ROWS][4][32];
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) partial[warp][t][i][lane] = acc[t][i];
+    __syncthreads();
+    if (warp != 0) return;
 #pragma unroll
     for (int t = 0; t < ROWS; ++t) {
-        float v[4] = {acc[t][0], acc[t][1], acc[t][2], acc[t][3]};
+        float v[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int wp = 0; wp < WARPS; ++wp)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) v[i] += partial[wp][t][i][lane];
         float partner[4];
 #pragma unroll
         for (int i = 0; i < 4; ++i) partner[i] = __shfl_xor_sync(0xffffffffu, v[i], 4);  // row gid ^ 1
@@ -165,10 +178,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
         }
         __syncthreads();
     }
-#if MMA
-    linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim);
-    return;
-#endif
+    if (MMA) {
+        linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim);
+        return;
+    }
     const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
     if (row0 >= out_dim) return;
 

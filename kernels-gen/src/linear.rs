@@ -96,9 +96,14 @@ impl Shape for LinearShape {
     }
 }
 
-/// CTAs of `threads` threads, each warp `rows` output rows (tiles of 16 rows on tensor cores).
+/// CTAs of `threads` threads: each warp `rows` output rows, or on tensor cores each CTA `rows`
+/// tiles of 16 rows (its warps split the columns).
 pub fn ctas(shape: &LinearShape, threads: u32, rows: u32, mma: u32) -> u32 {
-    shape.out_dim.div_ceil(threads / 32 * rows * if mma == 1 { 16 } else { 1 })
+    if mma == 1 {
+        shape.out_dim.div_ceil(rows * 16)
+    } else {
+        shape.out_dim.div_ceil(threads / 32 * rows)
+    }
 }
 
 sdec_dsl::kernel_family! {
