@@ -3,7 +3,7 @@
 //! values baked into the source (head dim, group, flags, block sizes, widths) kept exactly. A
 //! preset lists labelled representative shapes per family; the standard preset is the issue's.
 
-use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::attention::{AttentionShape, ChunkAttention, ChunkShape, DecodeAttention, GatherAttention, GatherShape};
 use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
 use sdec_kernels::glue::{Argmax, Embed, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
 use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
@@ -85,6 +85,28 @@ impl Tunable for DecodeAttention {
             }
         }
         out
+    }
+}
+
+impl Tunable for ChunkAttention {
+    fn bucket(s: &ChunkShape) -> ChunkShape {
+        let context = pow2(s.context);
+        ChunkShape { batch: pow2(s.batch), context, capacity: context, ..s.clone() }
+    }
+
+    /// SpecAttn's verification of γ = 6 drafts (7 queries) on Llama-3.1-8B's heads.
+    fn preset(preset: Preset) -> Vec<PresetShape<ChunkShape>> {
+        let contexts: &[u32] = match preset {
+            Preset::Standard => &[8192, 131072],
+            Preset::Quick => &[16384],
+        };
+        contexts
+            .iter()
+            .map(|&context| {
+                let s = ChunkShape { batch: 1, kv_heads: 8, group: 4, head_dim: 128, qrows: 7, context, capacity: context };
+                shape(format!("b1-q7-ctx{}", ctx_label(context)), s)
+            })
+            .collect()
     }
 }
 
@@ -228,6 +250,7 @@ mod tests {
     #[test]
     fn presets_are_valid_and_buckets_keep_baked_values() {
         check_preset::<DecodeAttention>();
+        check_preset::<ChunkAttention>();
         check_preset::<GatherAttention>();
         check_preset::<Topk>();
         check_preset::<BlockScore>();

@@ -8,7 +8,8 @@
 // be compute-bound on CUDA cores), so rows go through mma.sync m16n8k16 in M_TILES tiles of 16.
 //
 // One CTA takes SPLIT_TOKENS tokens of one (batch, KV head) and streams them through shared memory
-// in tiles of TILE tokens, so K and V are read from memory once for all R rows. Warp w owns m-tile
+// in tiles of TILE tokens, so K and V are read from memory once for all R rows; two stages, so
+// the next tile's cp.async loads are in flight while the warps compute on this one. Warp w owns m-tile
 // w % M_TILES and token quarter w / M_TILES of every tile; it keeps an online softmax per row and
 // writes its own partial (normalised output, log2-sum-exp), which `chunk_combine` merges.
 //
@@ -26,6 +27,12 @@ constexpr int K_STEPS = HEAD_DIM / 16;            // k-steps of QK^T
 constexpr int O_TILES = HEAD_DIM / 8;             // n-tiles of the output
 constexpr int STRIDE = HEAD_DIM + 8;              // smem row pitch (bf16): conflict-free fragment loads
 
+// Copies 16 bytes global -> shared without passing registers; `valid` false writes zeros.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    const u32 dst = (u32)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(valid ? 16 : 0));
+}
+
 extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     const bf16_t* __restrict__ q,        // [batch][QROWS][kv_heads*GROUP][HEAD_DIM]
     const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
@@ -33,8 +40,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     float* __restrict__ o_part,          // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16][HEAD_DIM]
     float* __restrict__ lse_part,        // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16], log2 domain
     int kv_heads, int context, int capacity, int splits, float scale) {
-    __shared__ __align__(16) bf16_t ks[TILE * STRIDE];
-    __shared__ __align__(16) bf16_t vs[TILE * STRIDE];
+    __shared__ __align__(16) bf16_t ks_all[2][TILE * STRIDE];
+    __shared__ __align__(16) bf16_t vs_all[2][TILE * STRIDE];
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int gid = lane / 4, tig = lane % 4;
@@ -73,20 +80,29 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
 #pragma unroll
     for (int j = 0; j < O_TILES; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
 
-    for (int t0 = begin; t0 < end; t0 += TILE) {
-        __syncthreads();  // the previous tile is consumed
+    // Stage `st` <- tile at t0 (tokens past `end` zero-filled).
+    auto load_tile = [&](int st, int t0) {
         for (int c = threadIdx.x; c < TILE * HEAD_DIM / 8; c += WARPS * 32) {
             const int t = c / (HEAD_DIM / 8), d = (c % (HEAD_DIM / 8)) * 8;
-            uint4 kr = make_uint4(0, 0, 0, 0), vr = make_uint4(0, 0, 0, 0);
-            if (t0 + t < end) {
-                const size_t off = kv_base + (size_t)(t0 + t) * HEAD_DIM + d;
-                kr = *reinterpret_cast<const uint4*>(k + off);
-                vr = *reinterpret_cast<const uint4*>(v + off);
-            }
-            *reinterpret_cast<uint4*>(ks + t * STRIDE + d) = kr;
-            *reinterpret_cast<uint4*>(vs + t * STRIDE + d) = vr;
+            const bool valid = t0 + t < end;
+            const size_t off = kv_base + (size_t)(valid ? t0 + t : begin) * HEAD_DIM + d;
+            cp_async16(ks_all[st] + t * STRIDE + d, k + off, valid);
+            cp_async16(vs_all[st] + t * STRIDE + d, v + off, valid);
         }
-        __syncthreads();
+        asm volatile("cp.async.commit_group;" ::: "memory");
+    };
+    if (begin < end) load_tile(0, begin);
+    int stage = 0;
+    for (int t0 = begin; t0 < end; t0 += TILE, stage ^= 1) {
+        if (t0 + TILE < end) {
+            load_tile(stage ^ 1, t0 + TILE);
+            asm volatile("cp.async.wait_group 1;" ::: "memory");
+        } else {
+            asm volatile("cp.async.wait_group 0;" ::: "memory");
+        }
+        __syncthreads();  // this tile has landed for every thread
+        const bf16_t* ks = ks_all[stage];
+        const bf16_t* vs = vs_all[stage];
         const int w0 = tw * WARP_TOKENS;  // this warp's first token in the tile
 
         // S = Q K^T for this warp's tokens, in log2 units, masked.
@@ -162,6 +178,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
                 mma_bf16(o[j], pa_lo[kk], b0, b1);
             }
         }
+        __syncthreads();  // every warp is done with this stage before it is loaded again
     }
 
     // This warp's partial: rows gid and gid+8 of its m-tile.

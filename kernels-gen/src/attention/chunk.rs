@@ -67,7 +67,7 @@ sdec_dsl::kernel_family! {
             /// Tokens per CTA (one split of the KV range).
             split_tokens: u32 = [2048, 1024, 4096, 512, 8192],
             /// Tokens staged in shared memory at a time.
-            tile: u32 = [64, 32, 128],
+            tile: u32 = [32, 64, 16],
             /// Warps that share one tile's tokens (each m-tile has this many).
             token_warps: u32 = [2, 1, 4],
         }
@@ -75,8 +75,8 @@ sdec_dsl::kernel_family! {
             split_tokens % tile == 0,
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
             tile % (16 * token_warps) == 0,
-            // Static shared memory: the K and V tiles.
-            2 * tile * (shape.head_dim + 8) * 2 <= 48 * 1024,
+            // Static shared memory: two stages of the K and V tiles.
+            2 * 2 * tile * (shape.head_dim + 8) * 2 <= 48 * 1024,
         }
         kernels {
             chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (32 * shape.m_tiles() * token_warps, 1, 1), smem = 0),

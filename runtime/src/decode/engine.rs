@@ -390,8 +390,7 @@ impl Decoder {
             batch: self.batch as u32, kv_heads: cfg.n_kv_head as u32, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32,
             qrows: n as u32, context: self.kv.capacity as u32, capacity: self.kv.capacity as u32,
         };
-        // The tuner does not cover this family yet: its default configuration.
-        let config = ChunkAttention::default_config(&shape, &gpu.limits())?;
+        let config = tuned.config_for::<ChunkAttention>(gpu, &shape)?;
         Ok(ChunkPass { rows: RowKernels::new(gpu, tuned, cfg, self.batch * n, self.kv.capacity, self.gemm)?, attention: ChunkKernel::new(gpu, config, shape)? })
     }
 

@@ -6,7 +6,7 @@ use cudarc::driver::{CudaSlice, DeviceRepr, ValidAsZeroBits};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sdec_autotune::Tunable;
-use sdec_kernels::attention::{AttentionShape, DecodeAttention, GatherAttention, GatherShape};
+use sdec_kernels::attention::{AttentionShape, ChunkAttention, ChunkShape, DecodeAttention, GatherAttention, GatherShape};
 use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
 use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
 use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
@@ -16,7 +16,7 @@ use crate::bench::{time_samples, TimingPolicy};
 use crate::error::{CudaContextExt, Result};
 use crate::fuzz::FuzzFamily;
 use crate::gpu::Gpu;
-use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
+use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel, GatherKernel};
 use crate::launch::block_score::BlockScoreKernel;
 use crate::launch::glue::{self, GlueKernel};
 use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
@@ -154,6 +154,52 @@ impl TuneFamily for DecodeAttention {
     fn bytes(s: &AttentionShape) -> f64 {
         let kv = (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0;
         kv + if s.emit_scores { (s.batch * s.kv_heads * s.n_blocks()) as f64 * 4.0 } else { 0.0 }
+    }
+}
+
+pub struct ChunkBench {
+    q: Vec<CudaSlice<u16>>,
+    k: Vec<CudaSlice<u16>>,
+    v: Vec<CudaSlice<u16>>,
+    out: CudaSlice<u16>,
+    lse: CudaSlice<f32>,
+    rot: Rotation,
+}
+
+impl TuneFamily for ChunkAttention {
+    type Bench = ChunkBench;
+
+    fn verify_shape(s: &ChunkShape, c: &Self::Config) -> ChunkShape {
+        let context = verify_context(c.split_tokens);
+        ChunkShape { batch: 1, kv_heads: s.kv_heads.min(2), context, capacity: context + 5, ..s.clone() }
+    }
+
+    fn bench_setup(gpu: &Gpu, s: &ChunkShape, rng: &mut ChaCha8Rng) -> Result<ChunkBench> {
+        let rows = (s.batch * s.qrows * s.kv_heads * s.group) as usize;
+        let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
+        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
+        let (mut q, mut k, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rot.copies {
+            q.push(bf16_buffer(gpu, rng, rows * s.head_dim as usize, "q")?);
+            k.push(bf16_buffer(gpu, rng, kv_len, "K cache")?);
+            v.push(bf16_buffer(gpu, rng, kv_len, "V cache")?);
+        }
+        Ok(ChunkBench { q, k, v, out: zeros(gpu, rows * s.head_dim as usize, "attention output")?, lse: zeros(gpu, rows, "log-sum-exp")?, rot })
+    }
+
+    fn time_config(gpu: &Gpu, b: &mut ChunkBench, config: &Self::Config, s: &ChunkShape, policy: TimingPolicy) -> Result<Vec<f64>> {
+        let mut kernel = ChunkKernel::new(gpu, *config, s.clone())?;
+        let scale = 1.0 / (s.head_dim as f32).sqrt();
+        let ChunkBench { q, k, v, out, lse, rot } = b;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| {
+            let c = i % copies;
+            kernel.launch_at(gpu, &AttentionInputs { q: &q[c], k: &k[c], v: &v[c], scale }, s.context, out, &mut lse.slice_mut(..))
+        })
+    }
+
+    fn bytes(s: &ChunkShape) -> f64 {
+        (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0
     }
 }
 

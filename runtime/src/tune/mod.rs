@@ -21,7 +21,7 @@ use sdec_autotune::{
     bucket_id, cache, search, source_hash, space_of, Cache, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Measurement, Measurer,
     Preset, Progress, Strategy, Tunable,
 };
-use sdec_kernels::attention::{DecodeAttention, GatherAttention};
+use sdec_kernels::attention::{ChunkAttention, DecodeAttention, GatherAttention};
 use sdec_kernels::block_score::BlockScore;
 use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, Swiglu};
 use sdec_kernels::linear::Linear;
@@ -471,6 +471,7 @@ fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels)> {
         tuner::<BlockScore>(),
         tuner::<DecodeAttention>(),
         tuner::<GatherAttention>(),
+        tuner::<ChunkAttention>(),
         tuner::<RmsNorm>(),
         tuner::<Rope>(),
         tuner::<Swiglu>(),
@@ -635,6 +636,7 @@ fn planned_configs(family: &str, preset: Preset, labels: Option<&[String]>, limi
         "block_score" => count::<BlockScore>(preset, labels, limits, strategy),
         "decode_attention" => count::<DecodeAttention>(preset, labels, limits, strategy),
         "gather_attention" => count::<GatherAttention>(preset, labels, limits, strategy),
+        "chunk_attention" => count::<ChunkAttention>(preset, labels, limits, strategy),
         "rmsnorm" => count::<RmsNorm>(preset, labels, limits, strategy),
         "rope" => count::<Rope>(preset, labels, limits, strategy),
         "swiglu" => count::<Swiglu>(preset, labels, limits, strategy),
