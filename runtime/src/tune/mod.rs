@@ -707,7 +707,7 @@ mod tests {
         let s = select(&["topk".into(), "decode_attention".into()], "b1-ctx128k,64x2048-k64").unwrap();
         assert_eq!(s.families, ["topk", "decode_attention"]);
         assert_eq!(s.labels.unwrap().len(), 2);
-        assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 10);
+        assert_eq!(select(&["all".into()], "quick").unwrap().families.len(), 11);
     }
 
     #[test]
@@ -735,7 +735,8 @@ mod tests {
         let limits = DeviceLimits::default();
         let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
         let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.2 })).sum();
-        assert!(total > 100 && total < 1000, "{total} configurations");
+        // 1,228 timed configurations ran in 121 s on the H100 (session 3): well inside 5 minutes.
+        assert!(total > 100 && total < 1500, "{total} configurations");
         assert!(fast * 4 < total, "descent {fast} of {total}");
     }
 }
