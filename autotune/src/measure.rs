@@ -27,6 +27,29 @@ impl Measurement {
     }
 
     /// (median, spread) of a timed configuration.
+    /// Several measurements of one configuration as one: any failure or wrong answer wins;
+    /// else the median of the medians, the widest spread, and every run.
+    pub fn combine(ms: &[Measurement]) -> Measurement {
+        if let Some(bad) = ms.iter().find(|m| !matches!(m, Measurement::Timed { .. })) {
+            return bad.clone();
+        }
+        let mut medians: Vec<f64> = ms.iter().filter_map(|m| m.timed().map(|(t, _)| t)).collect();
+        if medians.is_empty() {
+            return Measurement::Failed { reason: "no timings".into() };
+        }
+        medians.sort_by(f64::total_cmp);
+        let (mut spread, mut lo, mut hi, mut runs) = (0f64, f64::INFINITY, 0f64, 0);
+        for m in ms {
+            if let Measurement::Timed { spread_us, min_us, max_us, runs: r, .. } = m {
+                spread = spread.max(*spread_us);
+                lo = lo.min(*min_us);
+                hi = hi.max(*max_us);
+                runs += r;
+            }
+        }
+        Measurement::Timed { median_us: medians[medians.len() / 2], spread_us: spread, min_us: lo, max_us: hi, runs }
+    }
+
     pub fn timed(&self) -> Option<(f64, f64)> {
         match self {
             Measurement::Timed { median_us, spread_us, .. } => Some((*median_us, *spread_us)),

@@ -9,7 +9,7 @@ use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
 /// `rows` = batch × `kv_heads` index rows of `k` block ids of `block` tokens; `sink` and `recent`
-/// tokens always kept.
+/// tokens always kept (with k = 0 the lists are those alone: StreamingLLM).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LycheeIndexShape {
     pub rows: u32,
@@ -37,8 +37,9 @@ impl Shape for LycheeIndexShape {
         if self.rows == 0 || self.kv_heads == 0 || self.rows % self.kv_heads != 0 {
             return fail(format!("{} rows do not hold whole batches of {} KV heads", self.rows, self.kv_heads));
         }
-        if self.k == 0 || self.block == 0 {
-            return fail(format!("empty index (k = {}, block = {})", self.k, self.block));
+        // k = 0: sink and recent tokens only (StreamingLLM's lists).
+        if self.block == 0 || self.entries() == 0 {
+            return fail(format!("empty lists (k = {}, block = {}, sink = {}, recent = {})", self.k, self.block, self.sink, self.recent));
         }
         if self.entries() as u64 > i32::MAX as u64 / 2 {
             return fail(format!("{} token slots per row do not fit 32-bit ids", self.entries()));

@@ -86,6 +86,11 @@ fn best_two(logits: &[f32]) -> (u32, f32) {
 /// Runs the check; `Err` only for bad input or a GPU failure (a mismatch is in the report).
 pub fn check_decode(gpu: &Gpu, tuned: &Tuned, opts: &CheckOptions) -> Result<CheckReport> {
     let spec = PolicySpec::parse(&opts.policy).map_err(|e| SdecError::Invalid(e.to_string()))?;
+    if matches!(spec, PolicySpec::SpecAttn(_)) {
+        return Err(SdecError::Invalid(
+            "`sdec check` compares single decode steps; specattn's output is checked against full's tokens instead (`sdec generate --device cuda` under both, or benches/spec_accept.sh)".into(),
+        ));
+    }
     let model_err = |e: sdec_model::ModelError| SdecError::Invalid(e.to_string());
     let (loaded, tokenizer) = load_model(&crate::cli_model::resolve_model(&opts.model)?, opts.seed).map_err(model_err)?;
     let cfg = loaded.cfg.clone();

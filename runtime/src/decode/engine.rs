@@ -26,6 +26,7 @@ use super::graph::StepGraph;
 use super::kv::KvCache;
 use super::lychee::LycheeGpu;
 use super::spec::SpecGpu;
+use super::streaming::StreamingGpu;
 use super::weights::GpuWeights;
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
@@ -36,7 +37,7 @@ use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
 /// Policies the GPU loop serves; the others are refused by name.
-pub const GPU_POLICIES: [&str; 3] = ["full", "lychee", "specattn"];
+pub const GPU_POLICIES: [&str; 4] = ["full", "lychee", "specattn", "streaming"];
 
 /// The attention of a decode step (a chunk pass is always dense and causal).
 enum Attention {
@@ -44,6 +45,7 @@ enum Attention {
     Lychee(Box<LycheeGpu>),
     /// SpecAttn's draft steps; its verification is a chunk pass.
     Spec(Box<SpecGpu>),
+    Streaming(Box<StreamingGpu>),
 }
 
 /// Whether a step applies the policy (decode) or attends densely (prefill, one token at a time).
@@ -265,6 +267,7 @@ impl Decoder {
                 }
                 Attention::Spec(Box::new(SpecGpu::new(gpu, tuned, cfg, p, b, capacity)?))
             }
+            PolicySpec::Streaming(p) => Attention::Streaming(Box::new(StreamingGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             other => {
                 let name = serde_json::to_value(other).ok().and_then(|v| v.get("policy").and_then(|p| p.as_str()).map(str::to_string)).unwrap_or_default();
                 return Err(SdecError::Invalid(format!(
@@ -465,6 +468,7 @@ impl Decoder {
                 (_, _, Some(chunk)) => chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.chunk_lse.slice_mut(..))?,
                 (Attention::Lychee(lychee), Pass::Step(StepKind::Policy), None) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+                (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 _ => self.dense.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.unused_scores)?,
             }
             match &rk.linears {
@@ -600,6 +604,7 @@ impl Decoder {
             Attention::Full => (self.cfg.n_layer * self.cfg.n_kv_head * ctx) as u64,
             Attention::Lychee(l) => l.kv_entries(ctx),
             Attention::Spec(s) => s.kv_entries(ctx),
+            Attention::Streaming(s) => s.kv_entries(ctx),
         }
     }
 

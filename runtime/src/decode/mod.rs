@@ -13,6 +13,7 @@ pub mod graph;
 pub mod kv;
 pub mod lychee;
 pub mod spec;
+pub mod streaming;
 pub mod weights;
 
 pub use engine::{Decoder, Gemm, SpecRound, StepKind, GPU_POLICIES};
