@@ -14,6 +14,9 @@ use sdec_runtime::decode::{Gemm, GpuWeights};
 use sdec_runtime::tuned::Tuned;
 use sdec_tests::gpu_or_skip;
 
+/// A top-2 logit gap below this may go either way between the GPU and the reference.
+const NEAR_TIE: f32 = 0.05;
+
 #[test]
 fn tiny_model_matches_the_reference_step_by_step() {
     let Some(gpu) = gpu_or_skip("tiny_model_matches_the_reference_step_by_step") else { return };
@@ -24,10 +27,16 @@ fn tiny_model_matches_the_reference_step_by_step() {
             let r = check_decode(&gpu, &tuned, &opts).expect("the check runs");
             assert_eq!(r.steps.len(), 24);
             let what = format!("{policy} graph={graph} {gemm:?}: {:?}", r.steps.iter().map(|s| s.rel_l2).collect::<Vec<_>>());
-            // full and streaming select the same tokens as the reference by construction.
+            // full and streaming select the same tokens as the reference by construction. The
+            // greedy tokens agree except at a near tie: the cuBLAS path rounds the normed inputs
+            // and activations to bf16, which moved a top-2 gap of the random tiny model (seen:
+            // streaming, step 20 of 24, every step's logits within 7.6e-3).
             if policy != "lychee:budget=64,block=16" {
                 assert!(r.max_rel_l2 <= LOGIT_REL_L2, "{what}");
-                assert_eq!(r.first_token_mismatch, None, "{what}");
+                if let Some(step) = r.first_token_mismatch {
+                    let margin = r.steps[step].reference_margin;
+                    assert!(margin < NEAR_TIE, "{what}: tokens part at step {step}, reference margin {margin}");
+                }
             } else {
                 let within = r.steps.iter().filter(|s| s.rel_l2 <= LOGIT_REL_L2).count();
                 assert!(within * 5 >= r.steps.len() * 4, "{what}");
