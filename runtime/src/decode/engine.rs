@@ -399,7 +399,7 @@ impl Decoder {
 
     /// Sets the chunk input, `batch × n` tokens (sequence-major).
     pub fn set_chunk_tokens(&mut self, gpu: &Gpu, tokens: &[u32]) -> Result<()> {
-        if tokens.is_empty() || tokens.len() % self.batch != 0 || tokens.len() / self.batch > self.max_chunk {
+        if tokens.is_empty() || !tokens.len().is_multiple_of(self.batch) || tokens.len() / self.batch > self.max_chunk {
             return Err(SdecError::Invalid(format!("{} chunk tokens for a batch of {} and chunks of at most {}", tokens.len(), self.batch, self.max_chunk)));
         }
         if let Some(&t) = tokens.iter().find(|&&t| t as usize >= self.cfg.vocab) {
