@@ -108,13 +108,42 @@ fn verify_context(split_tokens: u32) -> u32 {
     split_tokens * 5 / 2 + 37
 }
 
-pub struct DecodeBench {
+/// Copies of random q, K and V that the timed runs rotate through (dense attention reads all of
+/// K and V, so each run must find them outside L2).
+pub struct RotatedQkv {
     q: Vec<CudaSlice<u16>>,
     k: Vec<CudaSlice<u16>>,
     v: Vec<CudaSlice<u16>>,
+    rot: Rotation,
+}
+
+impl RotatedQkv {
+    fn new(gpu: &Gpu, rng: &mut ChaCha8Rng, q_len: usize, kv_len: usize, bytes_per_run: f64) -> Result<Self> {
+        let rot = Rotation::new(gpu, bytes_per_run as usize)?;
+        let (mut q, mut k, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rot.copies {
+            q.push(bf16_buffer(gpu, rng, q_len, "q")?);
+            k.push(bf16_buffer(gpu, rng, kv_len, "K cache")?);
+            v.push(bf16_buffer(gpu, rng, kv_len, "V cache")?);
+        }
+        Ok(RotatedQkv { q, k, v, rot })
+    }
+
+    /// Times `launch(inputs of copy i % copies)`.
+    fn time(&mut self, gpu: &Gpu, policy: TimingPolicy, scale: f32, mut launch: impl FnMut(&AttentionInputs) -> Result<()>) -> Result<Vec<f64>> {
+        let RotatedQkv { q, k, v, rot } = self;
+        let copies = rot.copies;
+        rot.time(gpu, policy, |i| {
+            let c = i % copies;
+            launch(&AttentionInputs { q: &q[c], k: &k[c], v: &v[c], scale })
+        })
+    }
+}
+
+pub struct DecodeBench {
+    qkv: RotatedQkv,
     out: CudaSlice<u16>,
     scores: CudaSlice<f32>,
-    rot: Rotation,
 }
 
 impl TuneFamily for DecodeAttention {
@@ -128,27 +157,15 @@ impl TuneFamily for DecodeAttention {
     fn bench_setup(gpu: &Gpu, s: &AttentionShape, rng: &mut ChaCha8Rng) -> Result<DecodeBench> {
         let q_len = (s.batch * s.kv_heads * s.group * s.head_dim) as usize;
         let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
-        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
-        let mut q = Vec::new();
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        for _ in 0..rot.copies {
-            q.push(bf16_buffer(gpu, rng, q_len, "q")?);
-            k.push(bf16_buffer(gpu, rng, kv_len, "K cache")?);
-            v.push(bf16_buffer(gpu, rng, kv_len, "V cache")?);
-        }
+        let qkv = RotatedQkv::new(gpu, rng, q_len, kv_len, Self::bytes(s))?;
         let scores = zeros(gpu, (s.batch * s.kv_heads * s.n_blocks()) as usize, "block scores")?;
-        Ok(DecodeBench { q, k, v, out: zeros(gpu, q_len, "attention output")?, scores, rot })
+        Ok(DecodeBench { qkv, out: zeros(gpu, q_len, "attention output")?, scores })
     }
 
     fn time_config(gpu: &Gpu, b: &mut DecodeBench, config: &Self::Config, s: &AttentionShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let mut kernel = DecodeKernel::new(gpu, *config, s.clone())?;
-        let scale = 1.0 / (s.head_dim as f32).sqrt();
-        let DecodeBench { q, k, v, out, scores, rot } = b;
-        let copies = rot.copies;
-        rot.time(gpu, policy, |i| {
-            let c = i % copies;
-            kernel.launch(gpu, &AttentionInputs { q: &q[c], k: &k[c], v: &v[c], scale }, out, scores)
-        })
+        let DecodeBench { qkv, out, scores } = b;
+        qkv.time(gpu, policy, 1.0 / (s.head_dim as f32).sqrt(), |inputs| kernel.launch(gpu, inputs, out, scores))
     }
 
     fn bytes(s: &AttentionShape) -> f64 {
@@ -158,12 +175,9 @@ impl TuneFamily for DecodeAttention {
 }
 
 pub struct ChunkBench {
-    q: Vec<CudaSlice<u16>>,
-    k: Vec<CudaSlice<u16>>,
-    v: Vec<CudaSlice<u16>>,
+    qkv: RotatedQkv,
     out: CudaSlice<u16>,
     lse: CudaSlice<f32>,
-    rot: Rotation,
 }
 
 impl TuneFamily for ChunkAttention {
@@ -177,25 +191,14 @@ impl TuneFamily for ChunkAttention {
     fn bench_setup(gpu: &Gpu, s: &ChunkShape, rng: &mut ChaCha8Rng) -> Result<ChunkBench> {
         let rows = (s.batch * s.qrows * s.kv_heads * s.group) as usize;
         let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
-        let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
-        let (mut q, mut k, mut v) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..rot.copies {
-            q.push(bf16_buffer(gpu, rng, rows * s.head_dim as usize, "q")?);
-            k.push(bf16_buffer(gpu, rng, kv_len, "K cache")?);
-            v.push(bf16_buffer(gpu, rng, kv_len, "V cache")?);
-        }
-        Ok(ChunkBench { q, k, v, out: zeros(gpu, rows * s.head_dim as usize, "attention output")?, lse: zeros(gpu, rows, "log-sum-exp")?, rot })
+        let qkv = RotatedQkv::new(gpu, rng, rows * s.head_dim as usize, kv_len, Self::bytes(s))?;
+        Ok(ChunkBench { qkv, out: zeros(gpu, rows * s.head_dim as usize, "attention output")?, lse: zeros(gpu, rows, "log-sum-exp")? })
     }
 
     fn time_config(gpu: &Gpu, b: &mut ChunkBench, config: &Self::Config, s: &ChunkShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let mut kernel = ChunkKernel::new(gpu, *config, s.clone())?;
-        let scale = 1.0 / (s.head_dim as f32).sqrt();
-        let ChunkBench { q, k, v, out, lse, rot } = b;
-        let copies = rot.copies;
-        rot.time(gpu, policy, |i| {
-            let c = i % copies;
-            kernel.launch_at(gpu, &AttentionInputs { q: &q[c], k: &k[c], v: &v[c], scale }, s.context, out, &mut lse.slice_mut(..))
-        })
+        let ChunkBench { qkv, out, lse } = b;
+        qkv.time(gpu, policy, 1.0 / (s.head_dim as f32).sqrt(), |inputs| kernel.launch_at(gpu, inputs, s.context, out, &mut lse.slice_mut(..)))
     }
 
     fn bytes(s: &ChunkShape) -> f64 {
