@@ -10,6 +10,7 @@
 //! | `chunk_attention` | [`attention::chunk`] | causal attention of a chunk of queries per sequence (verification, chunked prefill), on tensor cores |
 //! | `lychee_index` | [`lychee`] | LycheeDecode's index buffer: retrieval picks in, sparse heads' token lists out |
 //! | `spec` | [`spec`] | SpecAttn (Vegas): selection scores from the verify rows, draft token lists from their top-k |
+//! | `quest` | [`quest`] | Quest: per-page key bounds beside the cache, page scores, page lists |
 //! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
 //! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |
 
@@ -22,6 +23,7 @@ pub mod family;
 pub mod glue;
 pub mod linear;
 pub mod lychee;
+pub mod quest;
 pub mod registry;
 pub mod spec;
 pub mod topk;

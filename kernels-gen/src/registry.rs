@@ -82,6 +82,7 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::glue::SYNTH_ENTRY,
         &crate::lychee::ENTRY,
         &crate::spec::ENTRY,
+        &crate::quest::ENTRY,
         &crate::linear::ENTRY,
     ]
 }

@@ -25,6 +25,7 @@ use super::blas::{Blas, Product};
 use super::graph::StepGraph;
 use super::kv::KvCache;
 use super::lychee::LycheeGpu;
+use super::quest::QuestGpu;
 use super::spec::SpecGpu;
 use super::streaming::StreamingGpu;
 use super::weights::GpuWeights;
@@ -37,7 +38,7 @@ use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
 /// Policies the GPU loop serves; the others are refused by name.
-pub const GPU_POLICIES: [&str; 4] = ["full", "lychee", "specattn", "streaming"];
+pub const GPU_POLICIES: [&str; 5] = ["full", "lychee", "specattn", "streaming", "quest"];
 
 /// The attention of a decode step (a chunk pass is always dense and causal).
 enum Attention {
@@ -46,6 +47,7 @@ enum Attention {
     /// SpecAttn's draft steps; its verification is a chunk pass.
     Spec(Box<SpecGpu>),
     Streaming(Box<StreamingGpu>),
+    Quest(Box<QuestGpu>),
 }
 
 /// Whether a step applies the policy (decode) or attends densely (prefill, one token at a time).
@@ -268,6 +270,7 @@ impl Decoder {
                 Attention::Spec(Box::new(SpecGpu::new(gpu, tuned, cfg, p, b, capacity)?))
             }
             PolicySpec::Streaming(p) => Attention::Streaming(Box::new(StreamingGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
+            PolicySpec::Quest(p) => Attention::Quest(Box::new(QuestGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             other => {
                 let name = serde_json::to_value(other).ok().and_then(|v| v.get("policy").and_then(|p| p.as_str()).map(str::to_string)).unwrap_or_default();
                 return Err(SdecError::Invalid(format!(
@@ -459,6 +462,9 @@ impl Decoder {
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
             glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32)?;
+            if let Attention::Quest(quest) = &mut self.attention {
+                quest.update_pages(gpu, l, kc, pos, rows, n, ctx)?;
+            }
             let inputs = AttentionInputs { q: &bufs.q, k: kc, v: vc, scale };
             match (&mut self.attention, pass, chunk_attention.as_deref_mut()) {
                 (Attention::Spec(spec), Pass::Chunk { capture: true, .. }, Some(chunk)) => {
@@ -469,6 +475,7 @@ impl Decoder {
                 (Attention::Lychee(lychee), Pass::Step(StepKind::Policy), None) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+                (Attention::Quest(q), Pass::Step(StepKind::Policy), None) if l >= q.dense_layers => q.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 _ => self.dense.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.unused_scores)?,
             }
             match &rk.linears {
@@ -605,6 +612,7 @@ impl Decoder {
             Attention::Lychee(l) => l.kv_entries(ctx),
             Attention::Spec(s) => s.kv_entries(ctx),
             Attention::Streaming(s) => s.kv_entries(ctx),
+            Attention::Quest(q) => q.kv_entries(ctx),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod graph;
 pub mod kv;
 pub mod lychee;
+pub mod quest;
 pub mod spec;
 pub mod streaming;
 pub mod weights;

@@ -9,6 +9,7 @@ mod attention;
 mod block_score;
 mod glue;
 mod inputs;
+mod quest;
 mod spec;
 mod step;
 mod topk;
@@ -230,7 +231,7 @@ fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, repor
 /// Runs the fuzzer; `cases` are shared among the chosen families in proportion to their spaces
 /// (each family gets at least its space size when `cases` allows).
 pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
-    use sdec_kernels::{attention, block_score, glue, linear, lychee, spec, topk};
+    use sdec_kernels::{attention, block_score, glue, linear, lychee, quest, spec, topk};
     type Runner = fn(&Gpu, &FuzzOptions, usize, &mut FuzzReport, &ProgressBar) -> Result<()>;
     let all: Vec<(&str, usize, Runner)> = vec![
         (topk::Topk::NAME, topk::Topk::space().len(), fuzz_family::<topk::Topk>),
@@ -249,6 +250,7 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
         (glue::SynthWeights::NAME, glue::SynthWeights::space().len(), fuzz_family::<glue::SynthWeights>),
         (lychee::LycheeIndex::NAME, lychee::LycheeIndex::space().len(), fuzz_family::<lychee::LycheeIndex>),
         (spec::Spec::NAME, spec::Spec::space().len(), fuzz_family::<spec::Spec>),
+        (quest::Quest::NAME, quest::Quest::space().len(), fuzz_family::<quest::Quest>),
         (linear::Linear::NAME, linear::Linear::space().len(), fuzz_family::<linear::Linear>),
     ];
     let chosen: Vec<_> = all.into_iter().filter(|(name, _, _)| opts.families.is_empty() || opts.families.iter().any(|f| f == name)).collect();

@@ -5,6 +5,7 @@ pub mod attention;
 pub mod block_score;
 pub mod glue;
 pub mod linear;
+pub mod quest;
 pub mod spec;
 pub mod topk;
 
