@@ -25,6 +25,7 @@ impl QuestKernels {
 
     /// Recomputes the bounds of the pages `pos` [rows] fall in (row r of sequence r /
     /// `rows_per_seq`), over the first `context` tokens of this layer's K.
+    #[allow(clippy::too_many_arguments)]
     pub fn pages(&self, gpu: &Gpu, k: &CudaSlice<u16>, meta: &mut CudaSlice<u16>, pos: &CudaSlice<i32>, rows: u32, rows_per_seq: u32, context: u32) -> Result<()> {
         let s = &self.shape;
         let shape = QuestShape { rows, ..s.clone() };
