@@ -84,6 +84,11 @@ impl Tunable for DecodeAttention {
                 out.push(shape(label, llama_decode(b, context, emit)));
             }
         }
+        // The decode loop's short contexts (4K and up to 8K fall in this bucket): few tokens per
+        // head want smaller splits than 128K's.
+        if preset == Preset::Standard {
+            out.push(shape("b1-ctx8k", llama_decode(1, 8192, false)));
+        }
         out
     }
 }
