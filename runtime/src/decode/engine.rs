@@ -527,6 +527,9 @@ impl Decoder {
         let Attention::Spec(spec) = &mut self.attention else {
             return Err(SdecError::Invalid("a SpecAttn selection needs the specattn policy".into()));
         };
+        if self.len == 0 {
+            return Err(SdecError::Invalid("a SpecAttn selection needs a captured pass first (the cache is empty)".into()));
+        }
         spec.select(gpu, &self.kv.k, 1, self.len - 1, 0)
     }
 
@@ -575,7 +578,9 @@ impl Decoder {
         self.len = base + j + 1;
         gpu.stream.memcpy_htod(&[self.len as i32], &mut self.bufs.pos).during("uploading positions")?;
         gpu.stream.memcpy_htod(&[verified[j]], &mut self.bufs.tokens).during("uploading the next token")?;
-        let Attention::Spec(spec) = &mut self.attention else { unreachable!("checked above") };
+        let Attention::Spec(spec) = &mut self.attention else {
+            return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
+        };
         spec.select(gpu, &self.kv.k, n, base, j)?;
         record(2)?;
         Ok(SpecRound { tokens, logits: rows, kv_read })
