@@ -17,11 +17,14 @@ rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
 head = rows[0]; k = head.index("Kernel Name"); v = head.index("Metric Value"); u = head.index("Metric Unit")
 tot = collections.defaultdict(float); n = collections.Counter()
 for r in rows[1:]:
-    if r[u] not in ("nsecond", "usecond", "msecond"): continue
-    scale = {"nsecond": 1e-3, "usecond": 1, "msecond": 1e3}[r[u]]
+    units = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1, "us": 1, "msecond": 1e3, "ms": 1e3}
+    if r[u] not in units: continue
+    scale = units[r[u]]
     name = r[k].split("(")[0]
     if name.startswith("synth_weights"): continue  # weight and cache generation, not the step
     tot[name] += float(r[v].replace(",", "")) * scale; n[name] += 1
+if not tot:
+    sys.exit(f"no kernel durations in the ncu output (units seen: {sorted({r[u] for r in rows[1:]})})")
 all_us = sum(tot.values())
 print(f"{'kernel':<60} {'launches':>8} {'total us':>10} {'mean us':>9} {'share':>6}")
 for name, t in sorted(tot.items(), key=lambda x: -x[1]):

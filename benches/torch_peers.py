@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch's times for the shapes of `sdec bench kernels`, timed the same way (CUDA events,
-5 warm-up runs, median of 30, inputs rotated past L2 where they would fit in it).
+5 warm-up runs, median of 30, inputs rotated past L2 where they would fit in it, and the GPU kept
+busy ahead of each start event so that Python's launch latency is not timed).
 
 Prints a JSON map "kernel | shape" -> median microseconds; the keys match sdec's rows.
 Run on the GPU machine (torch is installed there): python3 benches/torch_peers.py > torch.json
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 WARMUP, RUNS = 5, 30
+AHEAD_CYCLES = 200_000  # about 100 µs at the H100's 1.98 GHz
 dev = "cuda"
 torch.manual_seed(0)
 
@@ -23,6 +25,8 @@ def median_us(fn, rotate=1):
     start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     samples = []
     for i in range(RUNS):
+        # As sdec's `spin` ahead of a timed run: the GPU sleeps while Python enqueues the run.
+        torch.cuda._sleep(AHEAD_CYCLES)
         start.record()
         fn(i % rotate)
         stop.record()

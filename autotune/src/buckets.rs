@@ -74,7 +74,7 @@ impl Tunable for DecodeAttention {
 
     fn preset(preset: Preset) -> Vec<PresetShape<AttentionShape>> {
         let (batches, context): (&[u32], u32) = match preset {
-            Preset::Standard => (&[1, 8], 131072),
+            Preset::Standard => (&[1, 2, 8], 131072),
             Preset::Quick => (&[1], 16384),
         };
         let mut out = Vec::new();
@@ -123,10 +123,23 @@ fn llama_gather(context: u32, dense: u32, gather_block: u32) -> GatherShape {
     }
 }
 
+/// The decode loop's sparse layers on Llama-3.1-8B at 128K, every head reading a token list
+/// of `entries` and the first `dense` heads the whole context with their block scores.
+fn decode_loop_gather(batch: u32, entries: u32, dense: u32) -> GatherShape {
+    GatherShape {
+        batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, gather_block: 1,
+        entries, dense: (0..8).map(|h| h < dense).collect(), emit_scores: dense > 0, score_block: 64,
+    }
+}
+
 impl Tunable for GatherAttention {
+    /// Which heads are dense does not change the work, only how many: the bucket keeps the count
+    /// (as the first heads), so every layer of a head map with one retrieval head shares it.
     fn bucket(s: &GatherShape) -> GatherShape {
         let context = pow2(s.context);
-        GatherShape { batch: pow2(s.batch), context, capacity: context, entries: pow2(s.entries), ..s.clone() }
+        let dense_heads = s.dense.iter().filter(|d| **d).count();
+        let dense = (0..s.dense.len()).map(|h| h < dense_heads).collect();
+        GatherShape { batch: pow2(s.batch), context, capacity: context, entries: pow2(s.entries), dense, ..s.clone() }
     }
 
     fn preset(preset: Preset) -> Vec<PresetShape<GatherShape>> {
@@ -134,13 +147,24 @@ impl Tunable for GatherAttention {
             Preset::Standard => (&[(0, 1), (0, 64), (2, 1), (2, 64)], 131072),
             Preset::Quick => (&[(2, 64)], 16384),
         };
-        cases
+        let mut out: Vec<_> = cases
             .iter()
             .map(|&(dense, block)| {
                 let list = if block == 1 { "4096tok".to_string() } else { format!("4096in{block}") };
                 shape(format!("b8-ctx{}-{list}-dense{dense}", ctx_label(context)), llama_gather(context, dense, block))
             })
-            .collect()
+            .collect();
+        if preset == Preset::Standard {
+            // LycheeDecode (4096 budget + 128 sink + 256 recent): layers with one retrieval
+            // head and layers with none, as the 9% head map has them.
+            for batch in [1, 2] {
+                out.push(shape(format!("b{batch}-ctx128k-lychee"), decode_loop_gather(batch, 4480, 1)));
+                out.push(shape(format!("b{batch}-ctx128k-lychee-sparse"), decode_loop_gather(batch, 4480, 0)));
+            }
+            // SpecAttn's drafts: 7% of 128K + γ = 6 appended positions.
+            out.push(shape("b1-ctx128k-specattn", decode_loop_gather(1, 9175 + 6, 0)));
+        }
+        out
     }
 }
 
@@ -152,7 +176,9 @@ impl Tunable for Topk {
 
     fn preset(preset: Preset) -> Vec<PresetShape<TopkShape>> {
         let shapes = match preset {
-            Preset::Standard => vec![(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64)],
+            // The three, then the decode loop's: LycheeDecode's block picks at batch 1
+            // and 2 (8 KV heads x 2048 blocks of 64), SpecAttn's selection (32 layers x 7%).
+            Preset::Standard => vec![(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64), (8, 2048, 64), (16, 2048, 64), (32, 131072, 9175)],
             Preset::Quick => vec![(8, 16384, 1147)],
         };
         shapes.into_iter().map(|(rows, n, k)| shape(format!("{rows}x{n}-k{k}"), TopkShape { rows, n, k })).collect()
@@ -283,5 +309,14 @@ mod tests {
         g.batch = 5;
         g.entries = 3000;
         assert_eq!(bucket_id::<GatherAttention>(&g), bucket_id::<GatherAttention>(&GatherAttention::preset(Preset::Standard)[0].shape));
+        // A LycheeDecode layer whose retrieval head is KV head 5, at batch 1 and 128K.
+        let lychee = GatherAttention::preset(Preset::Standard).into_iter().find(|p| p.label == "b1-ctx128k-lychee").unwrap().shape;
+        let mut layer = lychee.clone();
+        layer.dense = (0..8).map(|h| h == 5).collect();
+        layer.context = 131_000;
+        layer.capacity = 131_072;
+        assert_eq!(bucket_id::<GatherAttention>(&layer), bucket_id::<GatherAttention>(&lychee));
+        layer.dense[2] = true;
+        assert_ne!(bucket_id::<GatherAttention>(&layer), bucket_id::<GatherAttention>(&lychee), "two dense heads are another bucket");
     }
 }

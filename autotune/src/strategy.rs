@@ -324,6 +324,30 @@ mod tests {
         assert_eq!(out.winner, Some(1), "1 is within 3% of 2 and declared earlier");
     }
 
+    /// Where the best's own timings move by more than 3% between the interleaved rounds, the
+    /// window widens to that range: an earlier configuration inside it wins.
+    #[test]
+    fn the_rounds_noise_widens_the_window() {
+        struct Wobbly(usize);
+        impl Measurer for Wobbly {
+            fn measure(&mut self, i: usize) -> Measurement {
+                self.0 += 1;
+                let wobble = [0.0, 5.0, -1.0][self.0 % 3];
+                let t = match i {
+                    0 => 104.0, // 4% behind the best's median, inside its 6% range
+                    1 => 100.0 + wobble,
+                    _ => 150.0,
+                };
+                timed(t, 0.1)
+            }
+        }
+        let space = Space { params: vec!["p".into()], coords: (0..3).map(|i| vec![i]).collect() };
+        let out = search(Strategy::Exhaustive, &space, &mut Wobbly(0), BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(out.winner, Some(0));
+        let (median, spread) = out.results[&1].timed().unwrap();
+        assert!(median >= 99.0 && spread >= 5.0, "median {median}, spread {spread}: the rounds' range");
+    }
+
     #[test]
     fn descent_measures_a_quarter_and_lands_within_3_percent() {
         let mut exhaustive = Landscape::new();

@@ -211,22 +211,15 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
 
 // Merge the partials of one (batch, query head) by log-sum-exp; one CTA of HEAD_DIM threads each.
 // Dense: the partials of head h are [h*splits, (h+1)*splits). Gather: [offsets[h], offsets[h+1]).
-extern "C" __global__ void combine(
+extern "C" __global__ void __launch_bounds__(HEAD_DIM) combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
     sdec_allow_dependents();  // the o projection may start streaming its weights
     const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
     const int w1 = GATHER_MODE == 0 ? w0 + splits : work_offsets[head + 1];
-    float m_all = -SDEC_INF;
-    for (int w = w0; w < w1; ++w) m_all = fmaxf(m_all, lse_part[(size_t)w * GROUP + g]);
-    float sum = 0.f, o = 0.f;
-    if (m_all > -SDEC_INF) {
-        for (int w = w0; w < w1; ++w) {
-            const float f = exp2f(lse_part[(size_t)w * GROUP + g] - m_all);
-            sum += f;
-            o = fmaf(f, o_part[((size_t)w * GROUP + g) * HEAD_DIM + d], o);
-        }
-    }
-    out[((size_t)head * GROUP + g) * HEAD_DIM + d] = float_to_bf16(sum > 0.f ? o / sum : 0.f);
+    float lse;
+    const float o = merge_partials<HEAD_DIM>(lse_part + (size_t)w0 * GROUP + g, GROUP, o_part + ((size_t)w0 * GROUP + g) * HEAD_DIM,
+                                             (size_t)GROUP * HEAD_DIM, w1 - w0, &lse);
+    out[((size_t)head * GROUP + g) * HEAD_DIM + d] = float_to_bf16(o);
 }

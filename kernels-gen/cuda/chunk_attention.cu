@@ -203,25 +203,16 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
 // Merges the partials of one (batch, KV head, row) by log-sum-exp; one CTA of HEAD_DIM threads.
 // out like q; lse_out [batch][QROWS][kv_heads*GROUP], log2 domain (SpecAttn's selection scores
 // need each row's normaliser).
-extern "C" __global__ void chunk_combine(
+extern "C" __global__ void __launch_bounds__(HEAD_DIM) chunk_combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     bf16_t* __restrict__ out, float* __restrict__ lse_out, int kv_heads, int splits) {
     const int head = blockIdx.x / ROWS, rho = blockIdx.x % ROWS, d = threadIdx.x;
     const int b = head / kv_heads, kvh = head % kv_heads, r = rho / GROUP, g = rho % GROUP;
     const int parts = splits * TOKEN_WARPS;
-    const size_t first = (size_t)head * parts * (M_TILES * 16) + rho;
-    float m_all = -SDEC_INF;
-    for (int p = 0; p < parts; ++p) m_all = fmaxf(m_all, lse_part[first + (size_t)p * M_TILES * 16]);
-    float sum = 0.f, acc = 0.f;
-    if (m_all > -SDEC_INF) {
-        for (int p = 0; p < parts; ++p) {
-            const size_t i = first + (size_t)p * M_TILES * 16;
-            const float f = exp2f(lse_part[i] - m_all);
-            sum += f;
-            acc = fmaf(f, o_part[i * HEAD_DIM + d], acc);
-        }
-    }
+    const size_t first = (size_t)head * parts * (M_TILES * 16) + rho, stride = M_TILES * 16;
+    float lse;
+    const float o = merge_partials<HEAD_DIM>(lse_part + first, stride, o_part + first * HEAD_DIM, stride * HEAD_DIM, parts, &lse);
     const size_t row = ((size_t)b * QROWS + r) * kv_heads * GROUP + kvh * GROUP + g;
-    out[row * HEAD_DIM + d] = float_to_bf16(sum > 0.f ? acc / sum : 0.f);
-    if (d == 0) lse_out[row] = sum > 0.f ? m_all + log2f(sum) : -SDEC_INF;
+    out[row * HEAD_DIM + d] = float_to_bf16(o);
+    if (d == 0) lse_out[row] = lse;
 }

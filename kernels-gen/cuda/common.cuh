@@ -105,3 +105,52 @@ __device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
     return (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
 }
+
+// Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain) in a CTA of DIM
+// threads (a power of two; thread d owns dimension d). Partial p holds its log2-sum-exp at
+// lse[p * lse_stride] and its normalised output at o[p * o_stride + d]. The threads take the
+// partials in parallel — their maximum, then their weights DIM at a time in shared memory — so a
+// thread's sum over a chunk has many independent loads in flight instead of one serial chain of
+// loads per partial (which made a 256-split merge cost 32 µs). Every thread of the CTA must call
+// it. Returns dimension d of the merged output; *lse_all gets the merged log2-sum-exp.
+template <int DIM>
+__device__ __forceinline__ float merge_partials(const float* __restrict__ lse, size_t lse_stride, const float* __restrict__ o,
+                                                size_t o_stride, int n, float* lse_all) {
+    __shared__ float reduce[DIM];
+    __shared__ float weight[DIM];
+    const int d = threadIdx.x;
+    float m = -SDEC_INF;
+    for (int p = d; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
+    reduce[d] = m;
+    __syncthreads();
+    for (int s = DIM / 2; s > 0; s >>= 1) {
+        if (d < s) reduce[d] = fmaxf(reduce[d], reduce[d + s]);
+        __syncthreads();
+    }
+    const float m_all = reduce[0];
+    __syncthreads();  // `reduce` is reused for the sum below
+    float sum = 0.f, acc = 0.f;
+    if (m_all > -SDEC_INF) {  // uniform across the CTA
+        for (int base = 0; base < n; base += DIM) {
+            const int p = base + d;
+            const float f = p < n ? exp2f(lse[(size_t)p * lse_stride] - m_all) : 0.f;
+            weight[d] = f;
+            sum += f;
+            __syncthreads();
+            const int count = min(DIM, n - base);
+            const float* op = o + (size_t)base * o_stride + d;
+#pragma unroll 8
+            for (int j = 0; j < count; ++j) acc = fmaf(weight[j], op[(size_t)j * o_stride], acc);
+            __syncthreads();
+        }
+    }
+    reduce[d] = sum;
+    __syncthreads();
+    for (int s = DIM / 2; s > 0; s >>= 1) {
+        if (d < s) reduce[d] += reduce[d + s];
+        __syncthreads();
+    }
+    const float total = reduce[0];
+    *lse_all = total > 0.f ? m_all + log2f(total) : -SDEC_INF;
+    return total > 0.f ? acc / total : 0.f;
+}

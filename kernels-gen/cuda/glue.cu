@@ -101,6 +101,18 @@ extern "C" __global__ void __launch_bounds__(THREADS) advance(int* __restrict__ 
     for (int i = blockIdx.x * THREADS + threadIdx.x; i < rows; i += gridDim.x * THREADS) pos[i] += 1;
 }
 
+// Waits `ns` nanoseconds of the GPU's global timer, then writes how long it waited to waited[0]
+// (thread 0 only). Timing puts it before a run's start event: while it spins the host enqueues
+// the event and the run, so the run starts right after the event instead of after the host's
+// launch latency (a few µs, and noisy).
+extern "C" __global__ void __launch_bounds__(THREADS) spin(unsigned long long* __restrict__ waited, unsigned long long ns) {
+    if (threadIdx.x != 0) return;
+    unsigned long long t0, t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t)); } while (t - t0 < ns);
+    waited[0] = t - t0;
+}
+
 // Synthetic weights, bit-identical to sdec-model's `synthetic.rs` (read its module doc):
 // value(index) = offset + scale * u(seed, tensor_id, index), u from the splitmix64 finalizer.
 // Writes elements [0, n) of a tensor whose flat index starts at index0, as bf16 (round to nearest
@@ -139,11 +151,24 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     // Row b is a token of sequence b / rows_per_seq (a chunk holds several) at position pos[b].
     const int b = blockIdx.x, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
     const bf16_t* row = qkv + (size_t)b * (heads + 2 * kv_heads) * head_dim;
+    // The angles are the same for every head: sincosf once per frequency (at long contexts its
+    // arguments are large and take the slow range reduction: per head it cost 16 µs a layer).
+    constexpr int MAX_HALF = 256;
+    __shared__ float sin_i[MAX_HALF], cos_i[MAX_HALF];
+    const bool cached = half <= MAX_HALF;
+    if (cached)
+        for (int i = threadIdx.x; i < half; i += THREADS) sincosf((float)p * inv_freq[i], &sin_i[i], &cos_i[i]);
+    __syncthreads();
     // Rotated pairs: q heads first, then k heads.
     for (int t = threadIdx.x; t < (heads + kv_heads) * half; t += THREADS) {
         const int h = t / half, i = t % half;
         float s, c;
-        sincosf((float)p * inv_freq[i], &s, &c);
+        if (cached) {
+            s = sin_i[i];
+            c = cos_i[i];
+        } else {
+            sincosf((float)p * inv_freq[i], &s, &c);
+        }
         const bf16_t* v = row + (size_t)h * head_dim;
         const float x0 = bf16_to_float(v[i]), x1 = bf16_to_float(v[i + half]);
         const bf16_t r0 = float_to_bf16(x0 * c - x1 * s), r1 = float_to_bf16(x1 * c + x0 * s);

@@ -65,6 +65,7 @@ glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of th
 glue_family!(RopeAppend, ROPE_APPEND_ENTRY, "rope_append", rope_append, "RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one kernel (rows = batch).");
 glue_family!(Embed, EMBED_ENTRY, "embed", embed, "Embedding rows of the step's tokens into the fp32 residual stream.");
 glue_family!(Advance, ADVANCE_ENTRY, "advance", advance, "Every sequence one position on (rows = CTAs).");
+glue_family!(Spin, SPIN_ENTRY, "spin", spin, "Keeps the GPU busy for a while (rows = 1): a timed run is enqueued behind it, so its start event does not wait for the host's launches.");
 glue_family!(SynthWeights, SYNTH_ENTRY, "synth_weights", synth_weights, "Synthetic weights from a seed, as sdec-model generates them (rows = CTAs of a grid-stride loop).");
 
 pub fn standard_shapes() -> Vec<RowShape> {

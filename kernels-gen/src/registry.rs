@@ -79,6 +79,7 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::glue::ROPE_APPEND_ENTRY,
         &crate::glue::EMBED_ENTRY,
         &crate::glue::ADVANCE_ENTRY,
+        &crate::glue::SPIN_ENTRY,
         &crate::glue::SYNTH_ENTRY,
         &crate::lychee::ENTRY,
         &crate::spec::ENTRY,

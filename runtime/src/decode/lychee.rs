@@ -37,7 +37,8 @@ pub struct LycheeGpu {
     /// Gather plans by (retrieval mask, planned context).
     gathers: HashMap<(Vec<bool>, u32), GatherKernel>,
     gather_base: GatherShape,
-    gather_config: GatherAttentionConfig,
+    /// The tuned gather configuration per layer retrieval mask (looked up at the full capacity).
+    gather_configs: HashMap<Vec<bool>, GatherAttentionConfig>,
     topk: TopkKernel,
     topk_scratch: TopkScratch,
     index_kernels: Kernels,
@@ -72,7 +73,14 @@ impl LycheeGpu {
             batch: batch as u32, kv_heads: kvh, group, head_dim: hd, context: cap, capacity: cap, gather_block: 1,
             entries: index_shape.entries(), dense: vec![true; kvh as usize], emit_scores: true, score_block: block,
         };
-        let gather_config = tuned.config_for::<GatherAttention>(gpu, &gather_base)?;
+        let mut gather_configs = HashMap::new();
+        for layer in 1..cfg.n_layer {
+            let mask = map.retrieval[layer].clone();
+            if !mask.iter().all(|&r| r) && !gather_configs.contains_key(&mask) {
+                let shape = GatherShape { dense: mask.clone(), emit_scores: mask.iter().any(|&r| r), ..gather_base.clone() };
+                gather_configs.insert(mask, tuned.config_for::<GatherAttention>(gpu, &shape)?);
+            }
+        }
         let k_max = index_shape.k.min(blocks_cap);
         let topk_shape = TopkShape { rows, n: blocks_cap, k: k_max };
         let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
@@ -88,7 +96,7 @@ impl LycheeGpu {
             dense_scoring: tuned.decode_kernel(gpu, scoring_shape)?,
             gathers: HashMap::new(),
             gather_base,
-            gather_config,
+            gather_configs,
             topk_scratch: TopkScratch::new(gpu, &topk_shape, &topk.config)?,
             topk,
             index_kernels: gpu.module::<LycheeIndex>(&index_config, &index_shape)?,
@@ -151,13 +159,14 @@ impl LycheeGpu {
     /// Dense heads are planned up to the context rounded up to a split, so one plan serves
     /// `split_tokens` consecutive steps.
     fn plan_gather(&mut self, gpu: &Gpu, mask: &[bool], ctx: u32) -> Result<(Vec<bool>, u32)> {
-        let split = self.gather_config.split_tokens;
+        let tuned = *self.gather_configs.get(mask).ok_or_else(|| SdecError::Invalid("lychee: no gather configuration for this layer's heads".into()))?;
+        let split = tuned.split_tokens;
         let planned = (ctx.div_ceil(split) * split).min(self.gather_base.capacity);
         let key = (mask.to_vec(), planned);
         if !self.gathers.contains_key(&key) {
             let shape = GatherShape { context: planned, dense: mask.to_vec(), emit_scores: mask.iter().any(|&r| r), ..self.gather_base.clone() };
-            let config = if validate::<GatherAttention>(gpu, &self.gather_config, &shape).is_ok() {
-                self.gather_config
+            let config = if validate::<GatherAttention>(gpu, &tuned, &shape).is_ok() {
+                tuned
             } else {
                 GatherAttention::default_config(&shape, &gpu.limits())?
             };

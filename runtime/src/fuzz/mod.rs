@@ -247,6 +247,7 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
         (glue::Embed::NAME, glue::Embed::space().len(), fuzz_family::<glue::Embed>),
         (glue::RopeAppend::NAME, glue::RopeAppend::space().len(), fuzz_family::<glue::RopeAppend>),
         (glue::Advance::NAME, glue::Advance::space().len(), fuzz_family::<glue::Advance>),
+        (glue::Spin::NAME, glue::Spin::space().len(), fuzz_family::<glue::Spin>),
         (glue::SynthWeights::NAME, glue::SynthWeights::space().len(), fuzz_family::<glue::SynthWeights>),
         (lychee::LycheeIndex::NAME, lychee::LycheeIndex::space().len(), fuzz_family::<lychee::LycheeIndex>),
         (spec::Spec::NAME, spec::Spec::space().len(), fuzz_family::<spec::Spec>),

@@ -6,7 +6,7 @@
 use cudarc::driver::PushKernelArg;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use sdec_kernels::glue::{reference, Advance, AdvanceConfig, Embed, EmbedConfig, RopeAppend, RopeAppendConfig, RowShape, SynthWeights, SynthWeightsConfig};
+use sdec_kernels::glue::{reference, Advance, AdvanceConfig, Embed, EmbedConfig, RopeAppend, RopeAppendConfig, RowShape, Spin, SpinConfig, SynthWeights, SynthWeightsConfig};
 use sdec_kernels::linear::{reference as linear_ref, Linear, LinearConfig, LinearIn, LinearOut, LinearShape};
 use sdec_kernels::lychee::{reference as lychee_ref, LycheeIndex, LycheeIndexConfig, LycheeIndexShape};
 use sdec_kernels::KernelFamily;
@@ -61,6 +61,26 @@ impl FuzzFamily for Advance {
         glue::advance(gpu, &kernel, &mut d, shape.n as i32)?;
         let got = download(&gpu.stream, &d, "positions")?;
         Ok(Box::new(move || got.iter().zip(&pos).any(|(g, p)| *g != p + 1).then(|| "a position did not move by one".to_string())))
+    }
+}
+
+/// The spin waits at least the nanoseconds asked for (`n`), and not absurdly longer.
+impl FuzzFamily for Spin {
+    fn size(shape: &Self::Shape) -> u64 {
+        shape.n as u64
+    }
+
+    fn draw_shape(rng: &mut ChaCha8Rng) -> RowShape {
+        RowShape { rows: 1, n: rng.gen_range(1_000..=100_000), head_dim: 0, capacity: 0 }
+    }
+
+    fn run_case(gpu: &Gpu, config: &SpinConfig, shape: &RowShape, _rng: &mut ChaCha8Rng) -> Result<Check> {
+        let kernel = GlueKernel::new::<Spin>(gpu, config, shape)?;
+        let mut waited = upload(gpu, &[u64::MAX], "spin timer")?;
+        glue::spin(gpu, &kernel, &mut waited, shape.n as u64)?;
+        let got = download(&gpu.stream, &waited, "spin timer")?[0];
+        let want = shape.n as u64;
+        Ok(Box::new(move || (got < want || got > want + 1_000_000).then(|| format!("asked to wait {want} ns, waited {got} ns"))))
     }
 }
 

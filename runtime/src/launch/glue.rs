@@ -120,3 +120,9 @@ pub fn rope_append(
     .during("rope + kv append")?;
     Ok(())
 }
+
+/// Spins the GPU for `ns` nanoseconds; writes the time waited to `waited[0]`.
+pub fn spin(gpu: &Gpu, k: &GlueKernel, waited: &mut CudaSlice<u64>, ns: u64) -> Result<()> {
+    unsafe { gpu.stream.launch_builder(&k.function).arg(waited).arg(&ns).launch(k.config) }.during("spin")?;
+    Ok(())
+}

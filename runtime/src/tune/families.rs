@@ -212,6 +212,8 @@ pub struct GatherBench {
     v: CudaSlice<u16>,
     ids: Vec<CudaSlice<i32>>,
     out: CudaSlice<u16>,
+    /// The dense heads' block scores, where the shape emits them (LycheeDecode's layers).
+    scores: Option<CudaSlice<f32>>,
     rot: Rotation,
 }
 
@@ -252,6 +254,7 @@ impl TuneFamily for GatherAttention {
             v: bf16_buffer(gpu, rng, kv_len, "V cache")?,
             ids,
             out: zeros(gpu, q_len, "attention output")?,
+            scores: if s.emit_scores { Some(zeros(gpu, (s.batch * s.kv_heads * s.n_blocks()) as usize, "block scores")?) } else { None },
             rot,
         })
     }
@@ -259,17 +262,18 @@ impl TuneFamily for GatherAttention {
     fn time_config(gpu: &Gpu, b: &mut GatherBench, config: &Self::Config, s: &GatherShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let mut kernel = GatherKernel::new(gpu, *config, s.clone())?;
         let scale = 1.0 / (s.head_dim as f32).sqrt();
-        let GatherBench { q, k, v, ids, out, rot } = b;
+        let GatherBench { q, k, v, ids, out, scores, rot } = b;
         let inputs = AttentionInputs { q, k, v, scale };
         let copies = rot.copies;
-        rot.time(gpu, policy, |i| kernel.launch(gpu, &inputs, &ids[i % copies], out))
+        rot.time(gpu, policy, |i| kernel.launch_at(gpu, &inputs, &ids[i % copies].slice(..), s.context, out, scores.as_mut()))
     }
 
     fn bytes(s: &GatherShape) -> f64 {
         let dense = s.dense.iter().filter(|d| **d).count() as f64;
         let sparse = s.kv_heads as f64 - dense;
         let tokens = s.batch as f64 * (dense * s.context as f64 + sparse * (s.entries as f64 * s.gather_block as f64).min(s.context as f64));
-        tokens * s.head_dim as f64 * 2.0 * 2.0
+        let scores = if s.emit_scores { (s.batch as f64 * dense * s.n_blocks() as f64) * 4.0 } else { 0.0 };
+        tokens * s.head_dim as f64 * 2.0 * 2.0 + scores
     }
 }
 
