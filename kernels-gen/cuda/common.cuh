@@ -107,18 +107,22 @@ __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
 }
 
 // Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain) in a CTA of DIM
-// threads (a power of two; thread d owns dimension d). Partial p holds its log2-sum-exp at
-// lse[p * lse_stride] and its normalised output at o[p * o_stride + d]. The threads take the
-// partials in parallel — their maximum, then their weights DIM at a time in shared memory — so a
-// thread's sum over a chunk has many independent loads in flight instead of one serial chain of
-// loads per partial (which made a 256-split merge cost 32 µs). Every thread of the CTA must call
-// it. Returns dimension d of the merged output; *lse_all gets the merged log2-sum-exp.
+// threads (a power of two, at least 16). Partial p holds its log2-sum-exp at lse[p * lse_stride]
+// and its normalised output at o[p * o_stride + 0..DIM) (16-byte aligned). The threads first
+// take the partials in parallel (their maximum; their weights, DIM at a time, into shared
+// memory); then four slices of DIM/4 threads each read every fourth partial's row with 16-byte
+// loads, several in flight, and the slices are summed at the end. (One thread per dimension
+// walking the partials one by one made a 256-split merge cost 32 µs.) Every thread of the CTA
+// must call it. Returns dimension threadIdx.x of the merged row; *lse_all gets its log2-sum-exp.
 template <int DIM>
 __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, size_t lse_stride, const float* __restrict__ o,
                                                 size_t o_stride, int n, float* lse_all) {
+    constexpr int SLICES = 4, LANES = DIM / SLICES;
+    static_assert(DIM % (4 * SLICES) == 0, "a row is read in float4s by DIM/4 lanes");
     __shared__ float reduce[DIM];
     __shared__ float weight[DIM];
-    const int d = threadIdx.x;
+    __shared__ float4 slice_sum[SLICES][LANES];
+    const int d = threadIdx.x, slice = d / LANES, lane = d % LANES;
     float m = -SDEC_INF;
     for (int p = d; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
     reduce[d] = m;
@@ -129,7 +133,8 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
     }
     const float m_all = reduce[0];
     __syncthreads();  // `reduce` is reused for the sum below
-    float sum = 0.f, acc = 0.f;
+    float sum = 0.f;
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
     if (m_all > -SDEC_INF) {  // uniform across the CTA
         for (int base = 0; base < n; base += DIM) {
             const int p = base + d;
@@ -138,12 +143,20 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
             sum += f;
             __syncthreads();
             const int count = min(DIM, n - base);
-            const float* op = o + (size_t)base * o_stride + d;
+            const float* row = o + (size_t)base * o_stride + lane * 4;
 #pragma unroll 8
-            for (int j = 0; j < count; ++j) acc = fmaf(weight[j], op[(size_t)j * o_stride], acc);
+            for (int j = slice; j < count; j += SLICES) {
+                const float4 v = *reinterpret_cast<const float4*>(row + (size_t)j * o_stride);
+                const float w = weight[j];
+                acc.x = fmaf(w, v.x, acc.x);
+                acc.y = fmaf(w, v.y, acc.y);
+                acc.z = fmaf(w, v.z, acc.z);
+                acc.w = fmaf(w, v.w, acc.w);
+            }
             __syncthreads();
         }
     }
+    slice_sum[slice][lane] = acc;
     reduce[d] = sum;
     __syncthreads();
     for (int s = DIM / 2; s > 0; s >>= 1) {
@@ -151,6 +164,9 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
         __syncthreads();
     }
     const float total = reduce[0];
+    float merged = 0.f;
+#pragma unroll
+    for (int s = 0; s < SLICES; ++s) merged += reinterpret_cast<const float*>(slice_sum[s])[d];
     *lse_all = total > 0.f ? m_all + log2f(total) : -SDEC_INF;
-    return total > 0.f ? acc / total : 0.f;
+    return total > 0.f ? merged / total : 0.f;
 }

@@ -140,50 +140,30 @@ extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
     }
 }
 
-// RoPE and KV append of a step in one kernel, from the fused q|k|v projection.
+// RoPE and KV append of a step (or chunk) in one kernel, from the fused q|k|v projection.
 // qkv bf16 [rows][(heads + 2*kv_heads) * head_dim] (q heads, then k heads, then v heads);
-// q_out bf16 [rows][heads][head_dim] gets the rotated queries; the rotated k and the v of row b
-// go to cache [b][kv_heads][capacity][head_dim] at pos[b]. grid: rows (the batch).
+// q_out bf16 [rows][heads][head_dim] gets the rotated queries; the rotated k and the v of row b go
+// to cache [seq][kv_heads][capacity][head_dim] at pos[b], where seq = b / rows_per_seq (a chunk
+// holds several rows per sequence). grid: (rows, heads + 2*kv_heads), a CTA per head of a row.
+// (One CTA per row walked its 48 heads serially: 12–17 µs a layer at 128K.)
 extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
     const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
     int rows_per_seq) {
-    // Row b is a token of sequence b / rows_per_seq (a chunk holds several) at position pos[b].
-    const int b = blockIdx.x, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
-    const bf16_t* row = qkv + (size_t)b * (heads + 2 * kv_heads) * head_dim;
-    // The angles are the same for every head: sincosf once per frequency (at long contexts its
-    // arguments are large and take the slow range reduction: per head it cost 16 µs a layer).
-    constexpr int MAX_HALF = 256;
-    __shared__ float sin_i[MAX_HALF], cos_i[MAX_HALF];
-    const bool cached = half <= MAX_HALF;
-    if (cached)
-        for (int i = threadIdx.x; i < half; i += THREADS) sincosf((float)p * inv_freq[i], &sin_i[i], &cos_i[i]);
-    __syncthreads();
-    // Rotated pairs: q heads first, then k heads.
-    for (int t = threadIdx.x; t < (heads + kv_heads) * half; t += THREADS) {
-        const int h = t / half, i = t % half;
-        float s, c;
-        if (cached) {
-            s = sin_i[i];
-            c = cos_i[i];
-        } else {
+    const int b = blockIdx.x, h = blockIdx.y, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
+    const bf16_t* src = qkv + ((size_t)b * (heads + 2 * kv_heads) + h) * head_dim;
+    if (h < heads + kv_heads) {
+        bf16_t* dst = h < heads ? q_out + ((size_t)b * heads + h) * head_dim
+                                : k_cache + (((size_t)seq * kv_heads + (h - heads)) * capacity + p) * head_dim;
+        for (int i = threadIdx.x; i < half; i += THREADS) {
+            float s, c;
             sincosf((float)p * inv_freq[i], &s, &c);
+            const float x0 = bf16_to_float(src[i]), x1 = bf16_to_float(src[i + half]);
+            dst[i] = float_to_bf16(x0 * c - x1 * s);
+            dst[i + half] = float_to_bf16(x1 * c + x0 * s);
         }
-        const bf16_t* v = row + (size_t)h * head_dim;
-        const float x0 = bf16_to_float(v[i]), x1 = bf16_to_float(v[i + half]);
-        const bf16_t r0 = float_to_bf16(x0 * c - x1 * s), r1 = float_to_bf16(x1 * c + x0 * s);
-        bf16_t* dst;
-        if (h < heads) {
-            dst = q_out + ((size_t)b * heads + h) * head_dim;
-        } else {
-            dst = k_cache + (((size_t)seq * kv_heads + (h - heads)) * capacity + p) * head_dim;
-        }
-        dst[i] = r0;
-        dst[i + half] = r1;
-    }
-    const bf16_t* vsrc = row + (size_t)(heads + kv_heads) * head_dim;
-    for (int t = threadIdx.x; t < kv_heads * head_dim; t += THREADS) {
-        const int h = t / head_dim, d = t % head_dim;
-        v_cache[(((size_t)seq * kv_heads + h) * capacity + p) * head_dim + d] = vsrc[t];
+    } else {
+        bf16_t* dst = v_cache + (((size_t)seq * kv_heads + (h - heads - kv_heads)) * capacity + p) * head_dim;
+        for (int d = threadIdx.x; d < head_dim; d += THREADS) dst[d] = src[d];
     }
 }

@@ -62,7 +62,27 @@ glue_family!(Rope, ROPE_ENTRY, "rope", rope, "Rotate-half RoPE in place.");
 glue_family!(Swiglu, SWIGLU_ENTRY, "swiglu", swiglu, "silu(gate) * up.");
 glue_family!(KvAppend, KV_APPEND_ENTRY, "kv_append", kv_append, "Append a token's K and V to the cache.");
 glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of the logits.");
-glue_family!(RopeAppend, ROPE_APPEND_ENTRY, "rope_append", rope_append, "RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one kernel (rows = batch).");
+sdec_dsl::kernel_family! {
+    /// RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one
+    /// kernel: a CTA per (token row, head of the row); rows = tokens, n = the row's width.
+    pub family RopeAppend {
+        name = "rope_append";
+        source = "cuda/glue.cu";
+        shape = RowShape;
+        params {
+            threads: u32 = [64, 128, 32],
+        }
+        constraints {
+            threads % 32 == 0,
+            shape.head_dim > 0,
+        }
+        kernels {
+            rope_append(grid = (shape.rows, shape.n / shape.head_dim, 1), block = (threads, 1, 1), smem = 0),
+        }
+    }
+}
+pub static ROPE_APPEND_ENTRY: Entry<RopeAppend> = Entry { standard_shapes };
+
 glue_family!(Embed, EMBED_ENTRY, "embed", embed, "Embedding rows of the step's tokens into the fp32 residual stream.");
 glue_family!(Advance, ADVANCE_ENTRY, "advance", advance, "Every sequence one position on (rows = CTAs).");
 glue_family!(Spin, SPIN_ENTRY, "spin", spin, "Keeps the GPU busy for a while (rows = 1): a timed run is enqueued behind it, so its start event does not wait for the host's launches.");

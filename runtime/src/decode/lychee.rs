@@ -1,10 +1,10 @@
 //! LycheeDecode on the GPU, with sdec-model's `lychee` semantics (runtime/model/src/policies/lychee.rs).
 //!
-//! Per layer: sparse heads expand their head index's row into token ids (`lychee_tokens`); one
-//! `gather_attention` launch serves the layer's retrieval heads densely — writing their block
-//! scores in the same pass over K — and the sparse heads over their token lists; then `topk`
-//! picks each retrieval head's blocks and `lychee_update` stores them as its index row for the
-//! layers below. Layer 0 is all retrieval and runs `decode_attention` with fused scores.
+//! Per layer: one `gather_attention` launch serves the layer's retrieval heads densely — writing
+//! their block scores in the same pass over K — and the sparse heads over their token lists;
+//! then `topk` picks each retrieval head's blocks and `lychee_update` stores them as its index
+//! row for the layers below, expanded into that row's token list. Layer 0 is all retrieval and
+//! runs `decode_attention` with fused scores, so its update writes every row's list at each step.
 
 use std::collections::HashMap;
 
@@ -130,7 +130,8 @@ impl LycheeGpu {
         if mask.iter().all(|&r| r) {
             self.dense_scoring.launch_at(gpu, inputs, ctx, out, &mut self.scores)?;
         } else {
-            self.expand_tokens(gpu, ctx)?;
+            // The token lists were written by the updates of the layers above (layer 0, all
+            // retrieval, rewrites every row at each step).
             let key = self.plan_gather(gpu, &mask, ctx)?;
             let gather = self.gathers.get_mut(&key).ok_or_else(|| SdecError::Invalid("gather plan cache".into()))?;
             let scores = gather.shape.emit_scores.then_some(&mut self.scores);
@@ -178,28 +179,19 @@ impl LycheeGpu {
         Ok(key)
     }
 
-    fn expand_tokens(&mut self, gpu: &Gpu, ctx: u32) -> Result<()> {
-        let s = &self.index_shape;
-        let (k, block, sink, recent, context) = (s.k as i32, s.block as i32, s.sink as i32, s.recent as i32, ctx as i32);
-        let f = self.index_kernels.function("lychee_tokens")?;
-        unsafe {
-            gpu.stream.launch_builder(&f).arg(&self.index).arg(&mut self.tokens).arg(&k).arg(&block).arg(&sink).arg(&recent).arg(&context)
-                .launch(launch_config(spec(&self.index_specs, "lychee_tokens")?))
-        }
-        .during("lychee token lists")?;
-        Ok(())
-    }
-
     /// Top-k blocks of the retrieval heads' scores, stored as their index rows.
     fn store_picks(&mut self, gpu: &Gpu, layer: usize, ctx: u32) -> Result<()> {
         let n = ctx.div_ceil(self.index_shape.block);
         let k_valid = self.index_shape.k.min(n);
         // Scores are laid out [rows][n] at this context (the kernels' row stride is n).
         self.topk.launch_at(gpu, n, k_valid, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
-        let (kvh, k, kv) = (self.index_shape.kv_heads as i32, self.index_shape.k as i32, k_valid as i32);
+        let s = &self.index_shape;
+        let (kvh, k, kv) = (s.kv_heads as i32, s.k as i32, k_valid as i32);
+        let (block, sink, recent, context) = (s.block as i32, s.sink as i32, s.recent as i32, ctx as i32);
         let f = self.index_kernels.function("lychee_update")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(&self.picks).arg(&self.retrieval[layer]).arg(&mut self.index).arg(&kvh).arg(&k).arg(&kv)
+            gpu.stream.launch_builder(&f).arg(&self.picks).arg(&self.retrieval[layer]).arg(&mut self.index).arg(&mut self.tokens)
+                .arg(&kvh).arg(&k).arg(&kv).arg(&block).arg(&sink).arg(&recent).arg(&context)
                 .launch(launch_config(spec(&self.index_specs, "lychee_update")?))
         }
         .during("lychee index update")?;

@@ -161,16 +161,21 @@ impl FuzzFamily for LycheeIndex {
                 .launch(launch_config(spec(&specs, "lychee_tokens")?))
         }
         .during("lychee_tokens")?;
+        // The update rewrites the retrieval rows' index and token lists; other rows' lists keep
+        // what they held (here the first kernel's output).
         let mut d_index2 = upload(gpu, &index, "index")?;
+        let mut tokens2 = gpu.stream.clone_dtod(&tokens).during("copying token lists")?;
         let (kvh, kv) = (s.kv_heads as i32, k_valid as i32);
         let f = kernels.function("lychee_update")?;
         unsafe {
             gpu.stream.launch_builder(&f).arg(&upload(gpu, &picks, "picks")?).arg(&upload(gpu, &retrieval, "retrieval")?).arg(&mut d_index2)
-                .arg(&kvh).arg(&kk).arg(&kv).launch(launch_config(spec(&specs, "lychee_update")?))
+                .arg(&mut tokens2).arg(&kvh).arg(&kk).arg(&kv).arg(&block).arg(&sink).arg(&recent).arg(&context)
+                .launch(launch_config(spec(&specs, "lychee_update")?))
         }
         .during("lychee_update")?;
         let got_tokens = download(&gpu.stream, &tokens, "token lists")?;
         let got_index = download(&gpu.stream, &d_index2, "index")?;
+        let got_tokens2 = download(&gpu.stream, &tokens2, "token lists after the update")?;
         let s = s.clone();
         Ok(Box::new(move || {
             let want_tokens: Vec<i32> = index.chunks(k).flat_map(|row| lychee_ref::tokens_row(&s, row, context)).collect();
@@ -178,7 +183,12 @@ impl FuzzFamily for LycheeIndex {
                 let i = got_tokens.iter().zip(&want_tokens).position(|(a, b)| a != b).unwrap_or(0);
                 return Some(format!("token slot {i}: {} on the GPU, {} expected (context {context})", got_tokens[i], want_tokens[i]));
             }
-            (got_index != lychee_ref::update(&s, &picks, &retrieval, &index, k_valid)).then(|| "lychee_update differs".to_string())
+            let want_index = lychee_ref::update(&s, &picks, &retrieval, &index, k_valid);
+            if got_index != want_index {
+                return Some("lychee_update's index differs".to_string());
+            }
+            let want_tokens2: Vec<i32> = want_index.chunks(k).flat_map(|row| lychee_ref::tokens_row(&s, row, context)).collect();
+            (got_tokens2 != want_tokens2).then(|| "lychee_update's token lists differ from its new index's".to_string())
         }))
     }
 }
