@@ -209,17 +209,20 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
 
 }
 
-// Merge the partials of one (batch, query head) by log-sum-exp; one CTA of HEAD_DIM threads each.
+// Merge the partials of one (batch, query head) by log-sum-exp: a CTA of HEAD_DIM threads per
+// (query head, COMBINE_COLS columns of it), blockIdx.y the column range.
 // Dense: the partials of head h are [h*splits, (h+1)*splits). Gather: [offsets[h], offsets[h+1]).
+constexpr int COMBINE_COLS = HEAD_DIM < 32 ? HEAD_DIM : 32;
 extern "C" __global__ void __launch_bounds__(HEAD_DIM) combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
     sdec_allow_dependents();  // the o projection may start streaming its weights
-    const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, d = threadIdx.x;
+    const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, col0 = blockIdx.y * COMBINE_COLS, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
     const int w1 = GATHER_MODE == 0 ? w0 + splits : work_offsets[head + 1];
     float lse;
-    const float o = merge_partials<HEAD_DIM>(lse_part + (size_t)w0 * GROUP + g, GROUP, o_part + ((size_t)w0 * GROUP + g) * HEAD_DIM,
-                                             (size_t)GROUP * HEAD_DIM, w1 - w0, &lse);
-    out[((size_t)head * GROUP + g) * HEAD_DIM + d] = float_to_bf16(o);
+    const float o = merge_partials<HEAD_DIM, COMBINE_COLS>(lse_part + (size_t)w0 * GROUP + g, GROUP,
+                                                           o_part + ((size_t)w0 * GROUP + g) * HEAD_DIM + col0,
+                                                           (size_t)GROUP * HEAD_DIM, w1 - w0, &lse);
+    if (d < COMBINE_COLS) out[((size_t)head * GROUP + g) * HEAD_DIM + col0 + d] = float_to_bf16(o);
 }

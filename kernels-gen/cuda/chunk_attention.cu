@@ -211,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(HEAD_DIM) chunk_combine(
     const int parts = splits * TOKEN_WARPS;
     const size_t first = (size_t)head * parts * (M_TILES * 16) + rho, stride = M_TILES * 16;
     float lse;
-    const float o = merge_partials<HEAD_DIM>(lse_part + first, stride, o_part + first * HEAD_DIM, stride * HEAD_DIM, parts, &lse);
+    const float o = merge_partials<HEAD_DIM, HEAD_DIM>(lse_part + first, stride, o_part + first * HEAD_DIM, stride * HEAD_DIM, parts, &lse);
     const size_t row = ((size_t)b * QROWS + r) * kv_heads * GROUP + kvh * GROUP + g;
     out[row * HEAD_DIM + d] = float_to_bf16(o);
     if (d == 0) lse_out[row] = lse;

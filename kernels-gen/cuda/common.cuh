@@ -106,19 +106,21 @@ __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
     return (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
 }
 
-// Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain) in a CTA of DIM
-// threads (a power of two, at least 16). Partial p holds its log2-sum-exp at lse[p * lse_stride]
-// and its normalised output at o[p * o_stride + 0..DIM) (16-byte aligned). The threads first
-// take the partials in parallel (their maximum; their weights, DIM at a time, into shared
-// memory); then four slices of DIM/4 threads each read every fourth partial's row with 16-byte
-// loads, several in flight, and the slices are summed at the end. (One thread per dimension
-// walking the partials one by one made a 256-split merge cost 32 µs.) Every thread of the CTA
-// must call it. Returns dimension threadIdx.x of the merged row; *lse_all gets its log2-sum-exp.
-template <int DIM>
+// Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain): columns
+// [0, COLS) of a row of DIM, in a CTA of DIM threads (powers of two, DIM >= COLS >= 16). Partial p
+// holds its log2-sum-exp at lse[p * lse_stride] and its normalised output at o[p * o_stride + c]
+// (16-byte aligned). The threads first take the partials in parallel (their maximum; their
+// weights, DIM at a time, into shared memory); then DIM / (COLS/4) slices of COLS/4 threads each
+// read every slice-th partial's columns with 16-byte loads, several in flight, and the slices are
+// summed at the end. (One thread per dimension walking the partials one by one made a 256-split
+// merge cost 32 µs; a CTA per quarter row gives such a merge four times the loads in flight.)
+// Every thread of the CTA must call it. Returns column threadIdx.x (< COLS) of the merged row;
+// *lse_all gets its log2-sum-exp.
+template <int DIM, int COLS>
 __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, size_t lse_stride, const float* __restrict__ o,
                                                 size_t o_stride, int n, float* lse_all) {
-    constexpr int SLICES = 4, LANES = DIM / SLICES;
-    static_assert(DIM % (4 * SLICES) == 0, "a row is read in float4s by DIM/4 lanes");
+    constexpr int LANES = COLS / 4, SLICES = DIM / LANES;
+    static_assert(COLS % 4 == 0 && DIM % LANES == 0 && COLS <= DIM, "columns are read in float4s by COLS/4 lanes");
     __shared__ float reduce[DIM];
     __shared__ float weight[DIM];
     __shared__ float4 slice_sum[SLICES][LANES];
@@ -144,7 +146,7 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
             __syncthreads();
             const int count = min(DIM, n - base);
             const float* row = o + (size_t)base * o_stride + lane * 4;
-#pragma unroll 8
+#pragma unroll 4
             for (int j = slice; j < count; j += SLICES) {
                 const float4 v = *reinterpret_cast<const float4*>(row + (size_t)j * o_stride);
                 const float w = weight[j];
@@ -165,8 +167,10 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
     }
     const float total = reduce[0];
     float merged = 0.f;
-#pragma unroll
-    for (int s = 0; s < SLICES; ++s) merged += reinterpret_cast<const float*>(slice_sum[s])[d];
+    if (d < COLS) {
+#pragma unroll 4
+        for (int s = 0; s < SLICES; ++s) merged += reinterpret_cast<const float*>(slice_sum[s])[d];
+    }
     *lse_all = total > 0.f ? m_all + log2f(total) : -SDEC_INF;
     return total > 0.f ? merged / total : 0.f;
 }

@@ -84,6 +84,11 @@ impl AttentionShape {
     }
 }
 
+/// CTAs per query head of `combine`: one per 32 columns (attention.cu's COMBINE_COLS).
+pub fn combine_column_ranges(head_dim: u32) -> u32 {
+    (head_dim / 32).max(1)
+}
+
 /// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load.
 pub fn warp_chunk(head_dim: u32, unroll: u32) -> u32 {
     unroll * (32 / (head_dim / 8))
@@ -112,7 +117,7 @@ sdec_dsl::kernel_family! {
         }
         kernels {
             attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
-            combine(grid = (shape.batch * shape.kv_heads * shape.group, 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
+            combine(grid = (shape.batch * shape.kv_heads * shape.group, combine_column_ranges(shape.head_dim), 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
     }
 }
@@ -204,7 +209,7 @@ sdec_dsl::kernel_family! {
         }
         kernels {
             attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
-            combine(grid = (shape.batch * shape.kv_heads * shape.group, 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
+            combine(grid = (shape.batch * shape.kv_heads * shape.group, combine_column_ranges(shape.head_dim), 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
     }
 }
