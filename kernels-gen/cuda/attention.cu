@@ -91,17 +91,30 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
     float block_best = -SDEC_INF;  // this lane's max over the current score block
 
+    // Token positions of the next step. A gather list's ids are loaded one step ahead, while the
+    // current step's K and V are in flight: a step then waits for one memory round trip instead
+    // of two (ids, then rows), which is most of a short sparse list's time.
+    int pos_next[UNROLL];
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) {
+        const int i = run_begin + u * TOKENS_PER_STEP + sub;
+        pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
+    }
     for (int base = run_begin; base < run_end; base += WARP_CHUNK) {
         uint4 kr[UNROLL], vr[UNROLL];
         bool ok[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
-            const int i = base + u * TOKENS_PER_STEP + sub;
-            const int pos = i < run_end ? token_at(list, i, dense) : -1;
+            const int pos = pos_next[u];
             ok[u] = pos >= 0 && pos < context;
             const size_t off = kv_base + (size_t)(ok[u] ? pos : 0) * HEAD_DIM + d0;
             kr[u] = ok[u] ? *reinterpret_cast<const uint4*>(k + off) : make_uint4(0, 0, 0, 0);
             vr[u] = ok[u] ? *reinterpret_cast<const uint4*>(v + off) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int i = base + WARP_CHUNK + u * TOKENS_PER_STEP + sub;
+            pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
         }
         float s[UNROLL][GROUP];
 #pragma unroll
