@@ -493,6 +493,9 @@ impl Decoder {
                 }
             }
         }
+        if let Attention::Lychee(lychee) = &mut self.attention {
+            lychee.join(gpu)?;
+        }
         match &rk.linears {
             Linears::Generated(p) => p.lm_head.launch(gpu, w.lm_head(), LinearSrc::RmsNorm { x: &bufs.x, gamma: &w.final_norm, eps }, LinearDst::F32(&mut bufs.logits))?,
             Linears::Cublas { blas, rmsnorm, .. } => {

@@ -7,8 +7,9 @@
 //! runs `decode_attention` with fused scores, so its update writes every row's list at each step.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use cudarc::driver::{CudaSlice, PushKernelArg};
+use cudarc::driver::{CudaEvent, CudaSlice, CudaStream, PushKernelArg};
 use sdec_kernels::attention::{AttentionShape, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::lychee::{LycheeIndex, LycheeIndexShape};
 use sdec_kernels::topk::TopkShape;
@@ -43,6 +44,12 @@ pub struct LycheeGpu {
     topk_scratch: TopkScratch,
     index_kernels: Kernels,
     index_specs: Vec<sdec_kernels::LaunchSpec>,
+    /// A retrieval layer's top-k and index update run on `side`, beside the layer's o projection
+    /// and FFN (which do not need them); the next layer's attention waits for `index_ready`.
+    side: Arc<CudaStream>,
+    scores_ready: CudaEvent,
+    index_ready: CudaEvent,
+    side_pending: bool,
 }
 
 impl LycheeGpu {
@@ -103,6 +110,10 @@ impl LycheeGpu {
             index_specs: LycheeIndex::launches(&index_config, &index_shape),
             index_shape,
             map,
+            side: gpu.stream.fork().during("creating LycheeDecode's side stream")?,
+            scores_ready: new_event(gpu)?,
+            index_ready: new_event(gpu)?,
+            side_pending: false,
         })
     }
 
@@ -125,6 +136,9 @@ impl LycheeGpu {
 
     /// Layer `layer`'s attention at context `ctx` (the current token included).
     pub fn attend(&mut self, gpu: &Gpu, layer: usize, ctx: u32, inputs: &AttentionInputs, out: &mut CudaSlice<u16>) -> Result<()> {
+        // The lists this layer reads, and the scores it overwrites, belong to the side stream
+        // until the last update is done.
+        self.join(gpu)?;
         let kvh = self.index_shape.kv_heads as usize;
         let mask: Vec<bool> = (0..kvh).map(|h| self.is_retrieval(layer, h)).collect();
         if mask.iter().all(|&r| r) {
@@ -179,23 +193,43 @@ impl LycheeGpu {
         Ok(key)
     }
 
-    /// Top-k blocks of the retrieval heads' scores, stored as their index rows.
+    /// Makes the main stream wait for the side stream's last top-k and update (every step ends
+    /// with it: a graph capture must join its side streams).
+    pub fn join(&mut self, gpu: &Gpu) -> Result<()> {
+        if self.side_pending {
+            gpu.stream.wait(&self.index_ready).during("waiting for LycheeDecode's index update")?;
+            self.side_pending = false;
+        }
+        Ok(())
+    }
+
+    /// Top-k blocks of the retrieval heads' scores, stored as their index rows (on the side
+    /// stream, after the attention that wrote the scores).
     fn store_picks(&mut self, gpu: &Gpu, layer: usize, ctx: u32) -> Result<()> {
         let n = ctx.div_ceil(self.index_shape.block);
         let k_valid = self.index_shape.k.min(n);
+        self.scores_ready.record(&gpu.stream).during("recording LycheeDecode's scores")?;
+        self.side.wait(&self.scores_ready).during("ordering LycheeDecode's top-k after its scores")?;
+        let side = self.side.clone();
         // Scores are laid out [rows][n] at this context (the kernels' row stride is n).
-        self.topk.launch_at(gpu, n, k_valid, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
+        self.topk.launch_on(&side, n, k_valid, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
         let s = &self.index_shape;
         let (kvh, k, kv) = (s.kv_heads as i32, s.k as i32, k_valid as i32);
         let (block, sink, recent, context) = (s.block as i32, s.sink as i32, s.recent as i32, ctx as i32);
         let f = self.index_kernels.function("lychee_update")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(&self.picks).arg(&self.retrieval[layer]).arg(&mut self.index).arg(&mut self.tokens)
+            side.launch_builder(&f).arg(&self.picks).arg(&self.retrieval[layer]).arg(&mut self.index).arg(&mut self.tokens)
                 .arg(&kvh).arg(&k).arg(&kv).arg(&block).arg(&sink).arg(&recent).arg(&context)
                 .launch(launch_config(spec(&self.index_specs, "lychee_update")?))
         }
         .during("lychee index update")?;
+        self.index_ready.record(&side).during("recording LycheeDecode's index update")?;
+        self.side_pending = true;
         Ok(())
     }
 }
 
+
+fn new_event(gpu: &Gpu) -> Result<CudaEvent> {
+    gpu.ctx.new_event(Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)).during("creating an event")
+}

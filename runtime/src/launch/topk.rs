@@ -1,7 +1,7 @@
 //! Launcher of the `topk` family (kernels-gen/src/topk, cuda/topk.cu).
 
 use cudarc::driver::sys::CUfunction_attribute;
-use cudarc::driver::{CudaSlice, PushKernelArg};
+use cudarc::driver::{CudaSlice, CudaStream, PushKernelArg};
 use sdec_kernels::family::Shape;
 use sdec_kernels::topk::{cluster_layout, Topk, TopkConfig, TopkShape, CLUSTER, FUSED, MULTI, RESIDENT};
 use sdec_kernels::KernelFamily;
@@ -65,6 +65,15 @@ impl TopkKernel {
     pub fn launch_at(
         &self, gpu: &Gpu, n: u32, k: u32, scores: &CudaSlice<f32>, out_idx: &mut CudaSlice<i32>, out_val: &mut CudaSlice<f32>, scratch: &mut TopkScratch,
     ) -> Result<()> {
+        self.launch_on(&gpu.stream, n, k, scores, out_idx, out_val, scratch)
+    }
+
+    /// [`TopkKernel::launch_at`] on stream `s` (LycheeDecode runs its picks beside the layer's
+    /// projections).
+    #[allow(clippy::too_many_arguments)]
+    pub fn launch_on(
+        &self, s: &CudaStream, n: u32, k: u32, scores: &CudaSlice<f32>, out_idx: &mut CudaSlice<i32>, out_val: &mut CudaSlice<f32>, scratch: &mut TopkScratch,
+    ) -> Result<()> {
         let shape = TopkShape { n, k, ..self.shape.clone() };
         shape.validate()?;
         if n > self.shape.n || k > self.shape.k {
@@ -72,7 +81,6 @@ impl TopkKernel {
         }
         let specs = Topk::launches(&self.config, &shape);
         let (n, k) = (n as i32, k as i32);
-        let s = &gpu.stream;
         match self.config.strategy {
             FUSED | RESIDENT => {
                 let name = if self.config.strategy == FUSED { "topk_fused" } else { "topk_resident" };
