@@ -735,8 +735,8 @@ mod tests {
         let limits = DeviceLimits::default();
         let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
         let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.2 })).sum();
-        // 1,228 timed configurations ran in 121 s on the H100 (session 3): well inside 5 minutes.
-        assert!(total > 100 && total < 1500, "{total} configurations");
+        // 1,902 configurations (45 entries) ran in 169 s on the H100 (session 4): inside 5 minutes.
+        assert!(total > 100 && total < 2500, "{total} configurations");
         assert!(fast * 4 < total, "descent {fast} of {total}");
     }
 }
