@@ -64,8 +64,9 @@ pub struct TuneArgs {
     pub budget_s: Option<f64>,
     #[arg(long, value_enum, default_value_t = StrategyArg::Exhaustive)]
     pub strategy: StrategyArg,
-    /// Share of a space the descent strategy measures at most.
-    #[arg(long, default_value_t = 0.2)]
+    /// Share of a space the descent strategy measures at most (0.3 took 0.2x the exhaustive
+    /// run's time on the H100; docs/results/tune.md).
+    #[arg(long, default_value_t = 0.3)]
     pub descent_fraction: f64,
     /// Continue an interrupted run: reuse the measurements it saved.
     #[arg(long)]
@@ -734,10 +735,13 @@ mod tests {
     fn the_standard_preset_is_small_enough() {
         let limits = DeviceLimits::default();
         let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
-        let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.2 })).sum();
+        let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.3 })).sum();
         // 1,902 configurations (45 entries) ran in 169 s on the H100 (session 4): inside 5 minutes.
         assert!(total > 100 && total < 2500, "{total} configurations");
-        assert!(fast * 4 < total, "descent {fast} of {total}");
+        // Descent's share of the time is well below its share of the configurations (it does
+        // not re-time the near-best; compiling and verifying are shared): 0.25 of the
+        // configurations took 0.14 of the time on the H100 (session 4).
+        assert!(fast * 5 < total * 2, "descent {fast} of {total}");
     }
 }
 
