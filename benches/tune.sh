@@ -4,8 +4,9 @@
 #   2. the same with the descent strategy into a second cache (timed)
 #   3. exhaustive again into a third cache (do two independent runs choose the same winners?)
 #   4. run 1 again on its own cache: it must compile and time nothing
+#   5. the referee: where descent's winner differs from run 1's, both timed side by side
 # then compares them. With the sdec binary in $SDEC (default target/release/sdec):
-#   benches/tune.sh OUTDIR
+#   benches/tune.sh OUTDIR          (DESCENT_ARGS: extra flags of the descent run, e.g. --descent-fraction 0.2)
 set -uo pipefail
 out="${1:-.}"
 sdec="${SDEC:-target/release/sdec}"
@@ -30,8 +31,14 @@ step() {
 # entry cut off shows as `interrupted` (the summary then says so).
 budget="${TUNE_BUDGET_S:-200}"
 step exhaustive --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s "$budget"
-step descent --strategy descent --cache "$out/cache-descent" --budget-s "$budget"
+step descent --strategy descent ${DESCENT_ARGS:-} --cache "$out/cache-descent" --budget-s "$budget"
 step exhaustive2 --strategy exhaustive --cache "$out/cache-exhaustive2" --budget-s "$budget"
 step again --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s 5
+# Where descent chose another winner than the exhaustive run, both winners timed again side by
+# side (two runs' tables differ by the run-to-run noise of a few per cent).
+"$sdec" tune --family all --shapes standard --cache "$out/cache-exhaustive" --referee "$out/cache-descent" \
+    --json "$out/referee.json" > "$out/referee.md" 2> "$out/referee.log"
+echo "referee: exit $?: $sdec tune --family all --shapes standard --cache $out/cache-exhaustive --referee $out/cache-descent" | tee -a "$out/commands.txt"
+tail -n 1 "$out/referee.md"
 
 python3 "$(dirname "$0")/tune_compare.py" "$out" | tee "$out/summary.md"

@@ -9,6 +9,8 @@ def load(name):
         print(f"cannot read {name}.json: {e}")
         return None
 ex, de, ex2, again = (load(n) for n in ("exhaustive", "descent", "exhaustive2", "again"))
+referee = load("referee") if os.path.exists(os.path.join(out, "referee.json")) else None
+judged = {(r["family"], r["label"]): r for r in (referee or {}).get("rows", []) if r.get("ratio")}
 cache = json.load(open(os.path.join(out, "cache-exhaustive", "tune.json")))
 measured = {}
 for e in cache["entries"]:
@@ -35,13 +37,22 @@ for name, rep in (("exhaustive", ex), ("descent", de), ("exhaustive2", ex2)):
         print(f"\nWARNING: {name}: not tuned in this run: {', '.join(cut)}")
 print(f"\n## Time\n\nexhaustive: {ex['seconds']:.1f} s ({'under' if ex['seconds'] < 300 else 'OVER'} 5 minutes), "
       f"compiled {ex['compiled']}, timed {ex['timed']}, wrong {len(ex['wrong'])}")
+for name, rep in (("exhaustive", ex), ("descent", de), ("exhaustive2", ex2)):
+    ph = (rep or {}).get("phases")
+    if ph:
+        rest = rep["seconds"] - ph["compile_s"] - ph["verify_s"] - ph["time_s"]
+        print(f"  {name}: compiling {ph['compile_s']:.1f} s, verifying {ph['verify_s']:.1f} s, timing {ph['time_s']:.1f} s, the rest {rest:.1f} s")
 if de:
-    ratio = de["seconds"] / ex["seconds"]
-    print(f"descent: {de['seconds']:.1f} s = {ratio:.2f} of the exhaustive time ({'within' if ratio <= 0.25 else 'ABOVE'} a quarter), "
-          f"timed {de['timed']} of {ex['timed']} configurations")
+    # The first run on a fresh machine also pays its cold start (NVRTC and the file cache; 48 s
+    # against 10 s for the first family, session 5), so descent is held to the faster exhaustive run.
+    runs = [r for r in (ex, ex2) if r and not any(x["status"] == "interrupted" for x in r["rows"])] or [ex]
+    base = min(runs, key=lambda r: r["seconds"])
+    ratio = de["seconds"] / base["seconds"]
+    print(f"descent: {de['seconds']:.1f} s = {ratio:.2f} of the exhaustive time ({base['seconds']:.1f} s; "
+          f"{'within' if ratio <= 0.25 else 'ABOVE'} a quarter), timed {de['timed']} of {base['timed']} configurations")
     print("\n## Descent vs exhaustive winners\n")
-    print("| family | shape | descent winner µs (its run) | same config in the exhaustive run µs | exhaustive winner µs | ratio (same run) | within 3% |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| family | shape | descent winner µs (its run) | same config in the exhaustive run µs | exhaustive winner µs | ratio (same run) | ratio (referee) | within 3% |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     exr = {key(r): r for r in ex["rows"]}
     within = total = 0
     for r in de["rows"]:
@@ -51,10 +62,14 @@ if de:
         m = measured.get(key(r), {}).get(canon(r["winner"]), {})
         same = m.get("median_us")
         ratio = (same / e["winner_us"]) if same else (r["winner_us"] / e["winner_us"])
-        ok = ratio <= 1.03
+        # The referee timed both winners side by side: its ratio decides where it exists.
+        ref = judged.get(key(r), {}).get("ratio")
+        ok = (ref if ref is not None else ratio) <= 1.03
         within += ok; total += 1
-        print(f"| {r['family']} | {r['label']} | {r['winner_us']:.1f} | {same if same is None else round(same, 1)} | {e['winner_us']:.1f} | {ratio:.3f} | {'yes' if ok else 'NO'} |")
-    print(f"\ndescent within 3% of the exhaustive winner: {within} of {total} entries")
+        ref_text = "-" if ref is None else f"{ref:.3f}"
+        print(f"| {r['family']} | {r['label']} | {r['winner_us']:.1f} | {same if same is None else round(same, 1)} | {e['winner_us']:.1f} | {ratio:.3f} | {ref_text} | {'yes' if ok else 'NO'} |")
+    print(f"\ndescent within 3% of the exhaustive winner: {within} of {total} entries"
+          + (" (referee: both winners timed side by side where they differ)" if referee else " (no referee run)"))
 if ex2:
     a = {key(r): canon(r["winner"]) for r in ex["rows"]}
     b = {key(r): canon(r["winner"]) for r in ex2["rows"]}

@@ -1,17 +1,19 @@
 //! The autotuner of sdec, without the GPU: search strategies over a family's valid space driven
 //! by an abstract [`Measurer`], the deterministic choice rule, shape buckets and presets, and the
 //! versioned cache (winners, progress of an interrupted run, compiled CUBINs). The GPU measurer
-//! and `sdec tune` live in `sdec-runtime` (`runtime/src/tune.rs`). See `docs/autotune.md`.
+//! and `sdec tune` live in `sdec-runtime` (`runtime/src/tune/`). See `docs/autotune.md`.
 
 pub mod buckets;
 pub mod cache;
 pub mod measure;
+pub mod replay;
 pub mod strategy;
 
 pub use buckets::{bucket_id, Preset, PresetShape, Tunable};
 pub use cache::{source_hash, Cache, CacheError, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Progress};
 pub use measure::{Measurement, Measurer};
-pub use strategy::{choose, search, Outcome, Space, Strategy};
+pub use replay::{replay, ReplayRow};
+pub use strategy::{choose, search, search_from, Outcome, Space, Strategy, SMALL_SPACE};
 
 use sdec_kernels::KernelFamily;
 

@@ -64,6 +64,11 @@ pub fn choose<'a>(results: impl IntoIterator<Item = (usize, &'a Measurement)>) -
     timed.iter().filter(|(_, t, _)| *t <= window).map(|(i, _, _)| *i).min()
 }
 
+/// The timed configuration with the smallest median (ties: the earliest declared).
+fn fastest<'a>(results: impl IntoIterator<Item = (usize, &'a Measurement)>) -> Option<usize> {
+    results.into_iter().filter_map(|(i, m)| m.timed().map(|(t, _)| (i, t))).min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))).map(|(i, _)| i)
+}
+
 /// The valid space as coordinates: `coords[i][p]` is the position of configuration i's value
 /// of parameter p among that parameter's values (in order of first appearance).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,14 +127,14 @@ pub enum Strategy {
     /// Coordinate descent from the default: sweep the parameters in declaration order, trying
     /// every value of one parameter with the others fixed and moving to the line's choice, until
     /// a sweep moves nowhere; then again from configurations not measured yet, until `fraction`
-    /// of the space (at least [`SMALL_SPACE`] configurations, or all of a smaller space) has
-    /// been measured.
-    Descent { fraction: f64 },
+    /// of the space (at least `min` configurations, or all of a smaller space) has been
+    /// measured.
+    Descent { fraction: f64, min: usize },
 }
 
-/// Descent measures at least this many configurations (all of a smaller space): a fraction of
-/// a 15-configuration space is 3, too few to leave the default's basin (chunk attention at 8K
-/// ended 1.5x behind the exhaustive winner, session 4).
+/// The least number of configurations descent measures by default (all of a smaller space): a
+/// fraction of a 15-configuration space is 3, too few to leave the default's basin (chunk
+/// attention at 8K ended 1.5x behind the exhaustive winner, session 4).
 pub const SMALL_SPACE: usize = 12;
 /// Measurements per batch of the exhaustive strategy (progress is saved between batches).
 pub const BATCH: usize = 16;
@@ -138,7 +143,7 @@ impl Strategy {
     pub fn name(&self) -> String {
         match self {
             Strategy::Exhaustive => "exhaustive".into(),
-            Strategy::Descent { fraction } => format!("descent({fraction})"),
+            Strategy::Descent { fraction, min } => format!("descent({fraction}, min {min})"),
         }
     }
 
@@ -146,7 +151,7 @@ impl Strategy {
     pub fn budget(&self, n: usize) -> usize {
         match self {
             Strategy::Exhaustive => n,
-            Strategy::Descent { fraction } => ((n as f64 * fraction).ceil() as usize).max(SMALL_SPACE).min(n),
+            Strategy::Descent { fraction, min } => ((n as f64 * fraction).ceil() as usize).max(*min).min(n),
         }
     }
 }
@@ -180,10 +185,24 @@ pub fn search(
     stop: &dyn Fn() -> bool,
     progress: &mut dyn FnMut(&BTreeMap<usize, Measurement>),
 ) -> Outcome {
+    search_from(strategy, space, measurer, known, &[], stop, progress)
+}
+
+/// [`search`], with `hints`: configurations likely to be fast here (the winners of the same
+/// family's related shapes), where descent starts before the default. Exhaustive ignores them.
+pub fn search_from(
+    strategy: Strategy,
+    space: &Space,
+    measurer: &mut dyn Measurer,
+    known: BTreeMap<usize, Measurement>,
+    hints: &[usize],
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(&BTreeMap<usize, Measurement>),
+) -> Outcome {
     let mut results: BTreeMap<usize, Measurement> = known.into_iter().filter(|(i, _)| *i < space.len()).collect();
     let budget = strategy.budget(space.len());
     // Measures the indices not yet known, up to the budget; false when stopped.
-    let mut measure = |results: &mut BTreeMap<usize, Measurement>, wanted: &[usize]| -> bool {
+    let mut measure = |measurer: &mut dyn Measurer, results: &mut BTreeMap<usize, Measurement>, wanted: &[usize]| -> bool {
         let fresh: Vec<usize> = wanted.iter().copied().filter(|i| !results.contains_key(i)).collect();
         for chunk in fresh.chunks(BATCH) {
             let room = budget.saturating_sub(results.len());
@@ -204,27 +223,55 @@ pub fn search(
     };
     let complete = match strategy {
         _ if space.is_empty() => true,
-        Strategy::Exhaustive => measure(&mut results, &(0..space.len()).collect::<Vec<_>>()),
+        Strategy::Exhaustive => measure(measurer, &mut results, &(0..space.len()).collect::<Vec<_>>()),
         Strategy::Descent { .. } => 'search: {
-            // Descents from the default, then (while the budget lasts) from configurations not
-            // measured yet, in a fixed scattered order: one descent from the default stays in the
-            // default's basin, e.g. top-k's first strategy, where the best of another strategy is
-            // 2.6x faster (docs/results/tune.md, session 4).
+            // Descents start from the hints, then the default, then (while the budget lasts)
+            // configurations not measured yet, in a fixed scattered order: one descent from the
+            // default stays in the default's basin, e.g. top-k's first strategy, where the best
+            // of another strategy is 2.6x faster (docs/results/tune.md, session 4). The default
+            // is always measured: it is the table's baseline.
             let n = space.len();
-            let mut starts = scattered_order(n).into_iter();
-            let mut current = 0;
+            if !measure(measurer, &mut results, &[0]) {
+                break 'search false;
+            }
+            let mut seeds: Vec<usize> = Vec::new();
+            for &i in hints.iter().chain(&[0]) {
+                if i < n && !seeds.contains(&i) {
+                    seeds.push(i);
+                }
+            }
+            let mut seeds = seeds.into_iter();
+            let mut scattered = scattered_order(n).into_iter();
+            let mut prepared_around = None;
             loop {
-                if !measure(&mut results, &[current]) {
+                if results.len() >= budget {
+                    break 'search true;
+                }
+                let Some(mut current) = seeds.next().or_else(|| scattered.find(|i| !results.contains_key(i))) else {
+                    break 'search true;
+                };
+                if !measure(measurer, &mut results, &[current]) {
                     break 'search false;
                 }
                 loop {
                     let mut moved = false;
                     for p in 0..space.params.len() {
+                        if prepared_around != Some(current) {
+                            prepared_around = Some(current);
+                            // Every line through `current` compiles in one parallel batch, not
+                            // line by line: one NVRTC latency per move instead of one per line,
+                            // which was most of descent's time on the small linear spaces.
+                            let around: Vec<usize> = (0..space.params.len()).flat_map(|q| space.line(current, q)).filter(|i| !results.contains_key(i)).collect();
+                            measurer.prepare(&around);
+                        }
                         let line = space.line(current, p);
-                        if !measure(&mut results, &line) {
+                        if !measure(measurer, &mut results, &line) {
                             break 'search false;
                         }
-                        let next = choose(line.iter().filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
+                        // The walk goes to the line's fastest (not the choice rule's earliest
+                        // within the noise window: steps of up to 3% each added up to 5-8% off
+                        // the best, session 5).
+                        let next = fastest(line.iter().filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
                         if next != current {
                             current = next;
                             moved = true;
@@ -236,10 +283,6 @@ pub fn search(
                     if !moved {
                         break;
                     }
-                }
-                match starts.find(|i| !results.contains_key(i)) {
-                    Some(start) if results.len() < budget => current = start,
-                    _ => break 'search true,
                 }
             }
         }
@@ -267,6 +310,10 @@ mod tests {
         measured: Vec<usize>,
         wrong: Vec<usize>,
         failed: Vec<usize>,
+        /// The batches `prepare` was given, in order.
+        prepared: Vec<Vec<usize>>,
+        /// For each measurement, how many batches had been prepared before it.
+        prepared_before: Vec<usize>,
     }
 
     impl Landscape {
@@ -279,7 +326,7 @@ mod tests {
                     }
                 }
             }
-            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![] }
+            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![], prepared: vec![], prepared_before: vec![] }
         }
         fn time(&self, i: usize) -> f64 {
             let c = &self.space.coords[i];
@@ -291,6 +338,7 @@ mod tests {
     impl Measurer for Landscape {
         fn measure(&mut self, i: usize) -> Measurement {
             self.measured.push(i);
+            self.prepared_before.push(self.prepared.len());
             if self.wrong.contains(&i) {
                 Measurement::Wrong { reason: "bad".into() }
             } else if self.failed.contains(&i) {
@@ -298,6 +346,9 @@ mod tests {
             } else {
                 timed(self.time(i), 0.1)
             }
+        }
+        fn prepare(&mut self, indices: &[usize]) {
+            self.prepared.push(indices.to_vec());
         }
     }
 
@@ -375,11 +426,29 @@ mod tests {
         let mut exhaustive = Landscape::new();
         let best = run(Strategy::Exhaustive, &mut exhaustive).winner.unwrap();
         let mut m = Landscape::new();
-        let out = run(Strategy::Descent { fraction: 0.25 }, &mut m);
+        let out = run(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &mut m);
         assert!(out.complete);
         assert!(m.measured.len() * 4 <= m.space.len(), "measured {} of {}", m.measured.len(), m.space.len());
         let got = m.time(out.winner.unwrap());
         assert!(got <= 1.03 * m.time(best), "descent {got}, exhaustive {}", m.time(best));
+    }
+
+    /// Descent hands the measurer every line through its position at once (one parallel compile
+    /// per move): each configuration it measures past a starting point was prepared before, in
+    /// fewer batches than there are lines.
+    #[test]
+    fn descent_prepares_each_neighbourhood_in_one_batch() {
+        let mut m = Landscape::new();
+        run(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &mut m);
+        let unprepared = m
+            .measured
+            .iter()
+            .zip(&m.prepared_before)
+            .filter(|(i, &before)| !m.prepared[..before].iter().any(|b| b.contains(i)))
+            .count();
+        // The default and each restart's start are measured before their lines are prepared.
+        assert!(unprepared <= 1 + m.measured.len() / 4, "{unprepared} of {} measured unprepared", m.measured.len());
+        assert!(m.prepared.len() < m.measured.len() / 2, "{} batches for {} measurements", m.prepared.len(), m.measured.len());
     }
 
     /// The default's basin is a trap: the fast region (third strategy, a >= 4) is not on any
@@ -402,7 +471,7 @@ mod tests {
         let coords = (0..96).map(|i| vec![i / 32, (i / 4) % 8, i % 4]).collect();
         let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords };
         let mut m = Basins(0);
-        let out = search(Strategy::Descent { fraction: 0.25 }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
+        let out = search(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
         assert!(m.0 <= 24, "measured {}", m.0);
         assert_eq!(out.winner, Some(2 * 32 + 6 * 4 + 1), "the fast basin's best");
     }
@@ -452,7 +521,7 @@ mod tests {
     #[test]
     fn small_spaces_are_measured_whole_and_descent_is_deterministic() {
         let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]] };
-        assert_eq!(Strategy::Descent { fraction: 0.2 }.budget(3), 3);
+        assert_eq!(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }.budget(3), 3);
         struct Flat(Vec<usize>);
         impl Measurer for Flat {
             fn measure(&mut self, i: usize) -> Measurement {
@@ -460,12 +529,12 @@ mod tests {
                 timed([5.0, 4.0, 4.01][i], 0.0)
             }
         }
-        let out = search(Strategy::Descent { fraction: 0.2 }, &space, &mut Flat(vec![]), BTreeMap::new(), &|| false, &mut |_| {});
+        let out = search(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }, &space, &mut Flat(vec![]), BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(out.results.len(), 3);
         assert_eq!(out.winner, Some(1));
         let mut a = Landscape::new();
         let mut b = Landscape::new();
-        assert_eq!(run(Strategy::Descent { fraction: 0.2 }, &mut a), run(Strategy::Descent { fraction: 0.2 }, &mut b));
+        assert_eq!(run(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }, &mut a), run(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }, &mut b));
     }
 
     #[test]

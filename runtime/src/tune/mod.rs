@@ -8,6 +8,7 @@
 //! timed with CUDA events (warm-up, median of `--runs`, inputs rotated or L2 cleared between runs).
 
 pub mod families;
+pub mod referee;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use sdec_autotune::{
-    bucket_id, cache, search, source_hash, space_of, Cache, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Measurement, Measurer,
+    bucket_id, cache, search_from, source_hash, space_of, Cache, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Measurement, Measurer,
     Preset, Progress, Strategy, Tunable,
 };
 use sdec_kernels::attention::{ChunkAttention, DecodeAttention, GatherAttention};
@@ -64,10 +65,13 @@ pub struct TuneArgs {
     pub budget_s: Option<f64>,
     #[arg(long, value_enum, default_value_t = StrategyArg::Exhaustive)]
     pub strategy: StrategyArg,
-    /// Share of a space the descent strategy measures at most (0.3 took 0.2x the exhaustive
-    /// run's time on the H100; docs/results/tune.md).
+    /// Share of a space the descent strategy measures at most (and at least 12 configurations;
+    /// its time and its winners against the exhaustive run's: docs/results/tune.md).
     #[arg(long, default_value_t = 0.3)]
     pub descent_fraction: f64,
+    /// The least number of configurations descent measures in a space (all of a smaller one).
+    #[arg(long, default_value_t = sdec_autotune::SMALL_SPACE)]
+    pub descent_min: usize,
     /// Continue an interrupted run: reuse the measurements it saved.
     #[arg(long)]
     pub resume: bool,
@@ -86,6 +90,14 @@ pub struct TuneArgs {
     /// Write the report (every row, the counters) here as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Tune nothing: where the cache in this folder chose another winner than this run's cache,
+    /// time both winners again side by side (interleaved) and report the ratio.
+    #[arg(long, value_name = "OTHER_CACHE")]
+    pub referee: Option<PathBuf>,
+    /// Tune nothing and need no GPU: replay --strategy against the exhaustive run recorded in
+    /// this cache folder (each configuration's recorded time) and report where it lands.
+    #[arg(long, value_name = "EXHAUSTIVE_CACHE")]
+    pub replay: Option<PathBuf>,
 }
 
 /// One line of the final table.
@@ -154,6 +166,7 @@ pub struct TuneReport {
     pub timed: usize,
     pub wrong: Vec<String>,
     pub copy_bandwidth_gbs: Option<f64>,
+    pub phases: Phases,
     pub rows: Vec<Row>,
 }
 
@@ -191,6 +204,16 @@ struct Ctx<'a> {
     compiled: usize,
     timed: usize,
     wrong: Vec<String>,
+    /// Wall seconds spent compiling (and loading), verifying and timing.
+    phases: Phases,
+}
+
+/// Where a run's wall time went, in seconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    pub compile_s: f64,
+    pub verify_s: f64,
+    pub time_s: f64,
 }
 
 /// The GPU measurer of one entry.
@@ -274,9 +297,19 @@ impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
         self.measure_batch(&[index]).pop().unwrap_or(Measurement::Failed { reason: "not measured".into() })
     }
 
+    /// Compiles (in parallel) and loads them now; a failure shows again when one is measured.
+    fn prepare(&mut self, indices: &[usize]) {
+        let started = Instant::now();
+        self.load(indices);
+        self.ctx.phases.compile_s += started.elapsed().as_secs_f64();
+    }
+
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         let gpu = self.ctx.gpu;
+        let started = Instant::now();
         let mut out: BTreeMap<usize, Measurement> = self.load(indices).into_iter().map(|(i, reason)| (i, Measurement::Failed { reason })).collect();
+        let loaded_at = Instant::now();
+        self.ctx.phases.compile_s += (loaded_at - started).as_secs_f64();
         // Verify: the GPU runs each case, the CPU checks run in parallel afterwards.
         let mut checks = Vec::new();
         let loaded: Vec<usize> = indices.iter().copied().filter(|i| !out.contains_key(i)).collect();
@@ -309,6 +342,8 @@ impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
             }
         }
         passed.sort_unstable();
+        let verified_at = Instant::now();
+        self.ctx.phases.verify_s += (verified_at - loaded_at).as_secs_f64();
         for i in passed {
             let m = match F::time_config(gpu, &mut self.bench, &self.configs[i], self.shape, self.ctx.policy) {
                 Ok(samples) => Measurement::from_samples(&samples),
@@ -317,6 +352,7 @@ impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
             self.ctx.timed += 1;
             out.insert(i, m);
         }
+        self.ctx.phases.time_s += verified_at.elapsed().as_secs_f64();
         for (i, m) in &out {
             if let Measurement::Failed { reason } = m {
                 let line = format!("failed {} {} config {}: {}", F::NAME, self.label, self.config_text(*i), reason);
@@ -367,6 +403,17 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
     let by_config: HashMap<String, usize> = configs.iter().enumerate().map(|(i, c)| (serde_json::to_value(c).unwrap_or_default().to_string(), i)).collect();
     let known: BTreeMap<usize, Measurement> =
         ctx.progress.get(&key, &strategy_name).iter().filter_map(|m| by_config.get(&m.config.to_string()).map(|&i| (i, m.result.clone()))).collect();
+    // Descent starts from the winners of the family's other shapes on this GPU (latest first).
+    let hints: Vec<usize> = ctx
+        .cache
+        .file
+        .entries
+        .iter()
+        .rev()
+        .filter(|e| e.key.family == key.family && e.key.gpu == key.gpu && e.key.source_hash == key.source_hash && e.key.bucket != key.bucket)
+        .filter_map(|e| by_config.get(&e.winner.to_string()).copied())
+        .take(sdec_autotune::replay::HINTS)
+        .collect();
     if !known.is_empty() {
         ctx.bar.suspend(|| eprintln!("resume: {} {label}: {} configurations measured before", F::NAME, known.len()));
         ctx.bar.inc(known.len() as u64);
@@ -394,7 +441,7 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
                 eprintln!("warning: cannot save progress: {e}");
             }
         };
-        let outcome = search(strategy, &space, &mut measurer, known, &stop, &mut save);
+        let outcome = search_from(strategy, &space, &mut measurer, known, &hints, &stop, &mut save);
         (outcome, measurer.cubins)
     };
     let (outcome, cubins) = outcome;
@@ -453,8 +500,9 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
 
 type FamilyTuner = fn(&mut Ctx, Preset, Option<&[String]>) -> Vec<Row>;
 type FamilyLabels = fn(Preset) -> Vec<String>;
+type FamilyReferee = fn(&mut Ctx, &Cache, Preset, Option<&[String]>) -> Vec<referee::RefereeRow>;
 
-fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels) {
+fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels, FamilyReferee) {
     (
         F::NAME,
         |ctx, preset, labels| {
@@ -462,11 +510,18 @@ fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels) {
             tune_family::<F>(ctx, &shapes)
         },
         |preset| F::preset(preset).into_iter().map(|s| s.label).collect(),
+        |ctx, other, preset, labels| {
+            F::preset(preset)
+                .into_iter()
+                .filter(|s| labels.is_none_or(|l| l.contains(&s.label)))
+                .map(|s| referee::referee_entry::<F>(ctx, other, &s.label, &s.shape))
+                .collect()
+        },
     )
 }
 
 /// Every tunable family, in the registry's order.
-fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels)> {
+fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels, FamilyReferee)> {
     vec![
         tuner::<Topk>(),
         tuner::<BlockScore>(),
@@ -531,67 +586,186 @@ pub fn select(family: &[String], shapes: &str) -> Result<Selection> {
 /// `sdec tune`: tunes, prints the table, writes the JSON. Ok(false) when a configuration
 /// computed a wrong answer (reported loudly).
 pub fn run(args: &TuneArgs) -> Result<bool> {
+    if let Some(dir) = &args.replay {
+        let rows = replay(dir, strategy_of(args)?)?;
+        print_replay(&rows);
+        write_json(args.json.as_deref(), &rows)?;
+        return Ok(true);
+    }
+    if args.referee.is_some() {
+        let report = referee(args)?;
+        referee::print_table(&report);
+        write_json(args.json.as_deref(), &report)?;
+        return Ok(true);
+    }
     let report = tune(args)?;
     print_table(&report);
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| SdecError::Invalid(e.to_string()))?;
+    write_json(args.json.as_deref(), &report)?;
+    Ok(report.wrong.is_empty())
+}
+
+fn write_json(path: Option<&Path>, report: &impl Serialize) -> Result<()> {
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(report).map_err(|e| SdecError::Invalid(e.to_string()))?;
         std::fs::write(path, text).map_err(|e| SdecError::Invalid(format!("cannot write {}: {e}", path.display())))?;
     }
-    Ok(report.wrong.is_empty())
+    Ok(())
+}
+
+/// `sdec tune --referee OTHER`: judges the entries where the two caches disagree (module
+/// `referee`).
+pub fn referee(args: &TuneArgs) -> Result<referee::RefereeReport> {
+    let selection = select(&args.family, &args.shapes)?;
+    let other_dir = args.referee.clone().unwrap_or_default();
+    let other = Cache::load(&other_dir);
+    if let Some(problem) = &other.problem {
+        return Err(SdecError::Invalid(format!("the other cache {}: {problem}", other_dir.display())));
+    }
+    if other.file.entries.is_empty() {
+        return Err(SdecError::Invalid(format!("the other cache {} holds no tuned entries", other_dir.display())));
+    }
+    let gpu = Gpu::open(0)?;
+    let (mut ctx, dir) = context(args, &gpu, Strategy::Exhaustive)?;
+    eprintln!("referee on {}: {} against {}", ctx.identity, dir.display(), other_dir.display());
+    let mut rows = Vec::new();
+    for (_, _, _, judge) in tuners().into_iter().filter(|t| selection.families.contains(&t.0)) {
+        rows.extend(judge(&mut ctx, &other, selection.preset, selection.labels.as_deref()));
+    }
+    ctx.bar.finish_and_clear();
+    Ok(referee::RefereeReport { gpu: ctx.identity.clone(), cache: dir, other: other_dir, rounds: referee::REFEREE_ROUNDS, rows })
 }
 
 /// Tunes what `args` select and returns the report (nothing printed but progress and warnings).
 pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
     let selection = select(&args.family, &args.shapes)?;
-    if args.runs < 20 {
-        return Err(SdecError::Invalid(format!("--runs {} is too few: at least 20 timed runs per configuration", args.runs)));
+    let strategy = strategy_of(args)?;
+    let gpu = Gpu::open(0)?;
+    let started = Instant::now();
+    let (mut ctx, dir) = context(args, &gpu, strategy)?;
+    if args.resume {
+        ctx.progress = Progress::load(&dir);
+        if let Some(problem) = &ctx.progress.problem {
+            eprintln!("warning: {problem}; resuming from scratch");
+        }
     }
+    eprintln!("tuning on {}, strategy {}, cache {}", ctx.identity, strategy.name(), dir.display());
+    let chosen: Vec<_> = tuners().into_iter().filter(|t| selection.families.contains(&t.0)).collect();
+    // The bar's length: the budget of every selected entry's space.
+    let planned: u64 = chosen.iter().map(|t| planned_configs(t.0, selection.preset, selection.labels.as_deref(), &ctx.limits, strategy)).sum();
+    ctx.bar.set_length(planned);
+    let mut rows = Vec::new();
+    for (_, tune, _, _) in &chosen {
+        rows.extend(tune(&mut ctx, selection.preset, selection.labels.as_deref()));
+    }
+    ctx.bar.finish_and_clear();
+    let report = TuneReport {
+        gpu: ctx.identity.clone(),
+        strategy: strategy.name(),
+        shapes: args.shapes.clone(),
+        cache: dir,
+        seconds: started.elapsed().as_secs_f64(),
+        compiled: ctx.compiled,
+        timed: ctx.timed,
+        wrong: ctx.wrong,
+        copy_bandwidth_gbs: ctx.bandwidth.map(|b| b / 1e9),
+        phases: ctx.phases,
+        rows,
+    };
+    Ok(report)
+}
+
+/// The strategy the arguments ask for.
+fn strategy_of(args: &TuneArgs) -> Result<Strategy> {
     if !(args.descent_fraction > 0.0 && args.descent_fraction <= 1.0) {
         return Err(SdecError::Invalid(format!("--descent-fraction {} is outside (0, 1]", args.descent_fraction)));
     }
+    if args.descent_min == 0 {
+        return Err(SdecError::Invalid("--descent-min 0: descent measures at least one configuration".into()));
+    }
+    Ok(match args.strategy {
+        StrategyArg::Exhaustive => Strategy::Exhaustive,
+        StrategyArg::Descent => Strategy::Descent { fraction: args.descent_fraction, min: args.descent_min },
+    })
+}
+
+/// `sdec tune --replay DIR`: the strategy replayed over the cache's recorded exhaustive entries.
+pub fn replay(dir: &Path, strategy: Strategy) -> Result<Vec<sdec_autotune::ReplayRow>> {
+    let cache = Cache::load(dir);
+    if let Some(problem) = &cache.problem {
+        return Err(SdecError::Invalid(format!("cannot replay {}: {problem}", dir.display())));
+    }
+    let exhaustive: Vec<Entry> = cache.file.entries.iter().filter(|e| e.strategy == "exhaustive" && e.tried == e.space).cloned().collect();
+    if exhaustive.is_empty() {
+        return Err(SdecError::Invalid(format!("cannot replay {}: it holds no entry tuned by the exhaustive strategy", dir.display())));
+    }
+    Ok(sdec_autotune::replay(&exhaustive, &params_of, strategy))
+}
+
+/// A family's parameter names in declaration order.
+fn params_of(family: &str) -> Option<Vec<&'static str>> {
+    fn names<F: sdec_kernels::KernelFamily>() -> Option<Vec<&'static str>> {
+        Some(F::PARAMS.iter().map(|p| p.name).collect())
+    }
+    match family {
+        "topk" => names::<Topk>(),
+        "block_score" => names::<BlockScore>(),
+        "decode_attention" => names::<DecodeAttention>(),
+        "gather_attention" => names::<GatherAttention>(),
+        "chunk_attention" => names::<ChunkAttention>(),
+        "rmsnorm" => names::<RmsNorm>(),
+        "rope" => names::<Rope>(),
+        "swiglu" => names::<Swiglu>(),
+        "kv_append" => names::<KvAppend>(),
+        "argmax" => names::<Argmax>(),
+        "linear" => names::<Linear>(),
+        _ => None,
+    }
+}
+
+fn print_replay(rows: &[sdec_autotune::ReplayRow]) {
+    println!("| family | shape | space | measured | compiled (new) | winner | recorded µs | exhaustive µs | ratio |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | `{}` | {:.1} | {:.1} | {:.3}{} |",
+            r.family, r.label, r.space, r.measured, r.compiled, r.winner, r.winner_us, r.exhaustive_us, r.ratio, if r.ratio > 1.03 { " NO" } else { "" }
+        );
+    }
+    let (space, measured, compiled) = rows.iter().fold((0, 0, 0), |a, r| (a.0 + r.space, a.1 + r.measured, a.2 + r.compiled));
+    let within = rows.iter().filter(|r| r.ratio <= 1.03).count();
+    println!(
+        "{within} of {} entries within 3% of the exhaustive winner; measured {measured} of {space} configurations ({:.0}%), compiled {compiled}",
+        rows.len(),
+        100.0 * measured as f64 / space.max(1) as f64
+    );
+}
+
+/// What a run shares, from the arguments: the cache folder (checked writable) and its cache,
+/// the GPU's identity and limits, the timing policy, the deadline and the progress bar.
+fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, strategy: Strategy) -> Result<(Ctx<'a>, PathBuf)> {
+    if args.runs < 20 {
+        return Err(SdecError::Invalid(format!("--runs {} is too few: at least 20 timed runs per configuration", args.runs)));
+    }
+    if args.json.as_ref().is_some_and(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir())) {
+        return Err(SdecError::Invalid(format!("cannot write the report: the folder of {} does not exist", args.json.as_ref().map(|p| p.display().to_string()).unwrap_or_default())));
+    }
     let dir = cache_dir(args.cache.as_deref());
     cache::ensure_writable(&dir).map_err(cache_err)?;
-    let gpu = Gpu::open(0)?;
-    let identity = gpu_identity(&gpu)?;
+    let identity = gpu_identity(gpu)?;
     let started = Instant::now();
     let cache = Cache::load(&dir);
     if let Some(problem) = &cache.problem {
         eprintln!("warning: {problem}");
     }
-    let progress = if args.resume {
-        let p = Progress::load(&dir);
-        if let Some(problem) = &p.problem {
-            eprintln!("warning: {problem}; resuming from scratch");
-        }
-        p
-    } else {
-        Progress::empty(&dir)
-    };
-    let strategy = match args.strategy {
-        StrategyArg::Exhaustive => Strategy::Exhaustive,
-        StrategyArg::Descent => Strategy::Descent { fraction: args.descent_fraction },
-    };
-    eprintln!("tuning on {identity}, strategy {}, cache {}", strategy.name(), dir.display());
-    let limits = gpu.limits();
-    let chosen: Vec<_> = tuners().into_iter().filter(|t| selection.families.contains(&t.0)).collect();
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{spinner} tune {msg} [{bar:40}] {pos}/{len} configurations ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    // The bar's length: the budget of every selected entry's space.
-    let mut planned = 0u64;
-    for t in &chosen {
-        planned += planned_configs(t.0, selection.preset, selection.labels.as_deref(), &limits, strategy);
-    }
-    bar.set_length(planned);
-    if args.json.as_ref().is_some_and(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir())) {
-        return Err(SdecError::Invalid(format!("cannot write the report: the folder of {} does not exist", args.json.as_ref().map(|p| p.display().to_string()).unwrap_or_default())));
-    }
-    let mut ctx = Ctx {
-        gpu: &gpu,
-        identity: identity.clone(),
-        limits,
+    let ctx = Ctx {
+        gpu,
+        limits: gpu.limits(),
         store: CubinStore::new(&dir, &identity.nvrtc),
+        identity,
         cache,
-        progress,
+        progress: Progress::empty(&dir),
         strategy,
         policy: TimingPolicy { warmup: 3, runs: args.runs },
         seed: args.seed,
@@ -602,25 +776,9 @@ pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
         compiled: 0,
         timed: 0,
         wrong: Vec::new(),
+        phases: Phases::default(),
     };
-    let mut rows = Vec::new();
-    for (_, tune, _) in &chosen {
-        rows.extend(tune(&mut ctx, selection.preset, selection.labels.as_deref()));
-    }
-    ctx.bar.finish_and_clear();
-    let report = TuneReport {
-        gpu: identity,
-        strategy: strategy.name(),
-        shapes: args.shapes.clone(),
-        cache: dir,
-        seconds: started.elapsed().as_secs_f64(),
-        compiled: ctx.compiled,
-        timed: ctx.timed,
-        wrong: ctx.wrong,
-        copy_bandwidth_gbs: ctx.bandwidth.map(|b| b / 1e9),
-        rows,
-    };
-    Ok(report)
+    Ok((ctx, dir))
 }
 
 /// How many configurations the strategy will measure for a family's selected shapes.
@@ -684,6 +842,13 @@ fn print_table(r: &TuneReport) {
         r.timed,
         r.wrong.len()
     );
+    println!(
+        "wall time: compiling {:.1} s, verifying {:.1} s, timing {:.1} s, the rest (inputs, references, caches) {:.1} s",
+        r.phases.compile_s,
+        r.phases.verify_s,
+        r.phases.time_s,
+        r.seconds - r.phases.compile_s - r.phases.verify_s - r.phases.time_s
+    );
     if !r.wrong.is_empty() {
         println!("WRONG configurations (never chosen):");
         for w in &r.wrong {
@@ -735,7 +900,7 @@ mod tests {
     fn the_standard_preset_is_small_enough() {
         let limits = DeviceLimits::default();
         let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
-        let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.3 })).sum();
+        let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.3, min: sdec_autotune::SMALL_SPACE })).sum();
         // 1,902 configurations (45 entries) ran in 169 s on the H100 (session 4): inside 5 minutes.
         assert!(total > 100 && total < 2500, "{total} configurations");
         // Descent's share of the time is well below its share of the configurations (it does
