@@ -163,6 +163,8 @@ impl Tunable for GatherAttention {
             }
             // SpecAttn's drafts: 7% of 128K + γ = 6 appended positions.
             out.push(shape("b1-ctx128k-specattn", decode_loop_gather(1, 9175 + 6, 0)));
+            // TidalDecode's sparse layers: 4096 picked tokens per KV head.
+            out.push(shape("b1-ctx128k-tidal", decode_loop_gather(1, 4096, 0)));
         }
         out
     }
@@ -177,8 +179,9 @@ impl Tunable for Topk {
     fn preset(preset: Preset) -> Vec<PresetShape<TopkShape>> {
         let shapes = match preset {
             // The three, then the decode loop's: LycheeDecode's block picks at batch 1
-            // and 2 (8 KV heads x 2048 blocks of 64), SpecAttn's selection (32 layers x 7%).
-            Preset::Standard => vec![(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64), (8, 2048, 64), (16, 2048, 64), (32, 131072, 9175)],
+            // and 2 (8 KV heads x 2048 blocks of 64), SpecAttn's selection (32 layers x 7%),
+            // TidalDecode's picks (8 KV heads x 4096 tokens).
+            Preset::Standard => vec![(8, 131072, 9175), (64, 131072, 2048), (64, 2048, 64), (8, 2048, 64), (16, 2048, 64), (32, 131072, 9175), (8, 131072, 4096)],
             Preset::Quick => vec![(8, 16384, 1147)],
         };
         shapes.into_iter().map(|(rows, n, k)| shape(format!("{rows}x{n}-k{k}"), TopkShape { rows, n, k })).collect()
@@ -194,7 +197,9 @@ impl Tunable for BlockScore {
     fn preset(preset: Preset) -> Vec<PresetShape<BlockScoreShape>> {
         let context = if preset == Preset::Standard { 131072 } else { 16384 };
         let s = BlockScoreShape { batch: 1, kv_heads: 8, group: 4, head_dim: 128, context, capacity: context, score_block: 64 };
-        vec![shape(format!("b1-ctx{}", ctx_label(context)), s)]
+        // TidalDecode's token scores at its selection layers.
+        let tokens = BlockScoreShape { score_block: 1, ..s.clone() };
+        vec![shape(format!("b1-ctx{}", ctx_label(context)), s), shape(format!("b1-ctx{}-tokens", ctx_label(context)), tokens)]
     }
 }
 

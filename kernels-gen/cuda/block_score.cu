@@ -55,3 +55,53 @@ extern "C" __global__ void __launch_bounds__(THREADS) block_score(
     best = warp_max(best);
     if (lane == 0) scores[(size_t)head * n_blocks + block] = best;
 }
+
+// TidalDecode token scores (SCORE_BLOCK 1): score[head][t] = group-mean query . k_t for every
+// token t < context, raw logits in fp32. A warp takes WARP_TOKENS consecutive tokens, UNROLL loads
+// of TOKENS_PER_STEP tokens in flight per lane.
+constexpr int WARP_TOKENS = TOKENS_PER_STEP * UNROLL;
+
+// grid: (ceil(capacity / (WARPS * WARP_TOKENS)), batch*kv_heads); warps past `context` return.
+extern "C" __global__ void __launch_bounds__(THREADS) token_score(
+    const bf16_t* __restrict__ q,   // [batch][kv_heads*GROUP][HEAD_DIM]
+    const bf16_t* __restrict__ k,   // [batch][kv_heads][capacity][HEAD_DIM]
+    float* __restrict__ scores,     // [batch*kv_heads][context]
+    int context, int capacity) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int head = blockIdx.y;
+    const int base = (blockIdx.x * WARPS + warp) * WARP_TOKENS;
+    if (base >= context) return;
+    const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
+
+    float qbar[8];
+    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
+    for (int g = 0; g < GROUP; ++g) {
+        float qf[8];
+        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP + g) * HEAD_DIM + d0), qf);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP;
+
+    const bf16_t* kh = k + (size_t)head * capacity * HEAD_DIM;
+    uint4 kr[UNROLL];
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) {
+        const int t = base + u * TOKENS_PER_STEP + sub;
+        kr[u] = t < context ? *reinterpret_cast<const uint4*>(kh + (size_t)t * HEAD_DIM + d0) : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) {
+        float kf[8];
+        unpack8(kr[u], kf);
+        float dot = 0.f;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) dot = fmaf(qbar[j], kf[j], dot);
+        // The LANES_PER_TOKEN lanes of a token are consecutive: xor within them sums the token.
+#pragma unroll
+        for (int o = LANES_PER_TOKEN / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+        const int t = base + u * TOKENS_PER_STEP + sub;
+        if (d0 == 0 && t < context) scores[(size_t)head * context + t] = dot;
+    }
+}

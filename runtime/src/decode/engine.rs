@@ -28,6 +28,7 @@ use super::lychee::LycheeGpu;
 use super::quest::QuestGpu;
 use super::spec::SpecGpu;
 use super::streaming::StreamingGpu;
+use super::tidal::TidalGpu;
 use super::weights::GpuWeights;
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
@@ -38,7 +39,7 @@ use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
 /// Policies the GPU loop serves; the others are refused by name.
-pub const GPU_POLICIES: [&str; 5] = ["full", "lychee", "specattn", "streaming", "quest"];
+pub const GPU_POLICIES: [&str; 6] = ["full", "lychee", "specattn", "streaming", "quest", "tidal"];
 
 /// The attention of a decode step (a chunk pass is always dense and causal).
 enum Attention {
@@ -48,6 +49,7 @@ enum Attention {
     Spec(Box<SpecGpu>),
     Streaming(Box<StreamingGpu>),
     Quest(Box<QuestGpu>),
+    Tidal(Box<TidalGpu>),
 }
 
 /// Whether a step applies the policy (decode) or attends densely (prefill, one token at a time).
@@ -271,6 +273,7 @@ impl Decoder {
             }
             PolicySpec::Streaming(p) => Attention::Streaming(Box::new(StreamingGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             PolicySpec::Quest(p) => Attention::Quest(Box::new(QuestGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
+            PolicySpec::Tidal(p) => Attention::Tidal(Box::new(TidalGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             other => {
                 let name = serde_json::to_value(other).ok().and_then(|v| v.get("policy").and_then(|p| p.as_str()).map(str::to_string)).unwrap_or_default();
                 return Err(SdecError::Invalid(format!(
@@ -476,6 +479,7 @@ impl Decoder {
                 (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Quest(q), Pass::Step(StepKind::Policy), None) if l >= q.dense_layers => q.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+                (Attention::Tidal(t), Pass::Step(StepKind::Policy), None) => t.attend(gpu, l, ctx, &inputs, &mut bufs.attn, &mut self.dense, &mut bufs.unused_scores)?,
                 _ => self.dense.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.unused_scores)?,
             }
             match &rk.linears {
@@ -621,6 +625,7 @@ impl Decoder {
             Attention::Spec(s) => s.kv_entries(ctx),
             Attention::Streaming(s) => s.kv_entries(ctx),
             Attention::Quest(q) => q.kv_entries(ctx),
+            Attention::Tidal(t) => t.kv_entries(ctx),
         }
     }
 

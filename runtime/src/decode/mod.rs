@@ -15,6 +15,7 @@ pub mod lychee;
 pub mod quest;
 pub mod spec;
 pub mod streaming;
+pub mod tidal;
 pub mod weights;
 
 pub use engine::{Decoder, Gemm, SpecRound, StepKind, GPU_POLICIES};

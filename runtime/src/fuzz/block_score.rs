@@ -31,7 +31,8 @@ impl FuzzFamily for BlockScore {
             head_dim: [16, 32, 64, 128, 64, 128][rng.gen_range(0..6)],
             context,
             capacity: context + rng.gen_range(0..64),
-            score_block: [16, 32, 64, 128][rng.gen_range(0..4)],
+            // 1: TidalDecode's token scores (`token_score`).
+            score_block: [1, 16, 32, 64, 128][rng.gen_range(0..5)],
         }
     }
 

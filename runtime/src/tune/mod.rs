@@ -624,8 +624,9 @@ pub fn referee(args: &TuneArgs) -> Result<referee::RefereeReport> {
     if other.file.entries.is_empty() {
         return Err(SdecError::Invalid(format!("the other cache {} holds no tuned entries", other_dir.display())));
     }
+    let dir = preflight(args)?;
     let gpu = Gpu::open(0)?;
-    let (mut ctx, dir) = context(args, &gpu, Strategy::Exhaustive)?;
+    let mut ctx = context(args, &gpu, &dir, Strategy::Exhaustive)?;
     eprintln!("referee on {}: {} against {}", ctx.identity, dir.display(), other_dir.display());
     let mut rows = Vec::new();
     for (_, _, _, judge) in tuners().into_iter().filter(|t| selection.families.contains(&t.0)) {
@@ -639,9 +640,10 @@ pub fn referee(args: &TuneArgs) -> Result<referee::RefereeReport> {
 pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
     let selection = select(&args.family, &args.shapes)?;
     let strategy = strategy_of(args)?;
+    let dir = preflight(args)?;
     let gpu = Gpu::open(0)?;
     let started = Instant::now();
-    let (mut ctx, dir) = context(args, &gpu, strategy)?;
+    let mut ctx = context(args, &gpu, &dir, strategy)?;
     if args.resume {
         ctx.progress = Progress::load(&dir);
         if let Some(problem) = &ctx.progress.problem {
@@ -740,9 +742,9 @@ fn print_replay(rows: &[sdec_autotune::ReplayRow]) {
     );
 }
 
-/// What a run shares, from the arguments: the cache folder (checked writable) and its cache,
-/// the GPU's identity and limits, the timing policy, the deadline and the progress bar.
-fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, strategy: Strategy) -> Result<(Ctx<'a>, PathBuf)> {
+/// Checks the arguments that need no GPU (so their errors come first): the runs, the report's
+/// folder, and that the cache folder is writable, which it returns.
+fn preflight(args: &TuneArgs) -> Result<PathBuf> {
     if args.runs < 20 {
         return Err(SdecError::Invalid(format!("--runs {} is too few: at least 20 timed runs per configuration", args.runs)));
     }
@@ -751,9 +753,15 @@ fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, strategy: Strategy) -> Result<(Ctx
     }
     let dir = cache_dir(args.cache.as_deref());
     cache::ensure_writable(&dir).map_err(cache_err)?;
+    Ok(dir)
+}
+
+/// What a run shares: the cache in `dir` (checked by [`preflight`]), the GPU's identity and
+/// limits, the timing policy, the deadline and the progress bar.
+fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, dir: &Path, strategy: Strategy) -> Result<Ctx<'a>> {
     let identity = gpu_identity(gpu)?;
     let started = Instant::now();
-    let cache = Cache::load(&dir);
+    let cache = Cache::load(dir);
     if let Some(problem) = &cache.problem {
         eprintln!("warning: {problem}");
     }
@@ -762,10 +770,10 @@ fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, strategy: Strategy) -> Result<(Ctx
     let ctx = Ctx {
         gpu,
         limits: gpu.limits(),
-        store: CubinStore::new(&dir, &identity.nvrtc),
+        store: CubinStore::new(dir, &identity.nvrtc),
         identity,
         cache,
-        progress: Progress::empty(&dir),
+        progress: Progress::empty(dir),
         strategy,
         policy: TimingPolicy { warmup: 3, runs: args.runs },
         seed: args.seed,
@@ -778,7 +786,7 @@ fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, strategy: Strategy) -> Result<(Ctx
         wrong: Vec::new(),
         phases: Phases::default(),
     };
-    Ok((ctx, dir))
+    Ok(ctx)
 }
 
 /// How many configurations the strategy will measure for a family's selected shapes.
