@@ -79,10 +79,6 @@ pub trait Measurer {
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         indices.iter().map(|&i| self.measure(i)).collect()
     }
-
-    /// Gets ready to measure these soon (a GPU measurer compiles them, in parallel, all at
-    /// once); measuring may then skip some of them. The default does nothing.
-    fn prepare(&mut self, _indices: &[usize]) {}
 }
 
 impl<M: Measurer + ?Sized> Measurer for &mut M {
@@ -91,8 +87,5 @@ impl<M: Measurer + ?Sized> Measurer for &mut M {
     }
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         (**self).measure_batch(indices)
-    }
-    fn prepare(&mut self, indices: &[usize]) {
-        (**self).prepare(indices)
     }
 }

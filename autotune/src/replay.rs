@@ -61,11 +61,6 @@ impl Measurer for Recorded<'_> {
         self.results.get(&i).cloned().unwrap_or(Measurement::Failed { reason: "not in the recorded run".into() })
     }
 
-    fn prepare(&mut self, indices: &[usize]) {
-        for &i in indices {
-            self.compile(i);
-        }
-    }
 }
 
 /// Replays `strategy` over every entry of a recorded exhaustive run, in the recorded order.

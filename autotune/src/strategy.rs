@@ -242,7 +242,6 @@ pub fn search_from(
             }
             let mut seeds = seeds.into_iter();
             let mut scattered = scattered_order(n).into_iter();
-            let mut prepared_around = None;
             loop {
                 if results.len() >= budget {
                     break 'search true;
@@ -256,14 +255,6 @@ pub fn search_from(
                 loop {
                     let mut moved = false;
                     for p in 0..space.params.len() {
-                        if prepared_around != Some(current) {
-                            prepared_around = Some(current);
-                            // Every line through `current` compiles in one parallel batch, not
-                            // line by line: one NVRTC latency per move instead of one per line,
-                            // which was most of descent's time on the small linear spaces.
-                            let around: Vec<usize> = (0..space.params.len()).flat_map(|q| space.line(current, q)).filter(|i| !results.contains_key(i)).collect();
-                            measurer.prepare(&around);
-                        }
                         let line = space.line(current, p);
                         if !measure(measurer, &mut results, &line) {
                             break 'search false;
@@ -310,10 +301,6 @@ mod tests {
         measured: Vec<usize>,
         wrong: Vec<usize>,
         failed: Vec<usize>,
-        /// The batches `prepare` was given, in order.
-        prepared: Vec<Vec<usize>>,
-        /// For each measurement, how many batches had been prepared before it.
-        prepared_before: Vec<usize>,
     }
 
     impl Landscape {
@@ -326,7 +313,7 @@ mod tests {
                     }
                 }
             }
-            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![], prepared: vec![], prepared_before: vec![] }
+            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![] }
         }
         fn time(&self, i: usize) -> f64 {
             let c = &self.space.coords[i];
@@ -338,7 +325,6 @@ mod tests {
     impl Measurer for Landscape {
         fn measure(&mut self, i: usize) -> Measurement {
             self.measured.push(i);
-            self.prepared_before.push(self.prepared.len());
             if self.wrong.contains(&i) {
                 Measurement::Wrong { reason: "bad".into() }
             } else if self.failed.contains(&i) {
@@ -346,9 +332,6 @@ mod tests {
             } else {
                 timed(self.time(i), 0.1)
             }
-        }
-        fn prepare(&mut self, indices: &[usize]) {
-            self.prepared.push(indices.to_vec());
         }
     }
 
@@ -431,24 +414,6 @@ mod tests {
         assert!(m.measured.len() * 4 <= m.space.len(), "measured {} of {}", m.measured.len(), m.space.len());
         let got = m.time(out.winner.unwrap());
         assert!(got <= 1.03 * m.time(best), "descent {got}, exhaustive {}", m.time(best));
-    }
-
-    /// Descent hands the measurer every line through its position at once (one parallel compile
-    /// per move): each configuration it measures past a starting point was prepared before, in
-    /// fewer batches than there are lines.
-    #[test]
-    fn descent_prepares_each_neighbourhood_in_one_batch() {
-        let mut m = Landscape::new();
-        run(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &mut m);
-        let unprepared = m
-            .measured
-            .iter()
-            .zip(&m.prepared_before)
-            .filter(|(i, &before)| !m.prepared[..before].iter().any(|b| b.contains(i)))
-            .count();
-        // The default and each restart's start are measured before their lines are prepared.
-        assert!(unprepared <= 1 + m.measured.len() / 4, "{unprepared} of {} measured unprepared", m.measured.len());
-        assert!(m.prepared.len() < m.measured.len() / 2, "{} batches for {} measurements", m.prepared.len(), m.measured.len());
     }
 
     /// The default's basin is a trap: the fast region (third strategy, a >= 4) is not on any

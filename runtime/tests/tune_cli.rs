@@ -1,4 +1,5 @@
-//! `sdec tune`'s bad input, without a GPU: clear errors naming the valid values, exit 2.
+//! `sdec tune` without a GPU: bad input gets clear errors naming the valid values (exit 2), and
+//! `--replay` studies a strategy on a recorded exhaustive run.
 
 use std::process::Command;
 
@@ -52,4 +53,33 @@ fn no_gpu_is_a_clear_error() {
     let (code, text) = sdec(&["tune", "--cache", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no CUDA driver"), "{text}");
+}
+
+/// The exhaustive run recorded on the H100 (session 5; docs/results/tune.md).
+fn recorded_run() -> String {
+    format!("{}/../docs/results/raw/tune-session5-h100/cache-exhaustive", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Descent replayed on the recorded landscape: where it lands against the exhaustive winner
+/// without run-to-run noise (a regression test of the strategy; the real run's figure, noise
+/// included, is in docs/results/tune.md).
+#[test]
+fn descent_replayed_on_the_recorded_h100_run_lands_within_3_percent() {
+    let (code, text) = sdec(&["tune", "--replay", &recorded_run(), "--strategy", "descent"]);
+    assert_eq!(code, 0, "{text}");
+    let summary = text.lines().find(|l| l.contains("entries within 3%")).unwrap_or_else(|| panic!("no summary: {text}"));
+    let within: usize = summary.split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    assert!(summary.contains("of 48 entries") && within >= 47, "{summary}");
+    // The exhaustive strategy replayed chooses the recorded winners.
+    let (code, text) = sdec(&["tune", "--replay", &recorded_run(), "--strategy", "exhaustive"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("48 of 48 entries within 3%"), "{text}");
+}
+
+#[test]
+fn replaying_a_folder_without_an_exhaustive_run_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = sdec(&["tune", "--replay", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("holds no entry tuned by the exhaustive strategy"), "{text}");
 }
