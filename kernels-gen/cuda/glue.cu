@@ -146,19 +146,43 @@ extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
 // to cache [seq][kv_heads][capacity][head_dim] at pos[b], where seq = b / rows_per_seq (a chunk
 // holds several rows per sequence). grid: (rows, heads + 2*kv_heads), a CTA per head of a row.
 // (One CTA per row walked its 48 heads serially: 12–17 µs a layer at 128K.)
+// Qwen3: q_norm / k_norm bf16 [head_dim] (null: none) RMS-normalise each q / k head before the
+// rotation, x / rms(x) * w with `eps`.
 extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
     const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
-    int rows_per_seq) {
+    int rows_per_seq, const bf16_t* __restrict__ q_norm, const bf16_t* __restrict__ k_norm, float eps) {
     const int b = blockIdx.x, h = blockIdx.y, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
     const bf16_t* src = qkv + ((size_t)b * (heads + 2 * kv_heads) + h) * head_dim;
     if (h < heads + kv_heads) {
         bf16_t* dst = h < heads ? q_out + ((size_t)b * heads + h) * head_dim
                                 : k_cache + (((size_t)seq * kv_heads + (h - heads)) * capacity + p) * head_dim;
+        // The same for the whole CTA, so the barrier below is reached by all or none.
+        const bf16_t* norm = h < heads ? q_norm : k_norm;
+        float inv = 1.f;
+        if (norm) {
+            __shared__ float partial[THREADS / 32];
+            float ss = 0.f;
+            for (int d = threadIdx.x; d < head_dim; d += THREADS) {
+                const float x = bf16_to_float(src[d]);
+                ss = fmaf(x, x, ss);
+            }
+            ss = warp_sum(ss);
+            if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = ss;
+            __syncthreads();
+            float total = 0.f;
+#pragma unroll
+            for (int j = 0; j < THREADS / 32; ++j) total += partial[j];
+            inv = rsqrtf(total / head_dim + eps);
+        }
         for (int i = threadIdx.x; i < half; i += THREADS) {
             float s, c;
             sincosf((float)p * inv_freq[i], &s, &c);
-            const float x0 = bf16_to_float(src[i]), x1 = bf16_to_float(src[i + half]);
+            float x0 = bf16_to_float(src[i]), x1 = bf16_to_float(src[i + half]);
+            if (norm) {
+                x0 *= inv * bf16_to_float(norm[i]);
+                x1 *= inv * bf16_to_float(norm[i + half]);
+            }
             dst[i] = float_to_bf16(x0 * c - x1 * s);
             dst[i + half] = float_to_bf16(x1 * c + x0 * s);
         }

@@ -20,7 +20,7 @@ use crate::{Result, SdecError};
 pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// Model names `--model` accepts besides a path to a `.gguf` file.
-pub const MODEL_NAMES: [&str; 4] = ["smollm2", "synthetic:tiny", "synthetic:llama-3.1-8b", "synthetic:qwen3-8b"];
+pub const MODEL_NAMES: [&str; 5] = ["smollm2", "synthetic:tiny", "synthetic:tiny-qwen3", "synthetic:llama-3.1-8b", "synthetic:qwen3-8b"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Device {

@@ -55,6 +55,23 @@ fn tiny_model_matches_the_reference_step_by_step() {
     }
 }
 
+/// Qwen3's q/k norm on the GPU (`rope_append` normalises each q and k head before the rotation):
+/// `full` on a tiny Qwen3-shaped model within the bound, eager and graph, generated linear and cuBLAS.
+#[test]
+fn tiny_qwen3_matches_the_reference_step_by_step() {
+    let Some(gpu) = gpu_or_skip("tiny_qwen3_matches_the_reference_step_by_step") else { return };
+    let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
+    for (graph, gemm) in [(false, Gemm::Generated), (true, Gemm::Generated), (false, Gemm::Cublas)] {
+        let opts = CheckOptions { model: "synthetic:tiny-qwen3".into(), policy: "full".into(), prompt_tokens: 200, steps: 24, seed: 3, graph, gemm };
+        let r = check_decode(&gpu, &tuned, &opts).expect("the check runs");
+        let what = format!("graph={graph} {gemm:?}: {:?}", r.steps.iter().map(|s| s.rel_l2).collect::<Vec<_>>());
+        assert!(r.max_rel_l2 <= LOGIT_REL_L2, "{what}");
+        if let Some(step) = r.first_token_mismatch {
+            assert!(r.steps[step].reference_margin < NEAR_TIE, "{what}: tokens part at step {step}");
+        }
+    }
+}
+
 #[test]
 fn unserved_policies_and_oversized_caches_are_refused_by_name() {
     let Some(gpu) = gpu_or_skip("unserved_policies_and_oversized_caches_are_refused_by_name") else { return };

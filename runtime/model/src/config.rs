@@ -46,8 +46,9 @@ pub struct ModelConfig {
 }
 
 /// Names accepted by [`ModelConfig::preset`].
-pub const PRESETS: [&str; 3] = [
+pub const PRESETS: [&str; 4] = [
     "synthetic:tiny",
+    "synthetic:tiny-qwen3",
     "synthetic:llama-3.1-8b",
     "synthetic:qwen3-8b",
 ];
@@ -121,10 +122,12 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// A built-in shape: `synthetic:tiny`, `synthetic:llama-3.1-8b` or `synthetic:qwen3-8b`.
+    /// A built-in shape: `synthetic:tiny`, `synthetic:tiny-qwen3`, `synthetic:llama-3.1-8b` or
+    /// `synthetic:qwen3-8b`.
     pub fn preset(name: &str) -> Result<Self> {
         match name {
             "synthetic:tiny" => Ok(Self::tiny()),
+            "synthetic:tiny-qwen3" => Ok(Self::tiny_qwen3()),
             "synthetic:llama-3.1-8b" => Ok(Self::llama31_8b()),
             "synthetic:qwen3-8b" => Ok(Self::qwen3_8b()),
             _ => Err(ModelError::UnknownPreset(name.into(), PRESETS.join(", "))),
@@ -181,6 +184,11 @@ impl ModelConfig {
             qk_norm: false,
             rope_freq_divisors: None,
         }
+    }
+
+    /// [`ModelConfig::tiny`] with Qwen3's q/k norm (and its plain RoPE), for the tests of that path.
+    pub fn tiny_qwen3() -> Self {
+        Self { arch: Arch::Qwen3, qk_norm: true, rope_theta: 1_000_000.0, rope_scaling: None, rms_eps: 1e-6, ..Self::tiny() }
     }
 
     pub fn qwen3_8b() -> Self {

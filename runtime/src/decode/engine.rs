@@ -214,8 +214,8 @@ impl Decoder {
         gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, weights: Arc<GpuWeights>, policy: &PolicySpec, batch: usize, capacity: usize, gemm: Gemm,
         max_chunk: usize,
     ) -> Result<Self> {
-        if cfg.qk_norm {
-            return Err(SdecError::Invalid("the GPU decode loop does not serve Qwen3's q/k norm yet (Llama-architecture models only)".into()));
+        if cfg.qk_norm != weights.layers.iter().all(|l| l.qk_norm.is_some()) {
+            return Err(SdecError::Invalid("the model's configuration and its weights disagree on Qwen3's q/k norm".into()));
         }
         if capacity > cfg.max_context {
             return Err(SdecError::Invalid(format!("a context of {capacity} tokens is beyond the model's limit of {}", cfg.max_context)));
@@ -464,7 +464,8 @@ impl Decoder {
                 }
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
-            glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32)?;
+            let qk_norm = lw.qk_norm.as_ref().map(|(q, k)| (q, k, eps));
+            glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32, qk_norm)?;
             if let Attention::Quest(quest) = &mut self.attention {
                 quest.update_pages(gpu, l, kc, pos, rows, n, ctx)?;
             }

@@ -23,7 +23,8 @@ pub struct GpuLayer {
     pub attn_norm: CudaSlice<u16>,
     /// wq, wk, wv stacked.
     pub wqkv: CudaSlice<u16>,
-    /// w_gate, w_up with rows interleaved.
+    /// Qwen3's per-head RMSNorm weights of q and k ([head_dim] each); None for Llama.
+    pub qk_norm: Option<(CudaSlice<u16>, CudaSlice<u16>)>,
     pub wo: CudaSlice<u16>,
     pub ffn_norm: CudaSlice<u16>,
     pub w_gate_up: CudaSlice<u16>,
@@ -85,9 +86,14 @@ impl GpuWeights {
             .map(|l| {
                 let qkv = to_bf16_bits(l.wq.iter().chain(l.wk.iter()).chain(l.wv.iter()).copied());
                 let gate_up = to_bf16_bits(l.w_gate.rows().into_iter().zip(l.w_up.rows()).flat_map(|(g, u)| g.into_iter().chain(u).copied().collect::<Vec<_>>()));
+                let qk_norm = match (&l.q_norm, &l.k_norm) {
+                    (Some(q), Some(k)) => Some((vec1(q, "q_norm")?, vec1(k, "k_norm")?)),
+                    _ => None,
+                };
                 Ok(GpuLayer {
                     attn_norm: vec1(&l.attn_norm, "attn_norm")?,
                     wqkv: upload(gpu, &qkv, "wq|wk|wv")?,
+                    qk_norm,
                     wo: mat(&l.wo, "wo")?,
                     ffn_norm: vec1(&l.ffn_norm, "ffn_norm")?,
                     w_gate_up: upload(gpu, &gate_up, "w_gate|w_up")?,
@@ -122,9 +128,11 @@ impl GpuWeights {
                 let mut w_gate_up = zeros::<u16>(gpu, 2 * f * h, "w_gate|w_up")?;
                 gen.fill(&mut w_gate_up, 0, WGate(l), f * h, Some((h, 2 * h)))?;
                 gen.fill(&mut w_gate_up, h, WUp(l), f * h, Some((h, 2 * h)))?;
+                let qk_norm = if cfg.qk_norm { Some((gen.tensor(QNorm(l), cfg.head_dim)?, gen.tensor(KNorm(l), cfg.head_dim)?)) } else { None };
                 Ok(GpuLayer {
                     attn_norm: gen.tensor(AttnNorm(l), h)?,
                     wqkv,
+                    qk_norm,
                     wo: gen.tensor(Wo(l), h * q)?,
                     ffn_norm: gen.tensor(FfnNorm(l), h)?,
                     w_gate_up,

@@ -262,7 +262,8 @@ impl FuzzFamily for Linear {
 }
 
 /// RoPE + append against the rope reference and a plain copy: rotated values carry one bf16
-/// rounding each (as the `rope` family's check), the rest of the cache must be untouched.
+/// rounding each (as the `rope` family's check), the rest of the cache must be untouched. Half the
+/// cases normalise q and k heads first (Qwen3), against sdec-model's `rmsnorm_inplace`.
 impl FuzzFamily for RopeAppend {
     fn size(shape: &Self::Shape) -> u64 {
         shape.rows as u64 * shape.capacity as u64 * shape.head_dim as u64
@@ -295,10 +296,25 @@ impl FuzzFamily for RopeAppend {
             })
             .collect();
         let inv_freq: Vec<f32> = (0..d / 2).map(|i| 10_000f32.powf(-2.0 * i as f32 / d as f32)).collect();
+        // Half the cases carry Qwen3's q/k norm (weights around its synthetic 1.75, in bf16).
+        let with_norms = rng.gen_bool(0.5);
+        let mut norm_weights = || {
+            let (_, w) = bf16_normal(rng, d, 0.5);
+            let bits: Vec<u16> = w.iter().map(|&x| half::bf16::from_f32(x + 1.75).to_bits()).collect();
+            let values: Vec<f32> = bits.iter().map(|&b| half::bf16::from_bits(b).to_f32()).collect();
+            (bits, values)
+        };
+        let norms = if with_norms { Some((norm_weights(), norm_weights())) } else { None };
+        let eps = 1e-6f32;
+        let norm_bufs = match &norms {
+            Some(((qb, _), (kb, _))) => Some((upload(gpu, qb, "q_norm")?, upload(gpu, kb, "k_norm")?)),
+            None => None,
+        };
         let mut q = upload(gpu, &vec![POISON_BF16; rows * heads * d], "q")?;
         let (mut kc, mut vc) = (upload(gpu, &cache_bits, "K cache")?, upload(gpu, &cache_bits, "V cache")?);
         let dims = (heads as i32, kv_heads as i32, d as i32, cap as i32);
-        glue::rope_append(gpu, &kernel, &upload(gpu, &qkv_bits, "qkv")?, &mut q, &mut kc, &mut vc, &upload(gpu, &pos, "positions")?, &upload(gpu, &inv_freq, "inv_freq")?, dims, per_seq as i32)?;
+        let qk_norm = norm_bufs.as_ref().map(|(qn, kn)| (qn, kn, eps));
+        glue::rope_append(gpu, &kernel, &upload(gpu, &qkv_bits, "qkv")?, &mut q, &mut kc, &mut vc, &upload(gpu, &pos, "positions")?, &upload(gpu, &inv_freq, "inv_freq")?, dims, per_seq as i32, qk_norm)?;
         let got_q = bf16_bits_to_f32(&download(&gpu.stream, &q, "q")?);
         let (got_k, got_v) = (bf16_bits_to_f32(&download(&gpu.stream, &kc, "K cache")?), bf16_bits_to_f32(&download(&gpu.stream, &vc, "V cache")?));
         Ok(Box::new(move || {
@@ -306,7 +322,13 @@ impl FuzzFamily for RopeAppend {
             let (mut want_q, mut want_k, mut want_v) = (Vec::new(), cache.clone(), cache);
             for b in 0..rows {
                 let row = &qkv[b * units * d..(b + 1) * units * d];
-                let rotated = reference::rope(&row[..(heads + kv_heads) * d], &[pos[b]], &inv_freq, heads + kv_heads, d);
+                let mut qk = row[..(heads + kv_heads) * d].to_vec();
+                if let Some(((_, qn), (_, kn))) = &norms {
+                    for (h, head) in qk.chunks_exact_mut(d).enumerate() {
+                        sdec_model::ops::rmsnorm_inplace(head, if h < heads { qn } else { kn }, eps);
+                    }
+                }
+                let rotated = reference::rope(&qk, &[pos[b]], &inv_freq, heads + kv_heads, d);
                 want_q.extend_from_slice(&rotated[..heads * d]);
                 for h in 0..kv_heads {
                     let at = ((b / per_seq * kv_heads + h) * cap + pos[b] as usize) * d;

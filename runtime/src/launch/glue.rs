@@ -107,17 +107,26 @@ pub fn synth_weights(gpu: &Gpu, k: &GlueKernel, out: SynthOut, r: SynthRange, of
     Ok(())
 }
 
-/// RoPE of the fused qkv rows into `q_out` and the cache, and V appended (see glue.cu).
+/// Qwen3's per-head RMSNorm of q and k before the rotation: the two weights ([head_dim] bf16) and eps.
+pub type QkNorm<'a> = (&'a CudaSlice<u16>, &'a CudaSlice<u16>, f32);
+
+/// RoPE of the fused qkv rows into `q_out` and the cache (after `qk_norm` where given), and V
+/// appended (see glue.cu).
 #[allow(clippy::too_many_arguments)]
 pub fn rope_append(
     gpu: &Gpu, k: &GlueKernel, qkv: &CudaSlice<u16>, q_out: &mut CudaSlice<u16>, k_cache: &mut CudaSlice<u16>, v_cache: &mut CudaSlice<u16>,
     pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32), rows_per_seq: i32,
+    qk_norm: Option<QkNorm<'_>>,
 ) -> Result<()> {
-    unsafe {
-        gpu.stream.launch_builder(&k.function).arg(qkv).arg(q_out).arg(k_cache).arg(v_cache).arg(pos).arg(inv_freq).arg(&heads).arg(&kv_heads)
-            .arg(&head_dim).arg(&capacity).arg(&rows_per_seq).launch(k.config)
-    }
-    .during("rope + kv append")?;
+    let mut launch = gpu.stream.launch_builder(&k.function);
+    launch.arg(qkv).arg(q_out).arg(k_cache).arg(v_cache).arg(pos).arg(inv_freq).arg(&heads).arg(&kv_heads).arg(&head_dim).arg(&capacity).arg(&rows_per_seq);
+    // A null pointer tells the kernel there is no norm.
+    let (null, no_eps) = (0u64, 0f32);
+    match &qk_norm {
+        Some((q_norm, k_norm, eps)) => launch.arg(*q_norm).arg(*k_norm).arg(eps),
+        None => launch.arg(&null).arg(&null).arg(&no_eps),
+    };
+    unsafe { launch.launch(k.config) }.during("rope + kv append")?;
     Ok(())
 }
 
