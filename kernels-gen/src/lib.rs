@@ -11,6 +11,7 @@
 //! | `lychee_index` | [`lychee`] | LycheeDecode's index buffer: retrieval picks in, sparse heads' token lists out |
 //! | `spec` | [`spec`] | SpecAttn (Vegas): selection scores from the verify rows, draft token lists from their top-k |
 //! | `quest` | [`quest`] | Quest: per-page key bounds beside the cache, page scores, page lists |
+//! | `lfps` | [`lfps`] | LFPS: candidate scores from the last step's picks (vertical and slash) |
 //! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
 //! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |
 
@@ -21,6 +22,7 @@ pub mod attention;
 pub mod block_score;
 pub mod family;
 pub mod glue;
+pub mod lfps;
 pub mod linear;
 pub mod lychee;
 pub mod quest;

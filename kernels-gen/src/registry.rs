@@ -84,6 +84,7 @@ pub fn all_families() -> Vec<&'static dyn FamilyEntry> {
         &crate::lychee::ENTRY,
         &crate::spec::ENTRY,
         &crate::quest::ENTRY,
+        &crate::lfps::ENTRY,
         &crate::linear::ENTRY,
     ]
 }

@@ -28,6 +28,7 @@ use super::lychee::LycheeGpu;
 use super::quest::QuestGpu;
 use super::spec::SpecGpu;
 use super::streaming::StreamingGpu;
+use super::lfps::LfpsGpu;
 use super::tidal::TidalGpu;
 use super::weights::GpuWeights;
 use crate::error::{CudaContextExt, Result, SdecError};
@@ -38,8 +39,8 @@ use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
 use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
-/// Policies the GPU loop serves; the others are refused by name.
-pub const GPU_POLICIES: [&str; 6] = ["full", "lychee", "specattn", "streaming", "quest", "tidal"];
+/// Policies the GPU loop serves (every policy of sdec-model; SpecAttn at batch 1).
+pub const GPU_POLICIES: [&str; 7] = ["full", "lychee", "specattn", "streaming", "quest", "tidal", "lfps"];
 
 /// The attention of a decode step (a chunk pass is always dense and causal).
 enum Attention {
@@ -50,6 +51,7 @@ enum Attention {
     Streaming(Box<StreamingGpu>),
     Quest(Box<QuestGpu>),
     Tidal(Box<TidalGpu>),
+    Lfps(Box<LfpsGpu>),
 }
 
 /// Whether a step applies the policy (decode) or attends densely (prefill, one token at a time).
@@ -274,13 +276,7 @@ impl Decoder {
             PolicySpec::Streaming(p) => Attention::Streaming(Box::new(StreamingGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             PolicySpec::Quest(p) => Attention::Quest(Box::new(QuestGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
             PolicySpec::Tidal(p) => Attention::Tidal(Box::new(TidalGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
-            other => {
-                let name = serde_json::to_value(other).ok().and_then(|v| v.get("policy").and_then(|p| p.as_str()).map(str::to_string)).unwrap_or_default();
-                return Err(SdecError::Invalid(format!(
-                    "policy `{name}` is not served by the GPU decode loop yet (served: {}); run it with --device cpu",
-                    GPU_POLICIES.join(", ")
-                )));
-            }
+            PolicySpec::Lfps(p) => Attention::Lfps(Box::new(LfpsGpu::new(gpu, tuned, cfg, p, b, capacity)?)),
         };
         let step_rows = RowKernels::new(gpu, tuned, cfg, b, capacity, gemm)?;
         Ok(Decoder {
@@ -341,6 +337,9 @@ impl Decoder {
             return Err(SdecError::Invalid(format!("the KV cache is full ({} tokens)", self.kv.capacity)));
         }
         self.layers(gpu, Pass::Step(kind))?;
+        if let (Attention::Lfps(lfps), StepKind::Policy) = (&mut self.attention, kind) {
+            lfps.end_step();
+        }
         glue::argmax(gpu, &self.step_rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32)?;
         glue::advance(gpu, &self.advance, &mut self.bufs.pos, self.batch as i32)?;
         self.len += 1;
@@ -481,6 +480,7 @@ impl Decoder {
                 (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Quest(q), Pass::Step(StepKind::Policy), None) if l >= q.dense_layers => q.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Tidal(t), Pass::Step(StepKind::Policy), None) => t.attend(gpu, l, ctx, &inputs, &mut bufs.attn, &mut self.dense, &mut bufs.unused_scores)?,
+                (Attention::Lfps(f), Pass::Step(StepKind::Policy), None) => f.attend(gpu, l, ctx, &inputs, &mut bufs.attn, &mut self.dense, &mut bufs.unused_scores)?,
                 _ => self.dense.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.unused_scores)?,
             }
             match &rk.linears {
@@ -627,6 +627,7 @@ impl Decoder {
             Attention::Streaming(s) => s.kv_entries(ctx),
             Attention::Quest(q) => q.kv_entries(ctx),
             Attention::Tidal(t) => t.kv_entries(ctx),
+            Attention::Lfps(f) => f.kv_entries(ctx),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod generate;
 pub mod graph;
 pub mod kv;
+pub mod lfps;
 pub mod lychee;
 pub mod quest;
 pub mod spec;

@@ -7,6 +7,7 @@
 
 mod attention;
 mod block_score;
+mod lfps;
 mod glue;
 mod inputs;
 mod quest;
@@ -231,7 +232,7 @@ fn fuzz_family<F: FuzzFamily>(gpu: &Gpu, opts: &FuzzOptions, count: usize, repor
 /// Runs the fuzzer; `cases` are shared among the chosen families in proportion to their spaces
 /// (each family gets at least its space size when `cases` allows).
 pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
-    use sdec_kernels::{attention, block_score, glue, linear, lychee, quest, spec, topk};
+    use sdec_kernels::{attention, block_score, glue, lfps, linear, lychee, quest, spec, topk};
     type Runner = fn(&Gpu, &FuzzOptions, usize, &mut FuzzReport, &ProgressBar) -> Result<()>;
     let all: Vec<(&str, usize, Runner)> = vec![
         (topk::Topk::NAME, topk::Topk::space().len(), fuzz_family::<topk::Topk>),
@@ -252,6 +253,7 @@ pub fn run(gpu: &Gpu, opts: &FuzzOptions) -> Result<FuzzReport> {
         (lychee::LycheeIndex::NAME, lychee::LycheeIndex::space().len(), fuzz_family::<lychee::LycheeIndex>),
         (spec::Spec::NAME, spec::Spec::space().len(), fuzz_family::<spec::Spec>),
         (quest::Quest::NAME, quest::Quest::space().len(), fuzz_family::<quest::Quest>),
+        (lfps::Lfps::NAME, lfps::Lfps::space().len(), fuzz_family::<lfps::Lfps>),
         (linear::Linear::NAME, linear::Linear::space().len(), fuzz_family::<linear::Linear>),
     ];
     let chosen: Vec<_> = all.into_iter().filter(|(name, _, _)| opts.families.is_empty() || opts.families.iter().any(|f| f == name)).collect();

@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod block_score;
 pub mod glue;
+pub mod lfps;
 pub mod linear;
 pub mod quest;
 pub mod spec;
