@@ -26,7 +26,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) lfps_score(
     const int row = blockIdx.y, i = blockIdx.x * WARPS + warp;
     if (i >= k_picks) return;
     const int p = picks[(size_t)row * k_picks + i];
-    if (p < 0) return;
+    // Warp 0 of a row also scores the current token, with or without a pick.
+    if (p < 0 && i != 0) return;
     const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
 
     float qbar[8];
@@ -43,7 +44,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) lfps_score(
     const bf16_t* kh = k + (size_t)row * capacity * HEAD_DIM;
     float* out = scores + (size_t)row * context;
     // The widened pick, and (warp 0 of the row) the current token.
-    const int lo = max(0, p - w), hi = min(context - 1, p + 1 + w);
+    const int lo = p < 0 ? 0 : max(0, p - w), hi = p < 0 ? -1 : min(context - 1, p + 1 + w);
     const int n = hi - lo + 1 + (i == 0 ? 1 : 0);
     for (int base = 0; base < n; base += TOKENS_PER_STEP) {
         const int j = base + sub;
