@@ -20,15 +20,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) block_score(
     const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
 
     float qbar[8];
-    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
-    for (int g = 0; g < GROUP; ++g) {
-        float qf[8];
-        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP + g) * HEAD_DIM + d0), qf);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
-    }
-#pragma unroll
-    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP;
+    group_mean_query8<GROUP, HEAD_DIM>(q, head, d0, qbar);
 
     const bf16_t* kh = k + (size_t)head * capacity * HEAD_DIM;
     const int begin = block * SCORE_BLOCK, end = min(begin + SCORE_BLOCK, context);
@@ -42,13 +34,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) block_score(
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
-            float kf[8];
-            unpack8(kr[u], kf);
-            float dot = 0.f;
-#pragma unroll
-            for (int j = 0; j < 8; ++j) dot = fmaf(qbar[j], kf[j], dot);
-#pragma unroll
-            for (int o = LANES_PER_TOKEN / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+            const float dot = key_dot8<LANES_PER_TOKEN>(qbar, kr[u]);
             if (base + u * TOKENS_PER_STEP + sub < end) best = fmaxf(best, dot);
         }
     }
@@ -74,15 +60,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) token_score(
     const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
 
     float qbar[8];
-    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
-    for (int g = 0; g < GROUP; ++g) {
-        float qf[8];
-        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP + g) * HEAD_DIM + d0), qf);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
-    }
-#pragma unroll
-    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP;
+    group_mean_query8<GROUP, HEAD_DIM>(q, head, d0, qbar);
 
     const bf16_t* kh = k + (size_t)head * capacity * HEAD_DIM;
     uint4 kr[UNROLL];
@@ -93,14 +71,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) token_score(
     }
 #pragma unroll
     for (int u = 0; u < UNROLL; ++u) {
-        float kf[8];
-        unpack8(kr[u], kf);
-        float dot = 0.f;
-#pragma unroll
-        for (int j = 0; j < 8; ++j) dot = fmaf(qbar[j], kf[j], dot);
-        // The LANES_PER_TOKEN lanes of a token are consecutive: xor within them sums the token.
-#pragma unroll
-        for (int o = LANES_PER_TOKEN / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+        const float dot = key_dot8<LANES_PER_TOKEN>(qbar, kr[u]);
         const int t = base + u * TOKENS_PER_STEP + sub;
         if (d0 == 0 && t < context) scores[(size_t)head * context + t] = dot;
     }

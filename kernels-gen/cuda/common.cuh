@@ -48,6 +48,37 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
+// Dimensions d0..d0+8 of the group-mean query of KV head `head`: the mean over its GROUP query
+// heads of q [..][heads][HEAD_DIM] (LycheeDecode's block scores, TidalDecode's and LFPS's token
+// scores).
+template <int GROUP_, int HEAD_DIM_>
+__device__ __forceinline__ void group_mean_query8(const bf16_t* __restrict__ q, int head, int d0, float (&qbar)[8]) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
+    for (int g = 0; g < GROUP_; ++g) {
+        float qf[8];
+        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP_ + g) * HEAD_DIM_ + d0), qf);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP_;
+}
+
+// qbar . (8 bf16 of a key), summed over the LANES consecutive lanes that hold one key (every
+// lane of the warp must call it).
+template <int LANES>
+__device__ __forceinline__ float key_dot8(const float (&qbar)[8], const uint4 key8) {
+    float kf[8];
+    unpack8(key8, kf);
+    float dot = 0.f;
+#pragma unroll
+    for (int e = 0; e < 8; ++e) dot = fmaf(qbar[e], kf[e], dot);
+#pragma unroll
+    for (int o = LANES / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    return dot;
+}
+
 __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));

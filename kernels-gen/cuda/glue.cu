@@ -1,6 +1,17 @@
 // Glue of the decode step: simple, memory-bound kernels. Each launch handles one row per CTA
 // unless said otherwise; THREADS threads stride over the row.
 
+// The sum of every thread's v, for every thread of the CTA; `partial` holds THREADS / 32 floats.
+__device__ __forceinline__ float block_sum(float v, float* partial) {
+    v = warp_sum(v);
+    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = v;
+    __syncthreads();
+    float total = 0.f;
+#pragma unroll
+    for (int j = 0; j < THREADS / 32; ++j) total += partial[j];
+    return total;
+}
+
 // y = x / rms(x) * w;  x fp32 [rows][n] (the residual stream), w bf16 [n], y bf16 [rows][n].
 extern "C" __global__ void __launch_bounds__(THREADS) rmsnorm(
     const float* __restrict__ x, const bf16_t* __restrict__ w, bf16_t* __restrict__ y, int n, float eps) {
@@ -8,13 +19,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) rmsnorm(
     const float* row = x + (size_t)blockIdx.x * n;
     float ss = 0.f;
     for (int i = threadIdx.x; i < n; i += THREADS) ss = fmaf(row[i], row[i], ss);
-    ss = warp_sum(ss);
-    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = ss;
-    __syncthreads();
-    float total = 0.f;
-#pragma unroll
-    for (int j = 0; j < THREADS / 32; ++j) total += partial[j];
-    const float inv = rsqrtf(total / n + eps);
+    const float inv = rsqrtf(block_sum(ss, partial) / n + eps);
     for (int i = threadIdx.x; i < n; i += THREADS)
         y[(size_t)blockIdx.x * n + i] = float_to_bf16(row[i] * inv * bf16_to_float(w[i]));
 }
@@ -167,13 +172,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
                 const float x = bf16_to_float(src[d]);
                 ss = fmaf(x, x, ss);
             }
-            ss = warp_sum(ss);
-            if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = ss;
-            __syncthreads();
-            float total = 0.f;
-#pragma unroll
-            for (int j = 0; j < THREADS / 32; ++j) total += partial[j];
-            inv = rsqrtf(total / head_dim + eps);
+            inv = rsqrtf(block_sum(ss, partial) / head_dim + eps);
         }
         for (int i = threadIdx.x; i < half; i += THREADS) {
             float s, c;

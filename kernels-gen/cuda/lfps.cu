@@ -31,15 +31,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) lfps_score(
     const int sub = lane / LANES_PER_TOKEN, d0 = (lane % LANES_PER_TOKEN) * 8;
 
     float qbar[8];
-    for (int j = 0; j < 8; ++j) qbar[j] = 0.f;
-    for (int g = 0; g < GROUP; ++g) {
-        float qf[8];
-        unpack8(*reinterpret_cast<const uint4*>(q + ((size_t)row * GROUP + g) * HEAD_DIM + d0), qf);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) qbar[j] += qf[j];
-    }
-#pragma unroll
-    for (int j = 0; j < 8; ++j) qbar[j] /= GROUP;
+    group_mean_query8<GROUP, HEAD_DIM>(q, row, d0, qbar);
 
     const bf16_t* kh = k + (size_t)row * capacity * HEAD_DIM;
     float* out = scores + (size_t)row * context;
@@ -49,16 +41,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) lfps_score(
     for (int base = 0; base < n; base += TOKENS_PER_STEP) {
         const int j = base + sub;
         const int t = j <= hi - lo ? lo + j : context - 1;
-        float dot = 0.f;
-        if (j < n) {
-            float kf[8];
-            unpack8(*reinterpret_cast<const uint4*>(kh + (size_t)t * HEAD_DIM + d0), kf);
-#pragma unroll
-            for (int e = 0; e < 8; ++e) dot = fmaf(qbar[e], kf[e], dot);
-        }
-        // The LANES_PER_TOKEN lanes of a token are consecutive: xor within them sums the token.
-#pragma unroll
-        for (int o = LANES_PER_TOKEN / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+        const uint4 key8 = j < n ? *reinterpret_cast<const uint4*>(kh + (size_t)t * HEAD_DIM + d0) : make_uint4(0, 0, 0, 0);
+        const float dot = key_dot8<LANES_PER_TOKEN>(qbar, key8);
         if (j < n && d0 == 0) out[t] = dot;
     }
 }
