@@ -124,11 +124,11 @@ impl Space {
 pub enum Strategy {
     /// Every valid configuration.
     Exhaustive,
-    /// Coordinate descent from the default: sweep the parameters in declaration order, trying
-    /// every value of one parameter with the others fixed and moving to the line's choice, until
-    /// a sweep moves nowhere; then again from configurations not measured yet, until `fraction`
-    /// of the space (at least `min` configurations, or all of a smaller space) has been
-    /// measured.
+    /// Coordinate descent: from each start (the hints, the default, then configurations not
+    /// measured yet) sweep the parameters in declaration order, trying every value of one
+    /// parameter with the others fixed and moving to the line's fastest, until a sweep moves
+    /// nowhere; until `fraction` of the space (at least `min` configurations, or all of a
+    /// smaller space) has been measured.
     Descent { fraction: f64, min: usize },
 }
 
