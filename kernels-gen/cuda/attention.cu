@@ -91,31 +91,38 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
     float block_best = -SDEC_INF;  // this lane's max over the current score block
 
-    // Token positions of the next step. A gather list's ids are loaded one step ahead, while the
-    // current step's K and V are in flight: a step then waits for one memory round trip instead
-    // of two (ids, then rows), which is most of a short sparse list's time.
+    // Software pipeline over the warp's steps: while a step computes on its K and V rows, the
+    // next step's rows are already in flight, and the ids of the step after that (a gather
+    // list's) too. A short sparse list is latency-bound; this keeps two steps of loads in flight
+    // instead of waiting for one round trip (or two: ids, then rows) per step.
     int pos_next[UNROLL];
+    uint4 kr[UNROLL], vr[UNROLL];
+    bool ok[UNROLL];
+    auto load_ids = [&](int step_base) {
 #pragma unroll
-    for (int u = 0; u < UNROLL; ++u) {
-        const int i = run_begin + u * TOKENS_PER_STEP + sub;
-        pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
-    }
-    for (int base = run_begin; base < run_end; base += WARP_CHUNK) {
-        uint4 kr[UNROLL], vr[UNROLL];
-        bool ok[UNROLL];
+        for (int u = 0; u < UNROLL; ++u) {
+            const int i = step_base + u * TOKENS_PER_STEP + sub;
+            pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
+        }
+    };
+    auto load_rows = [&](uint4* kdst, uint4* vdst, bool* okdst) {
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int pos = pos_next[u];
-            ok[u] = pos >= 0 && pos < context;
-            const size_t off = kv_base + (size_t)(ok[u] ? pos : 0) * HEAD_DIM + d0;
-            kr[u] = ok[u] ? *reinterpret_cast<const uint4*>(k + off) : make_uint4(0, 0, 0, 0);
-            vr[u] = ok[u] ? *reinterpret_cast<const uint4*>(v + off) : make_uint4(0, 0, 0, 0);
+            okdst[u] = pos >= 0 && pos < context;
+            const size_t off = kv_base + (size_t)(okdst[u] ? pos : 0) * HEAD_DIM + d0;
+            kdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(k + off) : make_uint4(0, 0, 0, 0);
+            vdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(v + off) : make_uint4(0, 0, 0, 0);
         }
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            const int i = base + WARP_CHUNK + u * TOKENS_PER_STEP + sub;
-            pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
-        }
+    };
+    load_ids(run_begin);
+    load_rows(kr, vr, ok);
+    load_ids(run_begin + WARP_CHUNK);
+    for (int base = run_begin; base < run_end; base += WARP_CHUNK) {
+        uint4 kr_next[UNROLL], vr_next[UNROLL];
+        bool ok_next[UNROLL];
+        load_rows(kr_next, vr_next, ok_next);  // positions past run_end come back as not ok
+        load_ids(base + 2 * WARP_CHUNK);
         float s[UNROLL][GROUP];
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
@@ -169,6 +176,12 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
                 for (int j = 0; j < 8; ++j) acc[g][j] = fmaf(p, vf[u][j], acc[g][j]);
             }
             m[g] = m_new;
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            kr[u] = kr_next[u];
+            vr[u] = vr_next[u];
+            ok[u] = ok_next[u];
         }
     }
 
