@@ -7,7 +7,7 @@ use clap::Args;
 use crate::decode::bench::{bench_decode, DecodeBenchOptions};
 use crate::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
 use crate::cli_model::{bar, check_fits_cfg, generation_stops, load, print_report, prompt_ids, resolve_model, GenerateArgs};
-use crate::decode::generate::GpuGenerate;
+use crate::decode::generate::{GpuGenerate, PREFILL_CHUNK};
 use crate::decode::{Gemm, GpuWeights};
 use sdec_model::{ModelConfig, PolicySpec};
 use crate::gpu::Gpu;
@@ -36,6 +36,10 @@ pub struct CheckArgs {
     /// Linear layers on the generated `linear` kernels, on cuBLAS, or both.
     #[arg(long, default_value = "generated")]
     pub gemm: String,
+    /// Prompt tokens per prefill pass on the GPU (1: the prompt's K/V come from one-row
+    /// passes, whose projections keep their normed inputs in fp32 as decode steps do).
+    #[arg(long, default_value_t = PREFILL_CHUNK)]
+    pub prefill_chunk: usize,
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -58,7 +62,7 @@ pub fn check(args: &CheckArgs) -> Result<bool> {
     let gemms = parse_gemm(&args.gemm)?;
     for policy in &args.policy {
         for (graph, &gemm) in (if args.graph { vec![false, true] } else { vec![false] }).into_iter().flat_map(|g| gemms.iter().map(move |m| (g, m))) {
-            let opts = CheckOptions { model: args.model.clone(), policy: policy.clone(), prompt_tokens: args.prompt_tokens, steps: args.steps, seed: args.seed, graph, gemm };
+            let opts = CheckOptions { model: args.model.clone(), policy: policy.clone(), prompt_tokens: args.prompt_tokens, steps: args.steps, seed: args.seed, graph, gemm, prefill_chunk: args.prefill_chunk };
             let r = check_decode(&gpu, &tuned, &opts)?;
             let mismatch = match r.first_token_mismatch {
                 Some(s) => {

@@ -1,15 +1,20 @@
 //! The GPU decode loop against the CPU reference (skips without a GPU), on `synthetic:tiny`,
-//! eager and through the CUDA graph, with the generated linear kernels and with cuBLAS:
-//! - `full` and `streaming` (sink + recent window: no selection to disagree on): every step's
-//!   logits within the stated bf16 bound, identical greedy tokens;
-//! - `lychee`, `quest`, `tidal` and `lfps` with budgets small enough that most tokens are skipped: a block whose score
-//!   is within bf16 rounding of the k-th best can be picked on one side only, and then that
-//!   step reads other tokens (seen: rel L2 3e-2 on one step of 24). So most steps (≥ 80%) must be
-//!   within the bound and every step within 4× of it; a wrong index, sink or recent window moves
-//!   every step far beyond that.
+//! eager and through the CUDA graph, with the generated linear kernels and with cuBLAS. The
+//! reference rounds to bf16 what the generated path stores in bf16 (weights, KV cache, q/k/v,
+//! attention output), so on that path every policy's every step must be within the bound —
+//! the selecting ones too: their scores then agree to fp32 summation order, so a block, page or
+//! token near the k-th best is picked alike (seen on the H100: every step of every policy
+//! within 1.4e-3, seed 1). The cuBLAS path also rounds the normed inputs and the SwiGLU
+//! activations, which the reference does not: there
+//! - `full` and `streaming` (no selection to disagree on): every step within the bound;
+//! - `lychee`, `quest`, `tidal` and `lfps`: a block whose score is within that extra rounding of
+//!   the k-th best can be picked on one side only, and that step reads other tokens (seen: rel
+//!   L2 3e-2 on one step of 24). So most steps (≥ 80%) must be within the bound; a wrong index,
+//!   sink or recent window moves every step far beyond that.
+//! Greedy tokens must agree except at a near tie of the reference's top two logits.
 
 use sdec_runtime::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
-use sdec_runtime::decode::generate::{generate, GpuGenerate};
+use sdec_runtime::decode::generate::{generate, GpuGenerate, PREFILL_CHUNK};
 use sdec_runtime::decode::{Gemm, GpuWeights};
 use sdec_runtime::tuned::Tuned;
 use sdec_tests::gpu_or_skip;
@@ -23,33 +28,20 @@ fn tiny_model_matches_the_reference_step_by_step() {
     let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
     for policy in ["full", "lychee:budget=64,block=16", "streaming:sink=4,recent=60", "quest:budget=64,page=16,dense_layers=1", "tidal:budget=64,layers=0", "lfps:budget=64,refresh=4"] {
         for (graph, gemm) in [(false, Gemm::Generated), (true, Gemm::Generated), (false, Gemm::Cublas)] {
-            let opts = CheckOptions { model: "synthetic:tiny".into(), policy: policy.into(), prompt_tokens: 200, steps: 24, seed: 3, graph, gemm };
+            let opts = CheckOptions { model: "synthetic:tiny".into(), policy: policy.into(), prompt_tokens: 200, steps: 24, seed: 3, graph, gemm, prefill_chunk: PREFILL_CHUNK };
             let r = check_decode(&gpu, &tuned, &opts).expect("the check runs");
             assert_eq!(r.steps.len(), 24);
             let what = format!("{policy} graph={graph} {gemm:?}: {:?}", r.steps.iter().map(|s| s.rel_l2).collect::<Vec<_>>());
-            // full and streaming select the same tokens as the reference by construction. The
-            // greedy tokens agree except at a near tie: the cuBLAS path rounds the normed inputs
-            // and activations to bf16, which moved a top-2 gap of the random tiny model (seen:
-            // streaming, step 20 of 24, every step's logits within 7.6e-3).
             let selects = ["lychee", "quest", "tidal", "lfps"].iter().any(|p| policy.starts_with(p));
-            if !selects {
+            if gemm == Gemm::Generated || !selects {
                 assert!(r.max_rel_l2 <= LOGIT_REL_L2, "{what}");
-                if let Some(step) = r.first_token_mismatch {
-                    let margin = r.steps[step].reference_margin;
-                    assert!(margin < NEAR_TIE, "{what}: tokens part at step {step}, reference margin {margin}");
-                }
             } else {
                 let within = r.steps.iter().filter(|s| s.rel_l2 <= LOGIT_REL_L2).count();
                 assert!(within * 5 >= r.steps.len() * 4, "{what}");
-                // One block or page picked on one side only moves lychee's logits by up to 3.2e-2
-                // (seen); quest's pages of the random tiny model by up to 0.18 (seen once, cuBLAS,
-                // step 0; every other step within 8.8e-3), so quest is held to the 80% alone.
-                // tidal's picks are single tokens of a 2-layer model with 16-dim heads: one token
-                // picked on one side only moved a step by 0.125 (`sdec check` seed 0: 22 of 24
-                // steps within 4.6e-3, H100), so tidal too is held to the 80% alone.
-                if policy.starts_with("lychee") {
-                    assert!(r.max_rel_l2 <= 4.0 * LOGIT_REL_L2, "{what}");
-                }
+            }
+            if let Some(step) = r.first_token_mismatch {
+                let margin = r.steps[step].reference_margin;
+                assert!(margin < NEAR_TIE || (selects && gemm == Gemm::Cublas), "{what}: tokens part at step {step}, reference margin {margin}");
             }
         }
     }
@@ -62,7 +54,7 @@ fn tiny_qwen3_matches_the_reference_step_by_step() {
     let Some(gpu) = gpu_or_skip("tiny_qwen3_matches_the_reference_step_by_step") else { return };
     let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
     for (graph, gemm) in [(false, Gemm::Generated), (true, Gemm::Generated), (false, Gemm::Cublas)] {
-        let opts = CheckOptions { model: "synthetic:tiny-qwen3".into(), policy: "full".into(), prompt_tokens: 200, steps: 24, seed: 3, graph, gemm };
+        let opts = CheckOptions { model: "synthetic:tiny-qwen3".into(), policy: "full".into(), prompt_tokens: 200, steps: 24, seed: 3, graph, gemm, prefill_chunk: PREFILL_CHUNK };
         let r = check_decode(&gpu, &tuned, &opts).expect("the check runs");
         let what = format!("graph={graph} {gemm:?}: {:?}", r.steps.iter().map(|s| s.rel_l2).collect::<Vec<_>>());
         assert!(r.max_rel_l2 <= LOGIT_REL_L2, "{what}");
@@ -76,7 +68,7 @@ fn tiny_qwen3_matches_the_reference_step_by_step() {
 fn oversized_caches_are_refused_by_name() {
     let Some(gpu) = gpu_or_skip("oversized_caches_are_refused_by_name") else { return };
     let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
-    let opts = CheckOptions { model: "synthetic:tiny".into(), policy: "full".into(), prompt_tokens: 5000, steps: 2, seed: 0, graph: false, gemm: Gemm::Generated };
+    let opts = CheckOptions { model: "synthetic:tiny".into(), policy: "full".into(), prompt_tokens: 5000, steps: 2, seed: 0, graph: false, gemm: Gemm::Generated, prefill_chunk: PREFILL_CHUNK };
     let e = check_decode(&gpu, &tuned, &opts).err().expect("beyond the context").to_string();
     assert!(e.contains("exceed the model's context"), "{e}");
 }

@@ -2,6 +2,7 @@
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
+use crate::ops::round_bf16;
 use ndarray::ArrayView2;
 
 #[derive(Clone, Debug)]
@@ -15,15 +16,6 @@ pub struct KvCache {
     head_dim: usize,
     /// Round keys and values to bf16 as they are stored (what a bf16 GPU cache holds).
     bf16_storage: bool,
-}
-
-/// Round to nearest even bf16, kept in an f32 (NaN and infinities pass through).
-fn round_bf16(x: f32) -> f32 {
-    if !x.is_finite() {
-        return x;
-    }
-    let u = x.to_bits();
-    f32::from_bits(u.wrapping_add(0x7fff + ((u >> 16) & 1)) & 0xffff_0000)
 }
 
 impl KvCache {

@@ -9,7 +9,7 @@ use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::kv_cache::KvCache;
 use crate::ops::{
-    linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, swiglu_inplace,
+    linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, round_bf16_all, swiglu_inplace,
 };
 use crate::policies::{AttentionPolicy, HeadCtx, PolicyStepStats};
 use crate::synthetic::synthetic_weights;
@@ -22,6 +22,8 @@ pub struct Model {
     pub weights: ModelWeights,
     inv_freq: Vec<f64>,
     scale: f32,
+    /// Round q, k, v and the attention output to bf16 where the GPU decode loop stores them.
+    bf16_activations: bool,
 }
 
 /// Which rows of a chunk get logits (the LM head is the largest matrix: skip rows nobody needs).
@@ -78,7 +80,18 @@ impl Model {
             weights,
             inv_freq,
             scale,
+            bf16_activations: false,
         })
+    }
+
+    /// Rounds q, k and v (after the projections and again after RoPE) and the attention output
+    /// to bf16, as the GPU decode loop stores them between its kernels; with
+    /// [`KvCache::with_bf16_storage`] and bf16-rounded weights the reference then computes the
+    /// GPU's model, in f32 arithmetic (`sdec check`). Everything else stays f32, as on the GPU
+    /// (the residual stream, the normed inputs, the SwiGLU activations).
+    pub fn with_bf16_activations(mut self) -> Self {
+        self.bf16_activations = true;
+        self
     }
 
     /// A model with [`crate::synthetic`] weights.
@@ -205,7 +218,10 @@ impl Model {
             let xn = rmsnorm_rows(x.view(), w.attn_norm.as_slice().unwrap_or(&[]), eps);
             let mut q = linear(xn.view(), w.wq.view());
             let mut k = linear(xn.view(), w.wk.view());
-            let v = linear(xn.view(), w.wv.view());
+            let mut v = linear(xn.view(), w.wv.view());
+            if self.bf16_activations {
+                round_bf16_all(q.iter_mut().chain(k.iter_mut()).chain(v.iter_mut()));
+            }
             for r in 0..t {
                 let (mut qr, mut kr) = (q.row_mut(r), k.row_mut(r));
                 let (qs, ks) = match (qr.as_slice_mut(), kr.as_slice_mut()) {
@@ -224,6 +240,9 @@ impl Model {
                     }
                     rope_inplace(head, pos0 + r, &self.inv_freq);
                 }
+                if self.bf16_activations {
+                    round_bf16_all(qs.iter_mut().chain(ks.iter_mut()));
+                }
                 let vr = v.row(r);
                 cache.write(l, pos0 + r, ks, vr.as_slice().unwrap_or(&[]));
             }
@@ -237,6 +256,10 @@ impl Model {
                     out
                 }
             };
+            let mut attn = attn;
+            if self.bf16_activations {
+                round_bf16_all(attn.iter_mut());
+            }
             x += &linear(attn.view(), w.wo.view());
             let hn = rmsnorm_rows(x.view(), w.ffn_norm.as_slice().unwrap_or(&[]), eps);
             let mut g = linear(hn.view(), w.w_gate.view());

@@ -23,6 +23,21 @@ fn lanes(c: &[f32]) -> &[f32; LANES] {
     c.try_into().unwrap_or(&[0.0; LANES])
 }
 
+/// Round to nearest even bf16, kept in an f32 (NaN and infinities pass through): what a value
+/// becomes when a bf16 GPU tensor stores it.
+pub fn round_bf16(x: f32) -> f32 {
+    if !x.is_finite() {
+        return x;
+    }
+    let u = x.to_bits();
+    f32::from_bits(u.wrapping_add(0x7fff + ((u >> 16) & 1)) & 0xffff_0000)
+}
+
+/// [`round_bf16`] of every element.
+pub fn round_bf16_all<'a>(xs: impl IntoIterator<Item = &'a mut f32>) {
+    xs.into_iter().for_each(|x| *x = round_bf16(*x));
+}
+
 /// `a · b` with 8 interleaved partial sums (lane l holds indices ≡ l mod 8), reduced pairwise, then the
 /// tail added in order. `a` and `b` must have the same length (the shorter one bounds the loop).
 #[inline]

@@ -315,3 +315,29 @@ fn shrunk_llama8b_shape_is_finite_and_peaked() {
         assert!(mass > 0.3);
     }
 }
+
+/// The GPU check's reference (`with_bf16_activations`): q/k/v and the attention output rounded
+/// to bf16 move the logits by about bf16's relative precision, not more, and no less than a
+/// rounding would (the flag is in effect); the rounding is per element, so chunked prefill and
+/// token-by-token decode still agree.
+#[test]
+fn bf16_activations_move_logits_by_bf16_rounding_only() {
+    let cfg = ModelConfig::tiny();
+    let toks = tokens(19, cfg.vocab, 5);
+    let plain = Model::synthetic(cfg.clone(), 7).unwrap();
+    let rounded = Model::synthetic(cfg.clone(), 7).unwrap().with_bf16_activations();
+    let logits = |m: &Model| {
+        let mut c = m.new_cache(32).unwrap();
+        m.forward_chunk(&mut c, &toks, LogitRows::Last, None).unwrap().row(0).to_vec()
+    };
+    let (a, b) = (logits(&plain), logits(&rounded));
+    let diff = max_rel_diff(&a, &b);
+    assert!(diff > 1e-5 && diff < 2e-2, "bf16 activations moved the logits by {diff}");
+
+    let mut c = rounded.new_cache(32).unwrap();
+    let mut last = Vec::new();
+    for &t in &toks {
+        last = rounded.decode(&mut c, t, &mut Full).unwrap().logits;
+    }
+    assert_eq!(b, last, "chunked and token-by-token differ");
+}
