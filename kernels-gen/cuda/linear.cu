@@ -41,10 +41,11 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
     }
 }
 
-// Several rows (MMA = 1; batch 2-8): on CUDA cores every weight chunk would need BATCH loads of
+// Several rows (MMA = 1; batch 2-16): on CUDA cores every weight chunk would need BATCH loads of
 // the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
 // a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
-// by the 16 x 8 input tile (batch rows padded to 8). A CTA owns ROWS tiles, its warps split the
+// by a 16 x 8 input tile (batch rows in tiles of 8, the last padded; the weights are loaded
+// once for all of them). A CTA owns ROWS tiles, its warps split the
 // columns (so even the 4096-row o projection gets 256 CTAs) and add their partial tiles through
 // shared memory at the end. The k order inside a 32-column chunk is
 // permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
@@ -55,11 +56,14 @@ __device__ __forceinline__ void linear_mma(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
     void* __restrict__ y_out, int out_dim, int in_dim) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    constexpr int NT = (BATCH + 7) / 8;  // input tiles of 8 batch rows
     const int row0 = blockIdx.x * ROWS * 16;
     if (row0 >= out_dim) return;
-    float acc[ROWS][4];
+    float acc[ROWS][NT][4];
 #pragma unroll
-    for (int t = 0; t < ROWS; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+        for (int n = 0; n < NT; ++n) acc[t][n][0] = acc[t][n][1] = acc[t][n][2] = acc[t][n][3] = 0.f;
     const int chunks = (in_dim + 31) / 32;  // 32-column chunks: two k-steps (the last one partial)
     const int col = tig * 8;                // this lane's 8 columns of a chunk
     for (int c0 = warp * UNROLL; c0 < chunks; c0 += WARPS * UNROLL) {
@@ -80,53 +84,61 @@ __device__ __forceinline__ void linear_mma(
         for (int u = 0; u < UNROLL; ++u) {
             const int c = c0 + u;
             if (c >= chunks) break;
-            float xf[8];
-            if (gid < BATCH && c * 32 + col < in_dim) {
-                load_x8(x, gamma, inv_rms, gid, c * 4 + tig, in_dim, xf);
-            } else {
 #pragma unroll
-                for (int j = 0; j < 8; ++j) xf[j] = 0.f;
-            }
-            u32 bh[4], bl[4];
+            for (int n = 0; n < NT; ++n) {
+                const int b = n * 8 + gid;
+                float xf[8];
+                if (b < BATCH && c * 32 + col < in_dim) {
+                    load_x8(x, gamma, inv_rms, b, c * 4 + tig, in_dim, xf);
+                } else {
 #pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                bh[j] = pack_bf16(xf[2 * j], xf[2 * j + 1]);
-                bl[j] = pack_bf16(xf[2 * j] - bf16_to_float(float_to_bf16(xf[2 * j])), xf[2 * j + 1] - bf16_to_float(float_to_bf16(xf[2 * j + 1])));
-            }
+                    for (int j = 0; j < 8; ++j) xf[j] = 0.f;
+                }
+                u32 bh[4], bl[4];
 #pragma unroll
-            for (int t = 0; t < ROWS; ++t) {
-                const uint4 lo = wr[t][u][0], hi = wr[t][u][1];
-                const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
-                mma_bf16(acc[t], a0, bh[0], bh[1]);
-                mma_bf16(acc[t], a1, bh[2], bh[3]);
-                if (IN_MODE != 0) {
-                    mma_bf16(acc[t], a0, bl[0], bl[1]);
-                    mma_bf16(acc[t], a1, bl[2], bl[3]);
+                for (int j = 0; j < 4; ++j) {
+                    bh[j] = pack_bf16(xf[2 * j], xf[2 * j + 1]);
+                    bl[j] = pack_bf16(xf[2 * j] - bf16_to_float(float_to_bf16(xf[2 * j])), xf[2 * j + 1] - bf16_to_float(float_to_bf16(xf[2 * j + 1])));
+                }
+#pragma unroll
+                for (int t = 0; t < ROWS; ++t) {
+                    const uint4 lo = wr[t][u][0], hi = wr[t][u][1];
+                    const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
+                    mma_bf16(acc[t][n], a0, bh[0], bh[1]);
+                    mma_bf16(acc[t][n], a1, bh[2], bh[3]);
+                    if (IN_MODE != 0) {
+                        mma_bf16(acc[t][n], a0, bl[0], bl[1]);
+                        mma_bf16(acc[t][n], a1, bl[2], bl[3]);
+                    }
                 }
             }
         }
     }
-    // The warps' partial tiles, added by warp 0. acc[t]: rows gid and gid+8 of tile t, batch
-    // rows 2tig and 2tig+1.
-    __shared__ float partial[WARPS][ROWS][4][32];
+    // The warps' partial tiles, added by warp 0. acc[t][n]: rows gid and gid+8 of tile t, batch
+    // rows 8n + 2tig and 8n + 2tig + 1.
+    __shared__ float partial[WARPS][ROWS][NT][4][32];
 #pragma unroll
     for (int t = 0; t < ROWS; ++t)
 #pragma unroll
-        for (int i = 0; i < 4; ++i) partial[warp][t][i][lane] = acc[t][i];
+        for (int n = 0; n < NT; ++n)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) partial[warp][t][n][i][lane] = acc[t][n][i];
     __syncthreads();
     if (warp != 0) return;
 #pragma unroll
-    for (int t = 0; t < ROWS; ++t) {
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+    for (int n = 0; n < NT; ++n) {
         float v[4] = {0.f, 0.f, 0.f, 0.f};
         for (int wp = 0; wp < WARPS; ++wp)
 #pragma unroll
-            for (int i = 0; i < 4; ++i) v[i] += partial[wp][t][i][lane];
+            for (int i = 0; i < 4; ++i) v[i] += partial[wp][t][n][i][lane];
         float partner[4];
 #pragma unroll
         for (int i = 0; i < 4; ++i) partner[i] = __shfl_xor_sync(0xffffffffu, v[i], 4);  // row gid ^ 1
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-            const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = 2 * tig + (i & 1);
+            const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
             if (b >= BATCH || row >= out_dim) continue;
             if (OUT_MODE == 3) {
                 if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it

@@ -15,7 +15,7 @@
 
 use sdec_runtime::decode::check::{check_decode, CheckOptions, LOGIT_REL_L2};
 use sdec_runtime::decode::generate::{generate, GpuGenerate, PREFILL_CHUNK};
-use sdec_runtime::decode::{Gemm, GpuWeights};
+use sdec_runtime::decode::{Decoder, Gemm, GpuWeights, StepKind};
 use sdec_runtime::tuned::Tuned;
 use sdec_tests::gpu_or_skip;
 
@@ -96,4 +96,50 @@ fn specattn_gives_full_tokens_on_the_gpu() {
     // Draft steps read the budget plus the appended positions, far below the dense count.
     let sparse = spec.kv_read_per_step.iter().zip(&spec.kv_dense_per_step).filter(|(r, d)| **r * 4 < **d).count();
     assert!(sparse * 2 >= spec.kv_read_per_step.len(), "{:?}", spec.kv_read_per_step);
+}
+
+/// SpecAttn at batch 2: the batch keeps the shorter accepted prefix of its two sequences each
+/// round, and each sequence still gets exactly the greedy tokens `full` gives it at batch 2.
+#[test]
+fn specattn_batch_of_two_gives_full_tokens() {
+    let Some(gpu) = gpu_or_skip("specattn_batch_of_two_gives_full_tokens") else { return };
+    let tuned = Tuned::open(&gpu, tempfile::tempdir().unwrap().path()).unwrap();
+    let cfg = sdec_model::ModelConfig::preset("synthetic:tiny").unwrap();
+    let prompts: Vec<Vec<u32>> = [7919, 104729].iter().map(|m| (0..700).map(|i| (i * m % cfg.vocab) as u32).collect()).collect();
+    let prompts: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
+    let weights = std::sync::Arc::new(GpuWeights::synthetic(&gpu, &cfg, 5).unwrap());
+    let (want, capacity) = (30, 700 + 30 + 8);
+    let decoder = |policy: &str| {
+        let policy = sdec_model::PolicySpec::parse(policy).unwrap();
+        Decoder::new(&gpu, &tuned, &cfg, weights.clone(), &policy, 2, capacity, Gemm::Generated, PREFILL_CHUNK).unwrap()
+    };
+
+    let mut full = decoder("full");
+    full.prefill(&gpu, &tuned, &prompts, false).unwrap();
+    let mut full_tokens = vec![Vec::new(); 2];
+    while full_tokens[0].len() < want {
+        for (seq, t) in full.tokens(&gpu).unwrap().into_iter().enumerate() {
+            full_tokens[seq].push(t);
+        }
+        full.step_graph(&gpu, StepKind::Policy).unwrap();
+    }
+
+    let mut spec = decoder("specattn:min=32,ratio=0.05");
+    spec.prefill(&gpu, &tuned, &prompts, true).unwrap();
+    spec.spec_select_last(&gpu).unwrap();
+    let mut spec_tokens: Vec<Vec<u32>> = spec.tokens(&gpu).unwrap().into_iter().map(|t| vec![t]).collect();
+    let mut accepted = Vec::new();
+    while spec_tokens[0].len() < want {
+        let round = spec.spec_round(&gpu, &tuned, 6, false, None).unwrap();
+        assert_eq!(round.tokens.len(), 2 * round.accepted);
+        for (seq, tokens) in round.tokens.chunks(round.accepted).enumerate() {
+            spec_tokens[seq].extend_from_slice(tokens);
+        }
+        accepted.push(round.accepted);
+    }
+    for seq in 0..2 {
+        assert_eq!(spec_tokens[seq][..want], full_tokens[seq][..want], "sequence {seq}, accepted per round {accepted:?}");
+    }
+    assert!(accepted.iter().all(|&a| (1..=7).contains(&a)), "{accepted:?}");
+    assert_ne!(full_tokens[0], full_tokens[1], "the two prompts should not give the same tokens");
 }

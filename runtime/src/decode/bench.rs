@@ -86,11 +86,6 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
     let mut rows = Vec::new();
     for (spec, name) in specs.iter().zip(&opts.policies) {
         for &batch in &opts.batches {
-            if matches!(spec, PolicySpec::SpecAttn(_)) && batch > 1 {
-                // Not an error for the whole run: the other rows are still measured.
-                eprintln!("bench decode: skipping {name} at batch {batch} (the GPU loop serves specattn at batch 1)");
-                continue;
-            }
             for &asked in &opts.contexts {
                 // At the model's limit (128K), the timed steps end there rather than past it.
                 let context = asked.min(cfg.max_context - extra);
@@ -157,7 +152,7 @@ pub struct SpecRoundTiming {
 /// prefill.
 fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup: usize, rounds: usize) -> Result<(Vec<f64>, SpecRoundTiming)> {
     dec.set_len(gpu, dec.len - 1)?;
-    dec.set_chunk_tokens(gpu, &[1])?;
+    dec.set_chunk_tokens(gpu, &vec![1; dec.batch])?;
     dec.forward_chunk(gpu, tuned, 1, true)?;
     dec.spec_select_last(gpu)?;
     for _ in 0..warmup {

@@ -63,9 +63,12 @@ pub enum StepKind {
 
 /// What one SpecAttn round produced.
 pub struct SpecRound {
-    /// Accepted tokens: the drafts that matched, then the bonus token.
+    /// Tokens accepted per sequence (the same for every sequence of the batch).
+    pub accepted: usize,
+    /// Accepted tokens, sequence-major (`batch × accepted`): the drafts that matched, then the
+    /// bonus token.
     pub tokens: Vec<u32>,
-    /// Their logit rows, when asked for.
+    /// Their logit rows (same order), when asked for.
     pub logits: Vec<Vec<f32>>,
     /// KV entries read per draft step, then by the verification.
     pub kv_read: Vec<u64>,
@@ -541,10 +544,11 @@ impl Decoder {
         spec.select(gpu, &self.kv.k, 1, self.len - 1, 0)
     }
 
-    /// One SpecAttn round from the current token (the last greedy token): `gamma` draft steps
-    /// (through the step graph), the verification of the γ + 1 tokens, greedy acceptance and
-    /// the next selection. Returns the accepted tokens (matching drafts + the bonus token; the
-    /// last is the next input) and, with `logits`, their logit rows.
+    /// One SpecAttn round from each sequence's current token (its last greedy token): `gamma`
+    /// draft steps (through the step graph), the verification of the γ + 1 tokens, greedy
+    /// acceptance and the next selection. Every sequence accepts as many tokens as the one that
+    /// matched fewest drafts (see decode/spec.rs). Returns the accepted tokens (matching drafts +
+    /// the bonus token; the last is the next input) and, with `logits`, their logit rows.
     /// `events`, when given, are recorded after the drafts, after the verification pass and
     /// after the selection (the benchmark's breakdown of a round).
     pub fn spec_round(&mut self, gpu: &Gpu, tuned: &Tuned, gamma: usize, logits: bool, events: Option<&[cudarc::driver::CudaEvent; 3]>) -> Result<SpecRound> {
@@ -555,14 +559,21 @@ impl Decoder {
         if self.len + n > self.kv.capacity {
             return Err(SdecError::Invalid(format!("a round of {n} tokens overflows the KV cache ({} of {} used)", self.len, self.kv.capacity)));
         }
-        let base = self.len;
+        let (base, batch) = (self.len, self.batch);
         let mut kv_read = Vec::with_capacity(n);
-        // Chunk row i is the input of draft step i: the current token, then each draft.
-        gpu.stream.memcpy_dtod(&self.bufs.tokens.slice(..1), &mut self.bufs.chunk_in.slice_mut(..1)).during("draft inputs")?;
+        // Chunk row (b, i) is sequence b's input of draft step i: the current token, then each draft.
+        let keep_inputs = |dec: &mut Self, i: usize| -> Result<()> {
+            for b in 0..batch {
+                let at = b * n + i;
+                gpu.stream.memcpy_dtod(&dec.bufs.tokens.slice(b..b + 1), &mut dec.bufs.chunk_in.slice_mut(at..at + 1)).during("draft inputs")?;
+            }
+            Ok(())
+        };
+        keep_inputs(self, 0)?;
         for i in 0..gamma {
             kv_read.push(self.kv_entries(self.len + 1));
             self.step_graph(gpu, StepKind::Policy)?;
-            gpu.stream.memcpy_dtod(&self.bufs.tokens.slice(..1), &mut self.bufs.chunk_in.slice_mut(i + 1..i + 2)).during("draft inputs")?;
+            keep_inputs(self, i + 1)?;
         }
         let record = |i: usize| events.map_or(Ok(()), |e| e[i].record(&gpu.stream).during("recording an event"));
         record(0)?;
@@ -571,27 +582,30 @@ impl Decoder {
         self.forward_chunk(gpu, tuned, n, true)?;
         record(1)?;
         kv_read.push((0..n).map(|r| (self.cfg.n_layer * self.cfg.n_kv_head * (base + r + 1)) as u64).sum());
-        let drafts: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_in.slice(..n)).during("reading drafts")?;
-        let verified: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_out.slice(..n)).during("reading verified tokens")?;
-        // Rows 0..j-1 confirmed drafts 1..j; row j gives the bonus token.
-        let j = (0..gamma).take_while(|&i| verified[i] == drafts[i + 1]).count();
-        let tokens: Vec<u32> = verified[..=j].iter().map(|&t| t as u32).collect();
+        let drafts: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_in.slice(..batch * n)).during("reading drafts")?;
+        let verified: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_out.slice(..batch * n)).during("reading verified tokens")?;
+        // Rows 0..j-1 confirmed drafts 1..j; row j gives the bonus token. The batch keeps the
+        // shortest match.
+        let matched = |b: usize| (0..gamma).take_while(|&i| verified[b * n + i] == drafts[b * n + i + 1]).count();
+        let j = (0..batch).map(matched).min().unwrap_or(0);
+        let tokens: Vec<u32> = (0..batch).flat_map(|b| verified[b * n..=b * n + j].iter().map(|&t| t as u32)).collect();
         let rows = if logits {
             let v = self.cfg.vocab;
-            let all: Vec<f32> = gpu.stream.clone_dtoh(&self.bufs.logits.slice(..(j + 1) * v)).during("reading verify logits")?;
-            all.chunks(v).map(<[f32]>::to_vec).collect()
+            let all: Vec<f32> = gpu.stream.clone_dtoh(&self.bufs.logits.slice(..batch * n * v)).during("reading verify logits")?;
+            (0..batch).flat_map(|b| (0..=j).map(move |r| (b * n + r) * v)).map(|at| all[at..at + v].to_vec()).collect()
         } else {
             Vec::new()
         };
         self.len = base + j + 1;
-        gpu.stream.memcpy_htod(&[self.len as i32], &mut self.bufs.pos).during("uploading positions")?;
-        gpu.stream.memcpy_htod(&[verified[j]], &mut self.bufs.tokens).during("uploading the next token")?;
+        gpu.stream.memcpy_htod(&vec![self.len as i32; batch], &mut self.bufs.pos).during("uploading positions")?;
+        let next: Vec<i32> = (0..batch).map(|b| verified[b * n + j]).collect();
+        gpu.stream.memcpy_htod(&next, &mut self.bufs.tokens).during("uploading the next tokens")?;
         let Attention::Spec(spec) = &mut self.attention else {
             return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
         };
         spec.select(gpu, &self.kv.k, n, base, j)?;
         record(2)?;
-        Ok(SpecRound { tokens, logits: rows, kv_read })
+        Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
     }
 
     /// How many times the step graph was instantiated (the rest were in-place updates).

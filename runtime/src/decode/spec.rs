@@ -9,6 +9,11 @@
 //! from them `spec_score` scores every position (mean softmax probability over all query heads
 //! and rows 0 and j), `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
 //! writes them, with the next γ positions, as the drafts' token lists.
+//!
+//! A batch advances in step: every sequence keeps the accepted length of the one that accepted
+//! fewest (its drafts up to there matched the dense greedy tokens too, so every sequence still
+//! gets exactly `full`'s tokens; the others re-draft what they gave up). Lists, scores and
+//! captures are per (layer, sequence).
 
 use std::collections::HashMap;
 
@@ -32,20 +37,21 @@ pub struct SpecGpu {
     pub params: SpecAttnParams,
     n_layer: usize,
     kv_heads: usize,
+    batch: usize,
     /// Query rows a capture holds per layer (batch × the largest chunk).
     q_stride: usize,
     lse_stride: usize,
     /// Per layer: the verification's post-RoPE queries and per-row log2-sum-exps.
     queries: CudaSlice<u16>,
     lse: CudaSlice<f32>,
-    /// [n_layer][capacity] selection scores (row stride: the selection's seqlen).
+    /// [n_layer][batch][capacity] selection scores (row stride: the selection's seqlen).
     scores: CudaSlice<f32>,
     picks: CudaSlice<i32>,
     pick_values: CudaSlice<f32>,
     /// {row 0's position, accepted row j} and the selection's seqlen, per sequence.
     rows: CudaSlice<i32>,
     sel_len: CudaSlice<i32>,
-    /// [n_layer][kv_heads][entries] the drafts' token lists.
+    /// [n_layer][batch][kv_heads][entries] the drafts' token lists.
     lists: CudaSlice<i32>,
     entries: usize,
     /// Positions selected per layer by the last selection (0: none yet).
@@ -62,9 +68,6 @@ pub struct SpecGpu {
 
 impl SpecGpu {
     pub fn new(gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, p: &SpecAttnParams, batch: usize, capacity: usize) -> Result<Self> {
-        if batch != 1 {
-            return Err(SdecError::Invalid(format!("specattn on the GPU serves batch 1 (sequences of a batch accept different counts); got batch {batch}")));
-        }
         if p.draft == DraftMode::Streaming {
             return Err(SdecError::Invalid("specattn: `draft=streaming` is not served by the GPU decode loop yet; use draft=verify or --device cpu".into()));
         }
@@ -74,33 +77,34 @@ impl SpecGpu {
         let (n_layer, kvh, group, hd) = (cfg.n_layer, cfg.n_kv_head, cfg.group_size(), cfg.head_dim);
         let k_max = spec_budget(p, capacity);
         let entries = k_max + p.gamma.max(1);
-        let q_stride = MAX_QROWS as usize * cfg.q_dim();
-        let lse_stride = MAX_QROWS as usize * cfg.n_head;
+        let q_stride = batch * MAX_QROWS as usize * cfg.q_dim();
+        let lse_stride = batch * MAX_QROWS as usize * cfg.n_head;
         let gather_shape = GatherShape {
-            batch: 1, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
+            batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
             gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
-        let topk_shape = TopkShape { rows: n_layer as u32, n: capacity as u32, k: k_max as u32 };
+        let topk_shape = TopkShape { rows: (n_layer * batch) as u32, n: capacity as u32, k: k_max as u32 };
         let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
         let base_shape = SpecShape {
-            batch: 1, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, qrows: 1, capacity: capacity as u32,
+            batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, qrows: 1, capacity: capacity as u32,
             row_stride: capacity as u32, layers: n_layer as u32, entries: entries as u32, gamma: p.gamma.max(1) as u32,
         };
         Ok(SpecGpu {
             params: p.clone(),
             n_layer,
             kv_heads: kvh,
+            batch,
             q_stride,
             lse_stride,
             queries: zeros(gpu, n_layer * q_stride, "specattn captured queries")?,
             lse: zeros(gpu, n_layer * lse_stride, "specattn captured log-sum-exps")?,
-            scores: zeros(gpu, n_layer * capacity, "specattn selection scores")?,
-            picks: zeros(gpu, n_layer * k_max, "specattn picks")?,
-            pick_values: zeros(gpu, n_layer * k_max, "specattn pick scores")?,
-            rows: zeros(gpu, 2, "specattn verify rows")?,
-            sel_len: zeros(gpu, 1, "specattn selection length")?,
-            lists: zeros(gpu, n_layer * kvh * entries, "specattn draft lists")?,
+            scores: zeros(gpu, n_layer * batch * capacity, "specattn selection scores")?,
+            picks: zeros(gpu, n_layer * batch * k_max, "specattn picks")?,
+            pick_values: zeros(gpu, n_layer * batch * k_max, "specattn pick scores")?,
+            rows: zeros(gpu, 2 * batch, "specattn verify rows")?,
+            sel_len: zeros(gpu, batch, "specattn selection length")?,
+            lists: zeros(gpu, n_layer * batch * kvh * entries, "specattn draft lists")?,
             entries,
             selected: 0,
             sel_seqlen: 0,
@@ -112,7 +116,7 @@ impl SpecGpu {
         })
     }
 
-    /// Keeps layer `layer`'s chunk queries (`len` bf16 values of `q`).
+    /// Keeps layer `layer`'s chunk queries (`len` bf16 values of `q`, sequence-major).
     pub fn save_queries(&mut self, gpu: &Gpu, layer: usize, q: &CudaSlice<u16>, len: usize) -> Result<()> {
         let at = layer * self.q_stride;
         gpu.stream.memcpy_dtod(&q.slice(..len), &mut self.queries.slice_mut(at..at + len)).during("keeping verify queries")
@@ -128,19 +132,21 @@ impl SpecGpu {
         if self.sel_seqlen == 0 {
             return Err(SdecError::Invalid("specattn: a draft step before any selection (prefill with capture first)".into()));
         }
-        let per_layer = self.kv_heads * self.entries;
+        let per_layer = self.batch * self.kv_heads * self.entries;
         let list = self.lists.slice(layer * per_layer..(layer + 1) * per_layer);
         self.gather.launch_at(gpu, inputs, &list, ctx, out, None)
     }
 
-    /// Selects the drafts' positions from the last captured chunk of `qrows` rows, whose row 0
-    /// sat at position `base` and whose row `j` was the last accepted: each layer keeps the top
-    /// `spec_budget(base + j + 1)` positions by score, then the next γ positions are appended.
+    /// Selects the drafts' positions from the last captured chunk of `qrows` rows per sequence,
+    /// whose row 0 sat at position `base` and whose row `j` was the last accepted (the same for
+    /// every sequence): each (layer, sequence) keeps the top `spec_budget(base + j + 1)`
+    /// positions by score, then the next γ positions are appended.
     pub fn select(&mut self, gpu: &Gpu, k_cache: &[CudaSlice<u16>], qrows: usize, base: usize, j: usize) -> Result<()> {
         let seqlen = base + j + 1;
         let k = spec_budget(&self.params, seqlen);
-        gpu.stream.memcpy_htod(&[base as i32, j as i32], &mut self.rows).during("uploading verify rows")?;
-        gpu.stream.memcpy_htod(&[seqlen as i32], &mut self.sel_len).during("uploading selection length")?;
+        let rows: Vec<i32> = (0..self.batch).flat_map(|_| [base as i32, j as i32]).collect();
+        gpu.stream.memcpy_htod(&rows, &mut self.rows).during("uploading verify rows")?;
+        gpu.stream.memcpy_htod(&vec![seqlen as i32; self.batch], &mut self.sel_len).during("uploading selection length")?;
         let qrows = qrows as u32;
         if !self.kernels.contains_key(&qrows) {
             let shape = SpecShape { qrows, ..self.base_shape.clone() };
@@ -153,10 +159,11 @@ impl SpecGpu {
         for (l, kc) in k_cache.iter().enumerate().take(self.n_layer) {
             let q = self.queries.slice(l * self.q_stride..l * self.q_stride + q_len);
             let lse = self.lse.slice(l * self.lse_stride..l * self.lse_stride + lse_len);
-            let mut out = self.scores.slice_mut(l * seqlen..(l + 1) * seqlen);
+            let per_layer = self.batch * seqlen;
+            let mut out = self.scores.slice_mut(l * per_layer..(l + 1) * per_layer);
             kernels.score(gpu, &q, &lse, &kc.slice(..), &self.rows.slice(..), &mut out, seqlen as u32, scale)?;
         }
-        // Rows [n_layer][seqlen], laid out at this seqlen.
+        // Rows [n_layer][batch][seqlen], laid out at this seqlen.
         self.topk.launch_at(gpu, seqlen as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
         kernels.tokens(gpu, &self.picks.slice(..), k as u32, &self.sel_len.slice(..), &mut self.lists.slice_mut(..))?;
         self.selected = k;

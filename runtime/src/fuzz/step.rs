@@ -7,7 +7,7 @@ use cudarc::driver::PushKernelArg;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sdec_kernels::glue::{reference, Advance, AdvanceConfig, Embed, EmbedConfig, RopeAppend, RopeAppendConfig, RowShape, Spin, SpinConfig, SynthWeights, SynthWeightsConfig};
-use sdec_kernels::linear::{reference as linear_ref, Linear, LinearConfig, LinearIn, LinearOut, LinearShape};
+use sdec_kernels::linear::{reference as linear_ref, Linear, LinearConfig, LinearIn, LinearOut, LinearShape, MAX_BATCH};
 use sdec_kernels::lychee::{reference as lychee_ref, LycheeIndex, LycheeIndexConfig, LycheeIndexShape};
 use sdec_kernels::KernelFamily;
 use sdec_model::synthetic::weight_value;
@@ -209,7 +209,7 @@ impl FuzzFamily for Linear {
         let out_dim: u32 = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { rng.gen_range(1..6000) };
         let out_dim = if out == LinearOut::SwiGlu { 2 * out_dim.div_ceil(2) } else { out_dim };
         let in_dim = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { 8 * rng.gen_range(1..800) };
-        LinearShape { batch: [1, 1, 2, rng.gen_range(1..=8)][rng.gen_range(0..4)], out_dim, in_dim, input, out }
+        LinearShape { batch: [1, 1, 2, rng.gen_range(1..=8), rng.gen_range(9..=MAX_BATCH)][rng.gen_range(0..5)], out_dim, in_dim, input, out }
     }
 
     fn run_case(gpu: &Gpu, config: &LinearConfig, s: &LinearShape, rng: &mut ChaCha8Rng) -> Result<Check> {
