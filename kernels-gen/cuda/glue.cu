@@ -25,17 +25,28 @@ extern "C" __global__ void __launch_bounds__(THREADS) rmsnorm(
 }
 
 // Rotate-half RoPE in place on x bf16 [rows][heads][head_dim] at positions pos[rows];
-// inv_freq fp32 [head_dim/2] (any frequency scaling is applied by the caller).
+// inv_freq fp64 [head_dim/2] (any frequency scaling is applied by the caller).
+//
+// The angle p * inv_freq and its sine and cosine are taken in fp64: in fp32 the angle of the
+// fastest pair at position 131072 is off by up to half an ulp of 131072, 4e-3 rad, which moves
+// rotated values by ~1e-2 (more than a bf16 rounding) at the long contexts this project is about.
+__device__ __forceinline__ void rope_angle(int p, double inv_freq, float* s, float* c) {
+    double sd, cd;
+    sincos((double)p * inv_freq, &sd, &cd);
+    *s = (float)sd;
+    *c = (float)cd;
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) rope(
-    bf16_t* __restrict__ x, const int* __restrict__ pos, const float* __restrict__ inv_freq,
+    bf16_t* __restrict__ x, const int* __restrict__ pos, const double* __restrict__ inv_freq,
     int heads, int head_dim) {
     const int half = head_dim / 2;
-    const float p = (float)pos[blockIdx.x];
+    const int p = pos[blockIdx.x];
     bf16_t* row = x + (size_t)blockIdx.x * heads * head_dim;
     for (int t = threadIdx.x; t < heads * half; t += THREADS) {
         const int h = t / half, i = t % half;
         float s, c;
-        sincosf(p * inv_freq[i], &s, &c);
+        rope_angle(p, inv_freq[i], &s, &c);
         bf16_t* v = row + (size_t)h * head_dim;
         const float a = bf16_to_float(v[i]), b = bf16_to_float(v[i + half]);
         v[i] = float_to_bf16(a * c - b * s);
@@ -155,7 +166,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
 // rotation, x / rms(x) * w with `eps`.
 extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
-    const int* __restrict__ pos, const float* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
+    const int* __restrict__ pos, const double* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
     int rows_per_seq, const bf16_t* __restrict__ q_norm, const bf16_t* __restrict__ k_norm, float eps) {
     const int b = blockIdx.x, h = blockIdx.y, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
     const bf16_t* src = qkv + ((size_t)b * (heads + 2 * kv_heads) + h) * head_dim;
@@ -176,7 +187,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
         }
         for (int i = threadIdx.x; i < half; i += THREADS) {
             float s, c;
-            sincosf((float)p * inv_freq[i], &s, &c);
+            rope_angle(p, inv_freq[i], &s, &c);
             float x0 = bf16_to_float(src[i]), x1 = bf16_to_float(src[i + half]);
             if (norm) {
                 x0 *= inv * bf16_to_float(norm[i]);

@@ -106,14 +106,14 @@ pub mod reference {
     }
 
     /// Rotate-half RoPE of rows [heads][head_dim] at `pos[row]`.
-    pub fn rope(x: &[f32], pos: &[i32], inv_freq: &[f32], heads: usize, head_dim: usize) -> Vec<f32> {
+    pub fn rope(x: &[f32], pos: &[i32], inv_freq: &[f64], heads: usize, head_dim: usize) -> Vec<f32> {
         let half = head_dim / 2;
         let mut out = x.to_vec();
         for (r, &p) in pos.iter().enumerate() {
             for h in 0..heads {
                 let base = (r * heads + h) * head_dim;
                 for i in 0..half {
-                    let angle = p as f64 * inv_freq[i] as f64;
+                    let angle = p as f64 * inv_freq[i];
                     let (s, c) = angle.sin_cos();
                     let (a, b) = (x[base + i] as f64, x[base + i + half] as f64);
                     out[base + i] = (a * c - b * s) as f32;

@@ -94,7 +94,7 @@ struct Buffers {
     logits: CudaSlice<f32>,
     tokens: CudaSlice<i32>,
     pos: CudaSlice<i32>,
-    inv_freq: CudaSlice<f32>,
+    inv_freq: CudaSlice<f64>,
     unused_scores: CudaSlice<f32>,
     /// A chunk pass's tokens [batch][n] in, greedy tokens [batch][n] out, and positions.
     chunk_in: CudaSlice<i32>,
@@ -242,7 +242,6 @@ impl Decoder {
         if let Some(d) = &cfg.rope_freq_divisors {
             inv_freq.iter_mut().zip(d).for_each(|(f, d)| *f /= *d as f64);
         }
-        let inv_freq: Vec<f32> = inv_freq.into_iter().map(|f| f as f32).collect();
         let bufs = Buffers {
             x: zeros(gpu, rows * h, "the residual stream")?,
             xn: zeros(gpu, rows * h, "normed activations")?,

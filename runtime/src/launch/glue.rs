@@ -30,7 +30,7 @@ pub fn rmsnorm(gpu: &Gpu, k: &GlueKernel, x: &CudaSlice<f32>, w: &CudaSlice<u16>
     Ok(())
 }
 
-pub fn rope(gpu: &Gpu, k: &GlueKernel, x: &mut CudaSlice<u16>, pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, heads: i32, head_dim: i32) -> Result<()> {
+pub fn rope(gpu: &Gpu, k: &GlueKernel, x: &mut CudaSlice<u16>, pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f64>, heads: i32, head_dim: i32) -> Result<()> {
     unsafe { gpu.stream.launch_builder(&k.function).arg(x).arg(pos).arg(inv_freq).arg(&heads).arg(&head_dim).launch(k.config) }.during("rope")?;
     Ok(())
 }
@@ -115,7 +115,7 @@ pub type QkNorm<'a> = (&'a CudaSlice<u16>, &'a CudaSlice<u16>, f32);
 #[allow(clippy::too_many_arguments)]
 pub fn rope_append(
     gpu: &Gpu, k: &GlueKernel, qkv: &CudaSlice<u16>, q_out: &mut CudaSlice<u16>, k_cache: &mut CudaSlice<u16>, v_cache: &mut CudaSlice<u16>,
-    pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f32>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32), rows_per_seq: i32,
+    pos: &CudaSlice<i32>, inv_freq: &CudaSlice<f64>, (heads, kv_heads, head_dim, capacity): (i32, i32, i32, i32), rows_per_seq: i32,
     qk_norm: Option<QkNorm<'_>>,
 ) -> Result<()> {
     let mut launch = gpu.stream.launch_builder(&k.function);

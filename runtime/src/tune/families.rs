@@ -387,7 +387,7 @@ impl TuneFamily for RmsNorm {
 pub struct RopeBench {
     x: Vec<CudaSlice<u16>>,
     pos: CudaSlice<i32>,
-    inv_freq: CudaSlice<f32>,
+    inv_freq: CudaSlice<f64>,
     rot: Rotation,
 }
 
@@ -401,7 +401,7 @@ impl TuneFamily for Rope {
         let x = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, (s.rows * s.n) as usize, "rope input")).collect::<Result<_>>()?;
         let pos: Vec<i32> = (0..s.rows).map(|_| rng.gen_range(0..131_072)).collect();
         let d = s.head_dim.max(2) as usize;
-        let inv_freq: Vec<f32> = (0..d / 2).map(|i| 500_000f32.powf(-2.0 * i as f32 / d as f32)).collect();
+        let inv_freq: Vec<f64> = (0..d / 2).map(|i| 500_000f64.powf(-2.0 * i as f64 / d as f64)).collect();
         Ok(RopeBench { x, pos: upload(gpu, &pos, "positions")?, inv_freq: upload(gpu, &inv_freq, "inv_freq")?, rot })
     }
     fn time_config(gpu: &Gpu, b: &mut RopeBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
