@@ -124,7 +124,7 @@ pub fn check_decode(gpu: &Gpu, tuned: &Tuned, opts: &CheckOptions) -> Result<Che
     let mut policy = spec.build(&cfg).map_err(model_err)?;
 
     // GPU: the prompt in chunks (dense, causal).
-    let mut dec = Decoder::new(gpu, tuned, &cfg, std::sync::Arc::new(gpu_weights), &spec, 1, capacity, opts.gemm, opts.prefill_chunk.max(1))?;
+    let mut dec = Decoder::new(gpu, tuned, &cfg, std::sync::Arc::new(gpu_weights), &spec, 1, capacity, opts.gemm, opts.prefill_chunk)?;
     dec.prefill(gpu, tuned, &[&prompt], false)?;
     let prefill_rel_l2 = rel_l2(&dec.logits(gpu)?, &want);
 
