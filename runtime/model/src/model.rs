@@ -9,7 +9,7 @@ use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::kv_cache::KvCache;
 use crate::ops::{
-    linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, round_bf16_all, swiglu_inplace,
+    jitter, linear, rmsnorm_inplace, rmsnorm_rows, rope_inplace, rope_inv_freq, round_bf16_all, swiglu_inplace,
 };
 use crate::policies::{AttentionPolicy, HeadCtx, PolicyStepStats};
 use crate::synthetic::synthetic_weights;
@@ -24,6 +24,8 @@ pub struct Model {
     scale: f32,
     /// Round q, k, v and the attention output to bf16 where the GPU decode loop stores them.
     bf16_activations: bool,
+    /// Relative jitter applied to q/k/v and the attention output before their rounding (0: none).
+    activation_jitter: f32,
 }
 
 /// Which rows of a chunk get logits (the LM head is the largest matrix: skip rows nobody needs).
@@ -81,6 +83,7 @@ impl Model {
             inv_freq,
             scale,
             bf16_activations: false,
+            activation_jitter: 0.0,
         })
     }
 
@@ -91,6 +94,15 @@ impl Model {
     /// (the residual stream, the normed inputs, the SwiGLU activations).
     pub fn with_bf16_activations(mut self) -> Self {
         self.bf16_activations = true;
+        self
+    }
+
+    /// Jitters q/k/v and the attention output by a relative `eps` (see [`crate::ops::jitter`])
+    /// before they are rounded: this model against the same one without jitter shows the floor of
+    /// any comparison of two fp32 orders that round at the same points
+    /// (`examples/rounding_floor.rs`).
+    pub fn with_activation_jitter(mut self, eps: f32) -> Self {
+        self.activation_jitter = eps;
         self
     }
 
@@ -219,6 +231,9 @@ impl Model {
             let mut q = linear(xn.view(), w.wq.view());
             let mut k = linear(xn.view(), w.wk.view());
             let mut v = linear(xn.view(), w.wv.view());
+            if self.activation_jitter > 0.0 {
+                jitter(q.iter_mut().chain(k.iter_mut()).chain(v.iter_mut()), self.activation_jitter, (l * 7919 + pos0) as u64);
+            }
             if self.bf16_activations {
                 round_bf16_all(q.iter_mut().chain(k.iter_mut()).chain(v.iter_mut()));
             }
@@ -257,6 +272,9 @@ impl Model {
                 }
             };
             let mut attn = attn;
+            if self.activation_jitter > 0.0 {
+                jitter(attn.iter_mut(), self.activation_jitter, (l * 104_729 + pos0 + 1) as u64);
+            }
             if self.bf16_activations {
                 round_bf16_all(attn.iter_mut());
             }

@@ -33,6 +33,18 @@ pub fn round_bf16(x: f32) -> f32 {
     f32::from_bits(u.wrapping_add(0x7fff + ((u >> 16) & 1)) & 0xffff_0000)
 }
 
+/// Multiplies every element by 1 + `eps`·u, u uniform in [-1, 1) from a generator seeded by
+/// `seed`: a stand-in for another fp32 summation order (eps ≈ 1e-7 is one fp32 ulp), to measure
+/// how far two correct implementations that round the same activations to bf16 can part.
+pub fn jitter<'a>(xs: impl IntoIterator<Item = &'a mut f32>, eps: f32, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    for x in xs {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let u = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+        *x *= 1.0 + eps * u;
+    }
+}
+
 /// [`round_bf16`] of every element.
 pub fn round_bf16_all<'a>(xs: impl IntoIterator<Item = &'a mut f32>) {
     xs.into_iter().for_each(|x| *x = round_bf16(*x));

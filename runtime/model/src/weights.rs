@@ -2,6 +2,7 @@
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
+use crate::ops::round_bf16_all;
 use ndarray::{Array1, Array2};
 
 #[derive(Clone, Debug)]
@@ -47,6 +48,24 @@ fn check(name: &str, got: &[usize], expected: &[usize]) -> Result<()> {
 }
 
 impl ModelWeights {
+    /// Every weight rounded to bf16 (kept in f32): the weights as the GPU holds them, which the
+    /// reference must use to be compared with the GPU on equal terms.
+    pub fn round_to_bf16(&mut self) {
+        round_bf16_all(self.embedding.iter_mut().chain(self.final_norm.iter_mut()));
+        if let Some(head) = &mut self.lm_head {
+            round_bf16_all(head.iter_mut());
+        }
+        for l in &mut self.layers {
+            round_bf16_all(l.attn_norm.iter_mut().chain(l.ffn_norm.iter_mut()));
+            for m in [&mut l.wq, &mut l.wk, &mut l.wv, &mut l.wo, &mut l.w_gate, &mut l.w_up, &mut l.w_down] {
+                round_bf16_all(m.iter_mut());
+            }
+            for n in [&mut l.q_norm, &mut l.k_norm].into_iter().flatten() {
+                round_bf16_all(n.iter_mut());
+            }
+        }
+    }
+
     /// The LM head matrix, which is the embedding when tied.
     pub fn lm_head(&self) -> &Array2<f32> {
         self.lm_head.as_ref().unwrap_or(&self.embedding)

@@ -341,3 +341,21 @@ fn bf16_activations_move_logits_by_bf16_rounding_only() {
     }
     assert_eq!(b, last, "chunked and token-by-token differ");
 }
+
+/// `with_activation_jitter` is in effect (the logits move) and small: a 1e-5 jitter before the
+/// bf16 rounding stays within the GPU check's bound on the tiny model, and without the rounding
+/// it moves the logits by about its own size.
+#[test]
+fn activation_jitter_is_in_effect_and_small() {
+    let cfg = ModelConfig::tiny();
+    let toks = tokens(19, cfg.vocab, 9);
+    let logits = |m: Model| {
+        let mut c = m.new_cache(32).unwrap();
+        m.forward_chunk(&mut c, &toks, LogitRows::Last, None).unwrap().row(0).to_vec()
+    };
+    let base = || Model::synthetic(cfg.clone(), 7).unwrap();
+    let rounded = max_rel_diff(&logits(base().with_bf16_activations().with_activation_jitter(1e-5)), &logits(base().with_bf16_activations()));
+    assert!(rounded > 0.0 && rounded < 2e-2, "rounded: {rounded}");
+    let plain = max_rel_diff(&logits(base().with_activation_jitter(1e-5)), &logits(base()));
+    assert!(plain > 0.0 && plain < 1e-4, "unrounded: {plain}");
+}

@@ -24,7 +24,7 @@ use sdec_model::passkey::build_passkey;
 use sdec_model::{load_model, Model, PolicySpec};
 
 use super::engine::{Decoder, Gemm, StepKind};
-use super::weights::{round_to_bf16, GpuWeights};
+use super::weights::GpuWeights;
 use crate::error::{Result, SdecError};
 use crate::gpu::Gpu;
 use crate::tuned::Tuned;
@@ -101,7 +101,7 @@ pub fn check_decode(gpu: &Gpu, tuned: &Tuned, opts: &CheckOptions) -> Result<Che
     let cfg = loaded.cfg.clone();
     let synthetic = opts.model.starts_with("synthetic:");
     let mut weights = loaded.weights;
-    round_to_bf16(&mut weights);
+    weights.round_to_bf16();
     // Synthetic weights are generated on the GPU (testing the generator too); others uploaded.
     let gpu_weights = if synthetic { GpuWeights::synthetic(gpu, &cfg, opts.seed)? } else { GpuWeights::upload(gpu, &cfg, &weights)? };
     let reference = Model::new(cfg.clone(), weights).map_err(model_err)?.with_bf16_activations();

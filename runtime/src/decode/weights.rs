@@ -46,29 +46,6 @@ pub fn to_bf16_bits(values: impl IntoIterator<Item = f32>) -> Vec<u16> {
     values.into_iter().map(|v| bf16::from_f32(v).to_bits()).collect()
 }
 
-/// The weights as the GPU holds them, back in f32: what the reference must use to be compared
-/// with the GPU on equal terms (the comparison is then about the kernels, not about bf16 weights).
-pub fn round_to_bf16(w: &mut ModelWeights) {
-    let round = |x: &mut f32| *x = bf16::from_f32(*x).to_f32();
-    let mats = |a: &mut Array2<f32>| a.iter_mut().for_each(round);
-    let vecs = |a: &mut Array1<f32>| a.iter_mut().for_each(round);
-    mats(&mut w.embedding);
-    vecs(&mut w.final_norm);
-    if let Some(head) = &mut w.lm_head {
-        mats(head);
-    }
-    for l in &mut w.layers {
-        vecs(&mut l.attn_norm);
-        vecs(&mut l.ffn_norm);
-        for m in [&mut l.wq, &mut l.wk, &mut l.wv, &mut l.wo, &mut l.w_gate, &mut l.w_up, &mut l.w_down] {
-            mats(m);
-        }
-        for n in [&mut l.q_norm, &mut l.k_norm].into_iter().flatten() {
-            vecs(n);
-        }
-    }
-}
-
 /// Bytes of the weights of `cfg` in bf16.
 pub fn weight_bytes(cfg: &ModelConfig) -> u64 {
     2 * cfg.n_params() as u64
