@@ -140,7 +140,7 @@ pub const SMALL_SPACE: usize = 12;
 /// default) have converged. One is enough to leave a bad default's basin where no related winner
 /// is known (top-k's first entry: the best of another strategy is 2.6x faster, session 4); more
 /// spent the rest of the budget without finding better winners (replayed on the recorded H100
-/// run: 759 measurements unlimited, 631 with one, the same 47 of 48 entries within 3%; session 6).
+/// run: 759 measurements unlimited, 635 with one, the same 47 of 48 entries within 3%; session 6).
 pub const RESTARTS: usize = 1;
 /// Measurements per batch of the exhaustive strategy (progress is saved between batches).
 pub const BATCH: usize = 16;
