@@ -87,7 +87,7 @@ impl Model {
         })
     }
 
-    /// Rounds q, k and v (after the projections and again after RoPE) and the attention output
+    /// Rounds q, k and v after the projections, q and k again after RoPE, and the attention output
     /// to bf16, as the GPU decode loop stores them between its kernels; with
     /// [`KvCache::with_bf16_storage`] and bf16-rounded weights the reference then computes the
     /// GPU's model, in f32 arithmetic (`sdec check`). Everything else stays f32, as on the GPU
@@ -261,7 +261,7 @@ impl Model {
                 let vr = v.row(r);
                 cache.write(l, pos0 + r, ks, vr.as_slice().unwrap_or(&[]));
             }
-            let attn = match &mut mode {
+            let mut attn = match &mut mode {
                 Mode::Dense(capture) => {
                     self.dense_attention(cache, l, &q, pos0, capture.as_deref_mut())
                 }
@@ -271,7 +271,6 @@ impl Model {
                     out
                 }
             };
-            let mut attn = attn;
             if self.activation_jitter > 0.0 {
                 jitter(attn.iter_mut(), self.activation_jitter, (l * 104_729 + pos0 + 1) as u64);
             }
