@@ -16,9 +16,13 @@
 //   past `context` are skipped. Dense and sparse heads share one launch, split so that every CTA
 //   has about SPLIT_TOKENS tokens. With EMIT_SCORES, dense heads (LycheeDecode's retrieval heads)
 //   also write their block scores, as in mode 0; sparse heads write none.
+//
+// Each warp takes a contiguous run of its CTA's range (warp_scalar: LANES_PER_TOKEN lanes per
+// token on CUDA cores; warp_mma, the gather family's `mma` option: tiles of 16 tokens on tensor
+// cores) and leaves its partial in shared memory; the CTA merges its warps.
 
 constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
-constexpr int TOKENS_PER_STEP = 32 / LANES_PER_TOKEN;  // tokens a warp loads per instruction
+constexpr int TOKENS_PER_STEP = MMA ? 16 : 32 / LANES_PER_TOKEN;  // tokens per load (MMA: a tile)
 constexpr int WARPS = THREADS / 32;
 constexpr int WARP_CHUNK = UNROLL * TOKENS_PER_STEP;  // consecutive tokens a warp takes per step
 // Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
@@ -31,46 +35,35 @@ __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, boo
     return block < 0 ? -1 : block * GATHER_BLOCK + i % GATHER_BLOCK;
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) attend(
-    const bf16_t* __restrict__ q,        // [batch][kv_heads*GROUP][HEAD_DIM]
-    const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
-    const bf16_t* __restrict__ v,        // [batch][kv_heads][capacity][HEAD_DIM]
-    float* __restrict__ o_part,          // [work][GROUP][HEAD_DIM]
-    float* __restrict__ lse_part,        // [work][GROUP], log2 domain
-    float* __restrict__ block_scores,    // [batch*kv_heads][ceil(context/SCORE_BLOCK)]
-    const int4* __restrict__ work,       // gather only: {head, begin, end, dense}
-    const int* __restrict__ entries,     // gather only: [batch*kv_heads][max_entries]
-    int context, int capacity, int max_entries, int splits, float scale) {
-    __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
-    __shared__ float sm_m[WARPS][GROUP];
-    __shared__ float sm_l[WARPS][GROUP];
+// What one warp reads (its run [run_begin, run_end) of the CTA's range) and where it leaves its
+// partial: the unnormalised output per query head, its running max and sum (log2 units).
+struct WarpTask {
+    const bf16_t* __restrict__ q;
+    const bf16_t* __restrict__ k;
+    const bf16_t* __restrict__ v;
+    float* __restrict__ block_scores;
+    const int* __restrict__ list;
+    size_t kv_base;
+    int head, begin, run_begin, run_end, context, n_blocks;
+    bool dense;
+    float scale;
+    float* acc;  // [GROUP][HEAD_DIM]
+    float* m;    // [GROUP]
+    float* l;    // [GROUP]
+};
 
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+// The CUDA-core path: LANES_PER_TOKEN lanes per token, each with 8 dims of every query head.
+__device__ __forceinline__ void warp_scalar(const WarpTask& t) {
+    const int lane = threadIdx.x % 32;
     const int sub = lane / LANES_PER_TOKEN;           // which token of the step this lane reads
     const int d0 = (lane % LANES_PER_TOKEN) * 8;      // the 8 dims this lane owns
 
-    int head, begin, end;
-    bool dense = true;
-    if (GATHER_MODE == 0) {
-        head = blockIdx.x / splits;
-        begin = (blockIdx.x % splits) * SPLIT_TOKENS;
-        end = min(begin + SPLIT_TOKENS, context);
-    } else {
-        const int4 w = work[blockIdx.x];
-        head = w.x; begin = w.y; end = w.z; dense = w.w != 0;
-        // Dense items are planned for a rounded-up context (the plan then holds for many steps).
-        if (dense) end = max(begin, min(end, context));
-    }
-    const size_t kv_base = (size_t)head * capacity * HEAD_DIM;
-    const int* list = entries + (size_t)head * max_entries;
-
-
     // Query fragment, pre-scaled so scores are in log2 units.
-    const float qscale = scale * SDEC_LOG2E;
+    const float qscale = t.scale * SDEC_LOG2E;
     float qf[GROUP][8];
 #pragma unroll
     for (int g = 0; g < GROUP; ++g) {
-        const uint4 raw = *reinterpret_cast<const uint4*>(q + ((size_t)head * GROUP + g) * HEAD_DIM + d0);
+        const uint4 raw = *reinterpret_cast<const uint4*>(t.q + ((size_t)t.head * GROUP + g) * HEAD_DIM + d0);
         unpack8(raw, qf[g]);
 #pragma unroll
         for (int j = 0; j < 8; ++j) qf[g][j] *= qscale;
@@ -84,11 +77,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
         for (int j = 0; j < 8; ++j) acc[g][j] = 0.f;
     }
 
-    // This warp's contiguous run of the CTA's range.
-    const int per_warp = ((end - begin + WARPS - 1) / WARPS + RUN_ALIGN - 1) / RUN_ALIGN * RUN_ALIGN;
-    const int run_begin = min(end, begin + warp * per_warp);
-    const int run_end = min(end, run_begin + per_warp);
-    const int n_blocks = (context + SCORE_BLOCK - 1) / SCORE_BLOCK;
     float block_best = -SDEC_INF;  // this lane's max over the current score block
 
     // Software pipeline over the warp's steps: while a step computes on its K and V rows, the
@@ -102,23 +90,23 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int i = step_base + u * TOKENS_PER_STEP + sub;
-            pos_next[u] = i < run_end ? token_at(list, i, dense) : -1;
+            pos_next[u] = i < t.run_end ? token_at(t.list, i, t.dense) : -1;
         }
     };
     auto load_rows = [&](uint4* kdst, uint4* vdst, bool* okdst) {
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int pos = pos_next[u];
-            okdst[u] = pos >= 0 && pos < context;
-            const size_t off = kv_base + (size_t)(okdst[u] ? pos : 0) * HEAD_DIM + d0;
-            kdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(k + off) : make_uint4(0, 0, 0, 0);
-            vdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(v + off) : make_uint4(0, 0, 0, 0);
+            okdst[u] = pos >= 0 && pos < t.context;
+            const size_t off = t.kv_base + (size_t)(okdst[u] ? pos : 0) * HEAD_DIM + d0;
+            kdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(t.k + off) : make_uint4(0, 0, 0, 0);
+            vdst[u] = okdst[u] ? *reinterpret_cast<const uint4*>(t.v + off) : make_uint4(0, 0, 0, 0);
         }
     };
-    load_ids(run_begin);
+    load_ids(t.run_begin);
     load_rows(kr, vr, ok);
-    load_ids(run_begin + WARP_CHUNK);
-    for (int base = run_begin; base < run_end; base += WARP_CHUNK) {
+    load_ids(t.run_begin + WARP_CHUNK);
+    for (int base = t.run_begin; base < t.run_end; base += WARP_CHUNK) {
         uint4 kr_next[UNROLL], vr_next[UNROLL];
         bool ok_next[UNROLL];
         load_rows(kr_next, vr_next, ok_next);  // positions past run_end come back as not ok
@@ -138,7 +126,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
                 s[u][g] = ok[u] ? dot : -SDEC_INF;
             }
         }
-        if (EMIT_SCORES && dense) {
+        if (EMIT_SCORES && t.dense) {
             // Raw group-mean logit: undo the softmax scale folded into the query.
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
@@ -148,9 +136,9 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
                 if (ok[u]) block_best = fmaxf(block_best, sum / (GROUP * qscale));
             }
             // Last step of a score block (or of the run): reduce and write it.
-            if ((base + WARP_CHUNK - begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= run_end) {
+            if ((base + WARP_CHUNK - t.begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= t.run_end) {
                 const float best = warp_max(block_best);
-                if (lane == 0) block_scores[(size_t)head * n_blocks + base / SCORE_BLOCK] = best;
+                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best;
                 block_best = -SDEC_INF;
             }
         }
@@ -208,10 +196,250 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
 #pragma unroll
         for (int g = 0; g < GROUP; ++g) {
 #pragma unroll
-            for (int j = 0; j < 8; ++j) sm_acc[warp][g][d0 + j] = acc[g][j];
-            if (lane == 0) { sm_m[warp][g] = m[g]; sm_l[warp][g] = l[g]; }
+            for (int j = 0; j < 8; ++j) t.acc[g * HEAD_DIM + d0 + j] = acc[g][j];
+            if (lane == 0) { t.m[g] = m[g]; t.l[g] = l[g]; }
         }
     }
+}
+
+// The tensor-core path (MMA): a warp takes its run in tiles of 16 tokens, UNROLL tiles a step,
+// and computes with mma.m16n8k16 S^T = K Q^T (16 tokens x 8 query heads, GROUP of them real) and
+// O^T += V^T P^T (16 dims x 8 heads per m-tile), so a token costs a few instructions per warp
+// instead of 8 FMAs per head per lane. Fragments come straight from global memory: a dot product
+// does not care in which order it meets the dims, so each lane loads whole 16-byte pieces and the
+// query (and the output) use the same order. Lane (gid, tig) holds:
+//   K: dims [32j + 8 tig, +8) (j < HEAD_DIM/32) of tile tokens gid and gid + 8 — its word w is
+//      dims 32(w/4) + 8 tig + 2(w%4), +1; k-step s takes words 2s and 2s+1 (A fragment of K,
+//      B fragment of Q^T alike);
+//   V: dims [64h + 8 gid, +8) (h < HEAD_DIM/64) of tokens 2tig, 2tig+1, 2tig+8, 2tig+9 — its
+//      word i holds the dims of rows gid and gid + 8 of m-tile i; two tokens' words are paired
+//      into V^T's A fragment with byte permutes;
+//   S^T (C fragment): tokens gid, gid+8 x heads 2tig, 2tig+1. Its 8x8 halves, transposed in
+//      registers (movmatrix), are P^T's B fragment: tokens 2tig.. x head gid.
+// P enters the tensor cores as bf16 hi + lo parts, so the weights keep ~16 bits as in fp32 math.
+constexpr int MMA_TILE = 16;
+constexpr int K_WORDS = HEAD_DIM / 8;    // u32 (bf16 pairs) of K per lane and token row
+constexpr int V_WORDS = HEAD_DIM / 16;   // u32 of V per lane and token
+constexpr int D_TILES = HEAD_DIM / 16;   // k-steps of K Q^T, m-tiles of V^T P^T
+
+struct MmaRows {
+    u32 k[2][K_WORDS];
+    u32 v[4][V_WORDS];
+    bool ok[2];  // K rows gid, gid + 8 hold a valid token
+};
+
+__device__ __forceinline__ u32 transpose8x8_b16(u32 x) {
+    u32 y;
+    asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;" : "=r"(y) : "r"(x));
+    return y;
+}
+
+// Loads the K and V pieces this lane needs for one tile; token j of the tile has position
+// __shfl(pos, lane0 + j) (negative or past the context: not valid, zeros loaded).
+__device__ __forceinline__ void mma_load(MmaRows& r, const WarpTask& t, int pos, int lane0) {
+    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int p = __shfl_sync(0xffffffffu, pos, lane0 + gid + 8 * h);
+        r.ok[h] = p >= 0 && p < t.context;
+        const bf16_t* row = t.k + t.kv_base + (size_t)(r.ok[h] ? p : 0) * HEAD_DIM + 8 * tig;
+#pragma unroll
+        for (int j = 0; j < HEAD_DIM / 32; ++j) {
+            const uint4 x = r.ok[h] ? *reinterpret_cast<const uint4*>(row + 32 * j) : make_uint4(0, 0, 0, 0);
+            r.k[h][4 * j] = x.x; r.k[h][4 * j + 1] = x.y; r.k[h][4 * j + 2] = x.z; r.k[h][4 * j + 3] = x.w;
+        }
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+        const int p = __shfl_sync(0xffffffffu, pos, lane0 + 2 * tig + (c & 1) + 8 * (c >> 1));
+        const bool ok = p >= 0 && p < t.context;
+        const bf16_t* row = t.v + t.kv_base + (size_t)(ok ? p : 0) * HEAD_DIM + 8 * gid;
+#pragma unroll
+        for (int h = 0; h < HEAD_DIM / 64; ++h) {
+            const uint4 x = ok ? *reinterpret_cast<const uint4*>(row + 64 * h) : make_uint4(0, 0, 0, 0);
+            r.v[c][4 * h] = x.x; r.v[c][4 * h + 1] = x.y; r.v[c][4 * h + 2] = x.z; r.v[c][4 * h + 3] = x.w;
+        }
+    }
+}
+
+// fp32 pair -> bf16 hi pair and the bf16 pair of what hi missed.
+__device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
+    hi = pack_bf16(a, b);
+    lo = pack_bf16(a - __uint_as_float(hi << 16), b - __uint_as_float(hi & 0xffff0000u));
+}
+
+__device__ __forceinline__ void warp_mma(const WarpTask& t) {
+    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    const float qscale = t.scale * SDEC_LOG2E;
+
+    // Q^T's B fragment: query head gid (zero past GROUP), the K word order.
+    u32 qb[K_WORDS];
+#pragma unroll
+    for (int j = 0; j < HEAD_DIM / 32; ++j) {
+        const uint4 x = gid < GROUP ? *reinterpret_cast<const uint4*>(t.q + ((size_t)t.head * GROUP + gid) * HEAD_DIM + 32 * j + 8 * tig)
+                                    : make_uint4(0, 0, 0, 0);
+        qb[4 * j] = x.x; qb[4 * j + 1] = x.y; qb[4 * j + 2] = x.z; qb[4 * j + 3] = x.w;
+    }
+
+    // Heads 2tig and 2tig+1: running max (the same in every gid), this lane's share of the sum,
+    // and O^T's accumulators (dims of m-tile i: rows gid, gid + 8; heads 2tig, 2tig+1).
+    float m[2] = {-SDEC_INF, -SDEC_INF}, l[2] = {0.f, 0.f};
+    float o[D_TILES][4];
+#pragma unroll
+    for (int i = 0; i < D_TILES; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+    float block_best = -SDEC_INF;
+
+    // Pipeline as in warp_scalar: the next step's rows in flight while this one computes, and
+    // the ids of the step after. Lane j < WARP_CHUNK resolves token j of a step.
+    auto load_id = [&](int step_base) {
+        const int i = step_base + lane;
+        return lane < WARP_CHUNK && i < t.run_end ? token_at(t.list, i, t.dense) : -1;
+    };
+    MmaRows cur[UNROLL];
+    int pos = load_id(t.run_begin);
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) mma_load(cur[u], t, pos, u * MMA_TILE);
+    pos = load_id(t.run_begin + WARP_CHUNK);
+    for (int base = t.run_begin; base < t.run_end; base += WARP_CHUNK) {
+        MmaRows next[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) mma_load(next[u], t, pos, u * MMA_TILE);
+        pos = load_id(base + 2 * WARP_CHUNK);
+
+        float s[UNROLL][4];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            s[u][0] = s[u][1] = s[u][2] = s[u][3] = 0.f;
+#pragma unroll
+            for (int st = 0; st < D_TILES; ++st) {
+                const u32 a[4] = {cur[u].k[0][2 * st], cur[u].k[1][2 * st], cur[u].k[0][2 * st + 1], cur[u].k[1][2 * st + 1]};
+                mma_bf16(s[u], a, qb[2 * st], qb[2 * st + 1]);
+            }
+            if (EMIT_SCORES && t.dense) {
+                // Group-mean raw logit of tokens gid and gid+8: sum the real heads over tig.
+                float mean[2];
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    float sum = (2 * tig < GROUP ? s[u][2 * h] : 0.f) + (2 * tig + 1 < GROUP ? s[u][2 * h + 1] : 0.f);
+                    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+                    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+                    mean[h] = sum / GROUP;
+                    if (cur[u].ok[h]) block_best = fmaxf(block_best, mean[h]);
+                }
+            }
+#pragma unroll
+            for (int c = 0; c < 4; ++c) s[u][c] = cur[u].ok[c / 2] ? s[u][c] * qscale : -SDEC_INF;
+        }
+        if (EMIT_SCORES && t.dense) {
+            if ((base + WARP_CHUNK - t.begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= t.run_end) {
+                const float best = warp_max(block_best);
+                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best;
+                block_best = -SDEC_INF;
+            }
+        }
+
+        // Online softmax per head over the step's tokens (the max is reduced over gid).
+        float alpha[2], m_use[2];
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float step_max = -SDEC_INF;
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) step_max = fmaxf(step_max, fmaxf(s[u][h], s[u][h + 2]));
+#pragma unroll
+            for (int off = 4; off < 32; off <<= 1) step_max = fmaxf(step_max, __shfl_xor_sync(0xffffffffu, step_max, off));
+            const float m_new = fmaxf(m[h], step_max);
+            m_use[h] = m_new == -SDEC_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
+            alpha[h] = exp2f(m[h] - m_use[h]);
+            m[h] = m_new;
+            l[h] *= alpha[h];
+        }
+#pragma unroll
+        for (int i = 0; i < D_TILES; ++i) {
+            o[i][0] *= alpha[0]; o[i][2] *= alpha[0];
+            o[i][1] *= alpha[1]; o[i][3] *= alpha[1];
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            float p[4];
+#pragma unroll
+            for (int c = 0; c < 4; ++c) {
+                p[c] = exp2f(s[u][c] - m_use[c % 2]);
+                l[c % 2] += p[c];
+            }
+            // P^T's B fragment (tokens 2tig.. x head gid) from S^T's C halves, hi and lo parts.
+            u32 hi0, lo0, hi1, lo1;
+            split_bf16(p[0], p[1], hi0, lo0);  // tokens gid    x heads 2tig, 2tig+1
+            split_bf16(p[2], p[3], hi1, lo1);  // tokens gid+8
+            hi0 = transpose8x8_b16(hi0); lo0 = transpose8x8_b16(lo0);
+            hi1 = transpose8x8_b16(hi1); lo1 = transpose8x8_b16(lo1);
+#pragma unroll
+            for (int i = 0; i < D_TILES; ++i) {
+                const u32* v0 = cur[u].v[0]; const u32* v1 = cur[u].v[1];
+                const u32* v2 = cur[u].v[2]; const u32* v3 = cur[u].v[3];
+                const u32 a[4] = {__byte_perm(v0[i], v1[i], 0x5410), __byte_perm(v0[i], v1[i], 0x7632),
+                                  __byte_perm(v2[i], v3[i], 0x5410), __byte_perm(v2[i], v3[i], 0x7632)};
+                mma_bf16(o[i], a, hi0, hi1);
+                mma_bf16(o[i], a, lo0, lo1);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) cur[u] = next[u];
+    }
+
+    // The lanes of one tig hold parts of the same heads' sums; the output rows are disjoint.
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+#pragma unroll
+        for (int off = 4; off < 32; off <<= 1) l[h] += __shfl_xor_sync(0xffffffffu, l[h], off);
+        const int g = 2 * tig + h;
+        if (g < GROUP) {
+#pragma unroll
+            for (int i = 0; i < D_TILES; ++i) {
+                const int d = 64 * (i / 4) + 8 * gid + 2 * (i % 4);
+                t.acc[g * HEAD_DIM + d] = o[i][h];
+                t.acc[g * HEAD_DIM + d + 1] = o[i][h + 2];
+            }
+            if (gid == 0) { t.m[g] = m[h]; t.l[g] = l[h]; }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) attend(
+    const bf16_t* __restrict__ q,        // [batch][kv_heads*GROUP][HEAD_DIM]
+    const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
+    const bf16_t* __restrict__ v,        // [batch][kv_heads][capacity][HEAD_DIM]
+    float* __restrict__ o_part,          // [work][GROUP][HEAD_DIM]
+    float* __restrict__ lse_part,        // [work][GROUP], log2 domain
+    float* __restrict__ block_scores,    // [batch*kv_heads][ceil(context/SCORE_BLOCK)]
+    const int4* __restrict__ work,       // gather only: {head, begin, end, dense}
+    const int* __restrict__ entries,     // gather only: [batch*kv_heads][max_entries]
+    int context, int capacity, int max_entries, int splits, float scale) {
+    __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
+    __shared__ float sm_m[WARPS][GROUP];
+    __shared__ float sm_l[WARPS][GROUP];
+
+    const int warp = threadIdx.x / 32;
+    int head, begin, end;
+    bool dense = true;
+    if (GATHER_MODE == 0) {
+        head = blockIdx.x / splits;
+        begin = (blockIdx.x % splits) * SPLIT_TOKENS;
+        end = min(begin + SPLIT_TOKENS, context);
+    } else {
+        const int4 w = work[blockIdx.x];
+        head = w.x; begin = w.y; end = w.z; dense = w.w != 0;
+        // Dense items are planned for a rounded-up context (the plan then holds for many steps).
+        if (dense) end = max(begin, min(end, context));
+    }
+    // This warp's contiguous run of the CTA's range.
+    const int per_warp = ((end - begin + WARPS - 1) / WARPS + RUN_ALIGN - 1) / RUN_ALIGN * RUN_ALIGN;
+    const int run_begin = min(end, begin + warp * per_warp);
+    const WarpTask task{q, k, v, block_scores, entries + (size_t)head * max_entries,
+                        (size_t)head * capacity * HEAD_DIM, head, begin, run_begin, min(end, run_begin + per_warp),
+                        context, (context + SCORE_BLOCK - 1) / SCORE_BLOCK, dense, scale,
+                        &sm_acc[warp][0][0], sm_m[warp], sm_l[warp]};
+    if constexpr (MMA) warp_mma(task);
+    else warp_scalar(task);
     __syncthreads();
 
     // Merge the warps and write this CTA's partial.

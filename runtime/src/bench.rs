@@ -148,6 +148,8 @@ pub struct ConfigFilter {
     pub quick: bool,
     /// Only these (as JSON, e.g. `{"threads":512,...}`); all when empty. For profiling one.
     pub only: Vec<String>,
+    /// Only the rows whose shape (as the table prints it) contains this text.
+    pub shape: Option<String>,
 }
 
 impl ConfigFilter {
@@ -155,7 +157,21 @@ impl ConfigFilter {
         let wanted = |c: &C| self.only.is_empty() || self.only.contains(&serde_json::to_string(c).unwrap_or_default());
         space.into_iter().filter(wanted).take(if self.quick { 3 } else { usize::MAX }).collect()
     }
+
+    fn wants_shape(&self, label: &str) -> bool {
+        self.shape.as_deref().is_none_or(|text| label.contains(text))
+    }
 }
+
+fn decode_label(batch: u32) -> String {
+    format!("b{batch} 32q/8kv d128 ctx128K")
+}
+
+fn topk_label(shape: &TopkShape) -> String {
+    format!("[{} x {}] k={}", shape.rows, shape.n, shape.k)
+}
+
+const LAUNCH_FLOOR_LABEL: &str = "[1 x 1] k=1";
 
 fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
     let shape = AttentionShape { batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
@@ -174,15 +190,45 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwid
     }
     let bytes = 2.0 * kv_len as f64 * 2.0 + if emit { (batch * 8 * shape.n_blocks() * 4) as f64 } else { 0.0 };
     let name = if emit { "decode_attention+scores" } else { "decode_attention" };
-    Ok(BenchRow::new(name, format!("b{batch} 32q/8kv d128 ctx128K"), bytes, bandwidth, results))
+    Ok(BenchRow::new(name, decode_label(batch), bytes, bandwidth, results))
 }
 
-fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block: u32, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
-    let (batch, kv_heads, context, selected) = (8u32, 8u32, 131072u32, 4096u32);
+/// A gather launch over a 128K cache (32 query / 8 KV heads, d = 128): `dense_heads` heads read
+/// densely (writing block scores with `emit`), the others `selected` tokens each.
+struct GatherCase {
+    batch: u32,
+    dense_heads: u32,
+    gather_block: u32,
+    selected: u32,
+    emit: bool,
+}
+
+impl GatherCase {
+    /// The issue's benchmark: batch 8, 4096 selected tokens (or blocks of 64).
+    fn issue(dense_heads: u32, gather_block: u32) -> GatherCase {
+        GatherCase { batch: 8, dense_heads, gather_block, selected: 4096, emit: false }
+    }
+
+    /// A LycheeDecode layer of the decode loop at 128K: one retrieval head (or none) beside
+    /// lists of 4480 tokens (budget 4096 + the recent window).
+    fn lychee_layer(batch: u32, dense_heads: u32) -> GatherCase {
+        GatherCase { batch, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
+    }
+
+    fn label(&self) -> String {
+        let list = if self.gather_block == 1 { "tokens".to_string() } else { format!("blocks of {}", self.gather_block) };
+        let scores = if self.emit { " + scores" } else { "" };
+        format!("b{} 32q/8kv d128 ctx128K, {} {list}, {}/8 dense{scores}", self.batch, self.selected, self.dense_heads)
+    }
+}
+
+fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
+    let GatherCase { batch, dense_heads, gather_block, selected, emit } = *case;
+    let (kv_heads, context) = (8u32, 131072u32);
     let entries = selected / gather_block;
     let shape = GatherShape {
         batch, kv_heads, group: 4, head_dim: 128, context, capacity: context, gather_block, entries,
-        dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: false, score_block: 64,
+        dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: emit, score_block: 64,
     };
     let kv_len = (batch * kv_heads * context * 128) as usize;
     let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
@@ -198,17 +244,19 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, dense_heads: u32, gather_block:
     }
     let d_ids = upload(gpu, &ids, "gather entries")?;
     let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
+    let n_scores = (batch * kv_heads * shape.n_blocks()) as usize;
+    let mut scores = zeros::<f32>(gpu, n_scores, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
     for config in &filter.apply(GatherAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
-        let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &d_ids, &mut out))?;
+        let t = time(gpu, POLICY, |_| kernel.launch_at(gpu, &inputs, &d_ids.slice(..), context, &mut out, emit.then_some(&mut scores)))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
     }
     let tokens = batch as f64 * (dense_heads as f64 * context as f64 + (kv_heads - dense_heads) as f64 * selected as f64);
-    let bytes = tokens * 128.0 * 2.0 * 2.0;
-    let list = if gather_block == 1 { "tokens" } else { "blocks of 64" };
-    Ok(BenchRow::new("gather_attention", format!("b8 32q/8kv d128 ctx128K, 4096 {list}, {dense_heads}/8 dense"), bytes, bandwidth, results))
+    let score_bytes = if emit { (batch * dense_heads * shape.n_blocks() * 4) as f64 } else { 0.0 };
+    let bytes = tokens * 128.0 * 2.0 * 2.0 + score_bytes;
+    Ok(BenchRow::new("gather_attention", case.label(), bytes, bandwidth, results))
 }
 
 fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64, l2_bytes: usize, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
@@ -238,7 +286,7 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
     }
     // The floor: one read of the scores and one write of the results.
     let bytes = (len * 4) as f64 + (shape.rows * shape.k * 8) as f64;
-    Ok(BenchRow::new("topk", format!("[{} x {}] k={}", shape.rows, shape.n, shape.k), bytes, bandwidth, results))
+    Ok(BenchRow::new("topk", topk_label(&shape), bytes, bandwidth, results))
 }
 
 /// The least a timed launch costs here: a one-thread-block top-k of one score (RESIDENT), timed
@@ -252,7 +300,7 @@ fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
     let kernel = TopkKernel::new(gpu, config, shape.clone())?;
     let mut scratch = TopkScratch::new(gpu, &shape, &config)?;
     let t = time(gpu, POLICY, |_| kernel.launch(gpu, &scores, &mut idx, &mut val, &mut scratch))?;
-    Ok(BenchRow::new("topk launch floor", "[1 x 1] k=1".into(), 12.0, bandwidth, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
+    Ok(BenchRow::new("topk launch floor", LAUNCH_FLOOR_LABEL.into(), 12.0, bandwidth, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
 }
 
 /// Runs the benchmarks of the chosen families (all when `families` is empty).
@@ -262,21 +310,23 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
     progress("copy bandwidth");
     let bandwidth = copy_bandwidth(gpu)?;
     let mut rows = Vec::new();
-    for shape in sdec_kernels::topk::standard_shapes().into_iter().filter(|_| wanted("topk")) {
+    for shape in sdec_kernels::topk::standard_shapes().into_iter().filter(|s| wanted("topk") && filter.wants_shape(&topk_label(s))) {
         progress(&format!("topk {shape:?}"));
         rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, filter)?);
     }
-    if wanted("topk") {
+    if wanted("topk") && filter.wants_shape(LAUNCH_FLOOR_LABEL) {
         progress("launch floor");
         rows.extend(launch_floor(gpu, bandwidth)?);
     }
-    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)].into_iter().filter(|_| wanted("decode_attention")) {
+    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)].into_iter().filter(|&(b, _)| wanted("decode_attention") && filter.wants_shape(&decode_label(b))) {
         progress(&format!("decode attention batch {batch} scores {emit}"));
         rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, filter)?);
     }
-    for (dense, block) in [(0, 64), (0, 1), (2, 64), (2, 1)].into_iter().filter(|_| wanted("gather_attention")) {
-        progress(&format!("gather attention dense {dense} block {block}"));
-        rows.extend(bench_gather(gpu, &mut rng, dense, block, bandwidth, filter)?);
+    let issue_cases = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
+    let lychee_cases = [(1, 1), (1, 0), (2, 1)].map(|(batch, dense)| GatherCase::lychee_layer(batch, dense));
+    for case in issue_cases.iter().chain(&lychee_cases).filter(|c| wanted("gather_attention") && filter.wants_shape(&c.label())) {
+        progress(&format!("gather attention {}", case.label()));
+        rows.extend(bench_gather(gpu, &mut rng, case, bandwidth, filter)?);
     }
     Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
 }

@@ -73,6 +73,9 @@ enum BenchCommand {
         /// Only this configuration, as the JSON the table prints (repeatable; e.g. to profile it).
         #[arg(long)]
         config: Vec<String>,
+        /// Only the shapes whose label (as the table prints it) contains this text, e.g. `4480`.
+        #[arg(long)]
+        shape: Option<String>,
     },
     /// Per-token latency of the GPU decode loop at long contexts, beside its byte floor.
     Decode(sdec_runtime::cli_decode::BenchDecodeArgs),
@@ -228,8 +231,8 @@ fn main() -> ExitCode {
         Command::Kernels { command: KernelsCommand::List { json } } => kernels_list(*json).map(|_| true),
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),
-        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config } } => {
-            let filter = sdec_runtime::bench::ConfigFilter { quick: *quick, only: config.clone() };
+        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config, shape } } => {
+            let filter = sdec_runtime::bench::ConfigFilter { quick: *quick, only: config.clone(), shape: shape.clone() };
             bench_kernels(&filter, family, peers.as_deref(), json.as_deref()).map(|_| true)
         }
         Command::Bench { command: BenchCommand::Decode(args) } => sdec_runtime::cli_decode::bench(args).map(|_| true),

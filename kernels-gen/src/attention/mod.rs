@@ -63,6 +63,8 @@ impl Shape for AttentionShape {
             ("SCORE_BLOCK", Constant::U32(self.score_block)),
             ("GATHER_MODE", Constant::U32(0)),
             ("GATHER_BLOCK", Constant::U32(1)),
+            // The dense family stays on CUDA cores: measured 3-10% slower on tensor cores.
+            ("MMA", Constant::U32(0)),
         ]
     }
 
@@ -89,9 +91,20 @@ pub fn combine_column_ranges(head_dim: u32) -> u32 {
     (head_dim / 32).max(1)
 }
 
-/// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load.
-pub fn warp_chunk(head_dim: u32, unroll: u32) -> u32 {
-    unroll * (32 / (head_dim / 8))
+/// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load; on
+/// tensor cores (`mma`) UNROLL tiles of 16 tokens.
+pub fn warp_chunk(head_dim: u32, unroll: u32, mma: u32) -> u32 {
+    if mma == 1 {
+        unroll * 16
+    } else {
+        unroll * (32 / (head_dim / 8))
+    }
+}
+
+/// The tensor-core path: head dims whose V pieces are whole 16-byte loads (64, 128), and K/V
+/// registers for two steps (this one and the next in flight) within the register file.
+pub fn mma_fits(head_dim: u32, unroll: u32) -> bool {
+    head_dim % 64 == 0 && unroll * head_dim <= 128
 }
 
 sdec_dsl::kernel_family! {
@@ -111,7 +124,7 @@ sdec_dsl::kernel_family! {
             threads % 32 == 0,
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
-            shape.score_block % warp_chunk(shape.head_dim, unroll) == 0,
+            shape.score_block % warp_chunk(shape.head_dim, unroll, 0) == 0,
             // Static shared memory: per-warp partial outputs.
             (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
         }
@@ -198,14 +211,21 @@ sdec_dsl::kernel_family! {
         params {
             threads: u32 = [256, 128],
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
+            /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
             unroll: u32 = [2, 1, 4, 8],
+            /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs. Measured
+            /// on the H100 it wins all-sparse layers (fewer instructions per token) and loses
+            /// where a dense head dominates (two warps per scheduler cannot hide its latency
+            /// chains): docs/results/decode.md section 10.
+            mma: u32 = [0, 1],
         }
         constraints {
             threads % 32 == 0,
+            mma == 0 || mma_fits(shape.head_dim, unroll),
             (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
             // Scoring dense heads: splits and warp steps must not straddle score blocks.
             !shape.emit_scores || split_tokens % shape.score_block == 0,
-            !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll) == 0,
+            !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
         }
         kernels {
             attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
