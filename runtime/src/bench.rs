@@ -197,6 +197,8 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwid
 /// densely (writing block scores with `emit`), the others `selected` tokens each.
 struct GatherCase {
     batch: u32,
+    /// Query heads per KV head.
+    group: u32,
     dense_heads: u32,
     gather_block: u32,
     selected: u32,
@@ -206,51 +208,59 @@ struct GatherCase {
 impl GatherCase {
     /// The issue's benchmark: batch 8, 4096 selected tokens (or blocks of 64).
     fn issue(dense_heads: u32, gather_block: u32) -> GatherCase {
-        GatherCase { batch: 8, dense_heads, gather_block, selected: 4096, emit: false }
+        GatherCase { batch: 8, group: 4, dense_heads, gather_block, selected: 4096, emit: false }
     }
 
     /// A LycheeDecode layer of the decode loop at 128K: one retrieval head (or none) beside
-    /// lists of 4480 tokens (budget 4096 + the recent window).
-    fn lychee_layer(batch: u32, dense_heads: u32) -> GatherCase {
-        GatherCase { batch, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
+    /// lists of 4480 tokens (budget 4096 + the recent window); group 4 is Llama-3.1-8B's, group 8
+    /// a 64-query-head model's (Qwen3-32B).
+    fn lychee_layer(batch: u32, group: u32, dense_heads: u32) -> GatherCase {
+        GatherCase { batch, group, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
     }
 
     fn label(&self) -> String {
         let list = if self.gather_block == 1 { "tokens".to_string() } else { format!("blocks of {}", self.gather_block) };
         let scores = if self.emit { " + scores" } else { "" };
-        format!("b{} 32q/8kv d128 ctx128K, {} {list}, {}/8 dense{scores}", self.batch, self.selected, self.dense_heads)
+        format!("b{} {}q/8kv d128 ctx128K, {} {list}, {}/8 dense{scores}", self.batch, 8 * self.group, self.selected, self.dense_heads)
     }
 }
 
 fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
-    let GatherCase { batch, dense_heads, gather_block, selected, emit } = *case;
+    let GatherCase { batch, group, dense_heads, gather_block, selected, emit } = *case;
     let (kv_heads, context) = (8u32, 131072u32);
     let entries = selected / gather_block;
     let shape = GatherShape {
-        batch, kv_heads, group: 4, head_dim: 128, context, capacity: context, gather_block, entries,
+        batch, kv_heads, group, head_dim: 128, context, capacity: context, gather_block, entries,
         dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: emit, score_block: 64,
     };
     let kv_len = (batch * kv_heads * context * 128) as usize;
-    let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
+    let q_len = (batch * kv_heads * group * 128) as usize;
+    let q = upload(gpu, &random_bf16_bits(rng, q_len), "q")?;
     let k = upload(gpu, &random_bf16_bits(rng, kv_len), "K cache")?;
     let v = upload(gpu, &random_bf16_bits(rng, kv_len), "V cache")?;
-    // Distinct ids per head, ascending (as top-k returns them).
+    // Distinct ids per head, ascending (as top-k returns them); enough lists to rotate through
+    // that their rows, read once each, are twice L2 (the dense heads' rows leave L2 by themselves).
     let units = context / gather_block;
-    let mut ids = Vec::with_capacity((batch * kv_heads * entries) as usize);
-    for _ in 0..batch * kv_heads {
-        let mut picked = rand::seq::index::sample(rng, units as usize, entries as usize).into_vec();
-        picked.sort_unstable();
-        ids.extend(picked.into_iter().map(|i| i as i32));
+    let sparse_bytes = (batch * (kv_heads - dense_heads) * selected) as usize * 128 * 2 * 2;
+    let lists = (2 * gpu.info.l2_bytes as usize).div_ceil(sparse_bytes.max(1)).clamp(1, 16);
+    let mut d_lists = Vec::with_capacity(lists);
+    for _ in 0..lists {
+        let mut ids = Vec::with_capacity((batch * kv_heads * entries) as usize);
+        for _ in 0..batch * kv_heads {
+            let mut picked = rand::seq::index::sample(rng, units as usize, entries as usize).into_vec();
+            picked.sort_unstable();
+            ids.extend(picked.into_iter().map(|i| i as i32));
+        }
+        d_lists.push(upload(gpu, &ids, "gather entries")?);
     }
-    let d_ids = upload(gpu, &ids, "gather entries")?;
-    let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
+    let mut out = zeros::<u16>(gpu, q_len, "output")?;
     let n_scores = (batch * kv_heads * shape.n_blocks()) as usize;
     let mut scores = zeros::<f32>(gpu, n_scores, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
     for config in &filter.apply(GatherAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
-        let t = time(gpu, POLICY, |_| kernel.launch_at(gpu, &inputs, &d_ids.slice(..), context, &mut out, emit.then_some(&mut scores)))?;
+        let t = time(gpu, POLICY, |i| kernel.launch_at(gpu, &inputs, &d_lists[i % lists].slice(..), context, &mut out, emit.then_some(&mut scores)))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
     }
     let tokens = batch as f64 * (dense_heads as f64 * context as f64 + (kv_heads - dense_heads) as f64 * selected as f64);
@@ -323,7 +333,7 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
         rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, filter)?);
     }
     let issue_cases = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
-    let lychee_cases = [(1, 1), (1, 0), (2, 1)].map(|(batch, dense)| GatherCase::lychee_layer(batch, dense));
+    let lychee_cases = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense));
     for case in issue_cases.iter().chain(&lychee_cases).filter(|c| wanted("gather_attention") && filter.wants_shape(&c.label())) {
         progress(&format!("gather attention {}", case.label()));
         rows.extend(bench_gather(gpu, &mut rng, case, bandwidth, filter)?);
