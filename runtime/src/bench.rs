@@ -163,8 +163,8 @@ impl ConfigFilter {
     }
 }
 
-fn decode_label(batch: u32) -> String {
-    format!("b{batch} 32q/8kv d128 ctx128K")
+fn decode_label(batch: u32, group: u32) -> String {
+    format!("b{batch} {}q/8kv d128 ctx128K", 8 * group)
 }
 
 fn topk_label(shape: &TopkShape) -> String {
@@ -173,13 +173,14 @@ fn topk_label(shape: &TopkShape) -> String {
 
 const LAUNCH_FLOOR_LABEL: &str = "[1 x 1] k=1";
 
-fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
-    let shape = AttentionShape { batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
+fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: bool, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
+    let shape = AttentionShape { batch, kv_heads: 8, group, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
     let kv_len = (batch * 8 * 131072 * 128) as usize;
-    let q = upload(gpu, &random_bf16_bits(rng, (batch * 32 * 128) as usize), "q")?;
+    let q_len = (batch * 8 * group * 128) as usize;
+    let q = upload(gpu, &random_bf16_bits(rng, q_len), "q")?;
     let k = upload(gpu, &random_bf16_bits(rng, kv_len), "K cache")?;
     let v = upload(gpu, &random_bf16_bits(rng, kv_len), "V cache")?;
-    let mut out = zeros::<u16>(gpu, (batch * 32 * 128) as usize, "output")?;
+    let mut out = zeros::<u16>(gpu, q_len, "output")?;
     let mut scores = zeros::<f32>(gpu, (batch * 8 * shape.n_blocks()) as usize, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
@@ -190,7 +191,7 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, emit: bool, bandwid
     }
     let bytes = 2.0 * kv_len as f64 * 2.0 + if emit { (batch * 8 * shape.n_blocks() * 4) as f64 } else { 0.0 };
     let name = if emit { "decode_attention+scores" } else { "decode_attention" };
-    Ok(BenchRow::new(name, decode_label(batch), bytes, bandwidth, results))
+    Ok(BenchRow::new(name, decode_label(batch, group), bytes, bandwidth, results))
 }
 
 /// A gather launch over a 128K cache (32 query / 8 KV heads, d = 128): `dense_heads` heads read
@@ -328,9 +329,11 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
         progress("launch floor");
         rows.extend(launch_floor(gpu, bandwidth)?);
     }
-    for (batch, emit) in [(1, false), (1, true), (8, false), (8, true)].into_iter().filter(|&(b, _)| wanted("decode_attention") && filter.wants_shape(&decode_label(b))) {
-        progress(&format!("decode attention batch {batch} scores {emit}"));
-        rows.extend(bench_decode(gpu, &mut rng, batch, emit, bandwidth, filter)?);
+    // The issue's shapes (group 4), and batch 1 at group 8 (a 64-query-head model).
+    let decode_cases = [(1, 4, false), (1, 4, true), (8, 4, false), (8, 4, true), (1, 8, false)];
+    for (batch, group, emit) in decode_cases.into_iter().filter(|&(b, g, _)| wanted("decode_attention") && filter.wants_shape(&decode_label(b, g))) {
+        progress(&format!("decode attention batch {batch} group {group} scores {emit}"));
+        rows.extend(bench_decode(gpu, &mut rng, batch, group, emit, bandwidth, filter)?);
     }
     let issue_cases = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
     let lychee_cases = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense));

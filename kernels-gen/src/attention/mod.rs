@@ -63,8 +63,6 @@ impl Shape for AttentionShape {
             ("SCORE_BLOCK", Constant::U32(self.score_block)),
             ("GATHER_MODE", Constant::U32(0)),
             ("GATHER_BLOCK", Constant::U32(1)),
-            // The dense family stays on CUDA cores: measured 3-10% slower on tensor cores.
-            ("MMA", Constant::U32(0)),
         ]
     }
 
@@ -117,14 +115,17 @@ sdec_dsl::kernel_family! {
             threads: u32 = [256, 128],
             /// Tokens per CTA (one split of the KV range).
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
-            /// 16-byte K and V loads per lane in flight.
+            /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
             unroll: u32 = [2, 1, 4, 8],
+            /// Tensor cores for q.k and p.v, as in the gather family (group 8: 1.36x faster).
+            mma: u32 = [0, 1],
         }
         constraints {
             threads % 32 == 0,
+            mma == 0 || mma_fits(shape.head_dim, unroll),
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
-            shape.score_block % warp_chunk(shape.head_dim, unroll, 0) == 0,
+            shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
             // Static shared memory: per-warp partial outputs.
             (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
         }
@@ -213,10 +214,10 @@ sdec_dsl::kernel_family! {
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
             /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
             unroll: u32 = [2, 1, 4, 8],
-            /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs. Measured
-            /// on the H100 it wins all-sparse layers (fewer instructions per token) and loses
-            /// where a dense head dominates (two warps per scheduler cannot hide its latency
-            /// chains): docs/results/decode.md section 10.
+            /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs. On the
+            /// H100 they win at GQA group 8 (1.4-1.5x: the CUDA-core work per token doubles with
+            /// the group, theirs does not) and lose 3-10% at group 4 where a dense head dominates
+            /// (two warps per scheduler cannot hide their latency chains): decode.md section 10.
             mma: u32 = [0, 1],
         }
         constraints {
