@@ -18,7 +18,7 @@
 //   also write their block scores, as in mode 0; sparse heads write none.
 //
 // Each warp takes a contiguous run of its CTA's range (warp_scalar: LANES_PER_TOKEN lanes per
-// token on CUDA cores; warp_mma, the gather family's `mma` option: tiles of 16 tokens on tensor
+// token on CUDA cores; warp_mma, the families' `mma` option: tiles of 16 tokens on tensor
 // cores) and leaves its partial in shared memory; the CTA merges its warps.
 
 constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
