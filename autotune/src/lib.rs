@@ -35,7 +35,7 @@ mod tests {
         let shape = &DecodeAttention::preset(Preset::Standard)[0].shape;
         let (configs, space) = space_of::<DecodeAttention>(shape, &Default::default());
         assert_eq!(configs.len(), space.len());
-        assert_eq!(space.params, ["threads", "split_tokens", "unroll"]);
+        assert_eq!(space.params, ["threads", "split_tokens", "unroll", "mma"]);
         assert_eq!(space.line(0, 1).len(), 6);
         assert_eq!(space.line(0, 2).len(), 4);
         assert_eq!(configs[0], DecodeAttention::default_config(shape, &Default::default()).unwrap());
