@@ -99,7 +99,8 @@ impl Tunable for ChunkAttention {
         ChunkShape { batch: pow2(s.batch), context, capacity: context, ..s.clone() }
     }
 
-    /// SpecAttn's verification of γ = 6 drafts (7 queries) on Llama-3.1-8B's heads.
+    /// SpecAttn's verification of γ = 6 drafts (7 queries) on Llama-3.1-8B's heads, writing the
+    /// logits its selection reads.
     fn preset(preset: Preset) -> Vec<PresetShape<ChunkShape>> {
         let contexts: &[u32] = match preset {
             Preset::Standard => &[8192, 131072],
@@ -108,7 +109,7 @@ impl Tunable for ChunkAttention {
         contexts
             .iter()
             .map(|&context| {
-                let s = ChunkShape { batch: 1, kv_heads: 8, group: 4, head_dim: 128, qrows: 7, context, capacity: context };
+                let s = ChunkShape { batch: 1, kv_heads: 8, group: 4, head_dim: 128, qrows: 7, context, capacity: context, logits: true };
                 shape(format!("b1-q7-ctx{}", ctx_label(context)), s)
             })
             .collect()

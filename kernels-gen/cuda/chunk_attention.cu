@@ -33,15 +33,46 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool va
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(valid ? 16 : 0));
 }
 
+// SpecAttn's selection reads every verify row's logits back instead of K (WRITE_LOGITS, log2
+// units, masked ones -inf, fp16). A warp stages its m-tile's 16 rows x WARP_TOKENS logits in
+// shared memory, then writes each row's run with 16-byte stores: the fragments alone would store
+// 4-byte pieces, 16 rows apart.
+constexpr int LOGIT_PIECES = WARP_TOKENS / 8;  // 16-byte pieces of a row's run
+__device__ __forceinline__ void stage_logits(unsigned short* __restrict__ sm, int gid, int tig, int j, const float (&s)[4]) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+        const u32 pair = (u32)float_to_f16(s[2 * half]) | ((u32)float_to_f16(s[2 * half + 1]) << 16);
+        *reinterpret_cast<u32*>(sm + (gid + 8 * half) * WARP_TOKENS + j * 8 + 2 * tig) = pair;
+    }
+}
+__device__ __forceinline__ void store_logits(unsigned short* __restrict__ logits, const unsigned short* __restrict__ sm, int head,
+                                             int row0, int t0, int end, int capacity, int lane) {
+    for (int c = lane; c < 16 * LOGIT_PIECES; c += 32) {
+        const int r = c / LOGIT_PIECES, piece = c % LOGIT_PIECES;
+        const int rho = row0 + r, t = t0 + piece * 8;
+        if (rho >= ROWS || t >= end) continue;
+        unsigned short* dst = logits + ((size_t)head * ROWS + rho) * capacity + t;
+        const unsigned short* src = sm + r * WARP_TOKENS + piece * 8;
+        if (t + 8 <= end && capacity % 8 == 0) {
+            *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
+        } else {
+            for (int i = 0; i < 8 && t + i < end; ++i) dst[i] = src[i];
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     const bf16_t* __restrict__ q,        // [batch][QROWS][kv_heads*GROUP][HEAD_DIM]
     const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
     const bf16_t* __restrict__ v,
     float* __restrict__ o_part,          // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16][HEAD_DIM]
     float* __restrict__ lse_part,        // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16], log2 domain
-    int kv_heads, int context, int capacity, int splits, float scale) {
+    int kv_heads, int context, int capacity, int splits, float scale,
+    unsigned short* __restrict__ logits) {  // WRITE_LOGITS: [batch*kv_heads][ROWS][capacity] fp16
     __shared__ __align__(16) bf16_t ks_all[2][TILE * STRIDE];
     __shared__ __align__(16) bf16_t vs_all[2][TILE * STRIDE];
+    // WRITE_LOGITS: each warp's 16 x WARP_TOKENS staging tile.
+    __shared__ __align__(16) unsigned short logits_sm[WRITE_LOGITS ? WARPS : 1][WRITE_LOGITS ? 16 * WARP_TOKENS : 8];
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int gid = lane / 4, tig = lane % 4;
@@ -122,6 +153,12 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
                 const int t = t0 + w0 + j * 8 + 2 * tig + (i & 1);
                 s[j][i] = (t < end && t <= row_lim[i >> 1]) ? s[j][i] * qscale : -SDEC_INF;
             }
+            if (WRITE_LOGITS) stage_logits(logits_sm[warp], gid, tig, j, s[j]);
+        }
+        if (WRITE_LOGITS) {
+            __syncwarp();
+            store_logits(logits, logits_sm[warp], head, mt * 16, t0 + w0, end, capacity, lane);
+            __syncwarp();  // the staging tile is free for the next one
         }
 
         // Online softmax per row; a row's values are spread over the 4 lanes of its quad.

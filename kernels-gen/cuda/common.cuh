@@ -32,6 +32,19 @@ __device__ __forceinline__ bf16_t float_to_bf16(float f) {
     return (bf16_t)(u >> 16);
 }
 
+// IEEE half precision <-> fp32 (round to nearest even; infinities kept): SpecAttn's verify
+// logits travel as fp16.
+__device__ __forceinline__ unsigned short float_to_f16(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+__device__ __forceinline__ float f16_to_float(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
 // Eight bf16 packed in 16 bytes -> eight floats.
 __device__ __forceinline__ void unpack8(const uint4 v, float out[8]) {
     const u32 w[4] = {v.x, v.y, v.z, v.w};

@@ -24,6 +24,10 @@ pub struct ChunkShape {
     pub qrows: u32,
     pub context: u32,
     pub capacity: u32,
+    /// Also write every row's logits (log2 units, fp16, −inf where the row does not see the
+    /// token) to [batch][kv_heads][group·qrows][capacity], for SpecAttn's selection.
+    #[serde(default)]
+    pub logits: bool,
 }
 
 impl ChunkShape {
@@ -41,7 +45,12 @@ impl ChunkShape {
 
 impl Shape for ChunkShape {
     fn baked(&self) -> Vec<(&'static str, Constant)> {
-        vec![("HEAD_DIM", Constant::U32(self.head_dim)), ("GROUP", Constant::U32(self.group)), ("QROWS", Constant::U32(self.qrows))]
+        vec![
+            ("HEAD_DIM", Constant::U32(self.head_dim)),
+            ("GROUP", Constant::U32(self.group)),
+            ("QROWS", Constant::U32(self.qrows)),
+            ("WRITE_LOGITS", Constant::Bool(self.logits)),
+        ]
     }
 
     fn validate(&self) -> Result<(), ShapeError> {
@@ -55,6 +64,14 @@ impl Shape for ChunkShape {
         }
         Ok(())
     }
+}
+
+/// Bytes of static shared memory of `chunk_attend`: two stages of a K and a V tile of `tile`
+/// tokens (rows padded by 8), and with `logits` a 16-row staging tile of every warp's tokens.
+pub fn static_smem(shape: &ChunkShape, tile: u32) -> u32 {
+    let kv = 2 * 2 * tile * (shape.head_dim + 8) * 2;
+    let logits = if shape.logits { shape.m_tiles() * 16 * tile * 2 } else { 0 };
+    kv + logits
 }
 
 sdec_dsl::kernel_family! {
@@ -75,8 +92,8 @@ sdec_dsl::kernel_family! {
             split_tokens % tile == 0,
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
             tile % (16 * token_warps) == 0,
-            // Static shared memory: two stages of the K and V tiles.
-            2 * 2 * tile * (shape.head_dim + 8) * 2 <= 48 * 1024,
+            // Static shared memory: two stages of the K and V tiles (+ the logits' staging).
+            static_smem(shape, tile) <= 48 * 1024,
         }
         kernels {
             chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (32 * shape.m_tiles() * token_warps, 1, 1), smem = 0),
@@ -85,12 +102,12 @@ sdec_dsl::kernel_family! {
     }
 }
 
-/// Llama-3.1-8B's verification (group 4, γ = 6 → 7 queries) at 128K, SmolLM2's (group 3, head
-/// dim 64), and an 8-token prefill chunk.
+/// Llama-3.1-8B's verification (group 4, γ = 6 → 7 queries, writing its logits) at 128K,
+/// SmolLM2's (group 3, head dim 64), and an 8-token prefill chunk.
 pub fn standard_shapes() -> Vec<ChunkShape> {
-    [(128, 4, 7, 131072), (64, 3, 7, 8192), (128, 4, 8, 4096)]
+    [(128, 4, 7, 131072, true), (64, 3, 7, 8192, true), (128, 4, 8, 4096, false)]
         .into_iter()
-        .map(|(head_dim, group, qrows, context)| ChunkShape { batch: 1, kv_heads: 8, group, head_dim, qrows, context, capacity: context })
+        .map(|(head_dim, group, qrows, context, logits)| ChunkShape { batch: 1, kv_heads: 8, group, head_dim, qrows, context, capacity: context, logits })
         .collect()
 }
 

@@ -130,6 +130,31 @@ pub fn chunk(shape: &super::ChunkShape, q: &[f32], k: &[f32], v: &[f32], scale: 
     (per_row.into_iter().flat_map(|(o, _)| o).collect(), lse)
 }
 
+/// The logits `chunk_attention` writes with `logits`: [batch][kv_heads][group·qrows][context] (the
+/// kernel's rows are `capacity` long; only the first `context` are written), scale·log2(e)·q·k for
+/// the tokens a row sees, −inf for the later ones.
+pub fn chunk_logits(shape: &super::ChunkShape, q: &[f32], k: &[f32], scale: f32) -> Vec<f32> {
+    let (d, g, cap, kvh, rows, ctx) = (shape.head_dim as usize, shape.group as usize, shape.capacity as usize, shape.kv_heads as usize, shape.qrows as usize, shape.context as usize);
+    let n_heads = kvh * g;
+    (0..shape.batch as usize * kvh * rows * g)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let (b, h, rho) = (i / (kvh * rows * g), i / (rows * g) % kvh, i % (rows * g));
+            let (r, gi) = (rho / g, rho % g);
+            let qh = &q[((b * rows + r) * n_heads + h * g + gi) * d..][..d];
+            let k_head = &k[(b * kvh + h) * cap * d..];
+            let limit = ctx - rows + r;
+            (0..ctx).map(move |t| {
+                if t > limit {
+                    return f32::NEG_INFINITY;
+                }
+                let dot: f64 = qh.iter().zip(&k_head[t * d..(t + 1) * d]).map(|(&a, &b)| a as f64 * b as f64).sum();
+                (scale as f64 * std::f64::consts::LOG2_E * dot) as f32
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +191,7 @@ mod tests {
     #[test]
     fn chunk_rows_are_causal() {
         let d = 16;
-        let shape = super::super::ChunkShape { batch: 1, kv_heads: 1, group: 1, head_dim: 16, qrows: 3, context: 5, capacity: 6 };
+        let shape = super::super::ChunkShape { batch: 1, kv_heads: 1, group: 1, head_dim: 16, qrows: 3, context: 5, capacity: 6, logits: false };
         let q = vec![0.25f32; 3 * d];
         let k = vec![1.0f32; 6 * d];
         let v: Vec<f32> = (0..6 * d).map(|i| (i / d) as f32).collect();

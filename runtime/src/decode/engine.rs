@@ -199,8 +199,9 @@ pub struct Decoder {
     /// Row kernels of a decode step (`batch` rows).
     step_rows: RowKernels,
     advance: GlueKernel,
-    /// Chunk passes by tokens per sequence, made on first use.
-    chunks: HashMap<usize, ChunkPass>,
+    /// Chunk passes by (tokens per sequence, capture), made on first use: a captured pass's
+    /// attention also writes its logits for SpecAttn's selection.
+    chunks: HashMap<(usize, bool), ChunkPass>,
     /// Most tokens per sequence a chunk pass may carry.
     pub max_chunk: usize,
     /// Rows per sequence of the last pass (1 after a step).
@@ -365,9 +366,9 @@ impl Decoder {
         if capture && !matches!(self.attention, Attention::Spec(_)) {
             return Err(SdecError::Invalid("only SpecAttn captures a chunk's attention".into()));
         }
-        if !self.chunks.contains_key(&n) {
-            let pass = self.chunk_pass(gpu, tuned, n)?;
-            self.chunks.insert(n, pass);
+        if !self.chunks.contains_key(&(n, capture)) {
+            let pass = self.chunk_pass(gpu, tuned, n, capture)?;
+            self.chunks.insert((n, capture), pass);
         }
         let positions: Vec<i32> = (0..self.batch).flat_map(|_| (self.len..self.len + n).map(|p| p as i32)).collect();
         gpu.stream.memcpy_htod(&positions, &mut self.bufs.chunk_pos).during("uploading chunk positions")?;
@@ -384,7 +385,7 @@ impl Decoder {
     /// The device work of a chunk pass: the layers, greedy tokens per row, next inputs.
     fn chunk_body(&mut self, gpu: &Gpu, n: usize, capture: bool) -> Result<()> {
         self.layers(gpu, Pass::Chunk { n, capture })?;
-        let pass = self.chunks.get(&n).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
+        let pass = self.chunks.get(&(n, capture)).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
         glue::argmax(gpu, &pass.rows.argmax, &self.bufs.logits, &mut self.bufs.chunk_out, self.cfg.vocab as i32)?;
         // Each sequence continues from its last row.
         for seq in 0..self.batch {
@@ -394,11 +395,11 @@ impl Decoder {
         Ok(())
     }
 
-    fn chunk_pass(&self, gpu: &Gpu, tuned: &Tuned, n: usize) -> Result<ChunkPass> {
+    fn chunk_pass(&self, gpu: &Gpu, tuned: &Tuned, n: usize, capture: bool) -> Result<ChunkPass> {
         let cfg = &self.cfg;
         let shape = ChunkShape {
             batch: self.batch as u32, kv_heads: cfg.n_kv_head as u32, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32,
-            qrows: n as u32, context: self.kv.capacity as u32, capacity: self.kv.capacity as u32,
+            qrows: n as u32, context: self.kv.capacity as u32, capacity: self.kv.capacity as u32, logits: capture,
         };
         let config = tuned.config_for::<ChunkAttention>(gpu, &shape)?;
         Ok(ChunkPass { rows: RowKernels::new(gpu, tuned, cfg, self.batch * n, self.kv.capacity, self.gemm)?, attention: ChunkKernel::new(gpu, config, shape)? })
@@ -445,8 +446,8 @@ impl Decoder {
         let (eps, bufs, w) = (cfg.rms_eps, &mut self.bufs, &self.weights);
         let (rk, n, chunk_attention) = match pass {
             Pass::Step(_) => (&self.step_rows, 1, None),
-            Pass::Chunk { n, .. } => {
-                let c = self.chunks.get_mut(&n).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
+            Pass::Chunk { n, capture } => {
+                let c = self.chunks.get_mut(&(n, capture)).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
                 (&c.rows, n, Some(&mut c.attention))
             }
         };
@@ -473,10 +474,10 @@ impl Decoder {
             let inputs = AttentionInputs { q: &bufs.q, k: kc, v: vc, scale };
             match (&mut self.attention, pass, chunk_attention.as_deref_mut()) {
                 (Attention::Spec(spec), Pass::Chunk { capture: true, .. }, Some(chunk)) => {
-                    spec.save_queries(gpu, l, &bufs.q, rows * q_dim)?;
-                    chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut spec.lse_view(l))?;
+                    let (mut lse, mut logits) = spec.capture_views(l, n);
+                    chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut lse, Some(&mut logits))?;
                 }
-                (_, _, Some(chunk)) => chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.chunk_lse.slice_mut(..))?,
+                (_, _, Some(chunk)) => chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.chunk_lse.slice_mut(..), None)?,
                 (Attention::Lychee(lychee), Pass::Step(StepKind::Policy), None) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
@@ -540,7 +541,7 @@ impl Decoder {
         if self.len == 0 {
             return Err(SdecError::Invalid("a SpecAttn selection needs a captured pass first (the cache is empty)".into()));
         }
-        spec.select(gpu, &self.kv.k, 1, self.len - 1, 0)
+        spec.select(gpu, 1, self.len - 1, 0)
     }
 
     /// One SpecAttn round from each sequence's current token (its last greedy token): `gamma`
@@ -602,7 +603,7 @@ impl Decoder {
         let Attention::Spec(spec) = &mut self.attention else {
             return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
         };
-        spec.select(gpu, &self.kv.k, n, base, j)?;
+        spec.select(gpu, n, base, j)?;
         record(2)?;
         Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
     }

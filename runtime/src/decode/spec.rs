@@ -5,9 +5,9 @@
 //! positions the last verification selected plus those appended since (one `gather_attention`
 //! launch, every head sparse); then one chunk pass over the γ + 1 tokens with full causal
 //! attention verifies them (greedy: the longest matching prefix plus the bonus token), so the
-//! output is exactly `full`'s. The verification keeps each layer's queries and log-sum-exps;
-//! from them `spec_score` scores every position (mean softmax probability over all query heads
-//! and rows 0 and j), `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
+//! output is exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps
+//! and writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
+//! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
 //! writes them, with the next γ positions, as the drafts' token lists.
 //!
 //! A batch advances in step: every sequence keeps the accepted length of the one that accepted
@@ -38,12 +38,14 @@ pub struct SpecGpu {
     n_layer: usize,
     kv_heads: usize,
     batch: usize,
-    /// Query rows a capture holds per layer (batch × the largest chunk).
-    q_stride: usize,
     lse_stride: usize,
-    /// Per layer: the verification's post-RoPE queries and per-row log2-sum-exps.
-    queries: CudaSlice<u16>,
+    /// Per layer: the verification's per-row log2-sum-exps.
     lse: CudaSlice<f32>,
+    /// Per layer: the verification's logits, [batch][kv_heads][rows·group][capacity] fp16 for the
+    /// chunk's rows (`chunk_attention` writes them), which the selection reads instead of K.
+    logits: CudaSlice<u16>,
+    logits_stride: usize,
+    capacity: usize,
     /// [n_layer][batch][capacity] selection scores (row stride: the selection's seqlen).
     scores: CudaSlice<f32>,
     picks: CudaSlice<i32>,
@@ -77,8 +79,9 @@ impl SpecGpu {
         let (n_layer, kvh, group, hd) = (cfg.n_layer, cfg.n_kv_head, cfg.group_size(), cfg.head_dim);
         let k_max = spec_budget(p, capacity);
         let entries = k_max + p.gamma.max(1);
-        let q_stride = batch * MAX_QROWS as usize * cfg.q_dim();
         let lse_stride = batch * MAX_QROWS as usize * cfg.n_head;
+        // The largest chunk a capture holds is the verification's γ + 1 rows.
+        let logits_stride = batch * cfg.n_head * (p.gamma + 1) * capacity;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
             gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64,
@@ -95,10 +98,11 @@ impl SpecGpu {
             n_layer,
             kv_heads: kvh,
             batch,
-            q_stride,
             lse_stride,
-            queries: zeros(gpu, n_layer * q_stride, "specattn captured queries")?,
             lse: zeros(gpu, n_layer * lse_stride, "specattn captured log-sum-exps")?,
+            logits: zeros(gpu, n_layer * logits_stride, "specattn verify logits (fp16)")?,
+            logits_stride,
+            capacity,
             scores: zeros(gpu, n_layer * batch * capacity, "specattn selection scores")?,
             picks: zeros(gpu, n_layer * batch * k_max, "specattn picks")?,
             pick_values: zeros(gpu, n_layer * batch * k_max, "specattn pick scores")?,
@@ -116,15 +120,13 @@ impl SpecGpu {
         })
     }
 
-    /// Keeps layer `layer`'s chunk queries (`len` bf16 values of `q`, sequence-major).
-    pub fn save_queries(&mut self, gpu: &Gpu, layer: usize, q: &CudaSlice<u16>, len: usize) -> Result<()> {
-        let at = layer * self.q_stride;
-        gpu.stream.memcpy_dtod(&q.slice(..len), &mut self.queries.slice_mut(at..at + len)).during("keeping verify queries")
-    }
-
-    /// Where layer `layer`'s chunk log-sum-exps go.
-    pub fn lse_view(&mut self, layer: usize) -> CudaViewMut<'_, f32> {
-        self.lse.slice_mut(layer * self.lse_stride..(layer + 1) * self.lse_stride)
+    /// Where layer `layer`'s chunk of `rows` rows per sequence leaves its log-sum-exps and its
+    /// logits.
+    pub fn capture_views(&mut self, layer: usize, rows: usize) -> (CudaViewMut<'_, f32>, CudaViewMut<'_, u16>) {
+        let lse = self.lse.slice_mut(layer * self.lse_stride..(layer + 1) * self.lse_stride);
+        let at = layer * self.logits_stride;
+        let len = self.batch * self.kv_heads * self.base_shape.group as usize * rows * self.capacity;
+        (lse, self.logits.slice_mut(at..at + len))
     }
 
     /// A draft step's attention at layer `layer`: the layer's list, positions past `ctx` skipped.
@@ -141,7 +143,7 @@ impl SpecGpu {
     /// whose row 0 sat at position `base` and whose row `j` was the last accepted (the same for
     /// every sequence): each (layer, sequence) keeps the top `spec_budget(base + j + 1)`
     /// positions by score, then the next γ positions are appended.
-    pub fn select(&mut self, gpu: &Gpu, k_cache: &[CudaSlice<u16>], qrows: usize, base: usize, j: usize) -> Result<()> {
+    pub fn select(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
         let seqlen = base + j + 1;
         let k = spec_budget(&self.params, seqlen);
         let rows: Vec<i32> = (0..self.batch).flat_map(|_| [base as i32, j as i32]).collect();
@@ -154,14 +156,14 @@ impl SpecGpu {
             self.kernels.insert(qrows, SpecKernels::new(gpu, config, shape)?);
         }
         let kernels = self.kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
-        let scale = (1.0 / (self.base_shape.head_dim as f64).sqrt()) as f32;
-        let (q_len, lse_len) = (qrows as usize * self.q_stride / MAX_QROWS as usize, qrows as usize * self.lse_stride / MAX_QROWS as usize);
-        for (l, kc) in k_cache.iter().enumerate().take(self.n_layer) {
-            let q = self.queries.slice(l * self.q_stride..l * self.q_stride + q_len);
+        let lse_len = qrows as usize * self.lse_stride / MAX_QROWS as usize;
+        let logits_len = self.batch * self.kv_heads * self.base_shape.group as usize * qrows as usize * self.capacity;
+        for l in 0..self.n_layer {
+            let logits = self.logits.slice(l * self.logits_stride..l * self.logits_stride + logits_len);
             let lse = self.lse.slice(l * self.lse_stride..l * self.lse_stride + lse_len);
             let per_layer = self.batch * seqlen;
             let mut out = self.scores.slice_mut(l * per_layer..(l + 1) * per_layer);
-            kernels.score(gpu, &q, &lse, &kc.slice(..), &self.rows.slice(..), &mut out, seqlen as u32, scale)?;
+            kernels.score_logits(gpu, &logits, &lse, &self.rows.slice(..), &mut out, seqlen as u32)?;
         }
         // Rows [n_layer][batch][seqlen], laid out at this seqlen.
         self.topk.launch_at(gpu, seqlen as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;

@@ -160,6 +160,33 @@ fn dense_head_scores_mismatch(s: &GatherShape, host: &HostInputs, got: &[f32]) -
     compare("dense-head block scores", &pick(got), &pick(&want), 1e-3, 1e-4)
 }
 
+/// fp16 of poison: NaN with a payload (0x7e01), so an unwritten logit fails any comparison.
+const POISON_F16: u16 = 0x7e01;
+/// The written logits are fp16 roundings of fp32 tensor-core sums: half an fp16 ulp (2^-11
+/// relative) plus the sums' own error.
+const LOGITS_RTOL: f32 = 1e-3;
+const LOGITS_ATOL: f32 = 1e-3;
+
+/// Raw fp16 bits -> f32 (the reference side of the logits check).
+fn f16_bits_to_f32(bits: &[u16]) -> Vec<f32> {
+    bits.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect()
+}
+
+/// Each row's first `context` logits: −inf exactly where the reference masks, else within
+/// tolerance (a plain comparison would let a finite value pass for −inf).
+fn logits_mismatch(s: &ChunkShape, got: &[f32], want: &[f32]) -> Option<String> {
+    let (cap, ctx) = (s.capacity as usize, s.context as usize);
+    let got_rows: Vec<f32> = got.chunks(cap).flat_map(|row| row[..ctx].to_vec()).collect();
+    if got_rows.len() != want.len() {
+        return Some(format!("logits: {} values, expected {}", got_rows.len(), want.len()));
+    }
+    if let Some(i) = (0..want.len()).find(|&i| (want[i] == f32::NEG_INFINITY) != (got_rows[i] == f32::NEG_INFINITY)) {
+        return Some(format!("logits: masking differs at {i} (row {}, token {}): got {} want {}", i / ctx, i % ctx, got_rows[i], want[i]));
+    }
+    let finite = |v: &[f32]| v.iter().map(|&x| if x == f32::NEG_INFINITY { 0.0 } else { x }).collect::<Vec<f32>>();
+    compare("logits", &finite(&got_rows), &finite(want), LOGITS_ATOL, LOGITS_RTOL)
+}
+
 /// P goes through the tensor cores as two bf16 parts (hi + lo, 16 bits), so the output carries
 /// the decode family's error (its bf16 rounding: RTOL, ATOL); the log2-sum-exp is an fp32 sum of
 /// fp32 weights, off by float rounding only.
@@ -174,7 +201,7 @@ impl FuzzFamily for ChunkAttention {
     fn draw_shape(rng: &mut ChaCha8Rng) -> ChunkShape {
         let (batch, kv_heads, group, head_dim, context, capacity) = draw_heads(rng);
         let qrows = [1, 7, 8, rng.gen_range(1..=8)][rng.gen_range(0..4)].min(context);
-        ChunkShape { batch, kv_heads, group, head_dim, qrows, context, capacity }
+        ChunkShape { batch, kv_heads, group, head_dim, qrows, context, capacity, logits: rng.gen_bool(0.5) }
     }
 
     fn run_case(gpu: &Gpu, config: &ChunkAttentionConfig, shape: &ChunkShape, rng: &mut ChaCha8Rng) -> Result<Check> {
@@ -184,13 +211,19 @@ impl FuzzFamily for ChunkAttention {
         let rows = (shape.batch * shape.qrows * shape.kv_heads * shape.group) as usize;
         let mut out = upload(gpu, &vec![POISON_BF16; rows * shape.head_dim as usize], "chunk attention output")?;
         let mut lse = upload(gpu, &vec![POISON_F32; rows], "chunk log-sum-exp")?;
-        kernel.launch_at(gpu, &AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale }, shape.context, &mut out, &mut lse.slice_mut(..))?;
+        let logits_len = (shape.batch * shape.kv_heads * shape.rows() * shape.capacity) as usize;
+        let mut logits = upload(gpu, &vec![POISON_F16; if shape.logits { logits_len } else { 1 }], "chunk logits")?;
+        let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale };
+        kernel.launch_at(gpu, &inputs, shape.context, &mut out, &mut lse.slice_mut(..), shape.logits.then(|| logits.slice_mut(..)).as_mut())?;
         let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "chunk attention output")?);
         let got_lse = download(&gpu.stream, &lse, "chunk log-sum-exp")?;
+        let got_logits = if shape.logits { f16_bits_to_f32(&download(&gpu.stream, &logits, "chunk logits")?) } else { Vec::new() };
         let shape = shape.clone();
         Ok(Box::new(move || {
             let (want, want_lse) = reference::chunk(&shape, &host.q, &host.k, &host.v, host.scale);
-            compare("output", &got, &want, CHUNK_ATOL, RTOL).or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-6))
+            compare("output", &got, &want, CHUNK_ATOL, RTOL)
+                .or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-6))
+                .or_else(|| shape.logits.then(|| logits_mismatch(&shape, &got_logits, &reference::chunk_logits(&shape, &host.q, &host.k, host.scale)))?)
         }))
     }
 }

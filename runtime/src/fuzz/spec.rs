@@ -1,17 +1,17 @@
 //! Fuzzing of SpecAttn's kernels (cuda/spec.cu) against kernels-gen's `spec::reference`.
 //!
-//! `spec_score` is written into one layer's rows of a buffer holding several layers (a view at an
-//! offset, as the runtime does), and the other layers' rows must stay poisoned. Verify rows other
+//! `spec_score_logits` (from drawn fp16 verify logits) is written into one layer's rows of a
+//! buffer holding several layers (a view at an offset, as the runtime does), and the other
+//! layers' rows must stay poisoned. Verify rows other
 //! than 0 and j get NaN for lse2, so a kernel reading a row it should not fails. `spec_tokens` is
 //! exact.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use sdec_kernels::spec::{reference, Spec, SpecConfig, SpecShape};
 
-use super::inputs::{bf16_normal, compare, POISON_F32, POISON_I32};
+use super::inputs::{compare, POISON_F32, POISON_I32};
 use super::{Check, FuzzFamily};
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -48,13 +48,10 @@ impl FuzzFamily for Spec {
 
     fn run_case(gpu: &Gpu, config: &SpecConfig, s: &SpecShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let kernels = SpecKernels::new(gpu, *config, s.clone())?;
-        let (batch, qrows, heads, d, cap, kvh) = (s.batch as usize, s.qrows as usize, s.n_heads() as usize, s.head_dim as usize, s.capacity as usize, s.kv_heads as usize);
+        let (batch, qrows, heads, cap, kvh) = (s.batch as usize, s.qrows as usize, s.n_heads() as usize, s.capacity as usize, s.kv_heads as usize);
         let (group, row_stride, layers) = (s.group as usize, s.row_stride as usize, s.layers as usize);
-        let scale = rng.gen_range(0.5f32..1.5) / (d as f32).sqrt();
-        // A wider q makes the probabilities peaked, a narrow one near uniform.
-        let q_scale = [0.3, 1.0, 3.0][rng.gen_range(0..3)];
-        let (q_bits, q) = bf16_normal(rng, batch * qrows * heads * d, q_scale);
-        let (k_bits, k) = bf16_normal(rng, batch * kvh * cap * d, 1.0);
+        // A wider spread makes the probabilities peaked, a narrow one near uniform.
+        let spread = [0.3f32, 1.0, 3.0][rng.gen_range(0..3)];
         // Per sequence {base, j} with base + j < capacity, the edges included.
         let rows: Vec<(usize, usize)> = (0..batch)
             .map(|_| {
@@ -67,26 +64,35 @@ impl FuzzFamily for Spec {
                 (base, j)
             })
             .collect();
-        // lse2 from the same data for the used rows; NaN for the rest.
+        // Verify logits as the chunk attention writes them (fp16, −inf where a row does not see
+        // the token), drawn directly: [batch][kv_heads][qrows·group][capacity].
+        let rows_per_kv = qrows * group;
+        let logits: Vec<f32> = (0..batch * kvh * rows_per_kv * cap)
+            .map(|i| {
+                let (b, rho, t) = (i / (kvh * rows_per_kv * cap), i / cap % rows_per_kv, i % cap);
+                if t > rows[b].0 + rho / group { f32::NEG_INFINITY } else { half::f16::from_f32(rng.gen_range(-8.0f32..8.0) * spread).to_f32() }
+            })
+            .collect();
+        // lse2 of the used rows; NaN for the rest, so a kernel reading a row it should not fails.
+        let per_seq = kvh * rows_per_kv * cap;
         let mut lse2 = vec![POISON_F32; batch * qrows * heads];
-        lse2.par_iter_mut().enumerate().for_each(|(i, l)| {
-            let (b, r, h) = (i / (qrows * heads), i / heads % qrows, i % heads);
-            let (base, j) = rows[b];
-            if r == 0 || r == j {
-                let k_head = &k[(b * kvh + h / group) * cap * d..];
-                *l = reference::lse2(&q[i * d..(i + 1) * d], k_head, base + r + 1, scale);
+        for (b, &(_, j)) in rows.iter().enumerate() {
+            let all = reference::lse2_all(s, &logits[b * per_seq..(b + 1) * per_seq]);
+            for r in [0, j] {
+                lse2[(b * qrows + r) * heads..(b * qrows + r + 1) * heads].copy_from_slice(&all[r * heads..(r + 1) * heads]);
             }
-        });
+        }
         let rows_flat: Vec<i32> = rows.iter().flat_map(|&(base, j)| [base as i32, j as i32]).collect();
 
         // Scores into layer `layer` of a [layers][batch][row_stride] buffer.
         let layer = rng.gen_range(0..layers);
         let per_layer = batch * row_stride;
         let mut out = upload(gpu, &vec![POISON_F32; layers * per_layer], "scores")?;
-        let (dq, dl, dk, dr) = (upload(gpu, &q_bits, "q")?, upload(gpu, &lse2, "lse2")?, upload(gpu, &k_bits, "K")?, upload(gpu, &rows_flat, "rows")?);
+        let logit_bits: Vec<u16> = logits.iter().map(|&x| half::f16::from_f32(x).to_bits()).collect();
+        let (dlog, dl, dr) = (upload(gpu, &logit_bits, "logits")?, upload(gpu, &lse2, "lse2")?, upload(gpu, &rows_flat, "rows")?);
         {
             let mut view = out.slice_mut(layer * per_layer..(layer + 1) * per_layer);
-            kernels.score(gpu, &dq.as_view(), &dl.as_view(), &dk.as_view(), &dr.as_view(), &mut view, s.row_stride, scale)?;
+            kernels.score_logits(gpu, &dlog.as_view(), &dl.as_view(), &dr.as_view(), &mut view, s.row_stride)?;
         }
         let got_scores = download(&gpu.stream, &out, "scores")?;
 
@@ -119,24 +125,20 @@ impl FuzzFamily for Spec {
         Ok(Box::new(move || {
             let mut want = vec![POISON_F32; layers * per_layer];
             for (b, &(base, j)) in rows.iter().enumerate() {
-                let qb = &q[b * qrows * heads * d..(b + 1) * qrows * heads * d];
                 let lb = &lse2[b * qrows * heads..(b + 1) * qrows * heads];
-                let kb = &k[b * kvh * cap * d..(b + 1) * kvh * cap * d];
                 let at = layer * per_layer + b * row_stride;
-                want[at..at + row_stride].copy_from_slice(&reference::score_row(&s, qb, lb, kb, base, j, scale));
+                want[at..at + row_stride].copy_from_slice(&reference::score_row(&s, &logits[b * per_seq..(b + 1) * per_seq], lb, base, j));
             }
             // The −inf past seqlen and the poison of the other layers must match bit for bit.
             if let Some(i) = (0..want.len()).find(|&i| (want[i].is_infinite() || want[i].is_nan() || got_scores[i].is_infinite()) && want[i].to_bits() != got_scores[i].to_bits()) {
                 return Some(format!("score {i} (layer {layer}, rows {rows:?}): {} on the GPU, {} expected", got_scores[i], want[i]));
             }
             let finite = |v: &[f32]| v.iter().zip(&want).filter(|(_, w)| w.is_finite()).map(|(g, _)| *g).collect::<Vec<f32>>();
-            // Each probability is exp2f of an fp32 logit minus lse2: the fp32 dot (≤ 128 products,
-            // query pre-scaled) and the host's f32-rounded lse2 err by ≲ 1e-5 in log2 units for
-            // the logits drawn here (|logit| ≲ 40), so p by ≲ 1e-5 relative; exp2f adds a few ulps
-            // and the fp32 sum over ≤ 2·64 heads ~1e-6 relative. rtol 1e-3 leaves wide margin
-            // without hiding a wrong row, head or mask (those move scores by O(1) relative);
-            // atol 1e-5 covers scores near fp32 underflow.
-            if let Some(why) = compare("spec_score", &finite(&got_scores), &finite(&want), 1e-5, 1e-3) {
+            // The same fp16 logits and f32 lse2 on both sides: exp2f's few ulps on each
+            // probability and the fp32 sum over ≤ 2·64 heads (~1e-6 relative). rtol 1e-3 leaves
+            // wide margin without hiding a wrong row, head or mask (those move scores by O(1)
+            // relative); atol 1e-5 covers scores near fp32 underflow.
+            if let Some(why) = compare("spec_score_logits", &finite(&got_scores), &finite(&want), 1e-5, 1e-3) {
                 return Some(format!("{why} (layer {layer}, rows {rows:?})"));
             }
             let want_lists: Vec<i32> = (0..layers * batch)

@@ -173,19 +173,36 @@ impl ChunkKernel {
 
     /// q and out [batch][qrows][kv_heads*group][head_dim] bf16 (the chunk's K and V already in
     /// the cache, `context` counting them); `lse_out` [batch][qrows][kv_heads*group] gets each
-    /// row's log2-sum-exp of scale·q·k.
-    pub fn launch_at(&mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, lse_out: &mut CudaViewMut<'_, f32>) -> Result<()> {
+    /// row's log2-sum-exp of scale·q·k. A shape with `logits` writes them to `logits`
+    /// ([batch][kv_heads][group·qrows][capacity] fp16 bits, first `context` of each row).
+    pub fn launch_at(
+        &mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, lse_out: &mut CudaViewMut<'_, f32>,
+        logits: Option<&mut CudaViewMut<'_, u16>>,
+    ) -> Result<()> {
         let shape = ChunkShape { context, ..self.shape.clone() };
         shape.validate()?;
+        let logits_len = (shape.batch * shape.kv_heads * shape.rows()) as usize * shape.capacity as usize;
+        let null = 0u64;
+        let mut logits = match (shape.logits, logits) {
+            (true, Some(l)) if l.len() >= logits_len => Some(l),
+            (true, Some(l)) => return Err(SdecError::Invalid(format!("chunk attention logits: {} elements, the launch writes {logits_len}", l.len()))),
+            (true, None) => return Err(SdecError::Invalid("this chunk attention writes logits: pass a buffer".into())),
+            (false, _) => None,
+        };
         let specs = ChunkAttention::launches(&self.config, &shape);
         let splits = shape.splits(self.config.split_tokens) as i32;
         let (kv_heads, context, capacity) = (shape.kv_heads as i32, context as i32, shape.capacity as i32);
         let s = &gpu.stream;
         let f = self.kernels.function("chunk_attend")?;
         unsafe {
-            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
-                .arg(&kv_heads).arg(&context).arg(&capacity).arg(&splits).arg(&inputs.scale)
-                .launch(launch_config(spec(&specs, "chunk_attend")?))
+            let mut launch = s.launch_builder(&f);
+            launch.arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
+                .arg(&kv_heads).arg(&context).arg(&capacity).arg(&splits).arg(&inputs.scale);
+            match logits.as_mut() {
+                Some(l) => launch.arg(&mut **l),
+                None => launch.arg(&null),  // the kernel never touches it
+            };
+            launch.launch(launch_config(spec(&specs, "chunk_attend")?))
         }
         .during("chunk attention")?;
         let f = self.kernels.function("chunk_combine")?;

@@ -35,30 +35,27 @@ impl SpecKernels {
         Ok(SpecKernels { shape, config, kernels, specs })
     }
 
-    /// One layer's scores into `out` [batch][row_stride]: q [batch][qrows][n_heads][head_dim]
-    /// (post-RoPE), lse2 [batch][qrows][n_heads] (log2 domain, `scale` included), this layer's K
-    /// [batch][kv_heads][capacity][head_dim], rows [batch][2] = {base, j}. `row_stride` (the
-    /// top-k's row length, which grows every round) overrides the shape's.
-    #[allow(clippy::too_many_arguments)]
-    pub fn score(
-        &self, gpu: &Gpu, q: &CudaView<u16>, lse2: &CudaView<f32>, k: &CudaView<u16>, rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
-        row_stride: u32, scale: f32,
+    /// One layer's scores into `out` [batch][row_stride] from the verify pass's logits
+    /// ([batch][kv_heads][qrows·group][capacity] fp16 bits, as `chunk_attention` writes them),
+    /// lse2 [batch][qrows][n_heads] (log2 domain) and rows [batch][2] = {base, j}. `row_stride`
+    /// (the top-k's row length, which grows every round) overrides the shape's.
+    pub fn score_logits(
+        &self, gpu: &Gpu, logits: &CudaView<u16>, lse2: &CudaView<f32>, rows: &CudaView<i32>, out: &mut CudaViewMut<f32>, row_stride: u32,
     ) -> Result<()> {
         let shape = SpecShape { row_stride, ..self.shape.clone() };
         let s = &shape;
-        let (b, qr, h, d) = (s.batch as usize, s.qrows as usize, s.n_heads() as usize, s.head_dim as usize);
-        check_len("q", q.len(), b * qr * h * d)?;
-        check_len("lse2", lse2.len(), b * qr * h)?;
-        check_len("K", k.len(), b * s.kv_heads as usize * s.capacity as usize * d)?;
+        let b = s.batch as usize;
+        check_len("logits", logits.len(), b * (s.n_heads() * s.qrows) as usize * s.capacity as usize)?;
+        check_len("lse2", lse2.len(), b * (s.qrows * s.n_heads()) as usize)?;
         check_len("rows", rows.len(), 2 * b)?;
         check_len("scores", out.len(), b * s.row_stride as usize)?;
         let (row_stride, capacity) = (s.row_stride as i32, s.capacity as i32);
-        let f = self.kernels.function("spec_score")?;
+        let f = self.kernels.function("spec_score_logits")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(q).arg(lse2).arg(k).arg(rows).arg(out).arg(&row_stride).arg(&capacity).arg(&scale)
-                .launch(launch_config(spec(&Spec::launches(&self.config, s), "spec_score")?))
+            gpu.stream.launch_builder(&f).arg(logits).arg(lse2).arg(rows).arg(out).arg(&row_stride).arg(&capacity)
+                .launch(launch_config(spec(&Spec::launches(&self.config, s), "spec_score_logits")?))
         }
-        .during("spec scores")?;
+        .during("spec scores from logits")?;
         Ok(())
     }
 

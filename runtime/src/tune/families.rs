@@ -178,6 +178,8 @@ pub struct ChunkBench {
     qkv: RotatedQkv,
     out: CudaSlice<u16>,
     lse: CudaSlice<f32>,
+    /// Where a shape with `logits` writes them.
+    logits: CudaSlice<u16>,
 }
 
 impl TuneFamily for ChunkAttention {
@@ -192,17 +194,28 @@ impl TuneFamily for ChunkAttention {
         let rows = (s.batch * s.qrows * s.kv_heads * s.group) as usize;
         let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
         let qkv = RotatedQkv::new(gpu, rng, rows * s.head_dim as usize, kv_len, Self::bytes(s))?;
-        Ok(ChunkBench { qkv, out: zeros(gpu, rows * s.head_dim as usize, "attention output")?, lse: zeros(gpu, rows, "log-sum-exp")? })
+        let logits_len = if s.logits { rows * s.capacity as usize } else { 1 };
+        Ok(ChunkBench {
+            qkv,
+            out: zeros(gpu, rows * s.head_dim as usize, "attention output")?,
+            lse: zeros(gpu, rows, "log-sum-exp")?,
+            logits: zeros(gpu, logits_len, "chunk logits")?,
+        })
     }
 
     fn time_config(gpu: &Gpu, b: &mut ChunkBench, config: &Self::Config, s: &ChunkShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let mut kernel = ChunkKernel::new(gpu, *config, s.clone())?;
-        let ChunkBench { qkv, out, lse } = b;
-        qkv.time(gpu, policy, 1.0 / (s.head_dim as f32).sqrt(), |inputs| kernel.launch_at(gpu, inputs, s.context, out, &mut lse.slice_mut(..)))
+        let ChunkBench { qkv, out, lse, logits } = b;
+        qkv.time(gpu, policy, 1.0 / (s.head_dim as f32).sqrt(), |inputs| {
+            kernel.launch_at(gpu, inputs, s.context, out, &mut lse.slice_mut(..), s.logits.then(|| logits.slice_mut(..)).as_mut())
+        })
     }
 
+    /// K and V read once, and the logits written where the shape writes them.
     fn bytes(s: &ChunkShape) -> f64 {
-        (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0
+        let kv = (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0;
+        let logits = if s.logits { (s.batch * s.kv_heads * s.rows()) as f64 * s.context as f64 * 2.0 } else { 0.0 };
+        kv + logits
     }
 }
 
