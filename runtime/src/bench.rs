@@ -314,9 +314,46 @@ fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
     Ok(BenchRow::new("topk launch floor", LAUNCH_FLOOR_LABEL.into(), 12.0, bandwidth, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
 }
 
+/// The benchmarked shapes: dense decode (batch, group, scores) — the issue's group 4 and batch 1
+/// at group 8, a 64-query-head model — the issue's gathers, and the decode loop's LycheeDecode
+/// layers.
+#[allow(clippy::type_complexity)]
+fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], [GatherCase; 5]) {
+    let decode = [(1, 4, false), (1, 4, true), (8, 4, false), (8, 4, true), (1, 8, false)];
+    let issue = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
+    let lychee = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense));
+    (decode, issue, lychee)
+}
+
+/// Refuses a `--shape` text that no shape of the chosen families contains, listing them (before
+/// any GPU work).
+pub fn check_shape_filter(filter: &ConfigFilter, families: &[String]) -> Result<()> {
+    let Some(text) = &filter.shape else { return Ok(()) };
+    let wanted = |name: &str| families.is_empty() || families.iter().any(|f| f == name);
+    let (decode_cases, issue_cases, lychee_cases) = cases();
+    let mut labels: Vec<String> = Vec::new();
+    if wanted("topk") {
+        labels.extend(sdec_kernels::topk::standard_shapes().iter().map(topk_label));
+        labels.push(LAUNCH_FLOOR_LABEL.into());
+    }
+    if wanted("decode_attention") {
+        labels.extend(decode_cases.iter().map(|&(b, g, _)| decode_label(b, g)));
+    }
+    if wanted("gather_attention") {
+        labels.extend(issue_cases.iter().chain(&lychee_cases).map(GatherCase::label));
+    }
+    labels.dedup();
+    if labels.iter().any(|l| l.contains(text.as_str())) {
+        Ok(())
+    } else {
+        Err(crate::error::SdecError::Invalid(format!("no benchmark shape contains `{text}`; the shapes: {}", labels.join("; "))))
+    }
+}
+
 /// Runs the benchmarks of the chosen families (all when `families` is empty).
 pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
     let wanted = |name: &str| families.is_empty() || families.iter().any(|f| f == name);
+    let (decode_cases, issue_cases, lychee_cases) = cases();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     progress("copy bandwidth");
     let bandwidth = copy_bandwidth(gpu)?;
@@ -329,14 +366,10 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
         progress("launch floor");
         rows.extend(launch_floor(gpu, bandwidth)?);
     }
-    // The issue's shapes (group 4), and batch 1 at group 8 (a 64-query-head model).
-    let decode_cases = [(1, 4, false), (1, 4, true), (8, 4, false), (8, 4, true), (1, 8, false)];
     for (batch, group, emit) in decode_cases.into_iter().filter(|&(b, g, _)| wanted("decode_attention") && filter.wants_shape(&decode_label(b, g))) {
         progress(&format!("decode attention batch {batch} group {group} scores {emit}"));
         rows.extend(bench_decode(gpu, &mut rng, batch, group, emit, bandwidth, filter)?);
     }
-    let issue_cases = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
-    let lychee_cases = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense));
     for case in issue_cases.iter().chain(&lychee_cases).filter(|c| wanted("gather_attention") && filter.wants_shape(&c.label())) {
         progress(&format!("gather attention {}", case.label()));
         rows.extend(bench_gather(gpu, &mut rng, case, bandwidth, filter)?);

@@ -194,6 +194,7 @@ fn bench_kernels(filter: &sdec_runtime::bench::ConfigFilter, families: &[String]
         }
         None => Default::default(),
     };
+    sdec_runtime::bench::check_shape_filter(filter, families)?;
     let gpu = Gpu::open(0)?;
     let report = sdec_runtime::bench::run(&gpu, filter, families, |what| eprintln!("bench: {what}"))?;
     println!("{} ({} SMs), copy bandwidth {:.0} GB/s (read + write)", report.device.name, report.device.sm_count, report.copy_bandwidth_gbs);

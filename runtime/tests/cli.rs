@@ -35,3 +35,11 @@ fn fuzz_without_gpu_says_so() {
     assert_eq!(code, 2);
     assert!(err.contains("no CUDA driver"), "{err}");
 }
+
+#[test]
+fn bench_shape_filter_that_matches_nothing_lists_the_shapes() {
+    // Checked before the GPU is opened, so it runs here too.
+    let (code, _, err) = sdec(&["bench", "kernels", "--family", "gather_attention", "--shape", "no such shape"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no benchmark shape contains `no such shape`") && err.contains("4480 tokens"), "{err}");
+}
