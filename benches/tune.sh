@@ -7,6 +7,8 @@
 #   5. the referee: where descent's winner differs from run 1's, both timed side by side
 # then compares them. With the sdec binary in $SDEC (default target/release/sdec):
 #   benches/tune.sh OUTDIR          (DESCENT_ARGS: extra flags of the descent run, e.g. --descent-fraction 0.2)
+# Through the `device` tool, write OUTDIR outside $OUT and tar it into $OUT (without the caches):
+# a call brings back only a limited number of files.
 set -uo pipefail
 out="${1:-.}"
 sdec="${SDEC:-target/release/sdec}"
