@@ -418,6 +418,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
 
+    sdec_wait_for_predecessor();  // launched as a programmatic dependent: q, K, V are the predecessor's
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;
@@ -471,6 +472,7 @@ extern "C" __global__ void __launch_bounds__(HEAD_DIM) combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
     sdec_allow_dependents();  // the o projection may start streaming its weights
+    sdec_wait_for_predecessor();  // the partials are `attend`'s
     const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, col0 = blockIdx.y * COMBINE_COLS, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
     const int w1 = GATHER_MODE == 0 ? w0 + splits : work_offsets[head + 1];

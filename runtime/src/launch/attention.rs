@@ -1,11 +1,12 @@
 //! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
-use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, PushKernelArg};
+use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, PushKernelArg};
 use sdec_kernels::attention::{plan_gather, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
+use super::linear::RawArgs;
 use super::{launch_config, spec, upload, validate, zeros};
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
@@ -67,19 +68,25 @@ impl DecodeKernel {
         let splits = shape.splits(self.config.split_tokens) as i32;
         let (context, capacity, zero) = (context as i32, shape.capacity as i32, 0i32);
         let s = &gpu.stream;
+        // Both launches are programmatic dependents (each kernel waits for its predecessor before
+        // touching memory): their launch overlaps the previous kernel's tail.
+        let (q, _q) = inputs.q.device_ptr(s);
+        let (k, _k) = inputs.k.device_ptr(s);
+        let (v, _v) = inputs.v.device_ptr(s);
+        let (o_part, _o) = self.partials.o.device_ptr_mut(s);
+        let (lse_part, _l) = self.partials.lse.device_ptr_mut(s);
+        let (scores, _s) = block_scores.device_ptr_mut(s);
+        let (unused, _u) = self.unused.device_ptr(s);
+        let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
-        unsafe {
-            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
-                .arg(block_scores).arg(&self.unused).arg(&self.unused).arg(&context).arg(&capacity).arg(&zero).arg(&splits)
-                .arg(&inputs.scale).launch(launch_config(spec(&specs, "attend")?))
-        }
-        .during("decode attention")?;
+        RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(unused).ptr(unused)
+            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
+            .during("decode attention")?;
         let f = self.kernels.function("combine")?;
-        unsafe {
-            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(&self.unused).arg(out).arg(&splits)
-                .launch(launch_config(spec(&specs, "combine")?))
-        }
-        .during("decode attention combine")?;
+        RawArgs::default().ptr(o_part).ptr(lse_part).ptr(unused).ptr(out).i32(splits)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "combine")?))
+            .during("decode attention combine")?;
         Ok(())
     }
 }
@@ -135,19 +142,26 @@ impl GatherKernel {
             None => &mut self.unused_scores,
         };
         let s = &gpu.stream;
+        // Programmatic dependents, as in DecodeKernel::launch_at.
+        let (q, _q) = inputs.q.device_ptr(s);
+        let (k, _k) = inputs.k.device_ptr(s);
+        let (v, _v) = inputs.v.device_ptr(s);
+        let (o_part, _o) = self.partials.o.device_ptr_mut(s);
+        let (lse_part, _l) = self.partials.lse.device_ptr_mut(s);
+        let (scores, _s) = scores.device_ptr_mut(s);
+        let (work, _w) = self.work.device_ptr(s);
+        let (entries, _e) = entries.device_ptr(s);
+        let (offsets, _f) = self.offsets.device_ptr(s);
+        let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
-        unsafe {
-            s.launch_builder(&f).arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
-                .arg(scores).arg(&self.work).arg(entries).arg(&context).arg(&capacity).arg(&max_entries)
-                .arg(&zero).arg(&inputs.scale).launch(launch_config(spec(&specs, "attend")?))
-        }
-        .during("gather attention")?;
+        RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(work).ptr(entries)
+            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
+            .during("gather attention")?;
         let f = self.kernels.function("combine")?;
-        unsafe {
-            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(&self.offsets).arg(out).arg(&zero)
-                .launch(launch_config(spec(&specs, "combine")?))
-        }
-        .during("gather attention combine")?;
+        RawArgs::default().ptr(o_part).ptr(lse_part).ptr(offsets).ptr(out).i32(zero)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "combine")?))
+            .during("gather attention combine")?;
         Ok(())
     }
 }

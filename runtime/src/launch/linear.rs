@@ -87,6 +87,31 @@ impl LinearKernel {
     }
 }
 
+/// Kernel arguments for [`launch_dependent`], one 8-byte slot each (device pointers, and 4-byte
+/// scalars in a slot's low bytes: the driver reads as many bytes as the kernel's parameter has).
+#[derive(Default)]
+pub struct RawArgs(Vec<u64>);
+
+impl RawArgs {
+    pub fn ptr(mut self, p: cudarc::driver::sys::CUdeviceptr) -> Self {
+        self.0.push(p);
+        self
+    }
+    pub fn i32(mut self, v: i32) -> Self {
+        self.0.push(v as u32 as u64);
+        self
+    }
+    pub fn f32(mut self, v: f32) -> Self {
+        self.0.push(v.to_bits() as u64);
+        self
+    }
+    /// Launches `f` with them through [`launch_dependent`].
+    pub fn launch_dependent(mut self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig) -> std::result::Result<(), DriverError> {
+        let mut params: Vec<*mut c_void> = self.0.iter_mut().map(|slot| slot as *mut u64 as *mut c_void).collect();
+        launch_dependent(gpu, f, cfg, &mut params)
+    }
+}
+
 /// Launches `f` with programmatic dependent launch: it may start while the stream's previous
 /// kernel finishes, and must itself wait (`sdec_wait_for_predecessor`) before touching that
 /// kernel's results. `params` points at each kernel argument, in order.
