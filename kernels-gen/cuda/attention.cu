@@ -27,6 +27,11 @@ constexpr int WARPS = THREADS / 32;
 constexpr int WARP_CHUNK = UNROLL * TOKENS_PER_STEP;  // consecutive tokens a warp takes per step
 // Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
 constexpr int RUN_ALIGN = EMIT_SCORES ? SCORE_BLOCK : WARP_CHUNK;
+// The running max of the online softmax moves only when a step's max passes it by more than
+// this (log2 units): the weights then stay below 2^RESCALE_SLACK, far inside fp32, and the
+// rescale of the accumulators (a multiply per accumulator and a 2^x per head) is skipped on
+// almost every step once the first tokens are seen.
+constexpr float RESCALE_SLACK = 8.f;
 
 __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, bool dense) {
     if (GATHER_MODE == 0 || dense) return i;
@@ -127,18 +132,19 @@ __device__ __forceinline__ void warp_scalar(const WarpTask& t) {
             }
         }
         if (EMIT_SCORES && t.dense) {
-            // Raw group-mean logit: undo the softmax scale folded into the query.
+            // The block's max of the summed scaled logits; the group mean of the raw logits is
+            // that divided by GROUP * qscale (> 0), once per block.
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
                 float sum = 0.f;
 #pragma unroll
                 for (int g = 0; g < GROUP; ++g) sum += s[u][g];
-                if (ok[u]) block_best = fmaxf(block_best, sum / (GROUP * qscale));
+                if (ok[u]) block_best = fmaxf(block_best, sum);
             }
             // Last step of a score block (or of the run): reduce and write it.
             if ((base + WARP_CHUNK - t.begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= t.run_end) {
                 const float best = warp_max(block_best);
-                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best;
+                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best / (GROUP * qscale);
                 block_best = -SDEC_INF;
             }
         }
@@ -150,20 +156,21 @@ __device__ __forceinline__ void warp_scalar(const WarpTask& t) {
             float step_max = s[0][g];
 #pragma unroll
             for (int u = 1; u < UNROLL; ++u) step_max = fmaxf(step_max, s[u][g]);
-            const float m_new = fmaxf(m[g], step_max);
-            if (m_new == -SDEC_INF) continue;  // nothing valid seen yet
-            const float alpha = exp2f(m[g] - m_new);
-            l[g] *= alpha;
+            if (step_max > m[g] + RESCALE_SLACK) {  // the first valid token, or a new max far above
+                const float alpha = exp2_fast(m[g] - step_max);
+                l[g] *= alpha;
 #pragma unroll
-            for (int j = 0; j < 8; ++j) acc[g][j] *= alpha;
+                for (int j = 0; j < 8; ++j) acc[g][j] *= alpha;
+                m[g] = step_max;
+            }
+            if (m[g] == -SDEC_INF) continue;  // nothing valid seen yet
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
-                const float p = exp2f(s[u][g] - m_new);
+                const float p = exp2_fast(s[u][g] - m[g]);
                 l[g] += p;
 #pragma unroll
                 for (int j = 0; j < 8; ++j) acc[g][j] = fmaf(p, vf[u][j], acc[g][j]);
             }
-            m[g] = m_new;
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
@@ -316,15 +323,14 @@ __device__ __forceinline__ void warp_mma(const WarpTask& t) {
                 mma_bf16(s[u], a, qb[2 * st], qb[2 * st + 1]);
             }
             if (EMIT_SCORES && t.dense) {
-                // Group-mean raw logit of tokens gid and gid+8: sum the real heads over tig.
-                float mean[2];
+                // Raw logits of tokens gid and gid+8 summed over the real heads (over tig); the
+                // block's max of them, divided by GROUP once per block, is its group mean.
 #pragma unroll
                 for (int h = 0; h < 2; ++h) {
                     float sum = (2 * tig < GROUP ? s[u][2 * h] : 0.f) + (2 * tig + 1 < GROUP ? s[u][2 * h + 1] : 0.f);
                     sum += __shfl_xor_sync(0xffffffffu, sum, 1);
                     sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-                    mean[h] = sum / GROUP;
-                    if (cur[u].ok[h]) block_best = fmaxf(block_best, mean[h]);
+                    if (cur[u].ok[h]) block_best = fmaxf(block_best, sum);
                 }
             }
 #pragma unroll
@@ -333,7 +339,7 @@ __device__ __forceinline__ void warp_mma(const WarpTask& t) {
         if (EMIT_SCORES && t.dense) {
             if ((base + WARP_CHUNK - t.begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= t.run_end) {
                 const float best = warp_max(block_best);
-                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best;
+                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best / GROUP;
                 block_best = -SDEC_INF;
             }
         }
@@ -347,23 +353,27 @@ __device__ __forceinline__ void warp_mma(const WarpTask& t) {
             for (int u = 0; u < UNROLL; ++u) step_max = fmaxf(step_max, fmaxf(s[u][h], s[u][h + 2]));
 #pragma unroll
             for (int off = 4; off < 32; off <<= 1) step_max = fmaxf(step_max, __shfl_xor_sync(0xffffffffu, step_max, off));
-            const float m_new = fmaxf(m[h], step_max);
+            // As in warp_scalar, the max moves only past RESCALE_SLACK (step_max, and so m, is
+            // the same in every lane of a tig).
+            const float m_new = step_max > m[h] + RESCALE_SLACK ? step_max : m[h];
             m_use[h] = m_new == -SDEC_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
-            alpha[h] = exp2f(m[h] - m_use[h]);
+            alpha[h] = exp2_fast(m[h] - m_use[h]);
             m[h] = m_new;
             l[h] *= alpha[h];
         }
+        if (alpha[0] != 1.f || alpha[1] != 1.f) {  // 2^0 is exactly 1: the max did not move
 #pragma unroll
-        for (int i = 0; i < D_TILES; ++i) {
-            o[i][0] *= alpha[0]; o[i][2] *= alpha[0];
-            o[i][1] *= alpha[1]; o[i][3] *= alpha[1];
+            for (int i = 0; i < D_TILES; ++i) {
+                o[i][0] *= alpha[0]; o[i][2] *= alpha[0];
+                o[i][1] *= alpha[1]; o[i][3] *= alpha[1];
+            }
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             float p[4];
 #pragma unroll
             for (int c = 0; c < 4; ++c) {
-                p[c] = exp2f(s[u][c] - m_use[c % 2]);
+                p[c] = exp2_fast(s[u][c] - m_use[c % 2]);
                 l[c % 2] += p[c];
             }
             // P^T's B fragment (tokens 2tig.. x head gid) from S^T's C halves, hi and lo parts.

@@ -24,6 +24,14 @@ __device__ __forceinline__ void sdec_allow_dependents() {
 
 __device__ __forceinline__ float bf16_to_float(bf16_t v) { return __uint_as_float(((u32)v) << 16); }
 
+// 2^x on the special-function unit alone (exp2f adds a denormal fixup): relative error below
+// 2^-22, results under 2^-126 flush to 0, 2^-inf = 0. For softmax weights, which need neither.
+__device__ __forceinline__ float exp2_fast(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // Round to nearest even; NaN stays NaN.
 __device__ __forceinline__ bf16_t float_to_bf16(float f) {
     u32 u = __float_as_uint(f);

@@ -196,6 +196,7 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: b
 
 /// A gather launch over a 128K cache (32 query / 8 KV heads, d = 128): `dense_heads` heads read
 /// densely (writing block scores with `emit`), the others `selected` tokens each.
+#[derive(Debug, Clone, Copy)]
 struct GatherCase {
     batch: u32,
     /// Query heads per KV head.
@@ -217,6 +218,12 @@ impl GatherCase {
     /// a 64-query-head model's (Qwen3-32B).
     fn lychee_layer(batch: u32, group: u32, dense_heads: u32) -> GatherCase {
         GatherCase { batch, group, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
+    }
+
+    /// SpecAttn's draft gather at 128K: every head reads the 7% (9175 tokens) the last
+    /// verification found important.
+    fn spec_draft() -> GatherCase {
+        GatherCase { batch: 1, group: 4, dense_heads: 0, gather_block: 1, selected: 9175, emit: false }
     }
 
     fn label(&self) -> String {
@@ -318,11 +325,12 @@ fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
 /// at group 8, a 64-query-head model — the issue's gathers, and the decode loop's LycheeDecode
 /// layers.
 #[allow(clippy::type_complexity)]
-fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], [GatherCase; 5]) {
+fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], Vec<GatherCase>) {
     let decode = [(1, 4, false), (1, 4, true), (8, 4, false), (8, 4, true), (1, 8, false)];
     let issue = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
-    let lychee = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense));
-    (decode, issue, lychee)
+    let mut layers: Vec<GatherCase> = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense)).to_vec();
+    layers.push(GatherCase::spec_draft());
+    (decode, issue, layers)
 }
 
 /// Refuses a `--shape` text that no shape of the chosen families contains, listing them (before

@@ -1,7 +1,8 @@
 //! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
-use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, PushKernelArg};
+use cudarc::driver::sys::CUdeviceptr;
+use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, PushKernelArg, SyncOnDrop};
 use sdec_kernels::attention::{plan_gather, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
@@ -32,6 +33,17 @@ impl Partials {
             lse: zeros(gpu, work * group as usize, "attention partial log-sum-exp")?,
         })
     }
+}
+
+/// Device pointers of what both families' `attend` takes first — q, K, V and the partials — with
+/// the guards that keep the stream's bookkeeping until the launches are enqueued.
+fn attend_ptrs<'a>(s: &'a CudaStream, inputs: &'a AttentionInputs, partials: &'a mut Partials) -> ([CUdeviceptr; 5], [SyncOnDrop<'a>; 5]) {
+    let (q, gq) = inputs.q.device_ptr(s);
+    let (k, gk) = inputs.k.device_ptr(s);
+    let (v, gv) = inputs.v.device_ptr(s);
+    let (o, go) = partials.o.device_ptr_mut(s);
+    let (l, gl) = partials.lse.device_ptr_mut(s);
+    ([q, k, v, o, l], [gq, gk, gv, go, gl])
 }
 
 pub struct DecodeKernel {
@@ -70,11 +82,8 @@ impl DecodeKernel {
         let s = &gpu.stream;
         // Both launches are programmatic dependents (each kernel waits for its predecessor before
         // touching memory): their launch overlaps the previous kernel's tail.
-        let (q, _q) = inputs.q.device_ptr(s);
-        let (k, _k) = inputs.k.device_ptr(s);
-        let (v, _v) = inputs.v.device_ptr(s);
-        let (o_part, _o) = self.partials.o.device_ptr_mut(s);
-        let (lse_part, _l) = self.partials.lse.device_ptr_mut(s);
+        let (ptrs, _guards) = attend_ptrs(s, inputs, &mut self.partials);
+        let [q, k, v, o_part, lse_part] = ptrs;
         let (scores, _s) = block_scores.device_ptr_mut(s);
         let (unused, _u) = self.unused.device_ptr(s);
         let (out, _out) = out.device_ptr_mut(s);
@@ -143,11 +152,8 @@ impl GatherKernel {
         };
         let s = &gpu.stream;
         // Programmatic dependents, as in DecodeKernel::launch_at.
-        let (q, _q) = inputs.q.device_ptr(s);
-        let (k, _k) = inputs.k.device_ptr(s);
-        let (v, _v) = inputs.v.device_ptr(s);
-        let (o_part, _o) = self.partials.o.device_ptr_mut(s);
-        let (lse_part, _l) = self.partials.lse.device_ptr_mut(s);
+        let (ptrs, _guards) = attend_ptrs(s, inputs, &mut self.partials);
+        let [q, k, v, o_part, lse_part] = ptrs;
         let (scores, _s) = scores.device_ptr_mut(s);
         let (work, _w) = self.work.device_ptr(s);
         let (entries, _e) = entries.device_ptr(s);
