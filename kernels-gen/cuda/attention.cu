@@ -27,11 +27,6 @@ constexpr int WARPS = THREADS / 32;
 constexpr int WARP_CHUNK = UNROLL * TOKENS_PER_STEP;  // consecutive tokens a warp takes per step
 // Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
 constexpr int RUN_ALIGN = EMIT_SCORES ? SCORE_BLOCK : WARP_CHUNK;
-// The running max of the online softmax moves only when a step's max passes it by more than
-// this (log2 units): the weights then stay below 2^RESCALE_SLACK, far inside fp32, and the
-// rescale of the accumulators (a multiply per accumulator and a 2^x per head) is skipped on
-// almost every step once the first tokens are seen.
-constexpr float RESCALE_SLACK = 8.f;
 
 __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, bool dense) {
     if (GATHER_MODE == 0 || dense) return i;
@@ -156,7 +151,7 @@ __device__ __forceinline__ void warp_scalar(const WarpTask& t) {
             float step_max = s[0][g];
 #pragma unroll
             for (int u = 1; u < UNROLL; ++u) step_max = fmaxf(step_max, s[u][g]);
-            if (step_max > m[g] + RESCALE_SLACK) {  // the first valid token, or a new max far above
+            if (step_max > m[g] + SDEC_RESCALE_SLACK) {  // the first valid token, or a new max far above
                 const float alpha = exp2_fast(m[g] - step_max);
                 l[g] *= alpha;
 #pragma unroll
@@ -269,12 +264,6 @@ __device__ __forceinline__ void mma_load(MmaRows& r, const WarpTask& t, int pos,
     }
 }
 
-// fp32 pair -> bf16 hi pair and the bf16 pair of what hi missed.
-__device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
-    hi = pack_bf16(a, b);
-    lo = pack_bf16(a - __uint_as_float(hi << 16), b - __uint_as_float(hi & 0xffff0000u));
-}
-
 __device__ __forceinline__ void warp_mma(const WarpTask& t) {
     const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
     const float qscale = t.scale * SDEC_LOG2E;
@@ -353,9 +342,9 @@ __device__ __forceinline__ void warp_mma(const WarpTask& t) {
             for (int u = 0; u < UNROLL; ++u) step_max = fmaxf(step_max, fmaxf(s[u][h], s[u][h + 2]));
 #pragma unroll
             for (int off = 4; off < 32; off <<= 1) step_max = fmaxf(step_max, __shfl_xor_sync(0xffffffffu, step_max, off));
-            // As in warp_scalar, the max moves only past RESCALE_SLACK (step_max, and so m, is
+            // As in warp_scalar, the max moves only past SDEC_RESCALE_SLACK (step_max, and so m, is
             // the same in every lane of a tig).
-            const float m_new = step_max > m[h] + RESCALE_SLACK ? step_max : m[h];
+            const float m_new = step_max > m[h] + SDEC_RESCALE_SLACK ? step_max : m[h];
             m_use[h] = m_new == -SDEC_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
             alpha[h] = exp2_fast(m[h] - m_use[h]);
             m[h] = m_new;

@@ -170,8 +170,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
             for (int j = 0; j < S_TILES; ++j) mx = fmaxf(mx, fmaxf(s[j][2 * half], s[j][2 * half + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float m_new = fmaxf(m[half], mx);
-            alpha[half] = m_new == -SDEC_INF ? 1.f : exp2f(m[half] - m_new);
+            const float m_new = mx > m[half] + SDEC_RESCALE_SLACK ? mx : m[half];  // (the quad agrees)
+            alpha[half] = m_new == -SDEC_INF ? 1.f : exp2_fast(m[half] - m_new);
             m[half] = m_new;
         }
         // P as PV's A fragments, split into bf16 hi + lo parts (two MMAs): P carries 16 bits
@@ -181,25 +181,24 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
         float sum[2] = {0.f, 0.f};
 #pragma unroll
         for (int j = 0; j < S_TILES; ++j) {
-            float p[4], lo[4];
+            float p[4];
 #pragma unroll
             for (int i = 0; i < 4; ++i) {
                 const float mm = m[i >> 1];
-                p[i] = mm == -SDEC_INF ? 0.f : exp2f(s[j][i] - mm);
+                p[i] = mm == -SDEC_INF ? 0.f : exp2_fast(s[j][i] - mm);
                 sum[i >> 1] += p[i];
-                lo[i] = p[i] - bf16_to_float(float_to_bf16(p[i]));
             }
-            pa[j / 2][(j & 1) * 2 + 0] = pack_bf16(p[0], p[1]);
-            pa[j / 2][(j & 1) * 2 + 1] = pack_bf16(p[2], p[3]);
-            pa_lo[j / 2][(j & 1) * 2 + 0] = pack_bf16(lo[0], lo[1]);
-            pa_lo[j / 2][(j & 1) * 2 + 1] = pack_bf16(lo[2], lo[3]);
+            split_bf16(p[0], p[1], pa[j / 2][(j & 1) * 2 + 0], pa_lo[j / 2][(j & 1) * 2 + 0]);
+            split_bf16(p[2], p[3], pa[j / 2][(j & 1) * 2 + 1], pa_lo[j / 2][(j & 1) * 2 + 1]);
         }
 #pragma unroll
         for (int half = 0; half < 2; ++half) l[half] = l[half] * alpha[half] + sum[half];
+        if (alpha[0] != 1.f || alpha[1] != 1.f) {  // 2^0 is exactly 1: neither max moved
 #pragma unroll
-        for (int j = 0; j < O_TILES; ++j) {
-            o[j][0] *= alpha[0]; o[j][1] *= alpha[0];
-            o[j][2] *= alpha[1]; o[j][3] *= alpha[1];
+            for (int j = 0; j < O_TILES; ++j) {
+                o[j][0] *= alpha[0]; o[j][1] *= alpha[0];
+                o[j][2] *= alpha[1]; o[j][3] *= alpha[1];
+            }
         }
 
         // O += P V over this warp's tokens.

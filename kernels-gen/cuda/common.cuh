@@ -153,10 +153,30 @@ __device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// Two bf16 (lo = the lower-indexed element), rounded from fp32.
+// Two bf16 (lo = the lower-indexed element), rounded from fp32 to nearest even: one convert
+// instruction from sm_80 on (the same bits as float_to_bf16 but for NaN payloads).
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    u32 packed;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(hi), "f"(lo));
+    return packed;
+#else
     return (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
+#endif
 }
+
+// fp32 pair -> bf16 hi pair and the bf16 pair of what hi missed: a softmax weight entering the
+// tensor cores as hi + lo keeps ~16 bits, as in fp32 math.
+__device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
+    hi = pack_bf16(a, b);
+    lo = pack_bf16(a - __uint_as_float(hi << 16), b - __uint_as_float(hi & 0xffff0000u));
+}
+
+// Online softmax: the running max moves only when new scores pass it by more than this (log2
+// units). The weights then stay below 2^SDEC_RESCALE_SLACK, far inside fp32, and the rescale of
+// the accumulators (a multiply per accumulator, a 2^x per row) is skipped on almost every step
+// once the first tokens are seen.
+#define SDEC_RESCALE_SLACK 8.f
 
 // Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain): columns
 // [0, COLS) of a row of DIM, in a CTA of DIM threads (powers of two, DIM >= COLS >= 16). Partial p

@@ -96,10 +96,7 @@ __device__ __forceinline__ void linear_mma(
                 }
                 u32 bh[4], bl[4];
 #pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    bh[j] = pack_bf16(xf[2 * j], xf[2 * j + 1]);
-                    bl[j] = pack_bf16(xf[2 * j] - bf16_to_float(float_to_bf16(xf[2 * j])), xf[2 * j + 1] - bf16_to_float(float_to_bf16(xf[2 * j + 1])));
-                }
+                for (int j = 0; j < 4; ++j) split_bf16(xf[2 * j], xf[2 * j + 1], bh[j], bl[j]);
 #pragma unroll
                 for (int t = 0; t < ROWS; ++t) {
                     const uint4 lo = wr[t][u][0], hi = wr[t][u][1];
