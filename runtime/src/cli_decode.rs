@@ -118,6 +118,10 @@ pub struct BenchDecodeArgs {
     pub gemm: String,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Stages every step leaves out, to time what the rest costs inside the step's graph (the
+    /// decoded values are then wrong; the table says which were left out).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub omit: Vec<crate::decode::omit::Stage>,
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -180,6 +184,7 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
         graph,
         gemms: parse_gemm(&args.gemm)?,
         seed: args.seed,
+        omit: args.omit.clone(),
     };
     let gpu = Gpu::open(0)?;
     let tuned = Tuned::open_default(&gpu)?;
@@ -187,6 +192,9 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
         eprintln!("bench decode: {} b{} ctx {} {} {:?}: {:.3} ms/step", r.policy, r.batch, r.context, if r.graph { "graph" } else { "eager" }, r.gemm, r.ms_per_step)
     })?;
     println!("{} , copy bandwidth {:.0} GB/s (read + write); {}", report.device, report.copy_bandwidth_gbs, args.model);
+    if !args.omit.is_empty() {
+        println!("steps leave out {:?}: their times only; the values they computed are wrong", args.omit);
+    }
     println!("| policy | batch | context | launch | linear | ms/step (median) | min–max | tokens/s | GB read/step | byte floor ms | ms / floor | peak GiB |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in &report.rows {

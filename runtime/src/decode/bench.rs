@@ -13,6 +13,7 @@ use serde::Serialize;
 use sdec_model::{ModelConfig, PolicySpec};
 
 use super::engine::{Decoder, Gemm, StepKind};
+use super::omit::{Omitted, Stage};
 use super::weights::GpuWeights;
 use crate::bench::copy_bandwidth;
 use crate::error::{CudaContextExt, Result, SdecError};
@@ -35,6 +36,9 @@ pub struct DecodeRow {
     pub bytes_per_step: f64,
     pub floor_ms: f64,
     pub peak_memory_gib: f64,
+    /// Stages the timed steps left out (their time only; the values were wrong).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<Stage>,
     /// SpecAttn: the round (γ drafts + verification + selection); `ms_per_step` is a draft step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec_round: Option<SpecRoundTiming>,
@@ -57,6 +61,8 @@ pub struct DecodeBenchOptions {
     pub graph: Vec<bool>,
     pub gemms: Vec<Gemm>,
     pub seed: u64,
+    /// Stages every step leaves out (timing only).
+    pub omit: Vec<Stage>,
 }
 
 /// Weight bytes one step reads: every matrix once, but only the batch's rows of an untied
@@ -93,6 +99,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                 for &gemm in &opts.gemms {
                     let mut dec = Decoder::new(gpu, tuned, &cfg, weights.clone(), spec, batch, capacity, gemm, chunk)?;
                     dec.fill_cache_random(gpu, opts.seed)?;
+                    dec.omit(Omitted::of(&opts.omit));
                     for &graph in &opts.graph {
                         dec.set_len(gpu, context)?;
                         dec.set_tokens(gpu, &vec![1; batch])?;
@@ -123,6 +130,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                             bytes_per_step: bytes,
                             floor_ms: bytes / bandwidth * 1e3,
                             peak_memory_gib: used as f64 / (1u64 << 30) as f64,
+                            omitted: opts.omit.clone(),
                             spec_round,
                         };
                         progress(&row);

@@ -25,6 +25,7 @@ use super::blas::{Blas, Product};
 use super::graph::StepGraph;
 use super::kv::KvCache;
 use super::lychee::LycheeGpu;
+use super::omit::{Omitted, Stage};
 use super::quest::QuestGpu;
 use super::spec::SpecGpu;
 use super::streaming::StreamingGpu;
@@ -210,6 +211,8 @@ pub struct Decoder {
     attention: Attention,
     graph: StepGraph,
     chunk_graphs: HashMap<(usize, bool), StepGraph>,
+    /// Stages left out of every pass (`sdec bench decode --omit`; empty otherwise).
+    omitted: Omitted,
 }
 
 impl Decoder {
@@ -286,6 +289,7 @@ impl Decoder {
             cfg: cfg.clone(), batch, len: 0, weights, kv, gemm, bufs, step_rows, advance, chunks: HashMap::new(), max_chunk, last_rows: 1, dense, attention,
             graph: StepGraph::default(),
             chunk_graphs: HashMap::new(),
+            omitted: Omitted::default(),
         })
     }
 
@@ -343,7 +347,9 @@ impl Decoder {
         if let (Attention::Lfps(lfps), StepKind::Policy) = (&mut self.attention, kind) {
             lfps.end_step();
         }
-        glue::argmax(gpu, &self.step_rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32)?;
+        if self.omitted.runs(Stage::Argmax) {
+            glue::argmax(gpu, &self.step_rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32)?;
+        }
         glue::advance(gpu, &self.advance, &mut self.bufs.pos, self.batch as i32)?;
         self.len += 1;
         self.last_rows = 1;
@@ -443,6 +449,8 @@ impl Decoder {
         let cfg = &self.cfg;
         let (b, h, q_dim, kv_dim, ffn, hd) = (self.batch, cfg.hidden, cfg.q_dim(), cfg.kv_dim(), cfg.ffn, cfg.head_dim);
         let scale = (1.0 / (hd as f64).sqrt()) as f32;
+        let omitted = self.omitted;
+        let runs = |stage| omitted.runs(stage);
         let (eps, bufs, w) = (cfg.rms_eps, &mut self.bufs, &self.weights);
         let (rk, n, chunk_attention) = match pass {
             Pass::Step(_) => (&self.step_rows, 1, None),
@@ -459,6 +467,7 @@ impl Decoder {
         let ctx = (self.len + n) as u32;
         for (l, lw) in w.layers.iter().enumerate() {
             match &rk.linears {
+                _ if !runs(Stage::Qkv) => {}
                 Linears::Generated(p) => p.qkv.launch(gpu, &lw.wqkv, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps }, LinearDst::Bf16(&mut bufs.qkv))?,
                 Linears::Cublas { blas, rmsnorm, .. } => {
                     glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.attn_norm, &mut bufs.xn, h as i32, eps)?;
@@ -467,12 +476,15 @@ impl Decoder {
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
             let qk_norm = lw.qk_norm.as_ref().map(|(q, k)| (q, k, eps));
-            glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32, qk_norm)?;
+            if runs(Stage::Rope) {
+                glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32, qk_norm)?;
+            }
             if let Attention::Quest(quest) = &mut self.attention {
                 quest.update_pages(gpu, l, kc, pos, rows, n, ctx)?;
             }
             let inputs = AttentionInputs { q: &bufs.q, k: kc, v: vc, scale };
             match (&mut self.attention, pass, chunk_attention.as_deref_mut()) {
+                _ if !runs(Stage::Attention) => {}
                 (Attention::Spec(spec), Pass::Chunk { capture: true, .. }, Some(chunk)) => {
                     let (mut lse, mut logits) = spec.capture_views(l, n);
                     chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut lse, Some(&mut logits))?;
@@ -488,9 +500,15 @@ impl Decoder {
             }
             match &rk.linears {
                 Linears::Generated(p) => {
-                    p.o.launch(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x))?;
-                    p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::F32(&mut bufs.act_f32))?;
-                    p.down.launch(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x))?;
+                    if runs(Stage::O) {
+                        p.o.launch(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x))?;
+                    }
+                    if runs(Stage::GateUp) {
+                        p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::F32(&mut bufs.act_f32))?;
+                    }
+                    if runs(Stage::Down) {
+                        p.down.launch(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x))?;
+                    }
                 }
                 Linears::Cublas { blas, rmsnorm, swiglu } => {
                     blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, rows)?;
@@ -505,6 +523,7 @@ impl Decoder {
             lychee.join(gpu)?;
         }
         match &rk.linears {
+            _ if !runs(Stage::LmHead) => {}
             Linears::Generated(p) => p.lm_head.launch(gpu, w.lm_head(), LinearSrc::RmsNorm { x: &bufs.x, gamma: &w.final_norm, eps }, LinearDst::F32(&mut bufs.logits))?,
             Linears::Cublas { blas, rmsnorm, .. } => {
                 glue::rmsnorm(gpu, rmsnorm, &bufs.x, &w.final_norm, &mut bufs.xn, h as i32, eps)?;
@@ -606,6 +625,12 @@ impl Decoder {
         spec.select(gpu, n, base, j)?;
         record(2)?;
         Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
+    }
+
+    /// Leaves `omitted` out of every later pass: for timing what the rest costs (the values
+    /// computed are then wrong).
+    pub fn omit(&mut self, omitted: Omitted) {
+        self.omitted = omitted;
     }
 
     /// How many times the step graph was instantiated (the rest were in-place updates).

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod kv;
 pub mod lfps;
 pub mod lychee;
+pub mod omit;
 pub mod quest;
 pub mod spec;
 pub mod streaming;
