@@ -417,7 +417,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
 
-    sdec_wait_for_predecessor();  // launched as a programmatic dependent: q, K, V are the predecessor's
+    // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
+    // at once and wait in place, so its start does not follow this grid's drain.
+    sdec_allow_dependents();
+    sdec_wait_for_predecessor();
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;

@@ -211,7 +211,7 @@ sdec_dsl::kernel_family! {
         shape = GatherShape;
         params {
             threads: u32 = [256, 128],
-            split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
+            split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192, 144, 288],
             /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
             unroll: u32 = [2, 1, 4, 8],
             /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs. On the
