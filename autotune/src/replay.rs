@@ -43,7 +43,6 @@ struct Recorded<'a> {
     /// (family, configuration) pairs compiled so far in the replay.
     compiled: &'a mut HashSet<(String, String)>,
     new_compiles: usize,
-    measured: usize,
 }
 
 impl Recorded<'_> {
@@ -57,10 +56,13 @@ impl Recorded<'_> {
 impl Measurer for Recorded<'_> {
     fn measure(&mut self, i: usize) -> Measurement {
         self.compile(i);
-        self.measured += 1;
         self.results.get(&i).cloned().unwrap_or(Measurement::Failed { reason: "not in the recorded run".into() })
     }
 
+    /// A real run compiles what descent prepares, measured later or not.
+    fn prepare(&mut self, indices: &[usize]) {
+        indices.iter().for_each(|&i| self.compile(i));
+    }
 }
 
 /// Replays `strategy` over every entry of a recorded exhaustive run, in the recorded order.
@@ -83,9 +85,10 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<Vec<&'static st
         let space = Space::from_json(&names, &configs);
         let hints: Vec<usize> =
             chosen.iter().rev().filter(|(f, _)| *f == e.key.family).filter_map(|(_, c)| configs.iter().position(|x| x == c)).take(HINTS).collect();
-        let mut measurer = Recorded { results: &results, configs: &configs, family: &e.key.family, compiled: &mut compiled, new_compiles: 0, measured: 0 };
+        let mut measurer = Recorded { results: &results, configs: &configs, family: &e.key.family, compiled: &mut compiled, new_compiles: 0 };
         let outcome = search_from(strategy, &space, &mut measurer, BTreeMap::new(), &hints, &|| false, &mut |_| {});
-        let (measured, new_compiles) = (measurer.measured, measurer.new_compiles);
+        // Configurations measured (the confirmation's extra timings of some are not counted).
+        let (measured, new_compiles) = (outcome.results.len(), measurer.new_compiles);
         let Some(w) = outcome.winner else { continue };
         let winner_us = results[&w].timed().map(|t| t.0).unwrap_or(f64::INFINITY);
         chosen.push((e.key.family.clone(), configs[w].clone()));

@@ -20,28 +20,35 @@ pub const CHOICE_FLOOR: f64 = 0.03;
 
 /// Configurations within this fraction of the best median are timed again before the choice.
 pub const CONFIRM_WINDOW: f64 = 0.10;
-/// At most this many of them (the fastest).
-pub const CONFIRM_MAX: usize = 6;
-/// Extra timings of each, interleaved with the others'.
-pub const CONFIRM_ROUNDS: usize = 2;
+/// How many of them (the fastest), and how many extra timings of each, interleaved with the
+/// others'. Descent confirms fewer: its time is the point, and its near-best are few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirm {
+    pub max: usize,
+    pub rounds: usize,
+}
+pub const CONFIRM_EXHAUSTIVE: Confirm = Confirm { max: 6, rounds: 2 };
+/// Descent's choice rested on one timing per configuration; in session 8 its four misses on the
+/// H100 (3.1-6.2% off by the referee) were all within the noise of a single timing.
+pub const CONFIRM_DESCENT: Confirm = Confirm { max: 3, rounds: 1 };
 
 /// Times the near-best configurations again, round-robin, and keeps for each the median of its
 /// timings: one timing of a 20 µs kernel moves by several per cent between moments of a run
 /// (clocks, the rest of the machine), and interleaving spreads that over all candidates alike,
 /// so two runs pick the same winner more often (docs/results/tune.md, session 3).
-fn confirm(results: &mut BTreeMap<usize, Measurement>, measurer: &mut dyn Measurer, stop: &dyn Fn() -> bool) {
+fn confirm(results: &mut BTreeMap<usize, Measurement>, measurer: &mut dyn Measurer, stop: &dyn Fn() -> bool, how: Confirm) {
     let mut near: Vec<(usize, f64)> = results.iter().filter_map(|(&i, m)| m.timed().map(|(t, _)| (i, t))).collect();
     let Some(best) = near.iter().map(|(_, t)| *t).min_by(f64::total_cmp) else { return };
     near.retain(|(_, t)| *t <= best * (1.0 + CONFIRM_WINDOW));
     near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    near.truncate(CONFIRM_MAX);
+    near.truncate(how.max);
     if near.len() < 2 {
         return;
     }
     let mut indices: Vec<usize> = near.iter().map(|(i, _)| *i).collect();
     indices.sort_unstable();
     let mut seen: BTreeMap<usize, Vec<Measurement>> = indices.iter().filter_map(|i| results.get(i).map(|m| (*i, vec![m.clone()]))).collect();
-    for _ in 0..CONFIRM_ROUNDS {
+    for _ in 0..how.rounds {
         if stop() {
             break;
         }
@@ -170,6 +177,22 @@ fn scattered_order(n: usize) -> Vec<usize> {
     order
 }
 
+/// What descent will measure next from `current` if it does not move: the lines through it
+/// of parameters `from..`, in the order it walks them, not measured yet, up to the budget's
+/// room. Preparing them in one batch lets the GPU measurer compile them in parallel.
+fn ahead(space: &Space, results: &BTreeMap<usize, Measurement>, budget: usize, current: usize, from: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for p in from..space.params.len() {
+        for i in space.line(current, p) {
+            if !results.contains_key(&i) && !out.contains(&i) {
+                out.push(i);
+            }
+        }
+    }
+    out.truncate(budget.saturating_sub(results.len()));
+    out
+}
+
 /// The result of a search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -264,11 +287,17 @@ pub fn search_from(
                 let Some(mut current) = next else {
                     break 'search true;
                 };
+                measurer.prepare(&ahead(space, &results, budget, current, 0));
                 if !measure(measurer, &mut results, &[current]) {
                     break 'search false;
                 }
+                let mut first_sweep = true;
                 loop {
                     let mut moved = false;
+                    if !first_sweep {
+                        measurer.prepare(&ahead(space, &results, budget, current, 0));
+                    }
+                    first_sweep = false;
                     for p in 0..space.params.len() {
                         let line = space.line(current, p);
                         if !measure(measurer, &mut results, &line) {
@@ -281,6 +310,7 @@ pub fn search_from(
                         if next != current {
                             current = next;
                             moved = true;
+                            measurer.prepare(&ahead(space, &results, budget, current, p + 1));
                         }
                         if results.len() >= budget {
                             break 'search true;
@@ -293,9 +323,9 @@ pub fn search_from(
             }
         }
     };
-    // The exhaustive run is the reference one; descent stays as cheap as it is.
-    if complete && strategy == Strategy::Exhaustive {
-        confirm(&mut results, measurer, stop);
+    if complete {
+        let how = if strategy == Strategy::Exhaustive { CONFIRM_EXHAUSTIVE } else { CONFIRM_DESCENT };
+        confirm(&mut results, measurer, stop, how);
     }
     let winner = choose(results.iter().map(|(i, m)| (*i, m)));
     Outcome { results, winner, complete }
@@ -368,7 +398,7 @@ mod tests {
         assert_eq!(out.winner, earliest);
         let distinct: std::collections::BTreeSet<_> = m.measured.iter().collect();
         assert_eq!(distinct.len(), 48, "each configuration measured");
-        assert!(m.measured.len() <= 48 + CONFIRM_MAX * CONFIRM_ROUNDS, "and the near-best ones again");
+        assert!(m.measured.len() <= 48 + CONFIRM_EXHAUSTIVE.max * CONFIRM_EXHAUSTIVE.rounds, "and the near-best ones again");
     }
 
     /// A configuration whose first timing came out high by chance wins once the near-best are
@@ -426,9 +456,43 @@ mod tests {
         let mut m = Landscape::new();
         let out = run(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &mut m);
         assert!(out.complete);
-        assert!(m.measured.len() * 4 <= m.space.len(), "measured {} of {}", m.measured.len(), m.space.len());
+        // The budget counts configurations; the confirmation times a few of them again.
+        let distinct: std::collections::BTreeSet<_> = m.measured.iter().collect();
+        assert!(distinct.len() * 4 <= m.space.len(), "measured {} of {}", distinct.len(), m.space.len());
+        assert!(m.measured.len() <= distinct.len() + CONFIRM_DESCENT.max * CONFIRM_DESCENT.rounds);
         let got = m.time(out.winner.unwrap());
         assert!(got <= 1.03 * m.time(best), "descent {got}, exhaustive {}", m.time(best));
+    }
+
+    /// Descent announces each line before it walks it: everything it measures after its first
+    /// configuration was prepared beforehand (so the GPU measurer compiled it in a batch).
+    #[test]
+    fn descent_prepares_what_it_measures_next() {
+        struct Watched {
+            land: Landscape,
+            prepared: std::collections::BTreeSet<usize>,
+            unprepared: Vec<usize>,
+            batches: usize,
+        }
+        impl Measurer for Watched {
+            fn measure(&mut self, i: usize) -> Measurement {
+                if !self.prepared.contains(&i) {
+                    self.unprepared.push(i);
+                }
+                self.land.measure(i)
+            }
+            fn prepare(&mut self, indices: &[usize]) {
+                self.batches += 1;
+                self.prepared.extend(indices);
+            }
+        }
+        let mut m = Watched { land: Landscape::new(), prepared: Default::default(), unprepared: vec![], batches: 0 };
+        let space = m.land.space.clone();
+        let out = search(Strategy::Descent { fraction: 0.5, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
+        assert!(out.complete);
+        assert_eq!(m.unprepared, vec![0], "only the default, measured before any line");
+        let distinct: std::collections::BTreeSet<_> = m.land.measured.iter().collect();
+        assert!(m.batches * 2 <= distinct.len(), "{} batches for {} configurations", m.batches, distinct.len());
     }
 
     /// The default's basin is a trap: the fast region (third strategy, a >= 4) is not on any
@@ -452,7 +516,7 @@ mod tests {
         let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords };
         let mut m = Basins(0);
         let out = search(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
-        assert!(m.0 <= 24, "measured {}", m.0);
+        assert!(m.0 <= 24 + CONFIRM_DESCENT.max * CONFIRM_DESCENT.rounds, "measured {}", m.0);
         assert_eq!(out.winner, Some(2 * 32 + 6 * 4 + 1), "the fast basin's best");
     }
 
@@ -493,7 +557,7 @@ mod tests {
         // The search measures only what was missing; then the near-best are timed again.
         let searched = &second.measured[..48 - 2 * BATCH];
         assert!(searched.iter().all(|i| !out.results.contains_key(i)));
-        assert!(second.measured.len() <= 48 - 2 * BATCH + CONFIRM_MAX * CONFIRM_ROUNDS);
+        assert!(second.measured.len() <= 48 - 2 * BATCH + CONFIRM_EXHAUSTIVE.max * CONFIRM_EXHAUSTIVE.rounds);
         let mut fresh = Landscape::new();
         assert_eq!(out2.winner, run(Strategy::Exhaustive, &mut fresh).winner);
     }
