@@ -79,13 +79,6 @@ pub trait Measurer {
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         indices.iter().map(|&i| self.measure(i)).collect()
     }
-
-    /// Configurations the strategy expects to measure next. A measurer may get them ready now:
-    /// the GPU measurer compiles them together, in parallel, rather than a few at a time as they
-    /// come. The default does nothing; what it prepares is measured (or not) later as usual.
-    fn prepare(&mut self, indices: &[usize]) {
-        let _ = indices;
-    }
 }
 
 impl<M: Measurer + ?Sized> Measurer for &mut M {
@@ -94,8 +87,5 @@ impl<M: Measurer + ?Sized> Measurer for &mut M {
     }
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         (**self).measure_batch(indices)
-    }
-    fn prepare(&mut self, indices: &[usize]) {
-        (**self).prepare(indices)
     }
 }

@@ -58,11 +58,6 @@ impl Measurer for Recorded<'_> {
         self.compile(i);
         self.results.get(&i).cloned().unwrap_or(Measurement::Failed { reason: "not in the recorded run".into() })
     }
-
-    /// A real run compiles what descent prepares, measured later or not.
-    fn prepare(&mut self, indices: &[usize]) {
-        indices.iter().for_each(|&i| self.compile(i));
-    }
 }
 
 /// Replays `strategy` over every entry of a recorded exhaustive run, in the recorded order.

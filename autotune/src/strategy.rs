@@ -177,22 +177,6 @@ fn scattered_order(n: usize) -> Vec<usize> {
     order
 }
 
-/// What descent will measure next from `current` if it does not move: the lines through it
-/// of parameters `from..`, in the order it walks them, not measured yet, up to the budget's
-/// room. Preparing them in one batch lets the GPU measurer compile them in parallel.
-fn ahead(space: &Space, results: &BTreeMap<usize, Measurement>, budget: usize, current: usize, from: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::new();
-    for p in from..space.params.len() {
-        for i in space.line(current, p) {
-            if !results.contains_key(&i) && !out.contains(&i) {
-                out.push(i);
-            }
-        }
-    }
-    out.truncate(budget.saturating_sub(results.len()));
-    out
-}
-
 /// The result of a search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -287,17 +271,11 @@ pub fn search_from(
                 let Some(mut current) = next else {
                     break 'search true;
                 };
-                measurer.prepare(&ahead(space, &results, budget, current, 0));
                 if !measure(measurer, &mut results, &[current]) {
                     break 'search false;
                 }
-                let mut first_sweep = true;
                 loop {
                     let mut moved = false;
-                    if !first_sweep {
-                        measurer.prepare(&ahead(space, &results, budget, current, 0));
-                    }
-                    first_sweep = false;
                     for p in 0..space.params.len() {
                         let line = space.line(current, p);
                         if !measure(measurer, &mut results, &line) {
@@ -310,7 +288,6 @@ pub fn search_from(
                         if next != current {
                             current = next;
                             moved = true;
-                            measurer.prepare(&ahead(space, &results, budget, current, p + 1));
                         }
                         if results.len() >= budget {
                             break 'search true;
@@ -462,37 +439,6 @@ mod tests {
         assert!(m.measured.len() <= distinct.len() + CONFIRM_DESCENT.max * CONFIRM_DESCENT.rounds);
         let got = m.time(out.winner.unwrap());
         assert!(got <= 1.03 * m.time(best), "descent {got}, exhaustive {}", m.time(best));
-    }
-
-    /// Descent announces each line before it walks it: everything it measures after its first
-    /// configuration was prepared beforehand (so the GPU measurer compiled it in a batch).
-    #[test]
-    fn descent_prepares_what_it_measures_next() {
-        struct Watched {
-            land: Landscape,
-            prepared: std::collections::BTreeSet<usize>,
-            unprepared: Vec<usize>,
-            batches: usize,
-        }
-        impl Measurer for Watched {
-            fn measure(&mut self, i: usize) -> Measurement {
-                if !self.prepared.contains(&i) {
-                    self.unprepared.push(i);
-                }
-                self.land.measure(i)
-            }
-            fn prepare(&mut self, indices: &[usize]) {
-                self.batches += 1;
-                self.prepared.extend(indices);
-            }
-        }
-        let mut m = Watched { land: Landscape::new(), prepared: Default::default(), unprepared: vec![], batches: 0 };
-        let space = m.land.space.clone();
-        let out = search(Strategy::Descent { fraction: 0.5, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
-        assert!(out.complete);
-        assert_eq!(m.unprepared, vec![0], "only the default, measured before any line");
-        let distinct: std::collections::BTreeSet<_> = m.land.measured.iter().collect();
-        assert!(m.batches * 2 <= distinct.len(), "{} batches for {} configurations", m.batches, distinct.len());
     }
 
     /// The default's basin is a trap: the fast region (third strategy, a >= 4) is not on any

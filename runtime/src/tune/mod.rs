@@ -161,8 +161,7 @@ pub struct TuneReport {
     pub shapes: String,
     pub cache: PathBuf,
     pub seconds: f64,
-    /// Configurations compiled by NVRTC in this run (descent also compiles the lines it expects
-    /// to walk, some of which it then does not measure).
+    /// Configurations compiled by NVRTC, and verified then timed, in this run.
     pub compiled: usize,
     pub timed: usize,
     pub wrong: Vec<String>,
@@ -296,14 +295,6 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
 impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
     fn measure(&mut self, index: usize) -> Measurement {
         self.measure_batch(&[index]).pop().unwrap_or(Measurement::Failed { reason: "not measured".into() })
-    }
-
-    /// Compiles (and loads) what descent will walk next in one parallel batch. A configuration
-    /// that fails here fails again, and is reported, when it is measured.
-    fn prepare(&mut self, indices: &[usize]) {
-        let started = Instant::now();
-        let _ = self.load(indices);
-        self.ctx.phases.compile_s += started.elapsed().as_secs_f64();
     }
 
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
