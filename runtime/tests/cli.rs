@@ -43,3 +43,19 @@ fn bench_shape_filter_that_matches_nothing_lists_the_shapes() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no benchmark shape contains `no such shape`") && err.contains("4480 tokens"), "{err}");
 }
+
+#[test]
+fn bench_decode_omit_names_its_stages() {
+    // A stage that does not exist is refused by name, with the valid ones.
+    let (code, _, err) = sdec(&["bench", "decode", "--omit", "rope,softmax"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("'softmax'") && err.contains("gate-up") && err.contains("lm-head"), "{err}");
+    if sdec_runtime::gpu::driver_present() {
+        eprintln!("skipped: the no-GPU half of bench_decode_omit_names_its_stages: this machine has a CUDA driver");
+        return;
+    }
+    // Valid stages get as far as the GPU.
+    let (code, _, err) = sdec(&["bench", "decode", "--omit", "rope,attention"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no CUDA driver"), "{err}");
+}
