@@ -151,17 +151,22 @@ __device__ __forceinline__ void warp_scalar(const WarpTask& t) {
             float step_max = s[0][g];
 #pragma unroll
             for (int u = 1; u < UNROLL; ++u) step_max = fmaxf(step_max, s[u][g]);
-            if (step_max > m[g] + SDEC_RESCALE_SLACK) {  // the first valid token, or a new max far above
-                const float alpha = exp2_fast(m[g] - step_max);
+            // The first valid token, or a new max far above. Decided for the whole warp, so the
+            // branch does not split the warp's tokens (lanes whose max stays scale by 1): per-head
+            // divergent branches were 8% of the loop's instructions (decode.md section 13).
+            const bool moves = step_max > m[g] + SDEC_RESCALE_SLACK;
+            if (__any_sync(0xffffffffu, moves)) {
+                const float alpha = moves ? exp2_fast(m[g] - step_max) : 1.f;
                 l[g] *= alpha;
 #pragma unroll
                 for (int j = 0; j < 8; ++j) acc[g][j] *= alpha;
-                m[g] = step_max;
+                m[g] = moves ? step_max : m[g];
             }
-            if (m[g] == -SDEC_INF) continue;  // nothing valid seen yet
+            // Nothing valid seen yet (m = -inf): every score is -inf too and its weight 2^-inf = 0.
+            const float m_use = m[g] == -SDEC_INF ? 0.f : m[g];
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u) {
-                const float p = exp2_fast(s[u][g] - m[g]);
+                const float p = exp2_fast(s[u][g] - m_use);
                 l[g] += p;
 #pragma unroll
                 for (int j = 0; j < 8; ++j) acc[g][j] = fmaf(p, vf[u][j], acc[g][j]);
