@@ -511,11 +511,17 @@ impl Decoder {
                     }
                 }
                 Linears::Cublas { blas, rmsnorm, swiglu } => {
-                    blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, rows)?;
-                    glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.ffn_norm, &mut bufs.xn, h as i32, eps)?;
-                    blas.linear(gpu, &lw.w_gate_up, &bufs.xn, Product::Bf16(&mut bufs.gate_up), 2 * ffn, h, rows)?;
-                    glue::swiglu(gpu, swiglu, &bufs.gate_up, &mut bufs.act, ffn as i32)?;
-                    blas.linear(gpu, &lw.w_down, &bufs.act, Product::AddF32(&mut bufs.x), h, ffn, rows)?;
+                    if runs(Stage::O) {
+                        blas.linear(gpu, &lw.wo, &bufs.attn, Product::AddF32(&mut bufs.x), h, q_dim, rows)?;
+                    }
+                    if runs(Stage::GateUp) {
+                        glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.ffn_norm, &mut bufs.xn, h as i32, eps)?;
+                        blas.linear(gpu, &lw.w_gate_up, &bufs.xn, Product::Bf16(&mut bufs.gate_up), 2 * ffn, h, rows)?;
+                        glue::swiglu(gpu, swiglu, &bufs.gate_up, &mut bufs.act, ffn as i32)?;
+                    }
+                    if runs(Stage::Down) {
+                        blas.linear(gpu, &lw.w_down, &bufs.act, Product::AddF32(&mut bufs.x), h, ffn, rows)?;
+                    }
                 }
             }
         }
