@@ -4,7 +4,7 @@
 # builds alternating (A B A B) so that the machine's drift falls on both alike.
 # Usage (on the GPU machine): benches/decode_ab.sh OLD_SDEC OLD_TUNE NEW_SDEC NEW_TUNE OUT_DIR
 #   FAMILIES: what to tune in NEW_TUNE first (default linear; "" for none);
-#   BATCH (default 1,2); POLICIES (default full and the 9% LycheeDecode map).
+#   BATCH (default 1,2); POLICIES (default full and the 9% LycheeDecode map); ROUNDS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: decode_ab.sh OLD_SDEC OLD_TUNE NEW_SDEC NEW_TUNE OUT_DIR"
@@ -17,7 +17,7 @@ if [ -n "$families" ]; then
 fi
 policies=()
 for p in ${POLICIES:-full lychee:heads=docs/results/llama8b-heads-9pct.json}; do policies+=(--policy "$p"); done
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-2}"); do
     for build in old new; do
         sdec=$old tune=$old_tune
         [ "$build" = new ] && sdec=$new tune=$new_tune

@@ -18,15 +18,18 @@
 //   also write their block scores, as in mode 0; sparse heads write none.
 //
 // Each warp takes a contiguous run of its CTA's range (warp_scalar: LANES_PER_TOKEN lanes per
-// token on CUDA cores; warp_mma, the families' `mma` option: tiles of 16 tokens on tensor
-// cores) and leaves its partial in shared memory; the CTA merges its warps.
+// token on CUDA cores; warp_mma_ring, the families' `mma` option: tiles of 16 tokens on tensor
+// cores, staged in shared memory) and leaves its partial in shared memory; the CTA merges its
+// warps.
 
 constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
 constexpr int TOKENS_PER_STEP = MMA ? 16 : 32 / LANES_PER_TOKEN;  // tokens per load (MMA: a tile)
 constexpr int WARPS = THREADS / 32;
-constexpr int WARP_CHUNK = UNROLL * TOKENS_PER_STEP;  // consecutive tokens a warp takes per step
+// Consecutive tokens a warp takes per step (MMA: one tile, UNROLL is its ring's depth).
+constexpr int WARP_CHUNK = MMA ? TOKENS_PER_STEP : UNROLL * TOKENS_PER_STEP;
 // Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
 constexpr int RUN_ALIGN = EMIT_SCORES ? SCORE_BLOCK : WARP_CHUNK;
+static_assert(!(MMA && EMIT_SCORES), "the tensor-core path emits no block scores");
 
 __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, bool dense) {
     if (GATHER_MODE == 0 || dense) return i;
@@ -209,31 +212,19 @@ __device__ __forceinline__ void warp_scalar(const WarpTask& t) {
     }
 }
 
-// The tensor-core path (MMA): a warp takes its run in tiles of 16 tokens, UNROLL tiles a step,
-// and computes with mma.m16n8k16 S^T = K Q^T (16 tokens x 8 query heads, GROUP of them real) and
+// The tensor-core path (MMA = 2; any MMA != 0): a warp takes its run in tiles of 16 tokens and computes
+// with mma.m16n8k16 S^T = K Q^T (16 tokens x 8 query heads, GROUP of them real) and
 // O^T += V^T P^T (16 dims x 8 heads per m-tile), so a token costs a few instructions per warp
-// instead of 8 FMAs per head per lane. Fragments come straight from global memory: a dot product
-// does not care in which order it meets the dims, so each lane loads whole 16-byte pieces and the
-// query (and the output) use the same order. Lane (gid, tig) holds:
-//   K: dims [32j + 8 tig, +8) (j < HEAD_DIM/32) of tile tokens gid and gid + 8 — its word w is
-//      dims 32(w/4) + 8 tig + 2(w%4), +1; k-step s takes words 2s and 2s+1 (A fragment of K,
-//      B fragment of Q^T alike);
-//   V: dims [64h + 8 gid, +8) (h < HEAD_DIM/64) of tokens 2tig, 2tig+1, 2tig+8, 2tig+9 — its
-//      word i holds the dims of rows gid and gid + 8 of m-tile i; two tokens' words are paired
-//      into V^T's A fragment with byte permutes;
-//   S^T (C fragment): tokens gid, gid+8 x heads 2tig, 2tig+1. Its 8x8 halves, transposed in
-//      registers (movmatrix), are P^T's B fragment: tokens 2tig.. x head gid.
-// P enters the tensor cores as bf16 hi + lo parts, so the weights keep ~16 bits as in fp32 math.
+// instead of 8 FMAs per head per lane. Lane (gid, tig) keeps, for heads 2tig and 2tig+1, the
+// running max (the same in every gid), its share of the sum and O^T's accumulators; S^T's C
+// fragment holds tokens gid, gid+8 x heads 2tig, 2tig+1. Its 8x8 halves, transposed in registers
+// (movmatrix), are P^T's B fragment: tokens 2tig.. x head gid. P enters the tensor cores as bf16
+// hi + lo parts, so the weights keep ~16 bits as in fp32 math. Tiles are staged in a per-warp
+// ring of UNROLL slots in shared memory by cp.async (UNROLL - 1 tiles in flight, no registers
+// held by them) and fragments taken by ldmatrix. (MMA = 1, fragments loaded from global memory
+// straight into registers, was slower on every shape of the H100: decode.md section 14.)
 constexpr int MMA_TILE = 16;
-constexpr int K_WORDS = HEAD_DIM / 8;    // u32 (bf16 pairs) of K per lane and token row
-constexpr int V_WORDS = HEAD_DIM / 16;   // u32 of V per lane and token
 constexpr int D_TILES = HEAD_DIM / 16;   // k-steps of K Q^T, m-tiles of V^T P^T
-
-struct MmaRows {
-    u32 k[2][K_WORDS];
-    u32 v[4][V_WORDS];
-    bool ok[2];  // K rows gid, gid + 8 hold a valid token
-};
 
 __device__ __forceinline__ u32 transpose8x8_b16(u32 x) {
     u32 y;
@@ -241,171 +232,195 @@ __device__ __forceinline__ u32 transpose8x8_b16(u32 x) {
     return y;
 }
 
-// Loads the K and V pieces this lane needs for one tile; token j of the tile has position
-// __shfl(pos, lane0 + j) (negative or past the context: not valid, zeros loaded).
-__device__ __forceinline__ void mma_load(MmaRows& r, const WarpTask& t, int pos, int lane0) {
-    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+struct MmaState {
+    float m[2], l[2];
+    float o[D_TILES][4];
+};
+
+__device__ __forceinline__ void mma_init(MmaState& st) {
+    st.m[0] = st.m[1] = -SDEC_INF;
+    st.l[0] = st.l[1] = 0.f;
+#pragma unroll
+    for (int i = 0; i < D_TILES; ++i) st.o[i][0] = st.o[i][1] = st.o[i][2] = st.o[i][3] = 0.f;
+}
+
+// A tile's raw S^T in log2 units, tokens that are not valid masked (ok[h]: token gid + 8h).
+// (This path emits no block scores: the families keep scoring on CUDA cores, decode.md
+// section 14.)
+__device__ __forceinline__ void mma_prepare_scores(float (&s)[4], const bool (&ok)[2], float qscale) {
+#pragma unroll
+    for (int c = 0; c < 4; ++c) s[c] = ok[c / 2] ? s[c] * qscale : -SDEC_INF;
+}
+
+// Online softmax over a tile of masked log2 scores (the max reduced over gid): moves the
+// running max when the tile passes it by SDEC_RESCALE_SLACK, rescales, and gives the max the
+// tile's weights are taken against.
+__device__ __forceinline__ void mma_rescale(const float (&s)[4], MmaState& st, float (&m_use)[2]) {
+    float alpha[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-        const int p = __shfl_sync(0xffffffffu, pos, lane0 + gid + 8 * h);
-        r.ok[h] = p >= 0 && p < t.context;
-        const bf16_t* row = t.k + t.kv_base + (size_t)(r.ok[h] ? p : 0) * HEAD_DIM + 8 * tig;
+        float step_max = fmaxf(s[h], s[h + 2]);
 #pragma unroll
-        for (int j = 0; j < HEAD_DIM / 32; ++j) {
-            const uint4 x = r.ok[h] ? *reinterpret_cast<const uint4*>(row + 32 * j) : make_uint4(0, 0, 0, 0);
-            r.k[h][4 * j] = x.x; r.k[h][4 * j + 1] = x.y; r.k[h][4 * j + 2] = x.z; r.k[h][4 * j + 3] = x.w;
-        }
+        for (int off = 4; off < 32; off <<= 1) step_max = fmaxf(step_max, __shfl_xor_sync(0xffffffffu, step_max, off));
+        const float m_new = step_max > st.m[h] + SDEC_RESCALE_SLACK ? step_max : st.m[h];
+        m_use[h] = m_new == -SDEC_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
+        alpha[h] = exp2_fast(st.m[h] - m_use[h]);
+        st.m[h] = m_new;
+        st.l[h] *= alpha[h];
     }
+    if (alpha[0] != 1.f || alpha[1] != 1.f) {  // 2^0 is exactly 1: the max did not move
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-        const int p = __shfl_sync(0xffffffffu, pos, lane0 + 2 * tig + (c & 1) + 8 * (c >> 1));
-        const bool ok = p >= 0 && p < t.context;
-        const bf16_t* row = t.v + t.kv_base + (size_t)(ok ? p : 0) * HEAD_DIM + 8 * gid;
-#pragma unroll
-        for (int h = 0; h < HEAD_DIM / 64; ++h) {
-            const uint4 x = ok ? *reinterpret_cast<const uint4*>(row + 64 * h) : make_uint4(0, 0, 0, 0);
-            r.v[c][4 * h] = x.x; r.v[c][4 * h + 1] = x.y; r.v[c][4 * h + 2] = x.z; r.v[c][4 * h + 3] = x.w;
+        for (int i = 0; i < D_TILES; ++i) {
+            st.o[i][0] *= alpha[0]; st.o[i][2] *= alpha[0];
+            st.o[i][1] *= alpha[1]; st.o[i][3] *= alpha[1];
         }
     }
 }
 
-__device__ __forceinline__ void warp_mma(const WarpTask& t) {
+// A tile's weights, added to the sums, as P^T's B fragments: hi and lo parts, [0] tokens 0-7
+// of the tile, [1] tokens 8-15.
+__device__ __forceinline__ void mma_weights(const float (&s)[4], const float (&m_use)[2], MmaState& st, u32 (&hi)[2], u32 (&lo)[2]) {
+    float p[4];
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+        p[c] = exp2_fast(s[c] - m_use[c % 2]);
+        st.l[c % 2] += p[c];
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        split_bf16(p[2 * h], p[2 * h + 1], hi[h], lo[h]);  // tokens gid + 8h x heads 2tig, 2tig+1
+        hi[h] = transpose8x8_b16(hi[h]);
+        lo[h] = transpose8x8_b16(lo[h]);
+    }
+}
+
+// The warp's partial: O^T's rows are disjoint across lanes (m-tile i's rows gid and gid+8 are
+// dims 16i + gid and 16i + gid + 8), the sums are reduced over gid.
+__device__ __forceinline__ void mma_write(const WarpTask& t, MmaState& st) {
     const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
-    const float qscale = t.scale * SDEC_LOG2E;
-
-    // Q^T's B fragment: query head gid (zero past GROUP), the K word order.
-    u32 qb[K_WORDS];
-#pragma unroll
-    for (int j = 0; j < HEAD_DIM / 32; ++j) {
-        const uint4 x = gid < GROUP ? *reinterpret_cast<const uint4*>(t.q + ((size_t)t.head * GROUP + gid) * HEAD_DIM + 32 * j + 8 * tig)
-                                    : make_uint4(0, 0, 0, 0);
-        qb[4 * j] = x.x; qb[4 * j + 1] = x.y; qb[4 * j + 2] = x.z; qb[4 * j + 3] = x.w;
-    }
-
-    // Heads 2tig and 2tig+1: running max (the same in every gid), this lane's share of the sum,
-    // and O^T's accumulators (dims of m-tile i: rows gid, gid + 8; heads 2tig, 2tig+1).
-    float m[2] = {-SDEC_INF, -SDEC_INF}, l[2] = {0.f, 0.f};
-    float o[D_TILES][4];
-#pragma unroll
-    for (int i = 0; i < D_TILES; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
-    float block_best = -SDEC_INF;
-
-    // Pipeline as in warp_scalar: the next step's rows in flight while this one computes, and
-    // the ids of the step after. Lane j < WARP_CHUNK resolves token j of a step.
-    auto load_id = [&](int step_base) {
-        const int i = step_base + lane;
-        return lane < WARP_CHUNK && i < t.run_end ? token_at(t.list, i, t.dense) : -1;
-    };
-    MmaRows cur[UNROLL];
-    int pos = load_id(t.run_begin);
-#pragma unroll
-    for (int u = 0; u < UNROLL; ++u) mma_load(cur[u], t, pos, u * MMA_TILE);
-    pos = load_id(t.run_begin + WARP_CHUNK);
-    for (int base = t.run_begin; base < t.run_end; base += WARP_CHUNK) {
-        MmaRows next[UNROLL];
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) mma_load(next[u], t, pos, u * MMA_TILE);
-        pos = load_id(base + 2 * WARP_CHUNK);
-
-        float s[UNROLL][4];
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            s[u][0] = s[u][1] = s[u][2] = s[u][3] = 0.f;
-#pragma unroll
-            for (int st = 0; st < D_TILES; ++st) {
-                const u32 a[4] = {cur[u].k[0][2 * st], cur[u].k[1][2 * st], cur[u].k[0][2 * st + 1], cur[u].k[1][2 * st + 1]};
-                mma_bf16(s[u], a, qb[2 * st], qb[2 * st + 1]);
-            }
-            if (EMIT_SCORES && t.dense) {
-                // Raw logits of tokens gid and gid+8 summed over the real heads (over tig); the
-                // block's max of them, divided by GROUP once per block, is its group mean.
-#pragma unroll
-                for (int h = 0; h < 2; ++h) {
-                    float sum = (2 * tig < GROUP ? s[u][2 * h] : 0.f) + (2 * tig + 1 < GROUP ? s[u][2 * h + 1] : 0.f);
-                    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-                    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-                    if (cur[u].ok[h]) block_best = fmaxf(block_best, sum);
-                }
-            }
-#pragma unroll
-            for (int c = 0; c < 4; ++c) s[u][c] = cur[u].ok[c / 2] ? s[u][c] * qscale : -SDEC_INF;
-        }
-        if (EMIT_SCORES && t.dense) {
-            if ((base + WARP_CHUNK - t.begin) % SCORE_BLOCK == 0 || base + WARP_CHUNK >= t.run_end) {
-                const float best = warp_max(block_best);
-                if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + base / SCORE_BLOCK] = best / GROUP;
-                block_best = -SDEC_INF;
-            }
-        }
-
-        // Online softmax per head over the step's tokens (the max is reduced over gid).
-        float alpha[2], m_use[2];
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            float step_max = -SDEC_INF;
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u) step_max = fmaxf(step_max, fmaxf(s[u][h], s[u][h + 2]));
-#pragma unroll
-            for (int off = 4; off < 32; off <<= 1) step_max = fmaxf(step_max, __shfl_xor_sync(0xffffffffu, step_max, off));
-            // As in warp_scalar, the max moves only past SDEC_RESCALE_SLACK (step_max, and so m, is
-            // the same in every lane of a tig).
-            const float m_new = step_max > m[h] + SDEC_RESCALE_SLACK ? step_max : m[h];
-            m_use[h] = m_new == -SDEC_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
-            alpha[h] = exp2_fast(m[h] - m_use[h]);
-            m[h] = m_new;
-            l[h] *= alpha[h];
-        }
-        if (alpha[0] != 1.f || alpha[1] != 1.f) {  // 2^0 is exactly 1: the max did not move
-#pragma unroll
-            for (int i = 0; i < D_TILES; ++i) {
-                o[i][0] *= alpha[0]; o[i][2] *= alpha[0];
-                o[i][1] *= alpha[1]; o[i][3] *= alpha[1];
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            float p[4];
-#pragma unroll
-            for (int c = 0; c < 4; ++c) {
-                p[c] = exp2_fast(s[u][c] - m_use[c % 2]);
-                l[c % 2] += p[c];
-            }
-            // P^T's B fragment (tokens 2tig.. x head gid) from S^T's C halves, hi and lo parts.
-            u32 hi0, lo0, hi1, lo1;
-            split_bf16(p[0], p[1], hi0, lo0);  // tokens gid    x heads 2tig, 2tig+1
-            split_bf16(p[2], p[3], hi1, lo1);  // tokens gid+8
-            hi0 = transpose8x8_b16(hi0); lo0 = transpose8x8_b16(lo0);
-            hi1 = transpose8x8_b16(hi1); lo1 = transpose8x8_b16(lo1);
-#pragma unroll
-            for (int i = 0; i < D_TILES; ++i) {
-                const u32* v0 = cur[u].v[0]; const u32* v1 = cur[u].v[1];
-                const u32* v2 = cur[u].v[2]; const u32* v3 = cur[u].v[3];
-                const u32 a[4] = {__byte_perm(v0[i], v1[i], 0x5410), __byte_perm(v0[i], v1[i], 0x7632),
-                                  __byte_perm(v2[i], v3[i], 0x5410), __byte_perm(v2[i], v3[i], 0x7632)};
-                mma_bf16(o[i], a, hi0, hi1);
-                mma_bf16(o[i], a, lo0, lo1);
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) cur[u] = next[u];
-    }
-
-    // The lanes of one tig hold parts of the same heads' sums; the output rows are disjoint.
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
 #pragma unroll
-        for (int off = 4; off < 32; off <<= 1) l[h] += __shfl_xor_sync(0xffffffffu, l[h], off);
+        for (int off = 4; off < 32; off <<= 1) st.l[h] += __shfl_xor_sync(0xffffffffu, st.l[h], off);
         const int g = 2 * tig + h;
         if (g < GROUP) {
 #pragma unroll
             for (int i = 0; i < D_TILES; ++i) {
-                const int d = 64 * (i / 4) + 8 * gid + 2 * (i % 4);
-                t.acc[g * HEAD_DIM + d] = o[i][h];
-                t.acc[g * HEAD_DIM + d + 1] = o[i][h + 2];
+                t.acc[g * HEAD_DIM + 16 * i + gid] = st.o[i][h];
+                t.acc[g * HEAD_DIM + 16 * i + gid + 8] = st.o[i][h + 2];
             }
-            if (gid == 0) { t.m[g] = m[h]; t.l[g] = l[h]; }
+            if (gid == 0) { t.m[g] = st.m[h]; t.l[g] = st.l[h]; }
         }
     }
+}
+
+// A ring slot holds one tile: its 16 K rows, then its 16 V rows, as stored ([token][dim]),
+// each row padded by 16 bytes so that the 8 rows an ldmatrix phase reads fall in distinct banks.
+// The K rows are S^T's A fragments as they lie (ldmatrix), the V rows V^T's (ldmatrix.trans),
+// so q, the fragments and the output keep the standard dim order. A tile is filled by the
+// warp's own lanes, a copy instruction taking whole rows (32 / ROW_PIECES of them), so the ring
+// needs only the warp's barrier: cp.async.wait_group, then __syncwarp before reading and before
+// a slot is refilled.
+constexpr int RING_ROW = HEAD_DIM * 2 + 16;           // bytes of a staged row
+constexpr int RING_TILE = 2 * MMA_TILE * RING_ROW;    // bytes of a slot
+constexpr int RING_SLOTS = MMA ? UNROLL : 1;
+constexpr int ROW_PIECES = HEAD_DIM / 8;              // 16-byte pieces of a row
+constexpr int ROWS_PER_COPY = 32 / ROW_PIECES;        // rows one copy instruction of the warp takes
+
+// Stages the tile whose token ids lanes 0-15 hold (`id`, row = lane) in `slot`; `ok_bits` gets
+// the warp's ballot of its valid rows (bit r: row r). A token that is not valid reads nothing
+// (its row is zero-filled) and is masked.
+__device__ __forceinline__ void ring_fill(unsigned char* slot, u32* ok_bits, const WarpTask& t, int id) {
+    const int lane = threadIdx.x % 32, piece = lane % ROW_PIECES;
+    const u32 bits = __ballot_sync(0xffffffffu, lane < MMA_TILE && id >= 0 && id < t.context);
+#pragma unroll
+    for (int j = 0; j < MMA_TILE / ROWS_PER_COPY; ++j) {
+        const int r = j * ROWS_PER_COPY + lane / ROW_PIECES;
+        const int p = __shfl_sync(0xffffffffu, id, r);
+        const bool ok = (bits >> r) & 1u;
+        const size_t off = t.kv_base + (size_t)(ok ? p : 0) * HEAD_DIM + 8 * piece;
+        unsigned char* k_row = slot + r * RING_ROW + 16 * piece;
+        cp_async16(k_row, t.k + off, ok);
+        cp_async16(k_row + MMA_TILE * RING_ROW, t.v + off, ok);
+    }
+    if (lane == 0) *ok_bits = bits;
+}
+
+__device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* ring, u32* ring_ok) {
+    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    const float qscale = t.scale * SDEC_LOG2E;
+
+    // Q^T's B fragment in the standard order: head gid (zero past GROUP), dims 16ks + 2tig (+1),
+    // and 16ks + 8 + 2tig (+1).
+    u32 qb[D_TILES][2];
+#pragma unroll
+    for (int ks = 0; ks < D_TILES; ++ks) {
+        const bf16_t* qrow = t.q + ((size_t)t.head * GROUP + gid) * HEAD_DIM + 16 * ks + 2 * tig;
+        qb[ks][0] = gid < GROUP ? *reinterpret_cast<const u32*>(qrow) : 0u;
+        qb[ks][1] = gid < GROUP ? *reinterpret_cast<const u32*>(qrow + 8) : 0u;
+    }
+    MmaState st;
+    mma_init(st);
+
+    // Token ids of the tile at `tile_base` in lanes 0-15 (-1: past the run).
+    auto load_id = [&](int tile_base) {
+        const int i = tile_base + lane;
+        return lane < MMA_TILE && i < t.run_end ? token_at(t.list, i, t.dense) : -1;
+    };
+    auto fill = [&](int slot, int tile_base, int id) {
+        if (tile_base < t.run_end) ring_fill(ring + slot * RING_TILE, ring_ok + slot, t, id);
+        asm volatile("cp.async.commit_group;" ::: "memory");  // empty past the run: the count stays
+    };
+    // The first RING_SLOTS - 1 tiles in flight (their id loads independent), the ids of the
+    // next tile to fill and of the one after.
+    int ids[RING_SLOTS];
+#pragma unroll
+    for (int s = 0; s < RING_SLOTS; ++s) ids[s] = load_id(t.run_begin + s * MMA_TILE);
+#pragma unroll
+    for (int s = 0; s + 1 < RING_SLOTS; ++s) fill(s, t.run_begin + s * MMA_TILE, ids[s]);
+    int id_fill = ids[RING_SLOTS - 1];
+    int id_next = load_id(t.run_begin + RING_SLOTS * MMA_TILE);
+
+    // This lane's ldmatrix row addresses within a slot: K as A (matrix i: rows 8(i%2).., dims
+    // 8(i/2)..), V as A of V^T (matrix i: tokens 8(i/2).., dims 8(i%2)..).
+    const u32 ring_base = (u32)__cvta_generic_to_shared(ring);
+    const u32 k_lane = ((lane % 8) + 8 * ((lane / 8) % 2)) * RING_ROW + 16 * (lane / 16);
+    const u32 v_lane = MMA_TILE * RING_ROW + ((lane % 8) + 8 * (lane / 16)) * RING_ROW + 16 * ((lane / 8) % 2);
+    int slot = 0;
+    for (int base = t.run_begin; base < t.run_end; base += MMA_TILE) {
+        __syncwarp();  // every lane is done with the slot refilled now (read in the last step)
+        fill(slot == 0 ? RING_SLOTS - 1 : slot - 1, base + (RING_SLOTS - 1) * MMA_TILE, id_fill);
+        id_fill = id_next;
+        id_next = load_id(base + (RING_SLOTS + 1) * MMA_TILE);
+        asm volatile("cp.async.wait_group %0;" ::"n"(RING_SLOTS - 1) : "memory");
+        __syncwarp();  // this tile has landed for every lane
+
+        const u32 tile = ring_base + slot * RING_TILE;
+        const u32 ok_bits = ring_ok[slot];
+        const bool ok[2] = {((ok_bits >> gid) & 1u) != 0, ((ok_bits >> (gid + 8)) & 1u) != 0};
+        float s[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+        for (int ks = 0; ks < D_TILES; ++ks) {
+            u32 a[4];
+            ldmatrix_x4(a, tile + k_lane + 32 * ks);
+            mma_bf16(s, a, qb[ks][0], qb[ks][1]);
+        }
+        mma_prepare_scores(s, ok, qscale);
+        float m_use[2];
+        mma_rescale(s, st, m_use);
+        u32 hi[2], lo[2];
+        mma_weights(s, m_use, st, hi, lo);
+#pragma unroll
+        for (int i = 0; i < D_TILES; ++i) {
+            u32 a[4];
+            ldmatrix_x4_trans(a, tile + v_lane + 32 * i);
+            mma_bf16(st.o[i], a, hi[0], hi[1]);
+            mma_bf16(st.o[i], a, lo[0], lo[1]);
+        }
+        slot = slot + 1 == RING_SLOTS ? 0 : slot + 1;
+    }
+    asm volatile("cp.async.wait_group 0;" ::: "memory");  // no copy outlives the warp
+    mma_write(t, st);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS) attend(
@@ -421,6 +436,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
     __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
+    extern __shared__ __align__(16) unsigned char sm_ring[];  // MMA: [WARPS][RING_SLOTS] tiles
+    __shared__ u32 sm_ring_ok[WARPS][RING_SLOTS];
 
     // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
     // at once and wait in place, so its start does not follow this grid's drain.
@@ -446,7 +463,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) attend(
                         (size_t)head * capacity * HEAD_DIM, head, begin, run_begin, min(end, run_begin + per_warp),
                         context, (context + SCORE_BLOCK - 1) / SCORE_BLOCK, dense, scale,
                         &sm_acc[warp][0][0], sm_m[warp], sm_l[warp]};
-    if constexpr (MMA) warp_mma(task);
+    if constexpr (MMA != 0) warp_mma_ring(task, sm_ring + (size_t)warp * RING_SLOTS * RING_TILE, sm_ring_ok[warp]);
     else warp_scalar(task);
     __syncthreads();
 

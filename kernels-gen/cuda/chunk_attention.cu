@@ -27,12 +27,6 @@ constexpr int K_STEPS = HEAD_DIM / 16;            // k-steps of QK^T
 constexpr int O_TILES = HEAD_DIM / 8;             // n-tiles of the output
 constexpr int STRIDE = HEAD_DIM + 8;              // smem row pitch (bf16): conflict-free fragment loads
 
-// Copies 16 bytes global -> shared without passing registers; `valid` false writes zeros.
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    const u32 dst = (u32)__cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(valid ? 16 : 0));
-}
-
 // SpecAttn's selection reads every verify row's logits back instead of K (WRITE_LOGITS, log2
 // units, masked ones -inf, fp16). A warp stages its m-tile's 16 rows x WARP_TOKENS logits in
 // shared memory, then writes each row's run with 16-byte stores: the fragments alone would store

@@ -153,6 +153,24 @@ __device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Copies 16 bytes global -> shared without passing registers; `valid` false writes zeros and
+// reads nothing.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    const u32 dst = (u32)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(valid ? 16 : 0));
+}
+
+// Four 8x8 bf16 matrices from shared memory in mma fragment order: lanes 8i..8i+7 give the row
+// addresses of matrix i; `_trans` delivers each transposed.
+__device__ __forceinline__ void ldmatrix_x4(u32 (&a)[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3]) : "r"(addr) : "memory");
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(u32 (&a)[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3]) : "r"(addr) : "memory");
+}
+
 // Two bf16 (lo = the lower-indexed element), rounded from fp32 to nearest even: one convert
 // instruction from sm_80 on (the same bits as float_to_bf16 but for NaN payloads).
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {

@@ -90,19 +90,34 @@ pub fn combine_column_ranges(head_dim: u32) -> u32 {
 }
 
 /// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load; on
-/// tensor cores (`mma`) UNROLL tiles of 16 tokens.
+/// tensor cores (`mma`) one tile of 16 tokens (UNROLL is then the depth of its ring).
 pub fn warp_chunk(head_dim: u32, unroll: u32, mma: u32) -> u32 {
-    if mma == 1 {
-        unroll * 16
+    if mma != 0 {
+        16
     } else {
         unroll * (32 / (head_dim / 8))
     }
 }
 
-/// The tensor-core path: head dims whose V pieces are whole 16-byte loads (64, 128), and K/V
-/// registers for two steps (this one and the next in flight) within the register file.
-pub fn mma_fits(head_dim: u32, unroll: u32) -> bool {
-    head_dim % 64 == 0 && unroll * head_dim <= 128
+/// The tensor-core path: at least one tile in flight beside the one being read.
+pub fn mma_fits(unroll: u32, mma: u32) -> bool {
+    mma == 0 || unroll >= 2
+}
+
+/// Dynamic shared memory of `attend`: the tensor-core path's ring, per warp UNROLL slots of one
+/// tile's 16 K and 16 V rows, each row padded by 16 bytes (attention.cu's RING_TILE).
+pub fn ring_bytes(head_dim: u32, threads: u32, unroll: u32, mma: u32) -> u32 {
+    if mma != 0 {
+        (threads / 32) * unroll * 2 * 16 * (head_dim * 2 + 16)
+    } else {
+        0
+    }
+}
+
+/// Static shared memory of `attend`: per-warp partial outputs, maxima and sums, and the ring's
+/// per-slot valid-row masks.
+pub fn attend_static_bytes(group: u32, head_dim: u32, threads: u32, unroll: u32) -> u32 {
+    (threads / 32) * (group * (head_dim + 2) + unroll) * 4
 }
 
 sdec_dsl::kernel_family! {
@@ -115,22 +130,25 @@ sdec_dsl::kernel_family! {
             threads: u32 = [256, 128],
             /// Tokens per CTA (one split of the KV range).
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
-            /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
+            /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
-            /// Tensor cores for q.k and p.v, as in the gather family (group 8: 1.36x faster).
-            mma: u32 = [0, 1],
+            /// Tensor cores for q.k and p.v, as in the gather family.
+            mma: u32 = [0, 2],
         }
         constraints {
             threads % 32 == 0,
-            mma == 0 || mma_fits(shape.head_dim, unroll),
+            mma_fits(unroll, mma),
+            // The tensor-core path emits no block scores (see the gather family).
+            !shape.emit_scores || mma == 0,
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
             shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
-            // Static shared memory: per-warp partial outputs.
-            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) <= 48 * 1024,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
         }
         kernels {
-            attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
+            attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1),
+                   smem = ring_bytes(shape.head_dim, threads, unroll, mma)),
             combine(grid = (shape.batch * shape.kv_heads * shape.group, combine_column_ranges(shape.head_dim), 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
     }
@@ -212,24 +230,29 @@ sdec_dsl::kernel_family! {
         params {
             threads: u32 = [256, 128],
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192, 144, 288],
-            /// 16-byte K and V loads per lane in flight (with `mma`: tiles of 16 tokens).
+            /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
-            /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs. On the
-            /// H100 they win at GQA group 8 (1.4-1.5x: the CUDA-core work per token doubles with
-            /// the group, theirs does not) and lose 3-10% at group 4 where a dense head dominates
-            /// (two warps per scheduler cannot hide their latency chains): decode.md section 10.
-            mma: u32 = [0, 1],
+            /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs, tiles staged
+            /// per warp in shared memory by cp.async (2; the value 1, fragments loaded from
+            /// global memory into registers, was slower on every shape: decode.md section 14).
+            mma: u32 = [0, 2],
         }
         constraints {
             threads % 32 == 0,
-            mma == 0 || mma_fits(shape.head_dim, unroll),
-            (threads / 32) * shape.group * (shape.head_dim + 2) * 4 <= 48 * 1024,
+            mma_fits(unroll, mma),
+            // The tensor-core path emits no block scores: with them it was as fast or faster
+            // alone, but LycheeDecode's steps were slower with it in their scoring layers (b1
+            // +0.06 ms, b2 +0.12 ms; decode.md section 14).
+            !shape.emit_scores || mma == 0,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) <= 48 * 1024,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
             // Scoring dense heads: splits and warp steps must not straddle score blocks.
             !shape.emit_scores || split_tokens % shape.score_block == 0,
             !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
         }
         kernels {
-            attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1), smem = 0),
+            attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1),
+                   smem = ring_bytes(shape.head_dim, threads, unroll, mma)),
             combine(grid = (shape.batch * shape.kv_heads * shape.group, combine_column_ranges(shape.head_dim), 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
     }
@@ -261,3 +284,30 @@ pub fn standard_gather_shapes() -> Vec<GatherShape> {
 
 pub static DECODE_ENTRY: Entry<DecodeAttention> = Entry { standard_shapes: standard_decode_shapes };
 pub static GATHER_ENTRY: Entry<GatherAttention> = Entry { standard_shapes: standard_gather_shapes };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::{DeviceLimits, KernelFamily};
+
+    #[test]
+    fn the_ring_fits_shared_memory_and_leaves_scoring_to_cuda_cores() {
+        let limits = DeviceLimits::default();
+        for shape in standard_gather_shapes() {
+            let space = GatherAttention::valid_space(&shape, &limits);
+            let ring: Vec<_> = space.iter().filter(|c| c.mma != 0).collect();
+            assert_eq!(ring.is_empty(), shape.emit_scores, "tensor-core configurations of {shape:?}");
+            for c in ring {
+                assert!(c.unroll >= 2, "{c:?}: a ring needs a slot in flight");
+                let bytes = ring_bytes(shape.head_dim, c.threads, c.unroll, c.mma) + attend_static_bytes(shape.group, shape.head_dim, c.threads, c.unroll);
+                assert!(bytes <= limits.max_smem_per_block, "{c:?}: {bytes} bytes");
+            }
+        }
+        // 8 warps x 4 slots x (16 K + 16 V rows of 272 bytes) at head dim 128: over the H100's 227 KB.
+        assert_eq!(ring_bytes(128, 256, 4, 2), 8 * 4 * 32 * 272);
+        let shape = &standard_gather_shapes()[0];
+        let over = GatherAttentionConfig { threads: 256, split_tokens: 1024, unroll: 4, mma: 2 };
+        assert!(GatherAttention::check(&over, shape, &limits).is_err());
+        assert_eq!(ring_bytes(128, 256, 4, 0), 0, "the CUDA-core path has no ring");
+    }
+}

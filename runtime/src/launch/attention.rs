@@ -8,7 +8,7 @@ use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
 use super::linear::RawArgs;
-use super::{launch_config, spec, upload, validate, zeros};
+use super::{allow_dynamic_smem, launch_config, spec, upload, validate, zeros};
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
 
@@ -59,6 +59,7 @@ impl DecodeKernel {
     pub fn new(gpu: &Gpu, config: DecodeAttentionConfig, shape: AttentionShape) -> Result<Self> {
         validate::<DecodeAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<DecodeAttention>(&config, &shape)?;
+        allow_dynamic_smem(&kernels, &DecodeAttention::launches(&config, &shape), "attend")?;
         let most = AttentionShape { context: shape.capacity, ..shape.clone() };
         let work = (shape.batch * shape.kv_heads * most.splits(config.split_tokens)) as usize;
         let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
@@ -114,6 +115,7 @@ impl GatherKernel {
     pub fn new(gpu: &Gpu, config: GatherAttentionConfig, shape: GatherShape) -> Result<Self> {
         validate::<GatherAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<GatherAttention>(&config, &shape)?;
+        allow_dynamic_smem(&kernels, &GatherAttention::launches(&config, &shape), "attend")?;
         let plan = plan_gather(&shape, config.split_tokens);
         let flat: Vec<i32> = plan.items.iter().flat_map(|w| [w.head, w.begin, w.end, w.dense]).collect();
         let partials = Partials::new(gpu, plan.items.len(), shape.group, shape.head_dim)?;

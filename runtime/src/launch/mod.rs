@@ -10,12 +10,25 @@ pub mod quest;
 pub mod spec;
 pub mod topk;
 
+use cudarc::driver::sys::CUfunction_attribute;
 use cudarc::driver::{CudaSlice, CudaStream, DeviceRepr, LaunchConfig, ValidAsZeroBits};
 use sdec_kernels::family::Shape;
 use sdec_kernels::{KernelFamily, LaunchSpec};
 
 use crate::error::{CudaContextExt, Result, SdecError};
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, Kernels};
+
+/// Lets `kernel` of `kernels` take the dynamic shared memory its launch spec asks for: beside its
+/// static shared memory, past 48 KB in all, a kernel must opt in.
+pub fn allow_dynamic_smem(kernels: &Kernels, specs: &[LaunchSpec], kernel: &str) -> Result<()> {
+    let bytes = spec(specs, kernel)?.smem_bytes;
+    if bytes > 0 {
+        let f = kernels.function(kernel)?;
+        f.set_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes as i32)
+            .during(&format!("raising `{kernel}`'s shared memory limit to {bytes} bytes"))?;
+    }
+    Ok(())
+}
 
 /// Refuses a shape the family cannot serve, or a configuration that breaks one of its constraints
 /// on this GPU, naming the cause.
