@@ -22,7 +22,8 @@ pub fn space_of<F: KernelFamily>(shape: &F::Shape, limits: &sdec_kernels::Device
     let configs = F::valid_space(shape, limits);
     let json: Vec<serde_json::Value> = configs.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect();
     let params: Vec<&str> = F::PARAMS.iter().map(|p| p.name).collect();
-    (configs, Space::from_json(&params, &json))
+    let modes: Vec<&str> = F::PARAMS.iter().filter(|p| p.mode).map(|p| p.name).collect();
+    (configs, Space::from_json(&params, &json).with_modes(&modes))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
+use sdec_kernels::family::ParamInfo;
 use serde_json::Value;
 
 use crate::cache::Entry;
@@ -61,14 +62,16 @@ impl Measurer for Recorded<'_> {
 }
 
 /// Replays `strategy` over every entry of a recorded exhaustive run, in the recorded order.
-/// `params` gives a family's parameter names in declaration order (None: the entry is skipped).
+/// `params` gives a family's declared parameters in order (None: the entry is skipped).
 /// Hints are the winners this replay chose for the family's earlier entries, as in a real run.
-pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<Vec<&'static str>>, strategy: Strategy) -> Vec<ReplayRow> {
+pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [ParamInfo]>, strategy: Strategy) -> Vec<ReplayRow> {
     let mut compiled = HashSet::new();
     let mut chosen: Vec<(String, Value)> = Vec::new();
     let mut rows = Vec::new();
     for e in entries {
-        let Some(names) = params(&e.key.family) else { continue };
+        let Some(declared) = params(&e.key.family) else { continue };
+        let names: Vec<&str> = declared.iter().map(|p| p.name).collect();
+        let modes: Vec<&str> = declared.iter().filter(|p| p.mode).map(|p| p.name).collect();
         // The recorded run measured every index of the space, in declaration order.
         let mut by_index: Vec<(usize, &Value, &Measurement)> = e.measured.iter().map(|m| (m.index, &m.config, &m.result)).collect();
         by_index.sort_by_key(|x| x.0);
@@ -77,7 +80,7 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<Vec<&'static st
         }
         let configs: Vec<Value> = by_index.iter().map(|x| x.1.clone()).collect();
         let results: BTreeMap<usize, Measurement> = by_index.iter().map(|x| (x.0, x.2.clone())).collect();
-        let space = Space::from_json(&names, &configs);
+        let space = Space::from_json(&names, &configs).with_modes(&modes);
         let hints: Vec<usize> =
             chosen.iter().rev().filter(|(f, _)| *f == e.key.family).filter_map(|(_, c)| configs.iter().position(|x| x == c)).take(HINTS).collect();
         let mut measurer = Recorded { results: &results, configs: &configs, family: &e.key.family, compiled: &mut compiled, new_compiles: 0 };
@@ -150,7 +153,9 @@ mod tests {
         let trap = |a: usize, b: usize| if (a, b) == (3, 3) { 5.0 } else if a == 3 || b == 3 { 40.0 } else { 10.0 + a as f64 + b as f64 };
         let entries = vec![recorded("first", bowl), recorded("second", trap)];
         // b is declared first: descent sweeps its line first.
-        let params = |f: &str| (f == "f").then(|| vec!["b", "a"]);
+        const DECLARED: &[ParamInfo] =
+            &[ParamInfo { name: "b", candidates: &[], mode: false }, ParamInfo { name: "a", candidates: &[], mode: false }];
+        let params = |f: &str| (f == "f").then_some(DECLARED);
         let rows = replay(&entries, &params, Strategy::Descent { fraction: 0.5, min: 1 });
         let alone = replay(&entries[1..], &params, Strategy::Descent { fraction: 0.5, min: 1 });
         assert!(alone[0].ratio > 1.5, "without the hint descent stays in the default's basin: {alone:?}");
@@ -168,6 +173,8 @@ mod tests {
         assert!(replay(&[recorded("x", flat)], &|_| None, Strategy::Exhaustive).is_empty());
         let mut partial = recorded("p", flat);
         partial.measured.truncate(5);
-        assert!(replay(&[partial], &|_| Some(vec!["a", "b"]), Strategy::Exhaustive).is_empty(), "an entry missing measurements cannot be replayed");
+        const DECLARED: &[ParamInfo] =
+            &[ParamInfo { name: "a", candidates: &[], mode: false }, ParamInfo { name: "b", candidates: &[], mode: false }];
+        assert!(replay(&[partial], &|_| Some(DECLARED), Strategy::Exhaustive).is_empty(), "an entry missing measurements cannot be replayed");
     }
 }

@@ -82,6 +82,8 @@ fn fastest<'a>(results: impl IntoIterator<Item = (usize, &'a Measurement)>) -> O
 pub struct Space {
     pub params: Vec<String>,
     pub coords: Vec<Vec<usize>>,
+    /// Indices of the mode parameters (`#[mode]` in the family's declaration).
+    pub modes: Vec<usize>,
 }
 
 impl Space {
@@ -107,7 +109,7 @@ impl Space {
                     .collect()
             })
             .collect();
-        Space { params: params.iter().map(|s| s.to_string()).collect(), coords }
+        Space { params: params.iter().map(|s| s.to_string()).collect(), coords, modes: Vec::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -116,6 +118,30 @@ impl Space {
 
     pub fn is_empty(&self) -> bool {
         self.coords.is_empty()
+    }
+
+    /// Declares the parameters named in `modes` mode parameters (the DSL's `#[mode]`).
+    pub fn with_modes(mut self, modes: &[&str]) -> Space {
+        self.modes = self.params.iter().enumerate().filter(|(_, name)| modes.contains(&name.as_str())).map(|(p, _)| p).collect();
+        self
+    }
+
+    /// A start for each value of each mode parameter but the default's: the default with that
+    /// value, or else the first configuration with it (the default's other values may not hold).
+    pub fn mode_starts(&self) -> Vec<usize> {
+        let Some(default) = self.coords.first() else { return Vec::new() };
+        let mut starts = Vec::new();
+        for &p in &self.modes {
+            let values = self.coords.iter().map(|c| c[p] + 1).max().unwrap_or(0);
+            for v in (0..values).filter(|&v| v != default[p]) {
+                let same_elsewhere = |j: &usize| self.coords[*j].iter().enumerate().all(|(q, x)| q == p || *x == default[q]);
+                let with_value: Vec<usize> = (0..self.len()).filter(|&j| self.coords[j][p] == v).collect();
+                if let Some(&j) = with_value.iter().find(|j| same_elsewhere(j)).or(with_value.first()) {
+                    starts.push(j);
+                }
+            }
+        }
+        starts
     }
 
     /// The configurations that differ from `i` in parameter `p` alone (and `i` itself), in order.
@@ -131,8 +157,8 @@ impl Space {
 pub enum Strategy {
     /// Every valid configuration.
     Exhaustive,
-    /// Coordinate descent: from each start (the hints, the default, then [`RESTARTS`]
-    /// configurations not measured yet) sweep the parameters in declaration order, trying every
+    /// Coordinate descent: from each start (the hints, the default, one per other value of each
+    /// mode parameter, then [`RESTARTS`] configurations not measured yet) sweep the parameters in declaration order, trying every
     /// value of one parameter with the others fixed and moving to the line's fastest, until a
     /// sweep moves nowhere; measuring at most `fraction` of the space (at least `min`
     /// configurations, or all of a smaller space).
@@ -238,17 +264,22 @@ pub fn search_from(
         _ if space.is_empty() => true,
         Strategy::Exhaustive => measure(measurer, &mut results, &(0..space.len()).collect::<Vec<_>>()),
         Strategy::Descent { .. } => 'search: {
-            // Descents start from the hints, then the default, then (while the budget lasts)
-            // configurations not measured yet, in a fixed scattered order: one descent from the
-            // default stays in the default's basin, e.g. top-k's first strategy, where the best
-            // of another strategy is 2.6x faster (docs/results/tune.md, session 4). The default
-            // is always measured: it is the table's baseline.
+            // Descents start from the hints, then the default, then the default with each other
+            // value of each mode parameter, then (while the budget lasts) configurations not
+            // measured yet, in a fixed scattered order: one descent from the default stays in the
+            // default's basin, e.g. top-k's first strategy, where the best of another strategy
+            // is 2.6x faster (docs/results/tune.md, session 4), or the attention families'
+            // CUDA-core loop, whose best split is not the tensor-core loop's (session 10). The
+            // default is always measured: it is the table's baseline.
             let n = space.len();
-            if !measure(measurer, &mut results, &[0]) {
+            let modes = space.mode_starts();
+            // The default and the mode starts are measured at once: when the budget ends before
+            // a mode's descent, its start has been seen.
+            if !measure(measurer, &mut results, &[&[0][..], &modes].concat()) {
                 break 'search false;
             }
             let mut seeds: Vec<usize> = Vec::new();
-            for &i in hints.iter().chain(&[0]) {
+            for &i in hints.iter().chain(&[0]).chain(&modes) {
                 if i < n && !seeds.contains(&i) {
                     seeds.push(i);
                 }
@@ -335,7 +366,7 @@ mod tests {
                     }
                 }
             }
-            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords }, measured: vec![], wrong: vec![], failed: vec![] }
+            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords, modes: vec![] }, measured: vec![], wrong: vec![], failed: vec![] }
         }
         fn time(&self, i: usize) -> f64 {
             let c = &self.space.coords[i];
@@ -397,7 +428,7 @@ mod tests {
                 timed(t, 0.1)
             }
         }
-        let space = Space { params: vec!["p".into()], coords: (0..4).map(|i| vec![i]).collect() };
+        let space = Space { params: vec!["p".into()], coords: (0..4).map(|i| vec![i]).collect(), modes: vec![] };
         let out = search(Strategy::Exhaustive, &space, &mut Noisy(Vec::new()), BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(out.winner, Some(1), "1 is within 3% of 2 and declared earlier");
     }
@@ -419,7 +450,7 @@ mod tests {
                 timed(t, 0.1)
             }
         }
-        let space = Space { params: vec!["p".into()], coords: (0..3).map(|i| vec![i]).collect() };
+        let space = Space { params: vec!["p".into()], coords: (0..3).map(|i| vec![i]).collect(), modes: vec![] };
         let out = search(Strategy::Exhaustive, &space, &mut Wobbly(0), BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(out.winner, Some(0));
         let (median, spread) = out.results[&1].timed().unwrap();
@@ -459,11 +490,38 @@ mod tests {
             }
         }
         let coords = (0..96).map(|i| vec![i / 32, (i / 4) % 8, i % 4]).collect();
-        let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords };
+        let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords, modes: vec![] };
         let mut m = Basins(0);
         let out = search(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
         assert!(m.0 <= 24 + CONFIRM_DESCENT.max * CONFIRM_DESCENT.rounds, "measured {}", m.0);
         assert_eq!(out.winner, Some(2 * 32 + 6 * 4 + 1), "the fast basin's best");
+    }
+
+    /// Two code paths (a mode parameter) whose best splits differ: from the default (split 0,
+    /// path 0) the split line leads to path 0's best, and path 1 at that split is slow, so one
+    /// descent never sees path 1's best. Declared a mode, path 1 gets a start of its own.
+    #[test]
+    fn a_mode_parameter_gets_a_start_of_its_own() {
+        struct Paths;
+        impl Measurer for Paths {
+            fn measure(&mut self, i: usize) -> Measurement {
+                let (split, path) = (i / 2, i % 2);
+                timed(if path == 0 { 20.0 - split as f64 } else { 5.0 + 10.0 * split as f64 }, 0.1)
+            }
+        }
+        let coords: Vec<Vec<usize>> = (0..12).map(|i| vec![i / 2, i % 2]).collect();
+        let plain = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![] };
+        let moded = plain.clone().with_modes(&["path"]);
+        assert_eq!(moded.modes, [1]);
+        assert_eq!(moded.mode_starts(), [1], "the default with the other path");
+        // Budget: 7 of 12, all of it the default's descent (its split line, then the path line
+        // at split 5), so no restart is left.
+        let descent = Strategy::Descent { fraction: 0.55, min: 1 };
+        assert_eq!(descent.budget(12), 7);
+        let trapped = search(descent, &plain, &mut Paths, BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(trapped.winner, Some(10), "path 0's best, split 5");
+        let found = search(descent, &moded, &mut Paths, BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(found.winner, Some(1), "path 1's best, split 0");
     }
 
     #[test]
@@ -510,7 +568,7 @@ mod tests {
 
     #[test]
     fn small_spaces_are_measured_whole_and_descent_is_deterministic() {
-        let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]] };
+        let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]], modes: vec![] };
         assert_eq!(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }.budget(3), 3);
         struct Flat(Vec<usize>);
         impl Measurer for Flat {

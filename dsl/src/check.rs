@@ -29,6 +29,11 @@ pub fn validate(decl: &FamilyDecl) -> syn::Result<String> {
             errors.push(syn::Error::new(param.ident.span(), format!("parameter `{name}` is declared twice")));
         }
         check_candidates(param, &mut errors);
+        if let Some(attr) = param.mode_attr() {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                errors.push(syn::Error::new_spanned(attr, "`#[mode]` takes no arguments"));
+            }
+        }
     }
 
     let mut allowed: HashSet<String> = param_names.clone();

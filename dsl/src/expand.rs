@@ -11,9 +11,10 @@ pub fn expand(decl: &FamilyDecl, _source_text: &str) -> TokenStream {
     let config_doc = format!("One configuration of the `{}` kernel family.", name.value());
 
     let fields = params.iter().map(|p| {
-        let (pattrs, pident, pty) = (&p.attrs, &p.ident, &p.ty);
+        let (pattrs, pident, pty) = (p.field_attrs(), &p.ident, &p.ty);
         quote! { #(#pattrs)* pub #pident: #pty }
     });
+    let modes: Vec<bool> = params.iter().map(|p| p.mode_attr().is_some()).collect();
     let names: Vec<_> = params.iter().map(|p| &p.ident).collect();
     let name_strs: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let constant_names: Vec<String> = name_strs.iter().map(|n| n.to_uppercase()).collect();
@@ -78,7 +79,7 @@ pub fn expand(decl: &FamilyDecl, _source_text: &str) -> TokenStream {
             const SOURCE_FILE: &'static str = #source_path;
             const SOURCE: &'static str = include_str!(#absolute);
             const PARAMS: &'static [::sdec_kernels::family::ParamInfo] = &[
-                #(::sdec_kernels::family::ParamInfo { name: #name_strs, candidates: #candidate_lists }),*
+                #(::sdec_kernels::family::ParamInfo { name: #name_strs, candidates: #candidate_lists, mode: #modes }),*
             ];
             const KERNELS: &'static [&'static str] = &[#(#kernel_names),*];
 

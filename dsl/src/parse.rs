@@ -24,6 +24,19 @@ pub struct ParamDecl {
     pub bracket_span: proc_macro2::Span,
 }
 
+impl ParamDecl {
+    /// `#[mode]`: the parameter switches between code paths, so the tuner's descent also starts
+    /// from each of its values (their best neighbours differ).
+    pub fn mode_attr(&self) -> Option<&Attribute> {
+        self.attrs.iter().find(|a| a.path().is_ident("mode"))
+    }
+
+    /// The attributes kept on the configuration's field (doc comments), `#[mode]` taken out.
+    pub fn field_attrs(&self) -> impl Iterator<Item = &Attribute> {
+        self.attrs.iter().filter(|a| !a.path().is_ident("mode"))
+    }
+}
+
 pub struct KernelDecl {
     pub ident: Ident,
     pub grid: Expr,

@@ -81,6 +81,9 @@ pub struct Violation {
 pub struct ParamInfo {
     pub name: &'static str,
     pub candidates: &'static [&'static str],
+    /// Declared `#[mode]`: its values switch between code paths (the tuner's descent starts from
+    /// each of them).
+    pub mode: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -11,6 +11,8 @@ sdec_dsl::kernel_family! {
         params {
             threads: u32 = [128, 256],
             width: u32 = [32, 64],
+            /// A mode parameter: its values switch between code paths.
+            #[mode]
             fast: bool = [true, false],
         }
         constraints {
@@ -27,4 +29,6 @@ fn main() {
     assert_eq!(Ui::space().len(), 8);
     let source = Ui::render(&Ui::space()[0], &RowShape { rows: 1, n: 8, head_dim: 0, capacity: 0 });
     assert!(source.contains("constexpr int THREADS = 128;"));
+    let modes: Vec<bool> = Ui::PARAMS.iter().map(|p| p.mode).collect();
+    assert_eq!(modes, [false, false, true]);
 }

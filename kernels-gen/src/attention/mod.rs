@@ -133,6 +133,7 @@ sdec_dsl::kernel_family! {
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
             /// Tensor cores for q.k and p.v, as in the gather family.
+            #[mode]
             mma: u32 = [0, 2],
         }
         constraints {
@@ -235,6 +236,7 @@ sdec_dsl::kernel_family! {
             /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs, tiles staged
             /// per warp in shared memory by cp.async (2; the value 1, fragments loaded from
             /// global memory into registers, was slower on every shape: decode.md section 14).
+            #[mode]
             mma: u32 = [0, 2],
         }
         constraints {
