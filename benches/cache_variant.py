@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""A copy of a tuned cache with some winners replaced, to time the decode step with other
+configurations than the tuner chose (e.g. a family's isolated winner against the runner-up inside
+the CUDA graph; docs/results/decode.md section 14).
+
+    benches/cache_variant.py BASE_DIR OUT_DIR FAMILY:LABEL=CONFIG_JSON [...]
+    benches/cache_variant.py /tmp/tn /tmp/v4 'gather_attention:b1-ctx128k-lychee={"mma":0,"split_tokens":512,"threads":128,"unroll":2}'
+
+LABEL may be `*` (every entry of the family). The runtime compiles a replaced winner on start
+(its CUBIN is not in the store), so the variant runs like the base in every other kernel."""
+import json
+import shutil
+import sys
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    base, out, changes = argv[0], argv[1], argv[2:]
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(base, out)
+    cache = json.load(open(f"{base}/tune.json"))
+    for change in changes:
+        target, _, config = change.partition("=")
+        family, _, label = target.partition(":")
+        if not config or not label:
+            sys.exit(f"not FAMILY:LABEL=CONFIG_JSON: {change}")
+        hits = [e for e in cache["entries"] if e["key"]["family"] == family and label in ("*", e["label"])]
+        if not hits:
+            sys.exit(f"no entry {family}:{label} in {base}/tune.json")
+        for e in hits:
+            e["winner"] = json.loads(config)
+    with open(f"{out}/tune.json", "w") as f:
+        json.dump(cache, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
