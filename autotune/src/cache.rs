@@ -113,6 +113,38 @@ pub struct Entry {
     pub seconds: f64,
     pub tuned_at_unix: u64,
     pub measured: Vec<Measured>,
+    /// Chosen again by the time of a whole decode step (`sdec tune --refine`): one of the
+    /// measured configurations, which the runtime then launches instead of `winner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refined: Option<Refined>,
+}
+
+impl Entry {
+    /// The configuration the runtime launches: the refined choice, else the winner.
+    pub fn chosen(&self) -> &Value {
+        self.refined.as_ref().map_or(&self.winner, |r| &r.config)
+    }
+
+    /// The measured configurations that were verified and timed, fastest first.
+    pub fn timed_fastest_first(&self) -> Vec<(&Value, f64)> {
+        let mut timed: Vec<(&Value, f64)> = self.measured.iter().filter_map(|m| m.result.timed().map(|(t, _)| (&m.config, t))).collect();
+        timed.sort_by(|a, b| a.1.total_cmp(&b.1));
+        timed
+    }
+}
+
+/// A choice made by the decode step's time rather than the kernel's alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refined {
+    pub config: Value,
+    /// The step's median with this configuration and with the isolated winner, in one run.
+    pub step_ms: f64,
+    pub winner_step_ms: f64,
+    /// The step it was chosen by.
+    pub model: String,
+    pub policy: String,
+    pub batch: usize,
+    pub context: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -366,7 +398,38 @@ mod tests {
             seconds: 0.5,
             tuned_at_unix: 0,
             measured: vec![Measured { index: 0, config: Value::Null, result: Measurement::Failed { reason: "r".into() } }],
+            refined: None,
         }
+    }
+
+    /// A cache written before `refined` existed still reads; a refined choice is what runs.
+    #[test]
+    fn refined_choices_are_optional_and_win() {
+        let mut e = entry(key("H100", "s1", "b1"));
+        let mut text = serde_json::to_value(&e).unwrap();
+        assert!(text.get("refined").is_none(), "not written when absent");
+        text.as_object_mut().unwrap().remove("refined");
+        let read: Entry = serde_json::from_value(text).unwrap();
+        assert_eq!(read, e);
+        assert_eq!(e.chosen(), &serde_json::json!({"threads": 256}));
+        e.refined = Some(Refined {
+            config: serde_json::json!({"threads": 128}),
+            step_ms: 1.0,
+            winner_step_ms: 1.1,
+            model: "m".into(),
+            policy: "full".into(),
+            batch: 2,
+            context: 8,
+        });
+        assert_eq!(e.chosen(), &serde_json::json!({"threads": 128}));
+        let timed = |c: u32, t: f64| Measured {
+            index: 0,
+            config: serde_json::json!({"threads": c}),
+            result: Measurement::Timed { median_us: t, spread_us: 0.0, min_us: t, max_us: t, runs: 25 },
+        };
+        e.measured = vec![timed(256, 2.0), timed(128, 1.5), timed(64, 3.0)];
+        let order: Vec<f64> = e.timed_fastest_first().iter().map(|(_, t)| *t).collect();
+        assert_eq!(order, [1.5, 2.0, 3.0], "failed ones left out, fastest first");
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod replay;
 pub mod strategy;
 
 pub use buckets::{bucket_id, Preset, PresetShape, Tunable};
-pub use cache::{source_hash, Cache, CacheError, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Progress};
+pub use cache::{source_hash, Cache, CacheError, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Progress, Refined};
 pub use measure::{Measurement, Measurer};
 pub use replay::{replay, ReplayRow};
 pub use strategy::{choose, search, search_from, Outcome, Space, Strategy, SMALL_SPACE};

@@ -141,6 +141,7 @@ mod tests {
             seconds: 1.0,
             tuned_at_unix: 0,
             measured,
+            refined: None,
         }
     }
 

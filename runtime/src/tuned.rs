@@ -8,7 +8,7 @@
 //! let same = tuned.decode_kernel(&gpu, shape)?;
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -42,15 +42,22 @@ pub enum Resolved<C> {
 pub fn resolve<F: Tunable>(cache: &Cache, identity: &GpuIdentity, limits: &DeviceLimits, shape: &F::Shape) -> Result<Resolved<F::Config>> {
     let key = EntryKey { gpu: identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket_id::<F>(shape) };
     let why = match cache.lookup(&key) {
-        Lookup::Hit(entry) => match serde_json::from_value::<F::Config>(entry.winner.clone()) {
-            Ok(config) => match F::check(&config, shape, limits) {
-                Ok(()) => return Ok(Resolved::Tuned(config, F::key(&config, shape, &limits.arch))),
-                Err(v) => format!("the tuned {} does not fit this shape ({v})", entry.winner),
-            },
-            Err(e) => format!("the cached winner {} is not a configuration of this family ({e}); not trusted", entry.winner),
-        },
+        Lookup::Hit(entry) => return Ok(tuned_or_default::<F>(entry.chosen(), limits, shape)?),
         Lookup::Miss => "not tuned for this shape bucket on this GPU".into(),
         Lookup::Untrusted { reason } => format!("cached entry not trusted: {reason}"),
+    };
+    Ok(Resolved::Default(F::default_config(shape, limits)?, why))
+}
+
+/// `config` (a cached choice) when it is a configuration of `F` that serves `shape`, else the
+/// default and why.
+fn tuned_or_default<F: Tunable>(config: &serde_json::Value, limits: &DeviceLimits, shape: &F::Shape) -> Result<Resolved<F::Config>> {
+    let why = match serde_json::from_value::<F::Config>(config.clone()) {
+        Ok(parsed) => match F::check(&parsed, shape, limits) {
+            Ok(()) => return Ok(Resolved::Tuned(parsed, F::key(&parsed, shape, &limits.arch))),
+            Err(v) => format!("the tuned {config} does not fit this shape ({v})"),
+        },
+        Err(e) => format!("the cached winner {config} is not a configuration of this family ({e}); not trusted"),
     };
     Ok(Resolved::Default(F::default_config(shape, limits)?, why))
 }
@@ -61,6 +68,10 @@ pub struct Tuned {
     store: CubinStore,
     identity: GpuIdentity,
     logged: Mutex<BTreeSet<(String, String)>>,
+    /// (family, bucket) of every lookup, in order (what a decode step uses: `sdec tune --refine`).
+    used: Mutex<Vec<(String, String)>>,
+    /// Configurations to launch instead of the cached choice, by (family, bucket).
+    overrides: Mutex<HashMap<(String, String), serde_json::Value>>,
 }
 
 impl Tuned {
@@ -72,7 +83,14 @@ impl Tuned {
         if let Some(problem) = &cache.problem {
             eprintln!("sdec: {problem}");
         }
-        Ok(Tuned { store: CubinStore::new(dir, &identity.nvrtc), cache, identity, logged: Mutex::new(BTreeSet::new()) })
+        Ok(Tuned {
+            store: CubinStore::new(dir, &identity.nvrtc),
+            cache,
+            identity,
+            logged: Mutex::default(),
+            used: Mutex::default(),
+            overrides: Mutex::default(),
+        })
     }
 
     /// [`Tuned::open`] on `$SDEC_TUNE_DIR`, else `.sdec/tune`.
@@ -83,7 +101,21 @@ impl Tuned {
     /// The configuration to launch `F` with for `shape`. A tuned winner's CUBIN is loaded into
     /// the GPU's module cache from the store, so the launcher does not compile it.
     pub fn config_for<F: Tunable>(&self, gpu: &Gpu, shape: &F::Shape) -> Result<F::Config> {
-        match resolve::<F>(&self.cache, &self.identity, &gpu.limits(), shape)? {
+        let at = (F::NAME.to_string(), bucket_id::<F>(shape));
+        let overridden = self.overrides.lock().ok().and_then(|o| o.get(&at).cloned());
+        let resolved = match overridden {
+            Some(config) => tuned_or_default::<F>(&config, &gpu.limits(), shape)?,
+            None => {
+                let resolved = resolve::<F>(&self.cache, &self.identity, &gpu.limits(), shape)?;
+                if let (Resolved::Tuned(..), Ok(mut used)) = (&resolved, self.used.lock()) {
+                    if !used.contains(&at) {
+                        used.push(at);
+                    }
+                }
+                resolved
+            }
+        };
+        match resolved {
             Resolved::Tuned(config, key) => {
                 if !gpu.has_module(&key) {
                     if let Some(cubin) = self.store.get(&key) {
@@ -107,6 +139,32 @@ impl Tuned {
                 Ok(config)
             }
         }
+    }
+}
+
+/// What `sdec tune --refine` needs: which entries a decode step looked up, and launching other
+/// configurations for some of them.
+impl Tuned {
+    /// (family, bucket) of every lookup so far that the cache served (a trusted entry), first
+    /// lookup first.
+    pub fn used(&self) -> Vec<(String, String)> {
+        self.used.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    /// Launch `config` for (family, bucket) from now on (None: the cached choice again).
+    pub fn set_override(&self, family: &str, bucket: &str, config: Option<serde_json::Value>) {
+        if let Ok(mut o) = self.overrides.lock() {
+            let at = (family.to_string(), bucket.to_string());
+            match config {
+                Some(c) => o.insert(at, c),
+                None => o.remove(&at),
+            };
+        }
+    }
+
+    /// The cache entry for (family, bucket) on this GPU (trusted when [`Tuned::used`] lists it).
+    pub fn entry(&self, family: &str, bucket: &str) -> Option<&sdec_autotune::Entry> {
+        self.cache.file.entries.iter().find(|e| e.key.gpu == self.identity && e.key.family == family && e.key.bucket == bucket)
     }
 }
 
@@ -167,6 +225,7 @@ mod tests {
             seconds: 0.0,
             tuned_at_unix: 0,
             measured: vec![],
+            refined: None,
         });
         cache
     }
@@ -191,6 +250,19 @@ mod tests {
         // Another bucket: not tuned.
         let other = TopkShape { rows: 1, n: 1000, k: 10 };
         assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &other).unwrap(), Resolved::Default(_, why) if why.contains("not tuned")));
+        // A choice refined by the decode step's time is launched instead of the winner.
+        let mut refined = cache_with(serde_json::to_value(winner).unwrap(), "H100", &preset);
+        let step_choice = TopkConfig { threads: 512, ..winner };
+        refined.file.entries[0].refined = Some(sdec_autotune::Refined {
+            config: serde_json::to_value(step_choice).unwrap(),
+            step_ms: 1.0,
+            winner_step_ms: 1.1,
+            model: "m".into(),
+            policy: "full".into(),
+            batch: 2,
+            context: 8,
+        });
+        assert!(matches!(resolve::<Topk>(&refined, &identity("H100"), &limits, &preset).unwrap(), Resolved::Tuned(c, _) if c == step_choice));
         // A winner that is not a configuration of the family is not trusted.
         let bad = cache_with(serde_json::json!({"threads": "many"}), "H100", &preset);
         assert!(matches!(resolve::<Topk>(&bad, &identity("H100"), &limits, &preset).unwrap(), Resolved::Default(_, why) if why.contains("not trusted")));

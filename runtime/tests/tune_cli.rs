@@ -44,6 +44,21 @@ fn unwritable_cache_folder_is_a_clear_error() {
 }
 
 #[test]
+fn refine_without_a_gpu_or_a_policy_is_a_clear_error() {
+    let (code, text) = sdec(&["tune", "--refine-batch", "2"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--refine <POLICY>"), "{text}");
+    if sdec_runtime::gpu::driver_present() {
+        eprintln!("skipped the no-GPU half: a CUDA driver is present (sdec tune --refine would run)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = sdec(&["tune", "--refine", "full", "--cache", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no CUDA driver"), "{text}");
+}
+
+#[test]
 fn no_gpu_is_a_clear_error() {
     if sdec_runtime::gpu::driver_present() {
         eprintln!("skipped: a CUDA driver is present (sdec tune would tune)");

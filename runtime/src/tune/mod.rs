@@ -9,6 +9,7 @@
 
 pub mod families;
 pub mod referee;
+pub mod refine;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -98,6 +99,25 @@ pub struct TuneArgs {
     /// this cache folder (each configuration's recorded time) and report where it lands.
     #[arg(long, value_name = "EXHAUSTIVE_CACHE")]
     pub replay: Option<PathBuf>,
+    /// Tune nothing: choose among each tuned entry's fastest configurations (within 10% alone)
+    /// by the time of this policy's decode step (module `refine`), and record the choices.
+    #[arg(long, value_name = "POLICY")]
+    pub refine: Option<String>,
+    /// The model of --refine's step (a synthetic preset).
+    #[arg(long, default_value = "synthetic:llama-3.1-8b", requires = "refine")]
+    pub refine_model: String,
+    /// The context of --refine's step (e.g. 128k).
+    #[arg(long, default_value = "128k", requires = "refine")]
+    pub refine_context: String,
+    /// The batch of --refine's step.
+    #[arg(long, default_value_t = 1, requires = "refine")]
+    pub refine_batch: usize,
+    /// Candidates per entry beside the winner.
+    #[arg(long, default_value_t = 3, requires = "refine")]
+    pub refine_candidates: usize,
+    /// Timed steps (SpecAttn: rounds) per step timing.
+    #[arg(long, default_value_t = 24, requires = "refine")]
+    pub refine_steps: usize,
 }
 
 /// One line of the final table.
@@ -480,6 +500,7 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
         seconds,
         tuned_at_unix: now_unix(),
         measured: measured_list(&outcome.results),
+        refined: None,
     };
     let row = Row::from_entry(&entry, "tuned");
     ctx.cache.insert(entry);
@@ -583,6 +604,12 @@ pub fn run(args: &TuneArgs) -> Result<bool> {
         let rows = replay(dir, strategy_of(args)?)?;
         print_replay(&rows);
         write_json(args.json.as_deref(), &rows)?;
+        return Ok(true);
+    }
+    if let Some(policy) = &args.refine {
+        let report = refine::refine(args, policy)?;
+        refine::print_table(&report);
+        write_json(args.json.as_deref(), &report)?;
         return Ok(true);
     }
     if args.referee.is_some() {

@@ -1,0 +1,173 @@
+//! `sdec tune --refine POLICY`: chooses among each entry's fastest configurations by the time of
+//! a whole decode step instead of the kernel's alone.
+//!
+//! The tuner times a kernel by itself; inside the step's CUDA graph its neighbours overlap its
+//! start and end (programmatic dependent launches) and share the GPU with it, and the order of
+//! two near configurations can turn (docs/results/decode.md section 14: `linear` at batch 2,
+//! 0.24 ms a step). For every entry the step looks up, the few fastest measured configurations
+//! (within [`WINDOW`] of the winner) are launched in the step in turn, interleaved over
+//! [`ROUNDS`] rounds, and the fastest step's configuration is kept when it beats the winner's by
+//! more than [`MARGIN`]; entries are taken one at a time, each with the choices before it in
+//! place. The cache records the choice beside the isolated winner (`refined`), with the step it
+//! was chosen by, and the runtime launches it from then on.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use sdec_autotune::cache::ensure_writable;
+use sdec_autotune::{Cache, Refined};
+
+use super::{cache_err, cache_dir, TuneArgs};
+use crate::decode::bench::{bench_decode, DecodeBenchOptions};
+use crate::decode::Gemm;
+use crate::error::{Result, SdecError};
+use crate::gpu::Gpu;
+use crate::tuned::Tuned;
+
+/// Candidates: measured configurations at most this much slower alone than the winner.
+pub const WINDOW: f64 = 0.10;
+/// Interleaved rounds of step timings per entry (the median of each configuration is kept).
+pub const ROUNDS: usize = 3;
+/// A candidate replaces the winner when its step is faster by more than this share (the step's
+/// run-to-run spread in one call is ~0.1%).
+pub const MARGIN: f64 = 0.003;
+
+/// One entry's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefineRow {
+    pub family: String,
+    pub label: String,
+    pub bucket: String,
+    pub winner: Value,
+    pub winner_step_ms: f64,
+    /// (configuration, its time alone µs, the step's median ms).
+    pub candidates: Vec<(Value, f64, f64)>,
+    /// The configuration kept, when not the winner.
+    pub refined: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefineReport {
+    pub model: String,
+    pub policy: String,
+    pub batch: usize,
+    pub context: usize,
+    /// The step before and after.
+    pub step_ms_before: f64,
+    pub step_ms_after: f64,
+    pub rows: Vec<RefineRow>,
+}
+
+/// The time a policy's step (SpecAttn: its round) takes with the configurations `tuned` gives.
+fn step_ms(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions) -> Result<f64> {
+    let report = bench_decode(gpu, tuned, opts, |_| {})?;
+    let row = report.rows.first().ok_or_else(|| SdecError::Invalid("the decode benchmark returned no row".into()))?;
+    Ok(row.spec_round.as_ref().map_or(row.ms_per_step, |r| r.round_ms))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
+    let dir = cache_dir(args.cache.as_deref());
+    ensure_writable(&dir).map_err(cache_err)?;
+    let gpu = Gpu::open(0)?;
+    let tuned = Tuned::open(&gpu, &dir)?;
+    let context = *crate::cli_decode::parse_sizes(&args.refine_context, "--refine-context")?
+        .first()
+        .ok_or_else(|| SdecError::Invalid("--refine-context names no context".into()))?;
+    let (model, batch) = (args.refine_model.clone(), args.refine_batch);
+    let opts = DecodeBenchOptions {
+        model: model.clone(),
+        contexts: vec![context],
+        batches: vec![batch],
+        policies: vec![policy.to_string()],
+        steps: args.refine_steps,
+        warmup: 5,
+        graph: vec![true],
+        gemms: vec![Gemm::Generated],
+        seed: args.seed,
+        omit: Vec::new(),
+    };
+    let before = step_ms(&gpu, &tuned, &opts)?;
+    eprintln!("refine: {policy} b{batch} ctx {context} on {}: {before:.3} ms a step with the cached choices", gpu.info.name);
+    let mut rows = Vec::new();
+    for (family, bucket) in tuned.used() {
+        let Some(entry) = tuned.entry(&family, &bucket) else { continue };
+        let winner = entry.chosen().clone();
+        let alone: Vec<(Value, f64)> = entry
+            .timed_fastest_first()
+            .into_iter()
+            .filter(|(c, t)| **c != winner && *t <= entry.winner_us * (1.0 + WINDOW))
+            .take(args.refine_candidates)
+            .map(|(c, t)| (c.clone(), t))
+            .collect();
+        if alone.is_empty() {
+            continue;
+        }
+        let label = entry.label.clone();
+        eprintln!("refine: {family} {label}: the winner and {} candidates", alone.len());
+        let configs: Vec<Value> = std::iter::once(winner.clone()).chain(alone.iter().map(|(c, _)| c.clone())).collect();
+        let mut samples = vec![Vec::new(); configs.len()];
+        for _ in 0..ROUNDS {
+            for (i, config) in configs.iter().enumerate() {
+                tuned.set_override(&family, &bucket, Some(config.clone()));
+                samples[i].push(step_ms(&gpu, &tuned, &opts)?);
+            }
+        }
+        let steps: Vec<f64> = samples.into_iter().map(median).collect();
+        let best = (1..configs.len()).min_by(|&a, &b| steps[a].total_cmp(&steps[b])).filter(|&b| steps[b] < steps[0] * (1.0 - MARGIN));
+        tuned.set_override(&family, &bucket, best.map(|b| configs[b].clone()));
+        rows.push(RefineRow {
+            family,
+            label,
+            bucket,
+            winner,
+            winner_step_ms: steps[0],
+            candidates: alone.iter().zip(&steps[1..]).map(|((c, t), s)| (c.clone(), *t, *s)).collect(),
+            refined: best.map(|b| configs[b].clone()),
+        });
+    }
+    let after = step_ms(&gpu, &tuned, &opts)?;
+    let report = RefineReport { model, policy: policy.into(), batch, context, step_ms_before: before, step_ms_after: after, rows };
+    save(&dir, &tuned, &report)?;
+    Ok(report)
+}
+
+/// Writes every refined choice into the cache beside its entry's winner.
+fn save(dir: &std::path::Path, tuned: &Tuned, report: &RefineReport) -> Result<()> {
+    let mut cache = Cache::load(dir);
+    for row in report.rows.iter() {
+        let Some(config) = &row.refined else { continue };
+        let Some(key) = tuned.entry(&row.family, &row.bucket).map(|e| e.key.clone()) else { continue };
+        if let Some(entry) = cache.file.entries.iter_mut().find(|e| e.key == key) {
+            let step_ms = row.candidates.iter().find(|(c, _, _)| c == config).map_or(f64::NAN, |(_, _, s)| *s);
+            entry.refined = Some(Refined {
+                config: config.clone(),
+                step_ms,
+                winner_step_ms: row.winner_step_ms,
+                model: report.model.clone(),
+                policy: report.policy.clone(),
+                batch: report.batch,
+                context: report.context,
+            });
+        }
+    }
+    cache.save().map_err(cache_err)
+}
+
+pub fn print_table(report: &RefineReport) {
+    println!(
+        "{} {} b{} ctx {}: {:.3} ms a step with the tuner's winners, {:.3} ms refined",
+        report.model, report.policy, report.batch, report.context, report.step_ms_before, report.step_ms_after
+    );
+    println!("| family | shape | winner (step ms) | candidates: config, alone µs, step ms | kept |");
+    println!("| --- | --- | --- | --- | --- |");
+    for r in &report.rows {
+        let candidates: Vec<String> = r.candidates.iter().map(|(c, t, s)| format!("`{c}` {t:.1} µs, {s:.3}")).collect();
+        let kept = r.refined.as_ref().map_or("the winner".to_string(), |c| format!("`{c}`"));
+        println!("| {} | {} | `{}` ({:.3}) | {} | {} |", r.family, r.label, r.winner, r.winner_step_ms, candidates.join("; "), kept);
+    }
+}
