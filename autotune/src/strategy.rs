@@ -158,10 +158,10 @@ pub enum Strategy {
     /// Every valid configuration.
     Exhaustive,
     /// Coordinate descent: from each start (the hints, the default, one per other value of each
-    /// mode parameter, then [`RESTARTS`] configurations not measured yet) sweep the parameters in declaration order, trying every
-    /// value of one parameter with the others fixed and moving to the line's fastest, until a
-    /// sweep moves nowhere; measuring at most `fraction` of the space (at least `min`
-    /// configurations, or all of a smaller space).
+    /// mode parameter, then [`RESTARTS`] configurations not measured yet) sweep the parameters
+    /// in declaration order, trying every value of one parameter with the others fixed and
+    /// moving to the line's fastest, until a sweep moves nowhere; measuring at most `fraction` of
+    /// the space (at least `min` configurations, or all of a smaller space).
     Descent { fraction: f64, min: usize },
 }
 

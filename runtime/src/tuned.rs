@@ -42,7 +42,7 @@ pub enum Resolved<C> {
 pub fn resolve<F: Tunable>(cache: &Cache, identity: &GpuIdentity, limits: &DeviceLimits, shape: &F::Shape) -> Result<Resolved<F::Config>> {
     let key = EntryKey { gpu: identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket_id::<F>(shape) };
     let why = match cache.lookup(&key) {
-        Lookup::Hit(entry) => return Ok(tuned_or_default::<F>(entry.chosen(), limits, shape)?),
+        Lookup::Hit(entry) => return tuned_or_default::<F>(entry.chosen(), limits, shape),
         Lookup::Miss => "not tuned for this shape bucket on this GPU".into(),
         Lookup::Untrusted { reason } => format!("cached entry not trusted: {reason}"),
     };
