@@ -38,6 +38,7 @@ pub struct RefineRow {
     pub family: String,
     pub label: String,
     pub bucket: String,
+    /// The cached choice before (the isolated winner, or an earlier refinement).
     pub winner: Value,
     pub winner_step_ms: f64,
     /// (configuration, its time alone µs, the step's median ms).
@@ -163,11 +164,11 @@ pub fn print_table(report: &RefineReport) {
         "{} {} b{} ctx {}: {:.3} ms a step with the tuner's winners, {:.3} ms refined",
         report.model, report.policy, report.batch, report.context, report.step_ms_before, report.step_ms_after
     );
-    println!("| family | shape | winner (step ms) | candidates: config, alone µs, step ms | kept |");
+    println!("| family | shape | cached choice (step ms) | candidates: config, alone µs, step ms | kept |");
     println!("| --- | --- | --- | --- | --- |");
     for r in &report.rows {
         let candidates: Vec<String> = r.candidates.iter().map(|(c, t, s)| format!("`{c}` {t:.1} µs, {s:.3}")).collect();
-        let kept = r.refined.as_ref().map_or("the winner".to_string(), |c| format!("`{c}`"));
+        let kept = r.refined.as_ref().map_or("as cached".to_string(), |c| format!("`{c}`"));
         println!("| {} | {} | `{}` ({:.3}) | {} | {} |", r.family, r.label, r.winner, r.winner_step_ms, candidates.join("; "), kept);
     }
 }
