@@ -226,6 +226,8 @@ __device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u3
 }
 
 // ITEMS consecutive keys from `first` (zeros past `end`), with 16-byte loads when aligned.
+// `load_raw` leaves the float bits (past `end`: all ones, whose key is 0) and `key_of` maps
+// them: a scan converts a tile only when it takes it, so its load stays in flight meanwhile.
 struct GlobalRow {
     const float* __restrict__ row;
     // Asks L2 for the line holding `at` (one thread per 128-byte line): more bytes in flight per
@@ -233,17 +235,23 @@ struct GlobalRow {
     __device__ __forceinline__ void prefetch(int at, int end) const {
         if (at < end && (threadIdx.x % (32 / ITEMS)) == 0) asm volatile("prefetch.global.L2 [%0];" :: "l"(row + at));
     }
-    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
+    __device__ __forceinline__ void load_raw(int first, int end, u32 (&raw)[ITEMS]) const {
         if (ITEMS % 4 == 0 && first + ITEMS <= end && ((size_t)(row + first) & 15) == 0) {
 #pragma unroll
             for (int j = 0; j < ITEMS; j += 4) {
-                const float4 f = *reinterpret_cast<const float4*>(row + first + j);
-                key[j] = float_key(f.x); key[j + 1] = float_key(f.y); key[j + 2] = float_key(f.z); key[j + 3] = float_key(f.w);
+                const uint4 f = *reinterpret_cast<const uint4*>(row + first + j);
+                raw[j] = f.x; raw[j + 1] = f.y; raw[j + 2] = f.z; raw[j + 3] = f.w;
             }
         } else {
 #pragma unroll
-            for (int j = 0; j < ITEMS; ++j) key[j] = first + j < end ? float_key(row[first + j]) : 0u;
+            for (int j = 0; j < ITEMS; ++j) raw[j] = first + j < end ? __float_as_uint(row[first + j]) : ~0u;
         }
+    }
+    __device__ __forceinline__ static u32 key_of(u32 raw) { return float_key(__uint_as_float(raw)); }
+    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
+        load_raw(first, end, key);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) key[j] = key_of(key[j]);
     }
 };
 
@@ -251,10 +259,12 @@ struct GlobalRow {
 struct StagedRow {
     const u32* keys;
     __device__ __forceinline__ void prefetch(int, int) const {}
-    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const {
+    __device__ __forceinline__ void load_raw(int first, int end, u32 (&key)[ITEMS]) const {
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) key[j] = first + j < end ? keys[first + j] : 0u;
     }
+    __device__ __forceinline__ static u32 key_of(u32 key) { return key; }
+    __device__ __forceinline__ void load(int first, int end, u32 (&key)[ITEMS]) const { load_raw(first, end, key); }
 };
 
 // visit(first, key) for each tile of [begin, end): ITEMS consecutive keys from `first` per thread
@@ -263,12 +273,12 @@ struct StagedRow {
 template <class Row, class Visit>
 __device__ __forceinline__ void for_each_tile(const Row& row, int begin, int end, Visit visit) {
     u32 key[ITEMS], next[ITEMS];
-    row.load(begin + threadIdx.x * ITEMS, end, next);
+    row.load_raw(begin + threadIdx.x * ITEMS, end, next);
     for (int tile = begin; tile < end; tile += TILE) {
         const int first = tile + threadIdx.x * ITEMS;
 #pragma unroll
-        for (int j = 0; j < ITEMS; ++j) key[j] = next[j];
-        if (tile + TILE < end) row.load(first + TILE, end, next);
+        for (int j = 0; j < ITEMS; ++j) key[j] = Row::key_of(next[j]);
+        if (tile + TILE < end) row.load_raw(first + TILE, end, next);
         row.prefetch(first + (1 + PREFETCH_AHEAD) * TILE, end);
         visit(first, key);
     }
@@ -662,24 +672,33 @@ __device__ Select cluster_round(int d, int top, Select s, u32* hist, u32* sums, 
     return narrow(s, d, pick_bucket(lead, s.k_rem, wsum, pick), top);
 }
 
-// A lower bound on the row's k-th largest key that few keys pass: the j-th largest of a strided
-// sample of m = min(n, SAMPLE) keys, j four standard deviations above the sample's expected count
-// above the k-th key. Every CTA of the row computes the same. The caller checks that at least k
-// keys pass it (else it falls back to the full radix select).
-__device__ u32 sample_bound(const GlobalRow& row, int n, int k, u32* hists, u32* wsum, Pick* pick) {
-    constexpr int PER = (SAMPLE + THREADS - 1) / THREADS;
-    const int m = min(n, SAMPLE);
-    u32 key[PER], valid = 0;
+// A strided sample of m = min(n, SAMPLE) scores of the row, SAMPLE_PER a thread (float bits;
+// bit j of `valid` marks raw[j]). Loaded before anything else is asked of memory: each sample
+// is a line of its own, and behind a scan's prefetches they would wait for the whole queue.
+constexpr int SAMPLE_PER = (SAMPLE + THREADS - 1) / THREADS;
+__device__ __forceinline__ void sample_load(const GlobalRow& row, int n, u32 (&raw)[SAMPLE_PER], u32& valid) {
+    const int m = min(n, SAMPLE), stride = n / m;  // (m - 1) * stride < n
+    valid = 0;
 #pragma unroll
-    for (int j = 0; j < PER; ++j) {
+    for (int j = 0; j < SAMPLE_PER; ++j) {
         const int i = threadIdx.x + j * THREADS;
-        key[j] = i < m ? float_key(row.row[(size_t)((u64)i * (u64)n / (u64)m)]) : 0u;
+        raw[j] = __float_as_uint(row.row[i < m ? i * stride : 0]);
         valid |= (u32)(i < m) << j;
     }
+}
+
+// A lower bound on the row's k-th largest key that few keys pass: the j-th largest of the
+// sample, j four standard deviations above the sample's expected count above the k-th key.
+// Every CTA of the row computes the same. The caller checks that at least k keys pass it (else
+// it falls back to the full radix select).
+__device__ u32 sample_bound(u32 (&raw)[SAMPLE_PER], u32 valid, int n, int k, u32* hists, u32* wsum, Pick* pick) {
+    const int m = min(n, SAMPLE);
+#pragma unroll
+    for (int j = 0; j < SAMPLE_PER; ++j) raw[j] = GlobalRow::key_of(raw[j]);
     const float p = (float)k / (float)n, mean = (float)m * p;
     const u32 want = min((u32)m, (u32)ceilf(mean + 4.f * sqrtf(mean * (1.f - p))) + 2u);
     // When the select stops early its class is taken whole, and the prefix is a lower bound of it.
-    return select_held(key, valid, want, (u32)m, hists, wsum, pick).prefix;
+    return select_held(raw, valid, want, (u32)m, hists, wsum, pick).prefix;
 }
 #endif
 
@@ -712,13 +731,15 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     const int r = blockIdx.x / CLUSTER_CTAS;
     const int begin = min(n, (int)rank * seg_len), end = min(n, begin + seg_len);
     const GlobalRow row{scores + (size_t)r * n};
-    for (int i = threadIdx.x; i < NBINS * (1 + ROUNDS) + 2 * seg_words; i += THREADS) dyn[i] = 0;
-    if (threadIdx.x == 0) { found = 0; found_high = 0; }
+    u32 sample[SAMPLE_PER], sample_valid;
+    sample_load(row, n, sample, sample_valid);
     // The first tiles of the segment start coming into L2 while the sample is selected.
     for (int at = begin + threadIdx.x * 32; at < min(end, begin + PREFETCH_TILES * TILE); at += THREADS * 32)
         asm volatile("prefetch.global.L2 [%0];" :: "l"(row.row + at));
+    for (int i = threadIdx.x; i < NBINS * (1 + ROUNDS) + 2 * seg_words; i += THREADS) dyn[i] = 0;
+    if (threadIdx.x == 0) { found = 0; found_high = 0; }
     // The first HELD_HISTS digit sums (ROUNDS >= 3) serve the sample's select, then are zeroed again.
-    const u32 low = sample_bound(row, n, k, sums, wsum, &pick);
+    const u32 low = sample_bound(sample, sample_valid, n, k, sums, wsum, &pick);
     __syncthreads();  // every warp is done reading them
     for (int i = threadIdx.x; i < HELD_HISTS * NBINS; i += THREADS) sums[i] = 0;
     __syncthreads();
@@ -820,6 +841,10 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     for (int w = w0; w < w1; ++w) { n_sel += __popc(sel_bits[w]); n_tie += __popc(tie_bits[w]); }
     u64 cta_total;
     const u64 before = scan_block<u64>(((u64)n_sel << 32) | n_tie, wsum_pair, cta_total);
+    // Each run's counts before it, for the candidates' places below (`hist` is free now).
+    static_assert(STRATEGY != CLUSTER || 2 * THREADS <= NBINS, "run counts are kept in hist");
+    hist[2 * threadIdx.x] = (u32)(before >> 32);
+    hist[2 * threadIdx.x + 1] = (u32)before;
     if (threadIdx.x == 0) {
         u32* slot = cluster_map(&kept_in[0][0], 0u) + 2 * rank;
         slot[0] = (u32)(cta_total >> 32);
@@ -837,9 +862,36 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     cluster_arrive();  // done with rank 0's shared memory (it waits for all before it exits)
 
     const u32 ties = s.k_rem;
-    u32 sel_at = bases[0] + (u32)(before >> 32), tie_at = bases[1] + (u32)before;
     out_idx += (size_t)r * k;
     out_val += (size_t)r * k;
+    // A kept element's place: the selected (and tied) elements before it, from its run's counts,
+    // the words of its run before its own and the bits below it. When the sampled bound held,
+    // every kept element is a candidate in shared memory, so each writes its own value (no second
+    // read of the row, no walk over the bitmaps); else the bitmaps are walked.
+    auto place = [&](int at, bool selected) {
+        const int w = at >> 5, run = w / per;
+        const u32 below = (1u << (at & 31)) - 1;
+        u32 sel_at = bases[0] + hist[2 * run] + __popc(sel_bits[w] & below);
+        u32 tie_at = bases[1] + hist[2 * run + 1] + __popc(tie_bits[w] & below);
+        for (int v = run * per; v < w; ++v) { sel_at += __popc(sel_bits[v]); tie_at += __popc(tie_bits[v]); }
+        if (selected) return sel_at + min(tie_at, ties);
+        return tie_at < ties ? sel_at + tie_at : ~0u;
+    };
+    if (sampled) {
+        for (u32 i = threadIdx.x; i < cands; i += THREADS) {
+            const u32 key = cand_key[i], at = cand_pos[i];
+            const bool selected = (sel_bits[at >> 5] >> (at & 31)) & 1u;
+            if (!selected && !((tie_bits[at >> 5] >> (at & 31)) & 1u)) continue;
+            const u32 pos = place((int)at, selected);
+            if (pos != ~0u) {
+                out_idx[pos] = begin + (int)at;
+                out_val[pos] = key_to_float(key);
+            }
+        }
+        cluster_wait();
+        return;
+    }
+    u32 sel_at = bases[0] + (u32)(before >> 32), tie_at = bases[1] + (u32)before;
     for (int w = w0; w < w1; ++w) {
         const u32 sel = sel_bits[w];
         u32 both = sel | tie_bits[w];
