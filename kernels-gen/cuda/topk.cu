@@ -652,6 +652,13 @@ __device__ __forceinline__ void cluster_wait() {
     asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
 }
 __device__ __forceinline__ void cluster_sync() { cluster_arrive(); cluster_wait(); }
+// An arrive that orders nothing: release costs a GPU-wide memory barrier (MEMBAR.ALL.GPU, which
+// also waits for the CTA's prefetches in flight). For a barrier that only says "every CTA of the
+// cluster has started" (before any touches another's shared memory).
+__device__ __forceinline__ void cluster_arrive_relaxed() {
+    __syncwarp();
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory");
+}
 // The generic address of `p`'s counterpart in the shared memory of CTA `rank` of the cluster.
 template <class T>
 __device__ __forceinline__ T* cluster_map(T* p, u32 rank) {
@@ -720,8 +727,8 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     __shared__ u64 wsum_pair[WARPS];
     __shared__ Pick pick;
     __shared__ u32 found, found_high;         // candidates of this CTA, their largest key
-    __shared__ u32 found_in[CLUSTER_CTAS][2]; // rank 0's: the same per CTA
-    __shared__ u32 kept_in[CLUSTER_CTAS][2]; // rank 0's: selected and tied elements per CTA
+    __shared__ u32 found_in[CLUSTER_CTAS][2]; // the same per CTA (each CTA writes its own into all)
+    __shared__ u32 kept_in[CLUSTER_CTAS][2]; // selected and tied elements per CTA (likewise)
     __shared__ u32 bases[2];                 // selected and tied elements before this segment
     __shared__ bool sampled;                 // the sampled bound held: one read of the row
     __shared__ int span_bits;
@@ -743,7 +750,10 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     __syncthreads();  // every warp is done reading them
     for (int i = threadIdx.x; i < HELD_HISTS * NBINS; i += THREADS) sums[i] = 0;
     __syncthreads();
-    cluster_arrive();  // our sums are zero; waited for before anyone touches another CTA
+    // Waited for before anyone touches another CTA (every CTA of the cluster has started). The
+    // zeroed sums need no release here: remote atomics into them come after the exchange of
+    // candidate counts, whose barrier releases them.
+    cluster_arrive_relaxed();
 
     // One read of the segment: keys >= low are the candidates; their largest key bounds their span.
     const u32 cap = (u32)cand_cap;
@@ -754,14 +764,16 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     if ((threadIdx.x & 31) == 0 && high) atomicMax(&found_high, high);
     __syncthreads();
     cluster_wait();
-    if (threadIdx.x == 0) {
-        u32* slot = cluster_map(&found_in[0][0], 0u) + 2 * rank;
+    // Each CTA's counts go into every CTA's found_in (thread q writes rank q's), so after the
+    // barrier they are read locally.
+    if (threadIdx.x < CLUSTER_CTAS) {
+        u32* slot = cluster_map(&found_in[0][0], threadIdx.x) + 2 * rank;
         slot[0] = found;
         slot[1] = found_high;
     }
     cluster_sync();
     if (threadIdx.x == 0) {
-        const u32* f = cluster_map(&found_in[0][0], 0u);
+        const u32* f = &found_in[0][0];
         u32 total = 0, high_all = 0;
         bool fits = true;
         for (int q = 0; q < CLUSTER_CTAS; ++q) { total += f[2 * q]; fits &= f[2 * q] <= cap; high_all = max(high_all, f[2 * q + 1]); }
@@ -845,21 +857,22 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     static_assert(STRATEGY != CLUSTER || 2 * THREADS <= NBINS, "run counts are kept in hist");
     hist[2 * threadIdx.x] = (u32)(before >> 32);
     hist[2 * threadIdx.x + 1] = (u32)before;
-    if (threadIdx.x == 0) {
-        u32* slot = cluster_map(&kept_in[0][0], 0u) + 2 * rank;
+    if (threadIdx.x < CLUSTER_CTAS) {
+        u32* slot = cluster_map(&kept_in[0][0], threadIdx.x) + 2 * rank;
         slot[0] = (u32)(cta_total >> 32);
         slot[1] = (u32)cta_total;
     }
+    // The last barrier of the cluster: no CTA touches another's shared memory after it, so each
+    // may exit when done.
     cluster_sync();
     if (threadIdx.x == 0) {
-        const u32* kept = cluster_map(&kept_in[0][0], 0u);
+        const u32* kept = &kept_in[0][0];
         u32 sel = 0, tie = 0;
         for (u32 q = 0; q < rank; ++q) { sel += kept[2 * q]; tie += kept[2 * q + 1]; }
         bases[0] = sel;
         bases[1] = tie;
     }
     __syncthreads();
-    cluster_arrive();  // done with rank 0's shared memory (it waits for all before it exits)
 
     const u32 ties = s.k_rem;
     out_idx += (size_t)r * k;
@@ -888,7 +901,6 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
                 out_val[pos] = key_to_float(key);
             }
         }
-        cluster_wait();
         return;
     }
     u32 sel_at = bases[0] + (u32)(before >> 32), tie_at = bases[1] + (u32)before;
@@ -908,6 +920,5 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
             }
         }
     }
-    cluster_wait();
 #endif
 }
