@@ -710,9 +710,15 @@ __device__ u32 sample_bound(u32 (&raw)[SAMPLE_PER], u32 valid, int n, int k, u32
 #endif
 
 // Dynamic shared memory (u32 words): hist [NBINS], sums [ROUNDS][NBINS], sel_bits and tie_bits
-// [ceil(seg_len / 32)] each, cand_key and cand_pos [cand_cap] each (`topk::cluster_layout`).
+// [ceil(seg_len / 32)] each, cand_key and cand_pos [cand_cap] each, others [CTAS - 1][gather_slot]
+// (`topk::cluster_layout`).
+//
+// When the sampled bound holds and every CTA's candidates fit a gather slot, each CTA copies its
+// candidate keys into every other CTA's shared memory with the exchange of counts, and then
+// selects alone, over the whole row's candidates: one cluster barrier after the scan instead of one
+// per digit and one for the output offsets (each a GPU-wide memory barrier and remote round trips).
 extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds__(THREADS) topk_cluster(
-    const float* __restrict__ scores, int n, int k, int seg_len, int cand_cap,
+    const float* __restrict__ scores, int n, int k, int seg_len, int cand_cap, int gather_slot,
     int* __restrict__ out_idx, float* __restrict__ out_val) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     extern __shared__ u32 dyn[];
@@ -723,6 +729,7 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     u32* tie_bits = sel_bits + seg_words;    // per element: in the class of the k-th key
     u32* cand_key = tie_bits + seg_words;    // candidates: keys and positions in the segment
     u32* cand_pos = cand_key + cand_cap;
+    u32* others = cand_pos + cand_cap;       // the other CTAs' candidate keys, gather_slot each
     __shared__ u32 wsum[WARPS];
     __shared__ u64 wsum_pair[WARPS];
     __shared__ Pick pick;
@@ -731,6 +738,7 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     __shared__ u32 kept_in[CLUSTER_CTAS][2]; // selected and tied elements per CTA (likewise)
     __shared__ u32 bases[2];                 // selected and tied elements before this segment
     __shared__ bool sampled;                 // the sampled bound held: one read of the row
+    __shared__ bool gathered;                // ... and every CTA holds every candidate key
     __shared__ int span_bits;
     __shared__ u32 span_size;
 
@@ -771,13 +779,30 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
         slot[0] = found;
         slot[1] = found_high;
     }
+    // In CTA q, rank's keys are in slot rank (or rank - 1 past q: q keeps no slot of its own).
+    const u32 slot_len = (u32)gather_slot;
+    if (found <= slot_len) {
+        for (u32 q = 0; q < CLUSTER_CTAS; ++q) {
+            if (q == rank) continue;
+            u32* to = cluster_map(others, q) + (rank < q ? rank : rank - 1) * slot_len;
+            for (u32 i = threadIdx.x; i < found; i += THREADS) to[i] = cand_key[i];
+        }
+    }
     cluster_sync();
     if (threadIdx.x == 0) {
         const u32* f = &found_in[0][0];
         u32 total = 0, high_all = 0;
-        bool fits = true;
-        for (int q = 0; q < CLUSTER_CTAS; ++q) { total += f[2 * q]; fits &= f[2 * q] <= cap; high_all = max(high_all, f[2 * q + 1]); }
+        bool fits = true, fits_slots = true;
+        for (int q = 0; q < CLUSTER_CTAS; ++q) {
+            total += f[2 * q];
+            fits &= f[2 * q] <= cap;
+            fits_slots &= f[2 * q] <= slot_len;
+            high_all = max(high_all, f[2 * q + 1]);
+        }
         sampled = fits && total >= (u32)k;
+        gathered = sampled && fits_slots;
+        bases[0] = 0;
+        bases[1] = 0;
         // Offsets from `low` (the candidates' keys minus it) have this many bits: the digits then
         // spread the candidates over the buckets instead of piling them into the top few.
         span_bits = sampled ? 32 - __clz(high_all - low) : 32;
@@ -809,6 +834,41 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
         cands = found;
         spilled = cands > cap;
         d = 1;
+    }
+    // The candidates of CTA q (this CTA's own, or the copy in `others`), and their count.
+    auto gathered_keys = [&](u32 q) { return q == rank ? cand_key : others + (q < rank ? q : q - 1) * slot_len; };
+    auto found_by = [&](u32 q) { return found_in[q][0]; };
+    if (gathered) {
+        // Every digit over the whole row's candidates, in this CTA alone (`sums` is zero: a
+        // fresh histogram a digit, no clearing).
+        for (; d < digit_count(top) && !s.resolved; ++d) {
+            u32* h = sums + d * NBINS;
+            for (u32 q = 0; q < CLUSTER_CTAS; ++q) {
+                const u32* keys = gathered_keys(q);
+                for (u32 i = threadIdx.x; i < found_by(q); i += THREADS) {
+                    const u32 key = keys[i] - base;
+                    if (s.in_class(key)) hist_add(h, digit_of(key, d, top));
+                }
+            }
+            __syncthreads();
+            s = narrow(s, d, pick_bucket(h, s.k_rem, wsum, &pick), top);
+        }
+        // The selected and tied elements of the segments before this one.
+        u32 sel_before = 0, tie_before = 0;
+        for (u32 q = 0; q < rank; ++q) {
+            const u32* keys = gathered_keys(q);
+            for (u32 i = threadIdx.x; i < found_by(q); i += THREADS) {
+                const u32 key = keys[i] - base;
+                sel_before += s.above(key);
+                tie_before += s.in_class(key);
+            }
+        }
+        sel_before = __reduce_add_sync(0xffffffffu, sel_before);
+        tie_before = __reduce_add_sync(0xffffffffu, tie_before);
+        if ((threadIdx.x & 31) == 0 && (sel_before | tie_before)) {
+            atomicAdd(&bases[0], sel_before);
+            atomicAdd(&bases[1], tie_before);
+        }
     }
     // The remaining digits over the candidates (or the segment, when they did not fit).
     for (; d < digit_count(top) && !s.resolved; ++d) {
@@ -857,20 +917,22 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
     static_assert(STRATEGY != CLUSTER || 2 * THREADS <= NBINS, "run counts are kept in hist");
     hist[2 * threadIdx.x] = (u32)(before >> 32);
     hist[2 * threadIdx.x + 1] = (u32)before;
-    if (threadIdx.x < CLUSTER_CTAS) {
-        u32* slot = cluster_map(&kept_in[0][0], threadIdx.x) + 2 * rank;
-        slot[0] = (u32)(cta_total >> 32);
-        slot[1] = (u32)cta_total;
-    }
-    // The last barrier of the cluster: no CTA touches another's shared memory after it, so each
-    // may exit when done.
-    cluster_sync();
-    if (threadIdx.x == 0) {
-        const u32* kept = &kept_in[0][0];
-        u32 sel = 0, tie = 0;
-        for (u32 q = 0; q < rank; ++q) { sel += kept[2 * q]; tie += kept[2 * q + 1]; }
-        bases[0] = sel;
-        bases[1] = tie;
+    if (!gathered) {
+        if (threadIdx.x < CLUSTER_CTAS) {
+            u32* slot = cluster_map(&kept_in[0][0], threadIdx.x) + 2 * rank;
+            slot[0] = (u32)(cta_total >> 32);
+            slot[1] = (u32)cta_total;
+        }
+        // The last barrier of the cluster: no CTA touches another's shared memory after it, so
+        // each may exit when done.
+        cluster_sync();
+        if (threadIdx.x == 0) {
+            const u32* kept = &kept_in[0][0];
+            u32 sel = 0, tie = 0;
+            for (u32 q = 0; q < rank; ++q) { sel += kept[2 * q]; tie += kept[2 * q + 1]; }
+            bases[0] = sel;
+            bases[1] = tie;
+        }
     }
     __syncthreads();
 

@@ -64,6 +64,12 @@ pub const MAX_CLUSTER: u32 = 16;
 pub const CLUSTER_CANDIDATES: u32 = 8192;
 /// Static shared memory of `topk_cluster` is below this (scan scratch, per-CTA counts).
 const CLUSTER_STATIC_SMEM: u32 = 1024;
+/// Candidate keys of the whole cluster each CTA can hold (its own and copies of the others'), so
+/// that it selects alone after one exchange.
+pub const GATHER_KEYS: u32 = 16384;
+/// Shared memory per block of the GPUs that run clusters (sm_90); the gather slots are left out
+/// where they would not fit beside the rest.
+const CLUSTER_SMEM_LIMIT: u32 = 227 * 1024;
 
 /// How `topk_cluster` lays out a row's segments and its dynamic shared memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +78,8 @@ pub struct ClusterLayout {
     pub seg_len: u32,
     /// Candidates each CTA can keep.
     pub cand_cap: u32,
+    /// Candidate keys of each other CTA a CTA can hold (0: the select runs over the cluster).
+    pub gather_slot: u32,
     /// Dynamic shared memory per CTA.
     pub smem_bytes: u32,
 }
@@ -83,7 +91,10 @@ pub fn cluster_layout(shape: &TopkShape, ctas_per_row: u32, digit_bits: u32) -> 
     let bins = 1u32 << digit_bits;
     let rounds = 32u32.div_ceil(digit_bits);
     let words = bins * (1 + rounds) + 2 * seg_len.div_ceil(32) + 2 * cand_cap;
-    ClusterLayout { seg_len, cand_cap, smem_bytes: words * 4 }
+    let others = ctas_per_row.saturating_sub(1);
+    let slot = cand_cap.min(GATHER_KEYS / ctas_per_row.max(1));
+    let gather_slot = if (words + others * slot) * 4 + CLUSTER_STATIC_SMEM <= CLUSTER_SMEM_LIMIT { slot } else { 0 };
+    ClusterLayout { seg_len, cand_cap, gather_slot, smem_bytes: (words + others * gather_slot) * 4 }
 }
 
 /// Dynamic shared memory of a configuration's kernels (only `topk_cluster` has any).
@@ -178,13 +189,20 @@ mod tests {
         let shape = TopkShape { rows: 64, n: 131072, k: 2048 };
         let layout = cluster_layout(&shape, 2, 11);
         assert_eq!((layout.seg_len, layout.cand_cap), (65536, CLUSTER_CANDIDATES));
-        // hist + 3 digit sums of 2048 bins, two bitmaps of 2048 words, keys and positions.
-        assert_eq!(layout.smem_bytes, 4 * (2048 * 4 + 2 * 2048 + 2 * 8192));
-        // Short segments keep every element as a candidate; the last may be short.
+        // hist + 3 digit sums of 2048 bins, two bitmaps of 2048 words, keys and positions, and
+        // the other CTA's candidate keys.
+        assert_eq!(layout.gather_slot, 8192);
+        assert_eq!(layout.smem_bytes, 4 * (2048 * 4 + 2 * 2048 + 2 * 8192 + 8192));
+        // Short segments keep every element as a candidate; the last may be short. Slots share
+        // GATHER_KEYS.
         let small = cluster_layout(&TopkShape { rows: 1, n: 10_001, k: 5 }, 4, 11);
-        assert_eq!((small.seg_len, small.cand_cap), (2504, 2504));
-        // The longest row still fits two CTAs: 512K-bit bitmaps (128 KB) beside the rest.
+        assert_eq!((small.seg_len, small.cand_cap, small.gather_slot), (2504, 2504, 2504));
+        let sixteen = cluster_layout(&TopkShape { rows: 1, n: 131072, k: 5 }, 16, 11);
+        assert_eq!(sixteen.gather_slot, GATHER_KEYS / 16);
+        // The longest row still fits two CTAs: 512K-bit bitmaps (128 KB) beside the rest, without
+        // gather slots.
         let longest = cluster_layout(&TopkShape { rows: 1, n: MAX_ROW, k: 5 }, 2, 11);
+        assert_eq!(longest.gather_slot, 0);
         assert!(longest.smem_bytes + CLUSTER_STATIC_SMEM <= DeviceLimits::default().max_smem_per_block);
     }
 }

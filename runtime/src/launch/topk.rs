@@ -91,11 +91,11 @@ impl TopkKernel {
             }
             CLUSTER => {
                 let layout = cluster_layout(&shape, self.config.ctas_per_row, self.config.digit_bits);
-                let (seg_len, cand_cap) = (layout.seg_len as i32, layout.cand_cap as i32);
+                let (seg_len, cand_cap, gather_slot) = (layout.seg_len as i32, layout.cand_cap as i32, layout.gather_slot as i32);
                 let f = self.kernels.function("topk_cluster")?;
                 let cfg = launch_config(spec(&specs, "topk_cluster")?);
                 unsafe {
-                    s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(&seg_len).arg(&cand_cap).arg(out_idx).arg(out_val).launch(cfg)
+                    s.launch_builder(&f).arg(scores).arg(&n).arg(&k).arg(&seg_len).arg(&cand_cap).arg(&gather_slot).arg(out_idx).arg(out_val).launch(cfg)
                 }
                 .during("topk_cluster")?;
                 return Ok(());
