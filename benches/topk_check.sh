@@ -35,8 +35,8 @@ stamp "sanitizer: $(grep -c ': exit 0' "$out/sanitizer.txt") of 12 runs exit 0"
 grep '^== ' "$out/sanitizer.txt" | grep -v ': exit 0'
 
 # Kernel time alone (no launch gap) of the configurations that won on the standard shapes before.
-A='{"threads":1024,"items":8,"ctas_per_row":4,"aggregate":false,"strategy":2,"digit_bits":11}'
-B='{"threads":1024,"items":4,"ctas_per_row":2,"aggregate":false,"strategy":2,"digit_bits":11}'
+A='{"threads":512,"items":8,"ctas_per_row":8,"aggregate":false,"strategy":2,"digit_bits":11}'
+B='{"threads":512,"items":8,"ctas_per_row":2,"aggregate":false,"strategy":2,"digit_bits":11}'
 C='{"threads":512,"items":4,"ctas_per_row":1,"aggregate":false,"strategy":3,"digit_bits":11}'
 timeout 45 ncu --clock-control none --kernel-name regex:topk --metrics gpu__time_duration.sum --csv \
     "$sdec" bench kernels --family topk --config "$A" --config "$B" --config "$C" > "$out/ncu_time.csv" 2>/dev/null
