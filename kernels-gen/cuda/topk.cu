@@ -195,15 +195,14 @@ __device__ Pick pick_bucket_warp(const u32* hist, u32 k_rem) {
 constexpr int HELD_HISTS = NBINS <= 512 ? 3 : 2;
 
 // The select over keys the block holds in registers, PER per thread (key[j] counts where bit j of
-// `valid` is set); `hists` holds HELD_HISTS histograms. Few buckets: three histograms rotate (one
-// counts, one is read by every warp's own pick, one is cleared), one barrier per digit. Many: two
-// alternate and the block picks, three barriers per digit.
+// `valid` is set), as offsets `key - base` of `top` bits (every counted key is >= base);
+// `hists` holds HELD_HISTS histograms, the first two zeroed by the caller before a barrier. Few
+// buckets: three histograms rotate (one counts, one is read by every warp's own pick, one is
+// cleared), one barrier per digit. Many: two alternate and the block picks, three barriers per digit.
 template <int PER>
-__device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
-    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
-    __syncthreads();
-    Select s = select_start(k, n);
-    for (int d = 0; d < ROUNDS && !s.resolved; ++d) {
+__device__ Select select_held_from(const u32 (&key)[PER], u32 valid, u32 base, int top, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
+    Select s = select_start_below(k, n, top);
+    for (int d = 0; d < digit_count(top) && !s.resolved; ++d) {
         u32* hist = hists + (d % HELD_HISTS) * NBINS;
         if (HELD_HISTS == 2) {
             u32* next = hists + ((d + 1) % 2) * NBINS;
@@ -211,18 +210,26 @@ __device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u3
         }
 #pragma unroll
         for (int j = 0; j < PER; ++j)
-            if (((valid >> j) & 1u) && s.in_class(key[j])) hist_add(hist, digit_of(key[j], d));
+            if (((valid >> j) & 1u) && s.in_class(key[j] - base)) hist_add(hist, digit_of(key[j] - base, d, top));
         __syncthreads();
         if (HELD_HISTS == 3) {
-            s = narrow(s, d, pick_bucket_warp(hist, s.k_rem));
+            s = narrow(s, d, pick_bucket_warp(hist, s.k_rem), top);
             // Last read in digit d - 1 (before this barrier); counted into at digit d + 2.
             u32* later = hists + ((d + 2) % 3) * NBINS;
             for (int b = threadIdx.x; b < NBINS; b += THREADS) later[b] = 0;
         } else {
-            s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+            s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick), top);
         }
     }
     return s;
+}
+
+// The same over whole keys.
+template <int PER>
+__device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
+    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
+    __syncthreads();
+    return select_held_from(key, valid, 0u, 32, k, n, hists, wsum, pick);
 }
 
 // ITEMS consecutive keys from `first` (zeros past `end`), with 16-byte loads when aligned.
@@ -590,11 +597,38 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_write(
 }
 
 // ---- RESIDENT: one CTA per row, the row in registers (ITEMS consecutive keys per thread) ----
+//
+// Before the digits, a lower bound of the k-th key: each warp takes the c-th largest of its lanes'
+// maxima, c = ceil(k / WARPS), so it holds at least c keys at or above it, and the row at least k
+// keys at or above the least of these bounds. The digits then run over the keys above that bound
+// only (6% of the row for 64 of 2048), as offsets from it: their span is a few bits, so one digit
+// usually resolves the class where whole keys took two or three.
+
+// The c-th largest of the lanes' maxima over the warp's valid keys (0 when fewer than c lanes
+// hold one: the bound then takes every key), and the warp's largest key.
+template <int PER>
+__device__ void warp_bound(const u32 (&key)[PER], u32 valid, u32 c, u32& bound, u32& high) {
+    u32 top = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) if ((valid >> j) & 1u) top = max(top, key[j]);
+    bool live = valid != 0;
+    u32 seen = 0;
+    bound = 0;
+    high = __reduce_max_sync(0xffffffffu, top);
+    for (u32 m = high;; m = __reduce_max_sync(0xffffffffu, live ? top : 0u)) {
+        const u32 hits = __ballot_sync(0xffffffffu, live && top == m);
+        if (!hits) return;
+        seen += __popc(hits);
+        if (seen >= c) { bound = m; return; }
+        live = live && top != m;
+    }
+}
 
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
     __shared__ u32 hists[HELD_HISTS * NBINS];
     __shared__ u32 wsum[WARPS];
+    __shared__ u32 bounds[WARPS][2];  // each warp's bound and largest key
     __shared__ Pick pick;
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
     const int first = threadIdx.x * ITEMS;
@@ -602,14 +636,34 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     row.load(first, n, key);
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) valid |= (u32)(first + j < n) << j;
-    const Select s = select_held(key, valid, k, n, hists, wsum, &pick);
+    // The bound is worth it where each warp's share of k fits its lanes.
+    const u32 c = ((u32)k + WARPS - 1) / WARPS;
+    if (c <= 32) {
+        u32 bound, high;
+        warp_bound(key, valid, c, bound, high);
+        if ((threadIdx.x & 31) == 0) { bounds[threadIdx.x / 32][0] = bound; bounds[threadIdx.x / 32][1] = high; }
+    }
+    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
+    __syncthreads();
+    u32 low = 0, high = ~0u;
+    if (c <= 32) {
+        high = 0;
+        low = ~0u;
+        for (int w = 0; w < WARPS; ++w) { low = min(low, bounds[w][0]); high = max(high, bounds[w][1]); }
+    }
+    // Only the keys at or above the bound take part from here on.
+    u32 taken = 0;
+#pragma unroll
+    for (int j = 0; j < ITEMS; ++j) taken |= (u32)(((valid >> j) & 1u) && key[j] >= low) << j;
+    const int top = high == low ? 0 : 32 - __clz(high - low);
+    const Select s = select_held_from(key, taken, low, top, k, n, hists, wsum, &pick);
 
     // Output position = selected keys before this one: one scan of (above, in class) counts
     // packed in 16 bits each (n <= 8192), then each thread walks its keys in order.
     u32 above = 0, in_class = 0;
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j)
-        if ((valid >> j) & 1u) { above += s.above(key[j]); in_class += s.in_class(key[j]); }
+        if ((taken >> j) & 1u) { above += s.above(key[j] - low); in_class += s.in_class(key[j] - low); }
     u32 total;
     const u32 before = scan_block<u32>((above << 16) | in_class, wsum, total);
     u32 above_at = before >> 16, tie_at = before & 0xffffu;
@@ -618,10 +672,10 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     out_val += (size_t)blockIdx.x * k;
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) {
-        if (!((valid >> j) & 1u)) continue;
+        if (!((taken >> j) & 1u)) continue;
         u32 pos = ~0u;
-        if (s.above(key[j])) pos = above_at++ + min(tie_at, ties);
-        else if (s.in_class(key[j])) { if (tie_at < ties) pos = above_at + tie_at; ++tie_at; }
+        if (s.above(key[j] - low)) pos = above_at++ + min(tie_at, ties);
+        else if (s.in_class(key[j] - low)) { if (tie_at < ties) pos = above_at + tie_at; ++tie_at; }
         if (pos != ~0u) { out_idx[pos] = first + j; out_val[pos] = key_to_float(key[j]); }
     }
 }
