@@ -643,13 +643,14 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
         warp_bound(key, valid, c, bound, high);
         if ((threadIdx.x & 31) == 0) { bounds[threadIdx.x / 32][0] = bound; bounds[threadIdx.x / 32][1] = high; }
     }
-    for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
+    // select_held_from clears the second histogram itself when there are two.
+    for (int b = threadIdx.x; b < (HELD_HISTS - 1) * NBINS; b += THREADS) hists[b] = 0;
     __syncthreads();
+    const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
     u32 low = 0, high = ~0u;
     if (c <= 32) {
-        high = 0;
-        low = ~0u;
-        for (int w = 0; w < WARPS; ++w) { low = min(low, bounds[w][0]); high = max(high, bounds[w][1]); }
+        low = __reduce_min_sync(0xffffffffu, lane < WARPS ? bounds[lane][0] : ~0u);
+        high = __reduce_max_sync(0xffffffffu, lane < WARPS ? bounds[lane][1] : 0u);
     }
     // Only the keys at or above the bound take part from here on.
     u32 taken = 0;
@@ -658,15 +659,26 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     const int top = high == low ? 0 : 32 - __clz(high - low);
     const Select s = select_held_from(key, taken, low, top, k, n, hists, wsum, &pick);
 
-    // Output position = selected keys before this one: one scan of (above, in class) counts
-    // packed in 16 bits each (n <= 8192), then each thread walks its keys in order.
-    u32 above = 0, in_class = 0;
+    // Output position = selected keys before this one, in index order (thread t holds keys
+    // ITEMS * t on): the lanes below in the warp by ballots, the warps below by their counts
+    // (above the class, in it; packed in 16 bits each, n <= 8192) after one barrier; then each
+    // thread walks its keys in order.
+    const u32 lanes_below = (1u << lane) - 1;
+    u32 above_at = 0, tie_at = 0, warp_counts = 0;
 #pragma unroll
-    for (int j = 0; j < ITEMS; ++j)
-        if ((taken >> j) & 1u) { above += s.above(key[j] - low); in_class += s.in_class(key[j] - low); }
-    u32 total;
-    const u32 before = scan_block<u32>((above << 16) | in_class, wsum, total);
-    u32 above_at = before >> 16, tie_at = before & 0xffffu;
+    for (int j = 0; j < ITEMS; ++j) {
+        const bool mine = (taken >> j) & 1u;
+        const u32 above = __ballot_sync(0xffffffffu, mine && s.above(key[j] - low));
+        const u32 tied = __ballot_sync(0xffffffffu, mine && s.in_class(key[j] - low));
+        above_at += __popc(above & lanes_below);
+        tie_at += __popc(tied & lanes_below);
+        warp_counts += (__popc(above) << 16) | __popc(tied);
+    }
+    if (lane == 0) wsum[warp] = warp_counts;
+    __syncthreads();
+    const u32 before = __reduce_add_sync(0xffffffffu, lane < warp ? wsum[lane] : 0u);
+    above_at += before >> 16;
+    tie_at += before & 0xffffu;
     const u32 ties = s.k_rem;
     out_idx += (size_t)blockIdx.x * k;
     out_val += (size_t)blockIdx.x * k;
