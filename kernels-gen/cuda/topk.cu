@@ -115,11 +115,18 @@ __device__ __forceinline__ T scan_block(T v, T* wsum, T& total) {
     if (lane == 31) wsum[warp] = incl;
     __syncthreads();
     T before = 0;
-    total = 0;
-    for (int w = 0; w < WARPS; ++w) {
-        const T t = wsum[w];
-        before += w < warp ? t : T(0);
-        total += t;
+    if constexpr (sizeof(T) == 4) {
+        // Lane w holds warp w's sum: two warp reductions instead of a loop over the warps.
+        const T w = lane < WARPS ? wsum[lane] : T(0);
+        before = __reduce_add_sync(0xffffffffu, lane < warp ? w : T(0));
+        total = __reduce_add_sync(0xffffffffu, w);
+    } else {
+        total = 0;
+        for (int w = 0; w < WARPS; ++w) {
+            const T t = wsum[w];
+            before += w < warp ? t : T(0);
+            total += t;
+        }
     }
     return before + incl - v;
 }
