@@ -631,12 +631,91 @@ __device__ void warp_bound(const u32 (&key)[PER], u32 valid, u32 c, u32& bound, 
     }
 }
 
+// The resident select runs on grouped histograms: NBINS bucket counts followed by GROUPS counts
+// of 32 buckets each. Every warp finds the bucket of the k_rem-th key on its own in two steps (its
+// group, then the bucket in the group), reading GROUPS + 32 words: no block scan and no barrier
+// for the pick, one barrier per digit. (H100, [64 x 2048] k = 64: the block pick's two barriers
+// and scans were a third of the kernel; kernels.md "Session 13".)
+constexpr int GROUPS = NBINS / 32;
+constexpr int GROUPED_WORDS = NBINS + GROUPS;
+
+// Zeroes WORDS words of shared memory, each thread a fixed set (no loop bookkeeping).
+template <int WORDS>
+__device__ __forceinline__ void clear_words(u32* words) {
+#pragma unroll
+    for (int i = 0; i < (WORDS + THREADS - 1) / THREADS; ++i) {
+        const int at = (int)threadIdx.x + i * THREADS;
+        if (WORDS % THREADS == 0 || at < WORDS) words[at] = 0;
+    }
+}
+
+__device__ __forceinline__ void grouped_add(u32* hist, u32 bin) {
+    atomicAdd(&hist[bin], 1u);
+    atomicAdd(&hist[NBINS + bin / 32], 1u);
+}
+
+// Lane l holds `mine`, the count of its run of values (runs ordered from the top by lane). The
+// lane whose run holds the k_rem-th value, and the sum of the runs above it.
+__device__ __forceinline__ int run_owner(u32 mine, u32 above, u32 k_rem) {
+    return __ffs(__ballot_sync(0xffffffffu, above < k_rem && k_rem <= above + mine)) - 1;
+}
+
+// The bucket of a grouped histogram holding the k_rem-th largest key; every lane gets it.
+__device__ Pick pick_bucket_grouped(const u32* hist, u32 k_rem) {
+    constexpr int PER = GROUPS > 32 ? GROUPS / 32 : 1;  // groups per lane, from the top
+    const int lane = threadIdx.x & 31;
+    const int hi = GROUPS - 1 - lane * PER;
+    u32 c[PER], mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+        c[j] = hi - j >= 0 ? hist[NBINS + hi - j] : 0u;
+        mine += c[j];
+    }
+    u32 total;
+    const u32 above = warp_exclusive_scan(mine, total);
+    // The group within this lane's run that would hold it (right in the owner lane).
+    int group = hi;
+    u32 before = above;
+#pragma unroll
+    for (int j = 0; j + 1 < PER; ++j)
+        if (before + c[j] < k_rem) { before += c[j]; group = hi - j - 1; }
+    const int owner = run_owner(mine, above, k_rem);
+    group = __shfl_sync(0xffffffffu, group, owner);
+    before = __shfl_sync(0xffffffffu, before, owner);
+    // The bucket within the group: lane l holds bucket 31 - l of it.
+    const u32 bucket = (u32)group * 32 + 31 - lane;
+    const u32 count = hist[bucket];
+    const u32 in_above = before + warp_exclusive_scan(count, total);
+    const int at = run_owner(count, in_above, k_rem);
+    return Pick{__shfl_sync(0xffffffffu, bucket, at), k_rem - __shfl_sync(0xffffffffu, in_above, at),
+                __shfl_sync(0xffffffffu, count, at)};
+}
+
+// select_held_from on grouped histograms: `hists` holds three of GROUPED_WORDS, the first two
+// zeroed by the caller before a barrier; they rotate as in select_held_from's warp-pick case.
+template <int PER>
+__device__ Select select_grouped(const u32 (&key)[PER], u32 valid, u32 base, int top, u32 k, u32 n, u32* hists) {
+    Select s = select_start_below(k, n, top);
+    for (int d = 0; d < digit_count(top) && !s.resolved; ++d) {
+        u32* hist = hists + (d % 3) * GROUPED_WORDS;
+#pragma unroll
+        for (int j = 0; j < PER; ++j)
+            if (((valid >> j) & 1u) && s.in_class(key[j] - base)) grouped_add(hist, digit_of(key[j] - base, d, top));
+        __syncthreads();
+        s = narrow(s, d, pick_bucket_grouped(hist, s.k_rem), top);
+        if (!s.resolved) {
+            // Last read at digit d - 1 (before this digit's barrier); counted into at d + 2.
+            clear_words<GROUPED_WORDS>(hists + ((d + 2) % 3) * GROUPED_WORDS);
+        }
+    }
+    return s;
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     const float* __restrict__ scores, int n, int k, int* __restrict__ out_idx, float* __restrict__ out_val) {
-    __shared__ u32 hists[HELD_HISTS * NBINS];
+    __shared__ u32 hists[3 * GROUPED_WORDS];
     __shared__ u32 wsum[WARPS];
     __shared__ u32 bounds[WARPS][2];  // each warp's bound and largest key
-    __shared__ Pick pick;
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
     const int first = threadIdx.x * ITEMS;
     u32 key[ITEMS], valid = 0;
@@ -650,8 +729,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
         warp_bound(key, valid, c, bound, high);
         if ((threadIdx.x & 31) == 0) { bounds[threadIdx.x / 32][0] = bound; bounds[threadIdx.x / 32][1] = high; }
     }
-    // select_held_from clears the second histogram itself when there are two.
-    for (int b = threadIdx.x; b < (HELD_HISTS - 1) * NBINS; b += THREADS) hists[b] = 0;
+    clear_words<2 * GROUPED_WORDS>(hists);
     __syncthreads();
     const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
     u32 low = 0, high = ~0u;
@@ -664,13 +742,37 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) taken |= (u32)(((valid >> j) & 1u) && key[j] >= low) << j;
     const int top = high == low ? 0 : 32 - __clz(high - low);
-    const Select s = select_held_from(key, taken, low, top, k, n, hists, wsum, &pick);
+    const Select s = select_grouped(key, taken, low, top, k, n, hists);
+    const u32 lanes_below = (1u << lane) - 1;
+    const u32 ties = s.k_rem;
+    out_idx += (size_t)blockIdx.x * k;
+    out_val += (size_t)blockIdx.x * k;
+    if (ties == s.size) {
+        // The whole class is taken (the usual case): a key is selected when its resolved bits are
+        // at or above the prefix, and its place is the selected keys before it: one ballot a key.
+        u32 at = 0, count = 0, chosen = 0;
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j) {
+            const bool selected = ((taken >> j) & 1u) && ((key[j] - low) & s.mask) >= s.prefix;
+            const u32 ballot = __ballot_sync(0xffffffffu, selected);
+            at += __popc(ballot & lanes_below);
+            count += __popc(ballot);
+            chosen |= (u32)selected << j;
+        }
+        if (lane == 0) wsum[warp] = count;
+        __syncthreads();
+        at += __reduce_add_sync(0xffffffffu, lane < warp ? wsum[lane] : 0u);
+#pragma unroll
+        for (int j = 0; j < ITEMS; ++j)
+            if ((chosen >> j) & 1u) { out_idx[at] = first + j; out_val[at] = key_to_float(key[j]); ++at; }
+        return;
+    }
 
+    // Ties at the k-th key: the first `ties` keys of the class in index order are selected.
     // Output position = selected keys before this one, in index order (thread t holds keys
     // ITEMS * t on): the lanes below in the warp by ballots, the warps below by their counts
     // (above the class, in it; packed in 16 bits each, n <= 8192) after one barrier; then each
     // thread walks its keys in order.
-    const u32 lanes_below = (1u << lane) - 1;
     u32 above_at = 0, tie_at = 0, warp_counts = 0;
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) {
@@ -686,9 +788,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     const u32 before = __reduce_add_sync(0xffffffffu, lane < warp ? wsum[lane] : 0u);
     above_at += before >> 16;
     tie_at += before & 0xffffu;
-    const u32 ties = s.k_rem;
-    out_idx += (size_t)blockIdx.x * k;
-    out_val += (size_t)blockIdx.x * k;
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) {
         if (!((taken >> j) & 1u)) continue;
