@@ -15,7 +15,8 @@ def render(variant=None, extra="", **constants):
     consts = dict(RESIDENT_512x4, **constants)
     lines = [f"constexpr {'bool' if isinstance(v, bool) else 'int'} {k} = {str(v).lower()};" for k, v in consts.items()]
     body = pathlib.Path(variant or FAMILY).read_text()
-    return "\n".join(lines) + "\n" + COMMON.read_text() + "\n" + body + "\n" + extra
+    # The same text as `KernelFamily::render` after its header line (tests/tests/topk_micro_tools.rs).
+    return "\n".join(lines) + "\n" + COMMON.read_text() + "// ---- cuda/topk.cu ----\n" + body + extra
 
 
 OPTIONS = ["--gpu-architecture=sm_90", "--std=c++17", "-default-device"]
