@@ -634,8 +634,8 @@ __device__ void warp_bound(const u32 (&key)[PER], u32 valid, u32 c, u32& bound, 
 // The resident select runs on grouped histograms: NBINS bucket counts followed by GROUPS counts
 // of 32 buckets each. Every warp finds the bucket of the k_rem-th key on its own in two steps (its
 // group, then the bucket in the group), reading GROUPS + 32 words: no block scan and no barrier
-// for the pick, one barrier per digit. (H100, [64 x 2048] k = 64: the block pick's two barriers
-// and scans were a third of the kernel; kernels.md "Session 13".)
+// for the pick, one barrier per digit. (H100, [64 x 2048] k = 64: the block pick, two barriers
+// and a block scan, took a fifth of the kernel's cycles; kernels.md "Session 13".)
 constexpr int GROUPS = NBINS / 32;
 constexpr int GROUPED_WORDS = NBINS + GROUPS;
 
