@@ -5,7 +5,8 @@ compiles each rendered variant with NVRTC, torch.topk runs in the same process).
   python3 benches/topk_micro/run.py [--runs N] LABEL=VARIANT.cu[:CONST=V,...] ...
 
 VARIANT is a copy of kernels-gen/cuda/topk.cu ('-' for the file itself); constants override the
-RESIDENT 512 x 4 configuration. Every variant is first checked against a NumPy reference on fresh
+RESIDENT 512 x 4 configuration (CARVEOUT=N instead sets the kernel's preferred shared-memory
+carveout). Every variant is first checked against a NumPy reference on fresh
 rows (uniform, and rounded so that ties abound), outputs poisoned before each run. Timing as
 `sdec bench kernels`: a spin kernel ahead of each timed launch, CUDA events, 64 input copies in
 turn, the variants interleaved run by run, median. A variant that defines

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """SASS of a top-k variant's kernel without a GPU: NVRTC (the project's, from scripts/setup.sh)
-compiles the rendered source to a cubin, cuobjdump and nvdisasm (pip: nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm) disassembles it.
+compiles the rendered source to a cubin, which cuobjdump disassembles (it runs nvdisasm; both from
+PyPI: nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm).
 
   LD_LIBRARY_PATH=$(scripts/setup.sh | tail -1) python3 benches/topk_micro/sass.py [VARIANT.cu] [--kernel NAME] [--full]
 
