@@ -691,18 +691,46 @@ __device__ Pick pick_bucket_grouped(const u32* hist, u32 k_rem) {
                 __shfl_sync(0xffffffffu, count, at)};
 }
 
+// Bits of an element's place in a resident row (n <= THREADS * ITEMS).
+constexpr int bits_below(int n) {
+    int bits = 0;
+    while ((1 << bits) < n) ++bits;
+    return bits;
+}
+constexpr int PLACE_BITS = bits_below(THREADS * ITEMS);
+
+// A key of a digit-0 bucket as one word that orders the bucket's keys by rank: its bits below
+// digit 0 (`shift` of them) above the complement of its place, so that the larger word is the
+// larger key, or the equal key at the smaller place. Needs shift + PLACE_BITS <= 32.
+__device__ __forceinline__ u32 ranked(u32 offset, int place, int shift) {
+    return ((offset & ((1u << shift) - 1)) << PLACE_BITS) | (~(u32)place & ((1u << PLACE_BITS) - 1));
+}
+
 // select_held_from on grouped histograms: `hists` holds three of GROUPED_WORDS, the first two
 // zeroed by the caller before a barrier; they rotate as in select_held_from's warp-pick case.
+// With `leaders` (NBINS words zeroed by the caller), digit 0 also keeps each bucket's largest
+// `ranked` word, and when the class left after digit 0 takes one key (k_rem == 1) the select stops
+// there, unresolved: the class's leader is that key. Two keys in the k-th bucket are that case
+// half the time, and some row of 64 has them in most launches ([64 x 2048], k = 64), so the
+// kernel, which waits for its slowest CTA, ran a second digit in most launches before.
 template <int PER>
-__device__ Select select_grouped(const u32 (&key)[PER], u32 valid, u32 base, int top, u32 k, u32 n, u32* hists) {
+__device__ Select select_grouped(const u32 (&key)[PER], u32 valid, u32 base, int top, u32 k, u32 n, u32* hists, int first,
+                                 u32* leaders) {
     Select s = select_start_below(k, n, top);
     for (int d = 0; d < digit_count(top) && !s.resolved; ++d) {
         u32* hist = hists + (d % 3) * GROUPED_WORDS;
+        const bool lead = d == 0 && leaders != nullptr;
 #pragma unroll
-        for (int j = 0; j < PER; ++j)
-            if (((valid >> j) & 1u) && s.in_class(key[j] - base)) grouped_add(hist, digit_of(key[j] - base, d, top));
+        for (int j = 0; j < PER; ++j) {
+            if (((valid >> j) & 1u) && s.in_class(key[j] - base)) {
+                const u32 bin = digit_of(key[j] - base, d, top);
+                grouped_add(hist, bin);
+                if (lead) atomicMax(&leaders[bin], ranked(key[j] - base, first + j, digit_shift(0, top)));
+            }
+        }
         __syncthreads();
         s = narrow(s, d, pick_bucket_grouped(hist, s.k_rem), top);
+        if (lead && !s.resolved && s.k_rem == 1) break;
         if (!s.resolved) {
             // Last read at digit d - 1 (before this digit's barrier); counted into at d + 2.
             clear_words<GROUPED_WORDS>(hists + ((d + 2) % 3) * GROUPED_WORDS);
@@ -716,10 +744,14 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
     __shared__ u32 hists[3 * GROUPED_WORDS];
     __shared__ u32 wsum[WARPS];
     __shared__ u32 bounds[WARPS][2];  // each warp's bound and largest key
+    __shared__ u32 leaders[NBINS];    // digit 0's first-ranked key per bucket (select_grouped)
     const GlobalRow row{scores + (size_t)blockIdx.x * n};
     const int first = threadIdx.x * ITEMS;
     u32 key[ITEMS], valid = 0;
     row.load(first, n, key);
+    // Zeroed while the row is on its way (the first barrier below orders it before every use).
+    clear_words<2 * GROUPED_WORDS>(hists);
+    clear_words<NBINS>(leaders);
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) valid |= (u32)(first + j < n) << j;
     // The bound is worth it where each warp's share of k fits its lanes.
@@ -729,7 +761,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
         warp_bound(key, valid, c, bound, high);
         if ((threadIdx.x & 31) == 0) { bounds[threadIdx.x / 32][0] = bound; bounds[threadIdx.x / 32][1] = high; }
     }
-    clear_words<2 * GROUPED_WORDS>(hists);
     __syncthreads();
     const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
     u32 low = 0, high = ~0u;
@@ -742,22 +773,35 @@ extern "C" __global__ void __launch_bounds__(THREADS) topk_resident(
 #pragma unroll
     for (int j = 0; j < ITEMS; ++j) taken |= (u32)(((valid >> j) & 1u) && key[j] >= low) << j;
     const int top = high == low ? 0 : 32 - __clz(high - low);
-    const Select s = select_grouped(key, taken, low, top, k, n, hists);
+    const int shift = digit_shift(0, top);
+    const Select s = select_grouped(key, taken, low, top, k, n, hists, first, shift + PLACE_BITS <= 32 ? leaders : nullptr);
     const u32 lanes_below = (1u << lane) - 1;
     const u32 ties = s.k_rem;
     out_idx += (size_t)blockIdx.x * k;
     out_val += (size_t)blockIdx.x * k;
-    if (ties == s.size) {
+    if (!s.resolved || ties == s.size) {
         // The whole class is taken (the usual case): a key is selected when its resolved bits are
-        // at or above the prefix, and its place is the selected keys before it: one ballot a key.
-        u32 at = 0, count = 0, chosen = 0;
+        // at or above the prefix. Or digit 0 left a class that takes one key: its leader. A key's
+        // place is the selected keys before it: one ballot a key.
+        u32 chosen = 0;
+        if (s.resolved) {
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j) chosen |= (u32)(((taken >> j) & 1u) && ((key[j] - low) & s.mask) >= s.prefix) << j;
+        } else {
+            const u32 leader = leaders[(s.prefix >> shift) & (NBINS - 1)];
+#pragma unroll
+            for (int j = 0; j < ITEMS; ++j) {
+                const u32 offset = key[j] - low;
+                const bool in_leader = s.in_class(offset) && ranked(offset, first + j, shift) == leader;
+                chosen |= (u32)(((taken >> j) & 1u) && (s.above(offset) || in_leader)) << j;
+            }
+        }
+        u32 at = 0, count = 0;
 #pragma unroll
         for (int j = 0; j < ITEMS; ++j) {
-            const bool selected = ((taken >> j) & 1u) && ((key[j] - low) & s.mask) >= s.prefix;
-            const u32 ballot = __ballot_sync(0xffffffffu, selected);
+            const u32 ballot = __ballot_sync(0xffffffffu, (chosen >> j) & 1u);
             at += __popc(ballot & lanes_below);
             count += __popc(ballot);
-            chosen |= (u32)selected << j;
         }
         if (lane == 0) wsum[warp] = count;
         __syncthreads();
