@@ -171,72 +171,26 @@ __device__ Select select_digits(int d, int d_end, Select s, u32* hist, u32* wsum
     return s;
 }
 
-// pick_bucket for few buckets (NBINS <= 512), done by every warp on its own: each lane sums a run
-// of NBINS / 32 buckets from the top, a warp scan orders the runs. No barrier; every warp gets
-// the same result.
-__device__ Pick pick_bucket_warp(const u32* hist, u32 k_rem) {
-    constexpr int PER = NBINS >= 32 ? NBINS / 32 : 1;
-    const int lane = threadIdx.x & 31;
-    const int hi = NBINS - 1 - lane * PER;
-    u32 c[PER], mine = 0;
-#pragma unroll
-    for (int j = 0; j < PER; ++j) {
-        c[j] = hi - j >= 0 ? hist[hi - j] : 0u;
-        mine += c[j];
-    }
-    u32 total;
-    const u32 above = warp_exclusive_scan(mine, total);
-    const int owner = __ffs(__ballot_sync(0xffffffffu, above < k_rem && k_rem <= above + mine)) - 1;
-    Pick p{0u, 0u, 0u};
-    u32 seen = above;
-#pragma unroll
-    for (int j = 0; j < PER; ++j) {
-        if (seen < k_rem && seen + c[j] >= k_rem) p = Pick{(u32)(hi - j), k_rem - seen, c[j]};
-        seen += c[j];
-    }
-    return Pick{__shfl_sync(0xffffffffu, p.bucket, owner), __shfl_sync(0xffffffffu, p.k_rem, owner),
-                __shfl_sync(0xffffffffu, p.count, owner)};
-}
-
-// Histogram buffers select_held needs (NBINS words each).
-constexpr int HELD_HISTS = NBINS <= 512 ? 3 : 2;
-
 // The select over keys the block holds in registers, PER per thread (key[j] counts where bit j of
-// `valid` is set), as offsets `key - base` of `top` bits (every counted key is >= base);
-// `hists` holds HELD_HISTS histograms, the first two zeroed by the caller before a barrier. Few
-// buckets: three histograms rotate (one counts, one is read by every warp's own pick, one is
-// cleared), one barrier per digit. Many: two alternate and the block picks, three barriers per digit.
-template <int PER>
-__device__ Select select_held_from(const u32 (&key)[PER], u32 valid, u32 base, int top, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
-    Select s = select_start_below(k, n, top);
-    for (int d = 0; d < digit_count(top) && !s.resolved; ++d) {
-        u32* hist = hists + (d % HELD_HISTS) * NBINS;
-        if (HELD_HISTS == 2) {
-            u32* next = hists + ((d + 1) % 2) * NBINS;
-            for (int b = threadIdx.x; b < NBINS; b += THREADS) next[b] = 0;
-        }
-#pragma unroll
-        for (int j = 0; j < PER; ++j)
-            if (((valid >> j) & 1u) && s.in_class(key[j] - base)) hist_add(hist, digit_of(key[j] - base, d, top));
-        __syncthreads();
-        if (HELD_HISTS == 3) {
-            s = narrow(s, d, pick_bucket_warp(hist, s.k_rem), top);
-            // Last read in digit d - 1 (before this barrier); counted into at digit d + 2.
-            u32* later = hists + ((d + 2) % 3) * NBINS;
-            for (int b = threadIdx.x; b < NBINS; b += THREADS) later[b] = 0;
-        } else {
-            s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick), top);
-        }
-    }
-    return s;
-}
-
-// The same over whole keys.
+// `valid` is set): two histograms of `hists` alternate, the block picks, three barriers per
+// digit. The cluster's sample select uses it; RESIDENT has select_grouped.
 template <int PER>
 __device__ Select select_held(const u32 (&key)[PER], u32 valid, u32 k, u32 n, u32* hists, u32* wsum, Pick* pick) {
     for (int b = threadIdx.x; b < 2 * NBINS; b += THREADS) hists[b] = 0;
     __syncthreads();
-    return select_held_from(key, valid, 0u, 32, k, n, hists, wsum, pick);
+    Select s = select_start(k, n);
+    for (int d = 0; d < ROUNDS && !s.resolved; ++d) {
+        u32* hist = hists + (d % 2) * NBINS;
+        // Read by digit d - 1's pick, whose barriers every thread has passed; counted into at d + 1.
+        u32* next = hists + ((d + 1) % 2) * NBINS;
+        for (int b = threadIdx.x; b < NBINS; b += THREADS) next[b] = 0;
+#pragma unroll
+        for (int j = 0; j < PER; ++j)
+            if (((valid >> j) & 1u) && s.in_class(key[j])) hist_add(hist, digit_of(key[j], d));
+        __syncthreads();
+        s = narrow(s, d, pick_bucket(hist, s.k_rem, wsum, pick));
+    }
+    return s;
 }
 
 // ITEMS consecutive keys from `first` (zeros past `end`), with 16-byte loads when aligned.
@@ -706,8 +660,10 @@ __device__ __forceinline__ u32 ranked(u32 offset, int place, int shift) {
     return ((offset & ((1u << shift) - 1)) << PLACE_BITS) | (~(u32)place & ((1u << PLACE_BITS) - 1));
 }
 
-// select_held_from on grouped histograms: `hists` holds three of GROUPED_WORDS, the first two
-// zeroed by the caller before a barrier; they rotate as in select_held_from's warp-pick case.
+// The select over the keys the block holds (as select_held) on grouped histograms, as offsets
+// `key - base` of `top` bits (every counted key is >= base): `hists` holds three of
+// GROUPED_WORDS, the first two zeroed by the caller before a barrier. They rotate: one counts, one
+// is read by every warp's own pick, one is cleared; one barrier per digit.
 // With `leaders` (NBINS words zeroed by the caller), digit 0 also keeps each bucket's largest
 // `ranked` word, and when the class left after digit 0 takes one key (k_rem == 1) the select stops
 // there, unresolved: the class's leader is that key. Two keys in the k-th bucket are that case
@@ -969,10 +925,10 @@ extern "C" __global__ void __cluster_dims__(CLUSTER_CTAS, 1, 1) __launch_bounds_
         asm volatile("prefetch.global.L2 [%0];" :: "l"(row.row + at));
     for (int i = threadIdx.x; i < NBINS * (1 + ROUNDS) + 2 * seg_words; i += THREADS) dyn[i] = 0;
     if (threadIdx.x == 0) { found = 0; found_high = 0; }
-    // The first HELD_HISTS digit sums (ROUNDS >= 3) serve the sample's select, then are zeroed again.
+    // The first two digit sums (ROUNDS >= 3) serve the sample's select, then are zeroed again.
     const u32 low = sample_bound(sample, sample_valid, n, k, sums, wsum, &pick);
     __syncthreads();  // every warp is done reading them
-    for (int i = threadIdx.x; i < HELD_HISTS * NBINS; i += THREADS) sums[i] = 0;
+    for (int i = threadIdx.x; i < 2 * NBINS; i += THREADS) sums[i] = 0;
     __syncthreads();
     // Waited for before anyone touches another CTA (every CTA of the cluster has started). The
     // zeroed sums need no release here: remote atomics into them come after the exchange of
