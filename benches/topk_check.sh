@@ -21,7 +21,7 @@ SDEC="$sdec" timeout 110 bash "$here/kernels.sh" "$out/bench" topk 2>&1 | grep -
 stamp "bench done"
 
 # Case i of the fuzzer takes configuration i mod 216 (declaration order): 0 FUSED, 1 RESIDENT
-# (11-bit digits), 2 RESIDENT (8-bit, warp picks), 6 MULTI, 7 and 223 CLUSTER (2 CTAs).
+# (11-bit digits), 2 RESIDENT (8-bit digits), 6 MULTI, 7 and 223 CLUSTER (2 CTAs).
 sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
 for tool in memcheck racecheck; do
     for case in 0 1 2 6 7 223; do
