@@ -199,6 +199,7 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: b
 #[derive(Debug, Clone, Copy)]
 struct GatherCase {
     batch: u32,
+    kv_heads: u32,
     /// Query heads per KV head.
     group: u32,
     dense_heads: u32,
@@ -210,32 +211,33 @@ struct GatherCase {
 impl GatherCase {
     /// The issue's benchmark: batch 8, 4096 selected tokens (or blocks of 64).
     fn issue(dense_heads: u32, gather_block: u32) -> GatherCase {
-        GatherCase { batch: 8, group: 4, dense_heads, gather_block, selected: 4096, emit: false }
+        GatherCase { batch: 8, kv_heads: 8, group: 4, dense_heads, gather_block, selected: 4096, emit: false }
     }
 
     /// A LycheeDecode layer of the decode loop at 128K: one retrieval head (or none) beside
     /// lists of 4480 tokens (budget 4096 + the recent window); group 4 is Llama-3.1-8B's, group 8
     /// a 64-query-head model's (Qwen3-32B).
     fn lychee_layer(batch: u32, group: u32, dense_heads: u32) -> GatherCase {
-        GatherCase { batch, group, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
+        GatherCase { batch, kv_heads: 8, group, dense_heads, gather_block: 1, selected: 4480, emit: dense_heads > 0 }
     }
 
     /// SpecAttn's draft gather at 128K: every head reads the 7% (9175 tokens) the last
     /// verification found important.
     fn spec_draft() -> GatherCase {
-        GatherCase { batch: 1, group: 4, dense_heads: 0, gather_block: 1, selected: 9175, emit: false }
+        GatherCase { batch: 1, kv_heads: 8, group: 4, dense_heads: 0, gather_block: 1, selected: 9175, emit: false }
     }
 
     fn label(&self) -> String {
         let list = if self.gather_block == 1 { "tokens".to_string() } else { format!("blocks of {}", self.gather_block) };
         let scores = if self.emit { " + scores" } else { "" };
-        format!("b{} {}q/8kv d128 ctx128K, {} {list}, {}/8 dense{scores}", self.batch, 8 * self.group, self.selected, self.dense_heads)
+        let kv = self.kv_heads;
+        format!("b{} {}q/{kv}kv d128 ctx128K, {} {list}, {}/{kv} dense{scores}", self.batch, kv * self.group, self.selected, self.dense_heads)
     }
 }
 
 fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
-    let GatherCase { batch, group, dense_heads, gather_block, selected, emit } = *case;
-    let (kv_heads, context) = (8u32, 131072u32);
+    let GatherCase { batch, kv_heads, group, dense_heads, gather_block, selected, emit } = *case;
+    let context = 131072u32;
     let entries = selected / gather_block;
     let shape = GatherShape {
         batch, kv_heads, group, head_dim: 128, context, capacity: context, gather_block, entries,
@@ -330,6 +332,10 @@ fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], Vec<GatherCase>) {
     let issue = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
     let mut layers: Vec<GatherCase> = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense)).to_vec();
     layers.push(GatherCase::spec_draft());
+    // The b1 mixed layer's two halves, as two launches would serve them: its retrieval head
+    // alone, and its seven sparse heads.
+    layers.push(GatherCase { kv_heads: 1, ..GatherCase::lychee_layer(1, 4, 1) });
+    layers.push(GatherCase { kv_heads: 7, ..GatherCase::lychee_layer(1, 4, 0) });
     (decode, issue, layers)
 }
 
