@@ -106,7 +106,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) argmax(const float* __rest
 // The residual stream of a step from token ids: x fp32 [rows][n] = table bf16 [vocab][n] at tokens[row].
 extern "C" __global__ void __launch_bounds__(THREADS) embed(
     const bf16_t* __restrict__ table, const int* __restrict__ tokens, float* __restrict__ x, int n) {
-    sdec_allow_dependents();  // the first qkv projection may start streaming its weights
     const bf16_t* src = table + (size_t)tokens[blockIdx.x] * n;
     for (int i = threadIdx.x; i < n; i += THREADS) x[(size_t)blockIdx.x * n + i] = bf16_to_float(src[i]);
 }

@@ -82,7 +82,9 @@ impl LinearKernel {
             &mut i_arg as *mut _ as *mut c_void,
             &mut e_arg as *mut _ as *mut c_void,
         ];
-        launch_dependent(gpu, &self.function, &self.launch, &mut params).during("linear")?;
+        // A plain launch: as a programmatic dependent the projections were slower inside the
+        // step's graph (docs/results/decode.md section 15).
+        launch_with(gpu, &self.function, &self.launch, &mut params, false).during("linear")?;
         Ok(())
     }
 }
@@ -116,6 +118,12 @@ impl RawArgs {
 /// kernel finishes, and must itself wait (`sdec_wait_for_predecessor`) before touching that
 /// kernel's results. `params` points at each kernel argument, in order.
 pub fn launch_dependent(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params: &mut [*mut c_void]) -> std::result::Result<(), DriverError> {
+    launch_with(gpu, f, cfg, params, true)
+}
+
+/// Launches `f` on the GPU's stream, as a programmatic dependent or plainly (`dependent` false:
+/// ordered after everything before it).
+fn launch_with(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params: &mut [*mut c_void], dependent: bool) -> std::result::Result<(), DriverError> {
     let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
     attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
     attr.value.programmaticStreamSerializationAllowed = 1;
@@ -129,7 +137,7 @@ pub fn launch_dependent(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params:
         sharedMemBytes: cfg.shared_mem_bytes,
         hStream: gpu.stream.cu_stream(),
         attrs: &mut attr,
-        numAttrs: 1,
+        numAttrs: dependent as u32,
     };
     gpu.ctx.bind_to_thread()?;
     // SAFETY: `params` holds one pointer per kernel argument, each to a value of the type the

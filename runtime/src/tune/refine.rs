@@ -2,7 +2,7 @@
 //! a whole decode step instead of the kernel's alone.
 //!
 //! The tuner times a kernel by itself; inside the step's CUDA graph its neighbours overlap its
-//! start and end (programmatic dependent launches) and share the GPU with it, and the order of
+//! start and end (the attention kernels' programmatic dependent launches) and share the GPU with it, and the order of
 //! two near configurations can turn (docs/results/decode.md section 14: `linear` at batch 2,
 //! 0.24 ms a step). For every entry the step looks up, the few fastest measured configurations
 //! (within [`WINDOW`] of the winner) are launched in the step in turn, interleaved over

@@ -1,0 +1,151 @@
+// A decode step's projections (Llama-3.1-8B shapes, batch 1, bf16 weights, fp32 activations)
+// two ways, to measure what launch boundaries cost: one kernel per product (launched in a CUDA
+// graph), or one persistent kernel for every layer with a grid barrier between products, where
+// each warp asks L2 for its rows of the next product before it waits at the barrier.
+//
+// Per layer, four products (the attention is left out; its output is stood in for by the
+// first 4096 values of the qkv product):
+//   0  t   = Wqkv · norm(x)            [6144 x 4096]
+//   1  x  += Wo · t[0:4096]            [4096 x 4096]
+//   2  act = swiglu(Wgu · norm(x))     [28672 x 4096], rows interleaved (gate_j, up_j)
+//   3  x  += Wd · act                  [4096 x 14336]
+// norm(x) = x / rms(x) (no gain: timing only). Activations are plain loads (L1 serves the warps
+// of an SM): in the persistent kernel other SMs wrote them since this SM last read them, and the
+// barrier's acquire (ld.acquire.gpu, then bar.sync) is what makes those writes visible here. A warp owns ROWS consecutive rows; its lanes
+// stream 16-byte chunks, UNROLL a row in flight, and reduce by shuffles.
+
+typedef unsigned short bf16_t;
+constexpr int THREADS = 256, WARPS = THREADS / 32, ROWS = 2, UNROLL = 4;
+
+struct Product {
+    const bf16_t* w;
+    int out, in, mode;  // mode as the product's number above
+};
+
+struct Layer {
+    Product p[4];
+};
+
+__device__ __forceinline__ void unpack8(uint4 v, float o[8]) {
+    const unsigned u[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        o[2 * i] = __uint_as_float(u[i] << 16);
+        o[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u);
+    }
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// 1 / rms of x[0:n], by the whole CTA (every CTA computes it: x is 16 KB, in L2).
+__device__ float inv_rms(const float* x, int n) {
+    __shared__ float part[WARPS];
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < n / 4; i += THREADS) {
+        const float4 v = reinterpret_cast<const float4*>(x)[i];
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    ss = warp_sum(ss);
+    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = ss;
+    __syncthreads();
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < WARPS; ++w) total += part[w];
+    __syncthreads();
+    return rsqrtf(total / n + 1e-5f);
+}
+
+// Rows row0..row0+ROWS-1 of product p, by one warp.
+__device__ void rows_of(const Product& p, int row0, float* x, float* t, float* act, float scale) {
+    const int lane = threadIdx.x % 32;
+    const float* in = p.mode == 0 || p.mode == 2 ? x : p.mode == 1 ? t : act;
+    const float s = p.mode == 0 || p.mode == 2 ? scale : 1.f;
+    float acc[ROWS] = {};
+    const int chunks = p.in / 8;
+    for (int c0 = lane; c0 < chunks; c0 += 32 * UNROLL) {
+        uint4 wr[ROWS][UNROLL];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const int c = c0 + u * 32;
+                wr[r][u] = c < chunks ? __ldcs(reinterpret_cast<const uint4*>(p.w + (size_t)(row0 + r) * p.in) + c) : make_uint4(0, 0, 0, 0);
+            }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u * 32;
+            if (c >= chunks) break;
+            const float4 lo = reinterpret_cast<const float4*>(in)[2 * c], hi = reinterpret_cast<const float4*>(in)[2 * c + 1];
+            const float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                float wf[8];
+                unpack8(wr[r][u], wf);
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[r] = fmaf(wf[j], xv[j] * s, acc[r]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) acc[r] = warp_sum(acc[r]);
+    if (lane != 0) return;
+    if (p.mode == 0) {
+        for (int r = 0; r < ROWS; ++r) t[row0 + r] = acc[r];
+    } else if (p.mode == 2) {
+        const float g = acc[0], u = acc[1];  // ROWS == 2: one (gate, up) pair
+        act[row0 / 2] = g / (1.f + __expf(-g)) * u;
+    } else {
+        for (int r = 0; r < ROWS; ++r) x[row0 + r] += acc[r];
+    }
+}
+
+// One product, a warp per ROWS rows (the separate launches).
+extern "C" __global__ void __launch_bounds__(THREADS) product(const bf16_t* w, int out, int in, int mode, float* x, float* t, float* act) {
+    const Product p{w, out, in, mode};
+    const float scale = mode == 0 || mode == 2 ? inv_rms(x, in) : 1.f;
+    const int row0 = (blockIdx.x * WARPS + threadIdx.x / 32) * ROWS;
+    if (row0 < out) rows_of(p, row0, x, t, act, scale);
+}
+
+__device__ __forceinline__ void grid_barrier(unsigned* count, unsigned target) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();
+        atomicAdd(count, 1u);
+        unsigned seen;
+        do {
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(seen) : "l"(count) : "memory");
+        } while (seen < target);
+    }
+    __syncthreads();
+}
+
+// Lane 0 of a warp asks L2 for the first WARM_BYTES of each of the first ROWS rows the warp will
+// take in product p (about 8 MB over the grid: more would push the lines out before use).
+constexpr int WARM_BYTES = 2048;
+__device__ __forceinline__ void warm_rows(const Product& p, int gwarp) {
+    const int row0 = gwarp * ROWS;
+    if (threadIdx.x % 32 != 0 || row0 >= p.out) return;
+    for (int r = 0; r < ROWS; ++r)
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p.w + (size_t)(row0 + r) * p.in), "r"(min(p.in * 2, WARM_BYTES)) : "memory");
+}
+
+// Every layer's products in one launch of co-resident CTAs, a grid barrier after each product.
+// `count` must be 0 at launch. warm: ask L2 for the next product's first rows before each barrier.
+extern "C" __global__ void __launch_bounds__(THREADS) layers(const Layer* __restrict__ all, int n_layers, float* x, float* t, float* act,
+                                                            unsigned* count, int warm) {
+    const int gwarp = blockIdx.x * WARPS + threadIdx.x / 32, warps = gridDim.x * WARPS;
+    unsigned barriers = 0;
+    for (int l = 0; l < n_layers; ++l)
+        for (int k = 0; k < 4; ++k) {
+            const Product p = all[l].p[k];
+            const float scale = p.mode == 0 || p.mode == 2 ? inv_rms(x, p.in) : 1.f;
+            for (int row0 = gwarp * ROWS; row0 < p.out; row0 += warps * ROWS) rows_of(p, row0, x, t, act, scale);
+            if (warm && (k < 3 || l + 1 < n_layers)) warm_rows(k < 3 ? all[l].p[k + 1] : all[l + 1].p[0], gwarp);
+            grid_barrier(count, ++barriers * gridDim.x);
+        }
+}

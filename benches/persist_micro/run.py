@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""What a decode step's launch boundaries cost its projections (GPU machine; CuPy compiles
+layers.cu with NVRTC). Llama-3.1-8B's four products per layer (qkv, o, gate-up with SwiGLU,
+down; batch 1, bf16 weights) for LAYERS layers, three ways, interleaved run by run:
+
+  graph       one kernel per product, the 4 x LAYERS launches captured in a CUDA graph
+  persistent  one launch of co-resident CTAs, a grid barrier after each product
+  warm        persistent, each warp asking L2 for its first rows of the next product before
+              it waits at the barrier
+
+The three must agree (the same arithmetic per row: bitwise equal), checked before timing.
+
+  python3 benches/persist_micro/run.py [--layers 32] [--runs 30] [--ctas-per-sm 2] [--json OUT]
+"""
+import argparse
+import json
+import os
+
+import cupy as cp
+import numpy as np
+
+HIDDEN, QKV, FFN = 4096, 6144, 14336
+THREADS, WARPS, ROWS = 256, 8, 2
+
+
+def bf16_weights(rng_seed, rows, cols):
+    rs = cp.random.RandomState(rng_seed)
+    f = rs.standard_normal((rows, cols), dtype=cp.float32) * cp.float32(1.0 / np.sqrt(cols))
+    return (f.view(cp.uint32) >> 16).astype(cp.uint16)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--layers", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--ctas-per-sm", type=int, default=2)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    src = open(os.path.join(os.path.dirname(__file__), "layers.cu")).read()
+    mod = cp.RawModule(code=src, options=("--std=c++17",))
+    product, layers_k = mod.get_function("product"), mod.get_function("layers")
+    dev = cp.cuda.Device()
+    sms = dev.attributes["MultiProcessorCount"]
+    name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"].decode()
+
+    shapes = [(QKV, HIDDEN, 0), (HIDDEN, HIDDEN, 1), (2 * FFN, HIDDEN, 2), (HIDDEN, FFN, 3)]
+    weights = [[bf16_weights(1000 * l + k, o, i) for k, (o, i, _) in enumerate(shapes)] for l in range(args.layers)]
+    total_bytes = sum(w.nbytes for layer in weights for w in layer)
+    # The layer table for the persistent kernel: {u64 w; i32 out, in, mode; i32 pad} per product.
+    table = np.zeros((args.layers, 4, 3), dtype=np.int64)
+    for l in range(args.layers):
+        for k, (o, i, mode) in enumerate(shapes):
+            table[l, k, 0] = weights[l][k].data.ptr
+            table[l, k, 1] = o | (i << 32)
+            table[l, k, 2] = mode
+    d_table = cp.asarray(table)
+    x0 = cp.random.RandomState(7).standard_normal(HIDDEN, dtype=cp.float32)
+    bufs = {name: (cp.empty(HIDDEN, cp.float32), cp.empty(QKV, cp.float32), cp.empty(FFN, cp.float32)) for name in ("graph", "persistent", "warm")}
+    count = cp.zeros(1, cp.uint32)
+
+    stream = cp.cuda.Stream(non_blocking=True)
+
+    def launch_products(x, t, act):
+        for l in range(args.layers):
+            for k, (o, i, mode) in enumerate(shapes):
+                product(((o + WARPS * ROWS - 1) // (WARPS * ROWS),), (THREADS,),
+                        (weights[l][k], np.int32(o), np.int32(i), np.int32(mode), x, t, act))
+
+    with stream:
+        stream.begin_capture()
+        launch_products(*bufs["graph"])
+        graph = stream.end_capture()
+
+    # Every CTA of the persistent kernel must be resident at once (it waits for all of them).
+    function = layers_k.kernel if hasattr(layers_k, "kernel") else layers_k  # RawKernel wraps a Function
+    fits = cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(function.ptr, THREADS, 0)
+    if args.ctas_per_sm > fits:
+        raise SystemExit(f"--ctas-per-sm {args.ctas_per_sm}: only {fits} CTAs of {THREADS} threads fit an SM ({layers_k.num_regs} registers)")
+    grid = sms * args.ctas_per_sm
+
+    def run(which):
+        x, t, act = bufs[which]
+        x[...] = x0
+        if which == "graph":
+            graph.launch(stream)
+        else:
+            count.fill(0)
+            layers_k((grid,), (THREADS,), (d_table, np.int32(args.layers), x, t, act, count, np.int32(which == "warm")))
+
+    with stream:
+        outs = {}
+        for which in bufs:
+            run(which)
+            stream.synchronize()
+            outs[which] = cp.asnumpy(bufs[which][0])
+    agree = {w: bool(np.array_equal(outs[w], outs["graph"])) for w in outs}
+    rel = {w: float(np.linalg.norm(outs[w] - outs["graph"]) / np.linalg.norm(outs["graph"])) for w in outs}
+    print(f"{name}, {sms} SMs; {args.layers} layers, {total_bytes / 1e9:.2f} GB of weights; persistent grid {grid} x {THREADS} "
+          f"({layers_k.num_regs} registers, {fits} CTAs fit an SM); product kernel {product.num_regs} registers")
+    print("outputs equal to the graph's:", agree, "relative L2 difference:", rel, "finite:", bool(np.isfinite(outs['graph']).all()))
+
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    samples = {w: [] for w in bufs}
+    with stream:
+        for r in range(args.runs + 3):
+            for which in bufs:
+                x, t, act = bufs[which]
+                x[...] = x0
+                count.fill(0)
+                start.record(stream)
+                if which == "graph":
+                    graph.launch(stream)
+                else:
+                    layers_k((grid,), (THREADS,), (d_table, np.int32(args.layers), x, t, act, count, np.int32(which == "warm")))
+                stop.record(stream)
+                stop.synchronize()
+                if r >= 3:
+                    samples[which].append(cp.cuda.get_elapsed_time(start, stop))
+    result = {"device": name, "layers": args.layers, "bytes": total_bytes, "grid": grid, "agree": agree, "rel_l2": rel}
+    for which, s in samples.items():
+        med = float(np.median(s))
+        result[which] = {"median_ms": med, "min_ms": float(np.min(s)), "max_ms": float(np.max(s)), "tb_s": total_bytes / med / 1e9}
+        print(f"{which:11s} median {med:7.3f} ms (min {np.min(s):.3f}, max {np.max(s):.3f})  {total_bytes / med / 1e9:5.2f} TB/s")
+    if args.json:
+        json.dump(result, open(args.json, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
