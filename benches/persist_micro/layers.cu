@@ -11,10 +11,11 @@
 //   3  x  += Wd · act                  [4096 x 14336]
 // norm(x) = x / rms(x) (no gain: timing only). Activations are plain loads (L1 serves the warps
 // of an SM): in the persistent kernel other SMs wrote them since this SM last read them, and the
-// barrier's acquire (ld.acquire.gpu, then bar.sync) is what makes those writes visible here. A warp owns ROWS consecutive rows; its lanes
-// stream 16-byte chunks, UNROLL a row in flight, and reduce by shuffles.
+// barrier's acquire (ld.acquire.gpu, then bar.sync) is what makes those writes visible here.
+// A warp owns ROWS consecutive rows; its lanes stream 16-byte chunks, UNROLL a row in flight,
+// and reduce by shuffles.
 
-typedef unsigned short bf16_t;
+// bf16_t, unpack8 and warp_sum come from kernels-gen/cuda/common.cuh, which run.py puts first.
 constexpr int THREADS = 256, WARPS = THREADS / 32, ROWS = 2, UNROLL = 4;
 
 struct Product {
@@ -25,21 +26,6 @@ struct Product {
 struct Layer {
     Product p[4];
 };
-
-__device__ __forceinline__ void unpack8(uint4 v, float o[8]) {
-    const unsigned u[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        o[2 * i] = __uint_as_float(u[i] << 16);
-        o[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u);
-    }
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
 
 // 1 / rms of x[0:n], by the whole CTA (every CTA computes it: x is 16 KB, in L2).
 __device__ float inv_rms(const float* x, int n) {

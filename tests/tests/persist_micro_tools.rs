@@ -5,8 +5,10 @@ use std::path::Path;
 
 #[test]
 fn layers_cu_compiles_with_both_kernels() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/persist_micro/layers.cu");
-    let source = std::fs::read_to_string(&path).expect("benches/persist_micro/layers.cu is in the repository");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| std::fs::read_to_string(repo.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    // As run.py compiles it: the shared helpers first.
+    let source = read("kernels-gen/cuda/common.cuh") + &read("benches/persist_micro/layers.cu");
     for kernel in ["extern \"C\" __global__ void __launch_bounds__(THREADS) product(", "extern \"C\" __global__ void __launch_bounds__(THREADS) layers("] {
         assert!(source.contains(kernel), "run.py launches `{kernel}`");
     }
