@@ -332,8 +332,8 @@ fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], Vec<GatherCase>) {
     let issue = [(0, 64), (0, 1), (2, 64), (2, 1)].map(|(dense, block)| GatherCase::issue(dense, block));
     let mut layers: Vec<GatherCase> = [(1, 4, 1), (1, 4, 0), (2, 4, 1), (1, 8, 1), (1, 8, 0)].map(|(batch, group, dense)| GatherCase::lychee_layer(batch, group, dense)).to_vec();
     layers.push(GatherCase::spec_draft());
-    // The b1 mixed layer's two halves, as two launches would serve them: its retrieval head
-    // alone, and its seven sparse heads.
+    // The b1 mixed layer's halves alone: its retrieval head (1.57x its floor by itself) and its
+    // seven sparse heads (docs/results/kernels.md, session 15).
     layers.push(GatherCase { kv_heads: 1, ..GatherCase::lychee_layer(1, 4, 1) });
     layers.push(GatherCase { kv_heads: 7, ..GatherCase::lychee_layer(1, 4, 0) });
     (decode, issue, layers)

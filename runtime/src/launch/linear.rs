@@ -124,6 +124,8 @@ pub fn launch_dependent(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params:
 /// Launches `f` on the GPU's stream, as a programmatic dependent or plainly (`dependent` false:
 /// ordered after everything before it).
 fn launch_with(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params: &mut [*mut c_void], dependent: bool) -> std::result::Result<(), DriverError> {
+    // SAFETY: an all-zero attribute is a valid value of this plain C struct; it is read only
+    // when `dependent` (numAttrs 1 below).
     let mut attr: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
     attr.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
     attr.value.programmaticStreamSerializationAllowed = 1;
