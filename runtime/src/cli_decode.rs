@@ -195,11 +195,12 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
     if !args.omit.is_empty() {
         println!("steps leave out {:?}: their times only; the values they computed are wrong", args.omit);
     }
-    println!("| policy | batch | context | launch | linear | ms/step (median) | min–max | tokens/s | GB read/step | byte floor ms | ms / floor | peak GiB |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| policy | batch | context | launch | linear | ms/step (median) | min–max | tokens/s | GB read/step | byte floor ms | ms / floor | peak GiB | × full |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in &report.rows {
+        let speedup = r.speedup_vs_full.map_or("—".to_string(), |x| format!("{x:.3}×"));
         println!(
-            "| {} | {} | {} | {} | {:?} | {:.3} | {:.3}–{:.3} | {:.1} | {:.2} | {:.3} | {:.2} | {:.1} |",
+            "| {} | {} | {} | {} | {:?} | {:.3} | {:.3}–{:.3} | {:.1} | {:.2} | {:.3} | {:.2} | {:.1} | {speedup} |",
             r.policy, r.batch, r.context, if r.graph { "graph" } else { "eager" }, r.gemm, r.ms_per_step, r.min_ms, r.max_ms, r.tokens_per_s,
             r.bytes_per_step / 1e9, r.floor_ms, r.ms_per_step / r.floor_ms, r.peak_memory_gib
         );

@@ -42,6 +42,27 @@ pub struct DecodeRow {
     /// SpecAttn: the round (γ drafts + verification + selection); `ms_per_step` is a draft step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec_round: Option<SpecRoundTiming>,
+    /// `full`'s step time over this one, at the same batch, context, launch and linear layers,
+    /// when the run timed `full` there too (none for `full` itself and for SpecAttn, whose
+    /// speed-up needs its acceptance, measured apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speedup_vs_full: Option<f64>,
+}
+
+/// Fills every row's [`DecodeRow::speedup_vs_full`] from the `full` rows of the same run.
+pub fn fill_speedups(rows: &mut [DecodeRow]) {
+    let full: Vec<(usize, usize, bool, Gemm, f64)> = rows
+        .iter()
+        .filter(|r| matches!(PolicySpec::parse(&r.policy), Ok(PolicySpec::Full)))
+        .map(|r| (r.batch, r.context, r.graph, r.gemm, r.ms_per_step))
+        .collect();
+    for r in rows.iter_mut() {
+        let comparable = !matches!(PolicySpec::parse(&r.policy), Ok(PolicySpec::Full | PolicySpec::SpecAttn(_)));
+        r.speedup_vs_full = full
+            .iter()
+            .find(|f| comparable && (f.0, f.1, f.2, f.3) == (r.batch, r.context, r.graph, r.gemm))
+            .map(|f| f.4 / r.ms_per_step);
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +153,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                             peak_memory_gib: used as f64 / (1u64 << 30) as f64,
                             omitted: opts.omit.clone(),
                             spec_round,
+                            speedup_vs_full: None,
                         };
                         progress(&row);
                         rows.push(row);
@@ -140,6 +162,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
             }
         }
     }
+    fill_speedups(&mut rows);
     Ok(DecodeBenchReport { device: gpu.info.name.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
 }
 
@@ -207,4 +230,25 @@ fn time_steps(gpu: &Gpu, dec: &mut Decoder, warmup: usize, steps: usize, graph: 
     let mut ms = events.windows(2).map(|w| w[0].elapsed_ms(&w[1]).map(|t| t as f64).during("reading an event")).collect::<Result<Vec<_>>>()?;
     ms.sort_by(f64::total_cmp);
     Ok(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(policy: &str, batch: usize, ms: f64) -> DecodeRow {
+        DecodeRow {
+            model: "synthetic:tiny".into(), policy: policy.into(), batch, context: 4096, graph: true, gemm: Gemm::Generated,
+            ms_per_step: ms, min_ms: ms, max_ms: ms, tokens_per_s: 0.0, bytes_per_step: 0.0, floor_ms: 1.0, peak_memory_gib: 0.0,
+            omitted: Vec::new(), spec_round: None, speedup_vs_full: None,
+        }
+    }
+
+    #[test]
+    fn speedups_compare_with_full_at_the_same_batch_only() {
+        let mut rows = vec![row("full", 1, 12.0), row("full", 2, 18.0), row("lychee", 1, 6.0), row("lychee", 2, 8.0), row("specattn", 1, 6.0), row("streaming", 4, 3.0)];
+        fill_speedups(&mut rows);
+        let got: Vec<Option<f64>> = rows.iter().map(|r| r.speedup_vs_full).collect();
+        assert_eq!(got, vec![None, None, Some(2.0), Some(2.25), None, None], "full itself, SpecAttn (acceptance apart) and a batch without full get none");
+    }
 }
