@@ -106,7 +106,11 @@ pub fn expand(decl: &FamilyDecl, _source_text: &str) -> TokenStream {
             }
 
             #[allow(unused_variables)]
-            fn launches(config: &#config, shape: &#shape) -> Vec<::sdec_kernels::family::LaunchSpec> {
+            fn launches(
+                config: &#config,
+                shape: &#shape,
+                limits: &::sdec_kernels::family::DeviceLimits,
+            ) -> Vec<::sdec_kernels::family::LaunchSpec> {
                 let #config { #(#names),* } = *config;
                 vec![#(#launch_specs),*]
             }

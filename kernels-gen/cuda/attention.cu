@@ -423,7 +423,11 @@ __device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* 
     mma_write(t, st);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) attend(
+// A filled gather plan (FILL > 0) puts FILL CTAs on each SM in one wave: their registers must let
+// that many fit.
+constexpr int MIN_CTAS_PER_SM = FILL > 0 ? FILL : 1;
+
+extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     const bf16_t* __restrict__ q,        // [batch][kv_heads*GROUP][HEAD_DIM]
     const bf16_t* __restrict__ k,        // [batch][kv_heads][capacity][HEAD_DIM]
     const bf16_t* __restrict__ v,        // [batch][kv_heads][capacity][HEAD_DIM]

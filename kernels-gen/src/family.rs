@@ -137,7 +137,8 @@ pub trait KernelFamily {
     /// The declared constraints, in order; the first that fails is reported.
     fn check(config: &Self::Config, shape: &Self::Shape, limits: &DeviceLimits) -> Result<(), Violation>;
     fn param_constants(config: &Self::Config) -> Vec<(&'static str, Constant)>;
-    fn launches(config: &Self::Config, shape: &Self::Shape) -> Vec<LaunchSpec>;
+    /// The kernels in launch order with their geometry (a grid may follow the device's SM count).
+    fn launches(config: &Self::Config, shape: &Self::Shape, limits: &DeviceLimits) -> Vec<LaunchSpec>;
 
     /// The configurations that meet every constraint for this shape and device.
     fn valid_space(shape: &Self::Shape, limits: &DeviceLimits) -> Vec<Self::Config> {

@@ -12,7 +12,7 @@ use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
 pub use chunk::{ChunkAttention, ChunkAttentionConfig, ChunkShape, MAX_QROWS};
-pub use plan::{plan_gather, GatherPlan, WorkItem};
+pub use plan::{plan_gather, Cut, GatherPlan, WorkItem};
 
 /// Head dims the kernels are written for (8 bf16 per lane; 16, 8, 4 or 2 lanes per token).
 pub const HEAD_DIMS: [u32; 4] = [16, 32, 64, 128];
@@ -63,6 +63,8 @@ impl Shape for AttentionShape {
             ("SCORE_BLOCK", Constant::U32(self.score_block)),
             ("GATHER_MODE", Constant::U32(0)),
             ("GATHER_BLOCK", Constant::U32(1)),
+            // Fixed splits only (the gather family's `fill`).
+            ("FILL", Constant::U32(0)),
         ]
     }
 
@@ -238,10 +240,16 @@ sdec_dsl::kernel_family! {
             /// global memory into registers, was slower on every shape: decode.md section 14).
             #[mode]
             mma: u32 = [0, 2],
+            /// 0: pieces of `split_tokens`; f > 0: all heads' work cut into about f pieces per
+            /// SM, equal within a head, in one wave (plan.rs), each CTA's registers bounded so
+            /// that f of them fit an SM.
+            fill: u32 = [0, 1, 2],
         }
         constraints {
             threads % 32 == 0,
             mma_fits(unroll, mma),
+            // A filled plan does not use the split size: one value of it stands for them all.
+            fill == 0 || split_tokens == 1024,
             // The tensor-core path emits no block scores: with them it was as fast or faster
             // alone, but LycheeDecode's steps were slower with it in their scoring layers (b1
             // +0.06 ms, b2 +0.12 ms; decode.md section 14).
@@ -253,7 +261,7 @@ sdec_dsl::kernel_family! {
             !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
         }
         kernels {
-            attend(grid = (plan::work_count(shape, split_tokens), 1, 1), block = (threads, 1, 1),
+            attend(grid = (plan::work_count(shape, plan::Cut::of(split_tokens, fill, limits)), 1, 1), block = (threads, 1, 1),
                    smem = ring_bytes(shape.head_dim, threads, unroll, mma)),
             combine(grid = (shape.batch * shape.kv_heads * shape.group, combine_column_ranges(shape.head_dim), 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
@@ -308,7 +316,7 @@ mod tests {
         // 8 warps x 4 slots x (16 K + 16 V rows of 272 bytes) at head dim 128: over the H100's 227 KB.
         assert_eq!(ring_bytes(128, 256, 4, 2), 8 * 4 * 32 * 272);
         let shape = &standard_gather_shapes()[0];
-        let over = GatherAttentionConfig { threads: 256, split_tokens: 1024, unroll: 4, mma: 2 };
+        let over = GatherAttentionConfig { threads: 256, split_tokens: 1024, unroll: 4, mma: 2, fill: 0 };
         assert!(GatherAttention::check(&over, shape, &limits).is_err());
         assert_eq!(ring_bytes(128, 256, 4, 0), 0, "the CUDA-core path has no ring");
     }

@@ -107,7 +107,7 @@ impl LycheeGpu {
             topk_scratch: TopkScratch::new(gpu, &topk_shape, &topk.config)?,
             topk,
             index_kernels: gpu.module::<LycheeIndex>(&index_config, &index_shape)?,
-            index_specs: LycheeIndex::launches(&index_config, &index_shape),
+            index_specs: LycheeIndex::launches(&index_config, &index_shape, &gpu.limits()),
             index_shape,
             map,
             side: gpu.stream.fork().during("creating LycheeDecode's side stream")?,

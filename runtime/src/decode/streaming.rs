@@ -44,7 +44,7 @@ impl StreamingGpu {
             n_layer: cfg.n_layer,
             gather,
             kernels: gpu.module::<LycheeIndex>(&config, &shape)?,
-            specs: LycheeIndex::launches(&config, &shape),
+            specs: LycheeIndex::launches(&config, &shape, &gpu.limits()),
             shape,
         })
     }

@@ -135,7 +135,7 @@ impl FuzzFamily for LycheeIndex {
     fn run_case(gpu: &Gpu, config: &LycheeIndexConfig, s: &LycheeIndexShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         validate::<LycheeIndex>(gpu, config, s)?;
         let kernels = gpu.module::<LycheeIndex>(config, s)?;
-        let specs = LycheeIndex::launches(config, s);
+        let specs = LycheeIndex::launches(config, s, &gpu.limits());
         let (rows, k) = (s.rows as usize, s.k as usize);
         let context = rng.gen_range(1..(s.k * s.block * 2 + s.sink + s.recent + 2)) as i32;
         let blocks = (context as u32).div_ceil(s.block) as i32;

@@ -3,7 +3,7 @@
 
 use cudarc::driver::sys::CUdeviceptr;
 use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, PushKernelArg, SyncOnDrop};
-use sdec_kernels::attention::{plan_gather, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use sdec_kernels::attention::{plan_gather, AttentionShape, Cut, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
@@ -59,7 +59,7 @@ impl DecodeKernel {
     pub fn new(gpu: &Gpu, config: DecodeAttentionConfig, shape: AttentionShape) -> Result<Self> {
         validate::<DecodeAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<DecodeAttention>(&config, &shape)?;
-        allow_dynamic_smem(&kernels, &DecodeAttention::launches(&config, &shape), "attend")?;
+        allow_dynamic_smem(&kernels, &DecodeAttention::launches(&config, &shape, &gpu.limits()), "attend")?;
         let most = AttentionShape { context: shape.capacity, ..shape.clone() };
         let work = (shape.batch * shape.kv_heads * most.splits(config.split_tokens)) as usize;
         let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
@@ -77,7 +77,7 @@ impl DecodeKernel {
     pub fn launch_at(&mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, block_scores: &mut CudaSlice<f32>) -> Result<()> {
         let shape = AttentionShape { context, ..self.shape.clone() };
         shape.validate()?;
-        let specs = DecodeAttention::launches(&self.config, &shape);
+        let specs = DecodeAttention::launches(&self.config, &shape, &gpu.limits());
         let splits = shape.splits(self.config.split_tokens) as i32;
         let (context, capacity, zero) = (context as i32, shape.capacity as i32, 0i32);
         let s = &gpu.stream;
@@ -115,8 +115,8 @@ impl GatherKernel {
     pub fn new(gpu: &Gpu, config: GatherAttentionConfig, shape: GatherShape) -> Result<Self> {
         validate::<GatherAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<GatherAttention>(&config, &shape)?;
-        allow_dynamic_smem(&kernels, &GatherAttention::launches(&config, &shape), "attend")?;
-        let plan = plan_gather(&shape, config.split_tokens);
+        allow_dynamic_smem(&kernels, &GatherAttention::launches(&config, &shape, &gpu.limits()), "attend")?;
+        let plan = plan_gather(&shape, Cut::of(config.split_tokens, config.fill, &gpu.limits()));
         let flat: Vec<i32> = plan.items.iter().flat_map(|w| [w.head, w.begin, w.end, w.dense]).collect();
         let partials = Partials::new(gpu, plan.items.len(), shape.group, shape.head_dim)?;
         Ok(GatherKernel {
@@ -145,7 +145,7 @@ impl GatherKernel {
         if context == 0 || context > self.shape.context {
             return Err(SdecError::Invalid(format!("gather attention at context {context}: planned for 1..={}", self.shape.context)));
         }
-        let specs = GatherAttention::launches(&self.config, &self.shape);
+        let specs = GatherAttention::launches(&self.config, &self.shape, &gpu.limits());
         let (context, capacity, max_entries, zero) = (context as i32, self.shape.capacity as i32, self.shape.entries as i32, 0i32);
         let scores = match block_scores {
             Some(scores) => scores,
@@ -211,7 +211,7 @@ impl ChunkKernel {
             (true, None) => return Err(SdecError::Invalid("this chunk attention writes logits: pass a buffer".into())),
             (false, _) => None,
         };
-        let specs = ChunkAttention::launches(&self.config, &shape);
+        let specs = ChunkAttention::launches(&self.config, &shape, &gpu.limits());
         let splits = shape.splits(self.config.split_tokens) as i32;
         let (kv_heads, context, capacity) = (shape.kv_heads as i32, context as i32, shape.capacity as i32);
         let s = &gpu.stream;

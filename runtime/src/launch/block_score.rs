@@ -31,7 +31,7 @@ impl BlockScoreKernel {
         if ctx == 0 || ctx > self.shape.context {
             return Err(SdecError::Invalid(format!("block scoring at context {ctx}: the kernel is planned for 1..={}", self.shape.context)));
         }
-        let specs = BlockScore::launches(&self.config, &self.shape);
+        let specs = BlockScore::launches(&self.config, &self.shape, &gpu.limits());
         let (context, capacity) = (ctx as i32, self.shape.capacity as i32);
         let name = kernel_name(&self.shape);
         let f = self.kernels.function(name)?;

@@ -19,7 +19,7 @@ impl GlueKernel {
     pub fn new<F: KernelFamily<Shape = RowShape>>(gpu: &Gpu, config: &F::Config, shape: &RowShape) -> Result<Self> {
         validate::<F>(gpu, config, shape)?;
         let kernels = gpu.module::<F>(config, shape)?;
-        let specs = F::launches(config, shape);
+        let specs = F::launches(config, shape, &gpu.limits());
         let kernel = F::KERNELS[0];
         Ok(GlueKernel { function: kernels.function(kernel)?, config: launch_config(spec(&specs, kernel)?) })
     }

@@ -29,7 +29,7 @@ impl LfpsKernels {
         if ctx == 0 || ctx > self.shape.capacity {
             return Err(SdecError::Invalid(format!("lfps scores at context {ctx}: the kernels are planned for 1..={}", self.shape.capacity)));
         }
-        let specs = Lfps::launches(&self.config, &self.shape);
+        let specs = Lfps::launches(&self.config, &self.shape, &gpu.limits());
         let (context, capacity, k, w) = (ctx as i32, self.shape.capacity as i32, self.shape.k as i32, w as i32);
         let f = self.kernels.function("lfps_clear")?;
         unsafe { gpu.stream.launch_builder(&f).arg(&mut *scores).arg(&context).launch(launch_config(spec(&specs, "lfps_clear")?)) }.during("lfps_clear")?;

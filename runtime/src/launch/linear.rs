@@ -35,7 +35,7 @@ impl LinearKernel {
     pub fn new(gpu: &Gpu, config: LinearConfig, shape: LinearShape) -> Result<Self> {
         validate::<Linear>(gpu, &config, &shape)?;
         let kernels = gpu.module::<Linear>(&config, &shape)?;
-        let specs = Linear::launches(&config, &shape);
+        let specs = Linear::launches(&config, &shape, &gpu.limits());
         Ok(LinearKernel { function: kernels.function("linear")?, launch: launch_config(spec(&specs, "linear")?), shape, config })
     }
 

@@ -19,7 +19,7 @@ impl QuestKernels {
     pub fn new(gpu: &Gpu, config: QuestConfig, shape: QuestShape) -> Result<Self> {
         validate::<Quest>(gpu, &config, &shape)?;
         let kernels = gpu.module::<Quest>(&config, &shape)?;
-        let specs = Quest::launches(&config, &shape);
+        let specs = Quest::launches(&config, &shape, &gpu.limits());
         Ok(QuestKernels { shape, config, kernels, specs })
     }
 
@@ -33,7 +33,7 @@ impl QuestKernels {
         let f = self.kernels.function("quest_pages")?;
         unsafe {
             gpu.stream.launch_builder(&f).arg(k).arg(meta).arg(pos).arg(&rps).arg(&ctx).arg(&kvh).arg(&cap).arg(&pages)
-                .launch(launch_config(spec(&Quest::launches(&self.config, &shape), "quest_pages")?))
+                .launch(launch_config(spec(&Quest::launches(&self.config, &shape, &gpu.limits()), "quest_pages")?))
         }
         .during("quest page bounds")?;
         Ok(())
@@ -48,7 +48,7 @@ impl QuestKernels {
         let f = self.kernels.function("quest_score")?;
         unsafe {
             gpu.stream.launch_builder(&f).arg(q).arg(meta).arg(scores).arg(&n).arg(&kvh).arg(&pages)
-                .launch(launch_config(spec(&Quest::launches(&self.config, &shape), "quest_score")?))
+                .launch(launch_config(spec(&Quest::launches(&self.config, &shape, &gpu.limits()), "quest_score")?))
         }
         .during("quest page scores")?;
         Ok(())

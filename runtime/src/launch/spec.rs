@@ -31,7 +31,7 @@ impl SpecKernels {
     pub fn new(gpu: &Gpu, config: SpecConfig, shape: SpecShape) -> Result<Self> {
         validate::<Spec>(gpu, &config, &shape)?;
         let kernels = gpu.module::<Spec>(&config, &shape)?;
-        let specs = Spec::launches(&config, &shape);
+        let specs = Spec::launches(&config, &shape, &gpu.limits());
         Ok(SpecKernels { shape, config, kernels, specs })
     }
 
@@ -53,7 +53,7 @@ impl SpecKernels {
         let f = self.kernels.function("spec_score_logits")?;
         unsafe {
             gpu.stream.launch_builder(&f).arg(logits).arg(lse2).arg(rows).arg(out).arg(&row_stride).arg(&capacity)
-                .launch(launch_config(spec(&Spec::launches(&self.config, s), "spec_score_logits")?))
+                .launch(launch_config(spec(&Spec::launches(&self.config, s, &gpu.limits()), "spec_score_logits")?))
         }
         .during("spec scores from logits")?;
         Ok(())

@@ -2,7 +2,7 @@
 
 use cudarc::driver::sys::CUfunction_attribute;
 use cudarc::driver::{CudaSlice, CudaStream, PushKernelArg};
-use sdec_kernels::family::Shape;
+use sdec_kernels::family::{DeviceLimits, Shape};
 use sdec_kernels::topk::{cluster_layout, Topk, TopkConfig, TopkShape, CLUSTER, FUSED, MULTI, RESIDENT};
 use sdec_kernels::KernelFamily;
 
@@ -39,6 +39,8 @@ pub struct TopkKernel {
     pub shape: TopkShape,
     pub config: TopkConfig,
     kernels: Kernels,
+    /// The device's limits, for the launch geometry on any stream.
+    limits: DeviceLimits,
 }
 
 impl TopkKernel {
@@ -48,7 +50,7 @@ impl TopkKernel {
         if config.strategy == CLUSTER {
             prepare_cluster(gpu, &kernels, &config, &shape)?;
         }
-        Ok(TopkKernel { shape, config, kernels })
+        Ok(TopkKernel { shape, config, kernels, limits: gpu.limits() })
     }
 
     /// scores [rows][n] -> out_idx, out_val [rows][k] (indices ascending).
@@ -79,7 +81,7 @@ impl TopkKernel {
         if n > self.shape.n || k > self.shape.k {
             return Err(crate::SdecError::Invalid(format!("top-k of {k} in rows of {n}: the kernel was made for at most {} of {}", self.shape.k, self.shape.n)));
         }
-        let specs = Topk::launches(&self.config, &shape);
+        let specs = Topk::launches(&self.config, &shape, &self.limits);
         let (n, k) = (n as i32, k as i32);
         match self.config.strategy {
             FUSED | RESIDENT => {
@@ -131,7 +133,7 @@ impl TopkKernel {
 /// of more than 8 CTAs, the non-portable cluster size; refuses a cluster the GPU cannot hold.
 fn prepare_cluster(gpu: &Gpu, kernels: &Kernels, config: &TopkConfig, shape: &TopkShape) -> Result<()> {
     let f = kernels.function("topk_cluster")?;
-    let specs = Topk::launches(config, shape);
+    let specs = Topk::launches(config, shape, &gpu.limits());
     let cfg = launch_config(spec(&specs, "topk_cluster")?);
     // The most the device allows, not this shape's need: the module is shared by every shape.
     let static_bytes = f.get_attribute(CUfunction_attribute::CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES).during("reading topk_cluster's shared memory")?;
