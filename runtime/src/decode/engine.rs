@@ -637,6 +637,9 @@ impl Decoder {
     /// computed are then wrong).
     pub fn omit(&mut self, omitted: Omitted) {
         self.omitted = omitted;
+        if let Attention::Lychee(lychee) = &mut self.attention {
+            lychee.selects = omitted.runs(Stage::Select);
+        }
     }
 
     /// How many times the step graph was instantiated (the rest were in-place updates).

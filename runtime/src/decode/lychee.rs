@@ -50,6 +50,8 @@ pub struct LycheeGpu {
     scores_ready: CudaEvent,
     index_ready: CudaEvent,
     side_pending: bool,
+    /// False only while `sdec bench decode --omit select` times the step without the selection.
+    pub selects: bool,
 }
 
 impl LycheeGpu {
@@ -114,6 +116,7 @@ impl LycheeGpu {
             scores_ready: new_event(gpu)?,
             index_ready: new_event(gpu)?,
             side_pending: false,
+            selects: true,
         })
     }
 
@@ -151,7 +154,7 @@ impl LycheeGpu {
             let scores = gather.shape.emit_scores.then_some(&mut self.scores);
             gather.launch_at(gpu, inputs, &self.tokens.slice(..), ctx, out, scores)?;
         }
-        if mask.iter().any(|&r| r) {
+        if self.selects && mask.iter().any(|&r| r) {
             self.store_picks(gpu, layer, ctx)?;
         }
         Ok(())

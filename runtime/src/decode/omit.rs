@@ -13,6 +13,9 @@ pub enum Stage {
     Rope,
     /// The policy's attention launches (and, for LycheeDecode, its selection).
     Attention,
+    /// LycheeDecode's selection alone: the top-k of the retrieval heads' block scores and the
+    /// index update (on its side stream, beside the o projection and the MLP).
+    Select,
     /// The output projection.
     O,
     /// The gate and up projections (with RMSNorm and SwiGLU).
