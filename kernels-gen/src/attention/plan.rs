@@ -151,6 +151,16 @@ mod tests {
         }
     }
 
+    /// A filled plan on an H100's 132 SMs, checked for coverage and its count; its piece count.
+    fn filled_plan(shape: &GatherShape, fill: u32) -> (GatherPlan, u32) {
+        let cut = Cut { split_tokens: 1024, fill, sm_count: 132 };
+        let plan = plan_gather(shape, cut);
+        assert_covers(shape, &plan);
+        let n = plan.items.len() as u32;
+        assert_eq!(n, work_count(shape, cut));
+        (plan, n)
+    }
+
     #[test]
     fn dense_heads_get_more_splits_and_counts_match() {
         let shape = GatherShape {
@@ -177,11 +187,7 @@ mod tests {
             gather_block: 1, entries: 4480, dense, emit_scores: true, score_block: 64,
         };
         for fill in [1, 2] {
-            let cut = Cut { split_tokens: 1024, fill, sm_count: 132 };
-            let plan = plan_gather(&shape, cut);
-            assert_covers(&shape, &plan);
-            let n = plan.items.len() as u32;
-            assert_eq!(n, work_count(&shape, cut));
+            let (plan, n) = filled_plan(&shape, fill);
             assert!(n <= fill * 132 && n > fill * 132 * 9 / 10, "fill {fill}: {n} pieces");
             // The wave lasts as long as its largest piece: within 10% of the mean.
             let largest = plan.items.iter().map(|w| w.end - w.begin).max().unwrap();
@@ -202,11 +208,7 @@ mod tests {
                 dense: (0..kv_heads).map(|h| h % dense_every == 0).collect(), emit_scores: emit, score_block: 64,
             };
             for fill in [1, 2] {
-                let cut = Cut { split_tokens: 1024, fill, sm_count: 132 };
-                let plan = plan_gather(&shape, cut);
-                assert_covers(&shape, &plan);
-                let n = plan.items.len() as u32;
-                assert_eq!(n, work_count(&shape, cut));
+                let (_, n) = filled_plan(&shape, fill);
                 assert!(n <= (fill * 132).max(batch * kv_heads), "{shape:?} fill {fill}: {n} pieces");
             }
         }
