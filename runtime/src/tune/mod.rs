@@ -232,7 +232,12 @@ struct Ctx<'a> {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Phases {
     pub compile_s: f64,
+    /// Of `compile_s`: NVRTC alone (the rest reads the CUBIN store and loads modules).
+    pub nvrtc_s: f64,
     pub verify_s: f64,
+    /// Of `verify_s`: the GPU runs of the cases with their inputs and downloads (the rest is the
+    /// reference checks on CPU threads).
+    pub verify_gpu_s: f64,
     pub time_s: f64,
 }
 
@@ -272,6 +277,7 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         let store = &self.ctx.store;
         let (cached, to_compile): (Vec<_>, Vec<_>) = todo.into_iter().map(|(k, v)| (store.get(&k), k, v)).partition(|(c, _, _)| c.is_some());
         self.ctx.compiled += to_compile.len();
+        let nvrtc_started = Instant::now();
         let compiled: Vec<(KernelKey, usize, std::result::Result<Vec<u8>, String>)> = to_compile
             .into_par_iter()
             .map(|(_, key, (i, source))| {
@@ -280,6 +286,7 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
                 (key, i, result)
             })
             .collect();
+        self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         let mut failed_keys: HashMap<KernelKey, String> = HashMap::new();
         for (bytes, key, _) in cached {
             self.cubins.insert(key, bytes.unwrap_or_default());
@@ -341,6 +348,7 @@ impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
                 }
             }
         }
+        self.ctx.phases.verify_gpu_s += loaded_at.elapsed().as_secs_f64();
         let verdicts: Vec<(usize, Option<String>)> = checks.into_par_iter().map(|(i, check)| (i, check())).collect();
         let mut passed = Vec::new();
         for (i, verdict) in verdicts {
@@ -871,9 +879,11 @@ fn print_table(r: &TuneReport) {
         r.wrong.len()
     );
     println!(
-        "wall time: compiling {:.1} s, verifying {:.1} s, timing {:.1} s, the rest (inputs, references, caches) {:.1} s",
+        "wall time: compiling {:.1} s (NVRTC {:.1}), verifying {:.1} s (GPU runs {:.1}), timing {:.1} s, the rest (inputs, references, caches) {:.1} s",
         r.phases.compile_s,
+        r.phases.nvrtc_s,
         r.phases.verify_s,
+        r.phases.verify_gpu_s,
         r.phases.time_s,
         r.seconds - r.phases.compile_s - r.phases.verify_s - r.phases.time_s
     );
