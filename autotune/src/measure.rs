@@ -79,6 +79,9 @@ pub trait Measurer {
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         indices.iter().map(|&i| self.measure(i)).collect()
     }
+    /// These configurations are likely to be measured soon: a GPU measurer compiles them now,
+    /// together. Measures nothing; the default ignores it.
+    fn prepare(&mut self, _indices: &[usize]) {}
 }
 
 impl<M: Measurer + ?Sized> Measurer for &mut M {
@@ -87,5 +90,8 @@ impl<M: Measurer + ?Sized> Measurer for &mut M {
     }
     fn measure_batch(&mut self, indices: &[usize]) -> Vec<Measurement> {
         (**self).measure_batch(indices)
+    }
+    fn prepare(&mut self, indices: &[usize]) {
+        (**self).prepare(indices)
     }
 }

@@ -250,6 +250,8 @@ struct GpuMeasurer<'c, 'a, F: TuneFamily> {
     bench: F::Bench,
     /// CUBINs compiled (or read from the store) for this entry, to store the winner's.
     cubins: HashMap<KernelKey, Vec<u8>>,
+    /// Keys NVRTC rejected, with the reason (not compiled again when measured after `prepare`).
+    rejected: HashMap<KernelKey, String>,
 }
 
 fn short(reason: &str) -> String {
@@ -270,7 +272,7 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         let mut todo: BTreeMap<KernelKey, (usize, String)> = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
-            if !gpu.has_module(&key) && !self.cubins.contains_key(&key) {
+            if !gpu.has_module(&key) && !self.cubins.contains_key(&key) && !self.rejected.contains_key(&key) {
                 todo.entry(key).or_insert_with(|| (i, F::render(&self.configs[i], self.shape)));
             }
         }
@@ -287,7 +289,6 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
             })
             .collect();
         self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
-        let mut failed_keys: HashMap<KernelKey, String> = HashMap::new();
         for (bytes, key, _) in cached {
             self.cubins.insert(key, bytes.unwrap_or_default());
         }
@@ -297,14 +298,14 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
                     self.cubins.insert(key, bytes);
                 }
                 Err(e) => {
-                    failed_keys.insert(key, format!("compile: {}", short(&e)));
+                    self.rejected.insert(key, format!("compile: {}", short(&e)));
                 }
             }
         }
         let mut errors = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
-            if let Some(e) = failed_keys.get(&key) {
+            if let Some(e) = self.rejected.get(&key) {
                 errors.insert(i, e.clone());
                 continue;
             }
@@ -320,6 +321,13 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
 }
 
 impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
+    /// Compiles and loads them now, in parallel; their errors are reported when they are measured.
+    fn prepare(&mut self, indices: &[usize]) {
+        let started = Instant::now();
+        self.load(indices);
+        self.ctx.phases.compile_s += started.elapsed().as_secs_f64();
+    }
+
     fn measure(&mut self, index: usize) -> Measurement {
         self.measure_batch(&[index]).pop().unwrap_or(Measurement::Failed { reason: "not measured".into() })
     }
@@ -454,7 +462,7 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
     let deadline = ctx.deadline;
     let mut progress = std::mem::replace(&mut ctx.progress, Progress::empty(Path::new(".")));
     let outcome = {
-        let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new() };
+        let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new(), rejected: HashMap::new() };
         let stop = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut save = |results: &BTreeMap<usize, Measurement>| {
             progress.set(&key, &strategy_name, measured_list(results));
