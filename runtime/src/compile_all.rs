@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use sdec_kernels::registry::{FamilyEntry, RenderedConfig};
 use sdec_kernels::DeviceLimits;
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::nvrtc;
+use crate::nvrtc_pool::{compile_many, Job};
 
 #[derive(Debug, Serialize)]
 pub struct CompileFailure {
@@ -46,14 +46,10 @@ pub fn compile_all(families: &[&dyn FamilyEntry], arch: &str, progress: bool) ->
     }
     let bar = if progress { ProgressBar::new(distinct.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("compiling [{bar:40}] {pos}/{len} ({eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    let failures: Vec<(sdec_kernels::KernelKey, String)> = distinct
-        .par_iter()
-        .filter_map(|(key, r)| {
-            let result = nvrtc::compile(&r.source, arch, r.family, &r.config);
-            bar.inc(1);
-            result.err().map(|e| (key.clone(), e.to_string()))
-        })
-        .collect();
+    let jobs: Vec<Job> = distinct.values().map(|r| Job { source: r.source.clone(), arch: arch.to_string(), family: r.family.to_string(), config: r.config.clone() }).collect();
+    let compiled = compile_many(&jobs, &|n| bar.inc(n as u64));
+    let failures: Vec<(sdec_kernels::KernelKey, String)> =
+        distinct.keys().zip(compiled).filter_map(|(key, result)| result.err().map(|e| (key.clone(), e.to_string()))).collect();
     bar.finish_and_clear();
     let failed_keys: BTreeMap<_, _> = failures.into_iter().collect();
     // Every configuration whose source failed counts as failed.

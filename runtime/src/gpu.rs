@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::nvrtc;
+use crate::nvrtc_pool::{compile_many, Job};
 
 /// What the tools report about the device, and what the tuner's cache is keyed by.
 #[derive(Debug, Clone, Serialize)]
@@ -110,18 +111,20 @@ impl Gpu {
     /// Compiles (on every CPU core) and loads the modules of these configurations that are not
     /// loaded yet; the errors of those that fail, each with its configuration.
     pub fn precompile<F: KernelFamily>(&self, configs: &[F::Config], shape: &F::Shape) -> Vec<String> {
-        use rayon::prelude::*;
         let arch = self.arch();
         let mut units = std::collections::BTreeMap::new();
         for config in configs {
             let key = F::key(config, shape, &arch);
             if !self.has_module(&key) {
-                units.entry(key).or_insert_with(|| (F::render(config, shape), serde_json::to_string(config).unwrap_or_default()));
+                units.entry(key).or_insert_with(|| Job { source: F::render(config, shape), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(config).unwrap_or_default() });
             }
         }
-        let compiled: Vec<_> =
-            units.into_par_iter().map(|(key, (source, config))| (key, nvrtc::compile(&source, &arch, F::NAME, &config))).collect();
-        compiled.into_iter().filter_map(|(key, ptx)| ptx.and_then(|ptx| self.insert_ptx(key, ptx)).err().map(|e| e.to_string())).collect()
+        let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = units.into_iter().unzip();
+        let compiled = compile_many(&jobs, &|_| {});
+        keys.into_iter()
+            .zip(compiled)
+            .filter_map(|(key, cubin)| cubin.and_then(|c| self.insert_ptx(key, cudarc::nvrtc::Ptx::from_binary(c))).err().map(|e| e.to_string()))
+            .collect()
     }
 
     pub fn has_module(&self, key: &KernelKey) -> bool {

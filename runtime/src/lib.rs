@@ -13,6 +13,7 @@ pub mod fuzz;
 pub mod gpu;
 pub mod launch;
 pub mod nvrtc;
+pub mod nvrtc_pool;
 pub mod tune;
 pub mod tuned;
 

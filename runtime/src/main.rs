@@ -47,6 +47,9 @@ enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Compiles the jobs on stdin for a parent sdec (runtime/src/nvrtc_pool.rs).
+    #[command(name = "nvrtc-worker", hide = true)]
+    NvrtcWorker,
 }
 
 #[derive(Subcommand)]
@@ -228,7 +231,11 @@ fn info() -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::NvrtcWorker) {
+        sdec_runtime::nvrtc_pool::use_worker_processes();
+    }
     let outcome = match &cli.command {
+        Command::NvrtcWorker => sdec_runtime::nvrtc_pool::worker_main().map(|_| true),
         Command::Kernels { command: KernelsCommand::List { json } } => kernels_list(*json).map(|_| true),
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),

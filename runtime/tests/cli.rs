@@ -59,3 +59,43 @@ fn bench_decode_omit_names_its_stages() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no CUDA driver"), "{err}");
 }
+
+/// `sdec` compiles in worker processes (NVRTC does not run in parallel on threads of one
+/// process): three workers over two families give the same report as the library's threads.
+#[test]
+fn kernels_compile_in_worker_processes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sdec"))
+        .args(["kernels", "compile", "--family", "rmsnorm", "--family", "argmax"])
+        .env("SDEC_COMPILE_WORKERS", "3")
+        .output()
+        .expect("run sdec");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout {text} stderr {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("compiled 6 configurations, 0 failed"), "{text}");
+}
+
+/// A worker answers every job in order: a CUBIN for a good source, NVRTC's log for a bad one.
+#[test]
+fn nvrtc_worker_answers_each_job() {
+    use std::io::Write;
+    let jobs = r#"[{"source":"extern \"C\" __global__ void k(float* x) { x[0] = 1.f; }","arch":"sm_90","family":"t","config":"good"},
+                   {"source":"extern \"C\" __global__ void k() { undefined_name(); }","arch":"sm_90","family":"t","config":"bad"}]"#;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sdec"))
+        .arg("nvrtc-worker")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    child.stdin.take().unwrap().write_all(jobs.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let frame = |at: usize| (out.stdout[at], u64::from_le_bytes(out.stdout[at + 1..at + 9].try_into().unwrap()) as usize);
+    let (status, len) = frame(0);
+    assert_eq!(status, 0, "a good source gives a CUBIN");
+    assert_eq!(&out.stdout[9..13], b"\x7fELF", "a CUBIN is an ELF file");
+    let (status, log_len) = frame(9 + len);
+    assert_eq!(status, 1, "a bad source gives NVRTC's log");
+    let log = String::from_utf8_lossy(&out.stdout[9 + len + 9..9 + len + 9 + log_len]);
+    assert!(log.contains("undefined_name"), "{log}");
+    assert_eq!(out.stdout.len(), 9 + len + 9 + log_len, "nothing after the last frame");
+}

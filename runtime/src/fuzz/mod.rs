@@ -20,14 +20,13 @@ use std::collections::BTreeMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 use serde::Serialize;
 
 use crate::error::{Result, SdecError};
 use crate::gpu::Gpu;
-use crate::nvrtc;
+use crate::nvrtc_pool::{compile_many, Job};
 
 /// The CPU half of a case: computes the reference and compares. None: pass; Some(why): wrong.
 pub type Check = Box<dyn FnOnce() -> Option<String> + Send>;
@@ -138,16 +137,16 @@ fn precompile<F: FuzzFamily>(gpu: &Gpu, planned: &[Planned<F>]) -> Vec<(usize, S
     for p in planned {
         let key = F::key(&p.config, &p.shape, &arch);
         if !gpu.has_module(&key) {
-            units.entry(key).or_insert_with(|| (F::render(&p.config, &p.shape), serde_json::to_string(&p.config).unwrap_or_default(), p.case));
+            let job = Job { source: F::render(&p.config, &p.shape), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(&p.config).unwrap_or_default() };
+            units.entry(key).or_insert_with(|| (job, p.case));
         }
     }
-    let compiled: Vec<_> = units
-        .into_par_iter()
-        .map(|(key, (source, config, case))| (key, case, nvrtc::compile(&source, &arch, F::NAME, &config)))
-        .collect();
+    let (keys, jobs): (Vec<_>, Vec<(Job, usize)>) = units.into_iter().unzip();
+    let (jobs, cases): (Vec<Job>, Vec<usize>) = jobs.into_iter().unzip();
+    let compiled = compile_many(&jobs, &|_| {});
     let mut errors = Vec::new();
-    for (key, case, result) in compiled {
-        match result.and_then(|ptx| gpu.insert_ptx(key, ptx)) {
+    for ((key, case), result) in keys.into_iter().zip(cases).zip(compiled) {
+        match result.and_then(|cubin| gpu.insert_ptx(key, cudarc::nvrtc::Ptx::from_binary(cubin))) {
             Ok(_) => {}
             Err(e) => errors.push((case, e.to_string())),
         }

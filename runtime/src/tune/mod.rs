@@ -35,6 +35,7 @@ use crate::bench::TimingPolicy;
 use crate::error::{Result, SdecError};
 use crate::gpu::Gpu;
 use crate::nvrtc;
+use crate::nvrtc_pool::{compile_many, Job};
 pub use families::TuneFamily;
 
 /// Where the cache lives unless `--cache` or `SDEC_TUNE_DIR` says otherwise.
@@ -280,19 +281,17 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         let (cached, to_compile): (Vec<_>, Vec<_>) = todo.into_iter().map(|(k, v)| (store.get(&k), k, v)).partition(|(c, _, _)| c.is_some());
         self.ctx.compiled += to_compile.len();
         let nvrtc_started = Instant::now();
-        let compiled: Vec<(KernelKey, usize, std::result::Result<Vec<u8>, String>)> = to_compile
-            .into_par_iter()
-            .map(|(_, key, (i, source))| {
-                let config = serde_json::to_string(&self.configs[i]).unwrap_or_default();
-                let result = nvrtc::compile_cubin(&source, &arch, F::NAME, &config).map_err(|e| e.to_string());
-                (key, i, result)
-            })
+        let jobs: Vec<Job> = to_compile
+            .iter()
+            .map(|(_, _, (i, source))| Job { source: source.clone(), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(&self.configs[*i]).unwrap_or_default() })
             .collect();
+        let compiled: Vec<(KernelKey, std::result::Result<Vec<u8>, String>)> =
+            to_compile.into_iter().zip(compile_many(&jobs, &|_| {})).map(|((_, key, _), result)| (key, result.map_err(|e| e.to_string()))).collect();
         self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         for (bytes, key, _) in cached {
             self.cubins.insert(key, bytes.unwrap_or_default());
         }
-        for (key, _, result) in compiled {
+        for (key, result) in compiled {
             match result {
                 Ok(bytes) => {
                     self.cubins.insert(key, bytes);
