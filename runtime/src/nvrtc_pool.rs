@@ -3,16 +3,19 @@
 //! Threads of one process do not compile in parallel: on the H100 machine (16 cores, NVRTC 13.0)
 //! `sdec kernels compile --family linear` took 12.4 s on one thread and 5.7 s on 4, 8 or 16, while
 //! four such processes side by side did four times the work in 6.2 s (session 17,
-//! docs/results/tune.md). So a batch is cut into one share per core, and each share goes to a
-//! process of `sdec nvrtc-worker`: it reads its jobs (JSON) on stdin and answers each with a
-//! frame on stdout — a status byte (0: CUBIN, 1: NVRTC's log), a little-endian u64 length, the bytes.
+//! docs/results/tune.md). So `sdec` keeps a pool of worker processes (`sdec nvrtc-worker`, one a
+//! core), started on first use and kept for the run: the tuner's descent compiles a few kernels at
+//! a time, hundreds of times, and a process started per batch cost it most of the gain. A request
+//! and an answer are frames on the worker's stdin and stdout: a status byte, a little-endian u64
+//! length, the bytes — a job as JSON; a CUBIN (status 0) or NVRTC's log (status 1).
 //!
 //! Only the `sdec` binary turns the workers on ([`use_worker_processes`]); anything else using
-//! the library (tests, examples) compiles on threads as before.
+//! the library (tests, examples) compiles on threads.
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,8 @@ pub struct Job {
 pub const WORKER_COMMAND: &str = "nvrtc-worker";
 
 static WORKERS_ON: AtomicBool = AtomicBool::new(false);
+/// Workers between batches.
+static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
 
 /// Lets [`compile_many`] start worker processes of this executable (which must answer
 /// [`WORKER_COMMAND`] with [`worker_main`]).
@@ -52,6 +57,48 @@ fn worker_count() -> usize {
     }
 }
 
+/// A running `sdec nvrtc-worker`.
+struct Worker {
+    child: Child,
+    to: BufWriter<ChildStdin>,
+    from: BufReader<ChildStdout>,
+}
+
+impl Worker {
+    fn start() -> std::result::Result<Worker, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable to start an NVRTC worker: {e}"))?;
+        let mut child = Command::new(&exe)
+            .arg(WORKER_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start an NVRTC worker ({}): {e}", exe.display()))?;
+        let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err("an NVRTC worker without pipes".into());
+        };
+        Ok(Worker { child, to: BufWriter::new(to), from: BufReader::new(from) })
+    }
+
+    /// Sends one job and reads its answer; Err: the worker is broken (it is then dropped).
+    fn compile(&mut self, job: &Job) -> std::result::Result<Result<Vec<u8>>, String> {
+        let request = serde_json::to_vec(job).map_err(|e| e.to_string())?;
+        write_frame(&mut self.to, 0, &request).and_then(|_| self.to.flush()).map_err(|e| format!("cannot send a job to an NVRTC worker: {e}"))?;
+        let (status, bytes) = read_frame(&mut self.from).map_err(|e| format!("an NVRTC worker stopped before answering ({e})"))?;
+        Ok(match status {
+            0 => Ok(bytes),
+            _ => Err(SdecError::Compile { family: job.family.clone(), config: job.config.clone(), log: String::from_utf8_lossy(&bytes).into_owned() }),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Compiles every job to a CUBIN; one result per job, in order. `done(n)` is called as `n` more
 /// jobs finish (for a progress bar).
 pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<Vec<u8>>> {
@@ -66,79 +113,48 @@ pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<V
             })
             .collect();
     }
-    // Job i goes to share i % workers: neighbouring jobs (often alike in cost) spread out.
-    let shares: Vec<Vec<usize>> = (0..workers).map(|w| (w..jobs.len()).step_by(workers).collect()).collect();
-    let answers: Vec<Vec<Result<Vec<u8>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    let mine: Vec<&Job> = share.iter().map(|&i| &jobs[i]).collect();
-                    let out = run_worker(&mine);
-                    done(share.len());
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| vec![Err(SdecError::Invalid("an NVRTC worker thread panicked".into()))])).collect()
+    let mut pool: Vec<Worker> = {
+        let mut idle = IDLE.lock().unwrap_or_else(|p| p.into_inner());
+        let keep = idle.len().saturating_sub(workers);
+        idle.drain(keep..).collect()
+    };
+    // Each thread drives one worker, taking the next job until none is left.
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Vec<u8>>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let returned: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let mut worker = pool.pop();
+            let (next, results, returned) = (&next, &results, &returned);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let answer = match worker.take().map(Ok).unwrap_or_else(Worker::start) {
+                        Ok(mut w) => match w.compile(job) {
+                            Ok(answer) => {
+                                worker = Some(w);
+                                answer
+                            }
+                            // A broken worker is dropped (killed); the next job starts another.
+                            Err(why) => Err(SdecError::Compile { family: job.family.clone(), config: job.config.clone(), log: why }),
+                        },
+                        Err(why) => Err(SdecError::Invalid(why)),
+                    };
+                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
+                    done(1);
+                }
+                if let Some(w) = worker {
+                    returned.lock().unwrap_or_else(|p| p.into_inner()).push(w);
+                }
+            });
+        }
     });
-    let mut results: Vec<Option<Result<Vec<u8>>>> = (0..jobs.len()).map(|_| None).collect();
-    for (share, answer) in shares.iter().zip(answers) {
-        let mut answer = answer.into_iter();
-        for &i in share {
-            results[i] = answer.next();
-        }
-    }
-    results.into_iter().map(|r| r.unwrap_or_else(|| Err(SdecError::Invalid("an NVRTC worker gave no answer".into())))).collect()
-}
-
-/// Runs one worker process over `jobs`: one result per job (jobs it did not answer, e.g. because
-/// it crashed, get an error that says so).
-fn run_worker(jobs: &[&Job]) -> Vec<Result<Vec<u8>>> {
-    let fail_all = |why: String| jobs.iter().map(|_| Err(SdecError::Invalid(why.clone()))).collect();
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => return fail_all(format!("cannot find this executable to start an NVRTC worker: {e}")),
-    };
-    let mut child = match Command::new(&exe).arg(WORKER_COMMAND).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
-        Ok(child) => child,
-        Err(e) => return fail_all(format!("cannot start an NVRTC worker ({}): {e}", exe.display())),
-    };
-    // The worker reads all of stdin before it writes: write, close, then read.
-    let sent = child.stdin.take().map(|mut stdin| serde_json::to_writer(&mut stdin, jobs).map_err(|e| e.to_string()).and_then(|_| stdin.flush().map_err(|e| e.to_string())));
-    let mut out = Vec::new();
-    let read = child.stdout.take().map(|mut stdout| stdout.read_to_end(&mut out));
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
-    let status = child.wait();
-    let mut results = Vec::with_capacity(jobs.len());
-    let mut at = 0;
-    for job in jobs {
-        match frame(&out, &mut at) {
-            Some((0, bytes)) => results.push(Ok(bytes.to_vec())),
-            Some((_, bytes)) => results.push(Err(SdecError::Compile { family: job.family.clone(), config: job.config.clone(), log: String::from_utf8_lossy(bytes).into_owned() })),
-            None => {
-                let why = format!(
-                    "the NVRTC worker stopped before answering (sent: {sent:?}, read: {:?}, exit: {status:?}){}",
-                    read.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(|e| e.to_string())),
-                    if stderr.trim().is_empty() { String::new() } else { format!(": {}", stderr.trim()) }
-                );
-                results.push(Err(SdecError::Compile { family: job.family.clone(), config: job.config.clone(), log: why }));
-            }
-        }
-    }
+    IDLE.lock().unwrap_or_else(|p| p.into_inner()).extend(returned.into_inner().unwrap_or_else(|p| p.into_inner()));
     results
-}
-
-/// The next frame of `out` from `at`: (status, payload).
-fn frame<'a>(out: &'a [u8], at: &mut usize) -> Option<(u8, &'a [u8])> {
-    let header = out.get(*at..*at + 9)?;
-    let len = u64::from_le_bytes(header[1..9].try_into().ok()?) as usize;
-    let payload = out.get(*at + 9..(*at + 9).checked_add(len)?)?;
-    *at += 9 + len;
-    Some((header[0], payload))
+        .into_iter()
+        .map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| Err(SdecError::Invalid("an NVRTC job was not answered".into()))))
+        .collect()
 }
 
 fn write_frame(w: &mut impl Write, status: u8, payload: &[u8]) -> std::io::Result<()> {
@@ -147,20 +163,35 @@ fn write_frame(w: &mut impl Write, status: u8, payload: &[u8]) -> std::io::Resul
     w.write_all(payload)
 }
 
-/// `sdec nvrtc-worker`: compiles the jobs on stdin one after another, a frame each on stdout.
+/// The next frame: (status, payload). An end of input inside a frame is an error.
+fn read_frame(r: &mut impl Read) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut header = [0u8; 9];
+    r.read_exact(&mut header)?;
+    let len = u64::from_le_bytes(header[1..9].try_into().unwrap_or([0; 8])) as usize;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload)?;
+    Ok((header[0], payload))
+}
+
+/// `sdec nvrtc-worker`: answers each job frame on stdin with a CUBIN or NVRTC's log on stdout,
+/// until stdin ends.
 pub fn worker_main() -> Result<()> {
-    let jobs: Vec<Job> = serde_json::from_reader(std::io::stdin().lock()).map_err(|e| SdecError::Invalid(format!("nvrtc-worker: bad jobs on stdin: {e}")))?;
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    for job in &jobs {
-        let written = match nvrtc::compile_cubin(&job.source, &job.arch, &job.family, &job.config) {
-            Ok(cubin) => write_frame(&mut w, 0, &cubin),
-            Err(SdecError::Compile { log, .. }) => write_frame(&mut w, 1, log.as_bytes()),
-            Err(e) => write_frame(&mut w, 1, e.to_string().as_bytes()),
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = BufWriter::new(std::io::stdout().lock());
+    loop {
+        let request = match read_frame(&mut input) {
+            Ok((_, bytes)) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(SdecError::Invalid(format!("nvrtc-worker: cannot read a job: {e}"))),
         };
-        written.and_then(|_| w.flush()).map_err(|e| SdecError::Invalid(format!("nvrtc-worker: cannot write its answer: {e}")))?;
+        let job: Job = serde_json::from_slice(&request).map_err(|e| SdecError::Invalid(format!("nvrtc-worker: a bad job: {e}")))?;
+        let written = match nvrtc::compile_cubin(&job.source, &job.arch, &job.family, &job.config) {
+            Ok(cubin) => write_frame(&mut output, 0, &cubin),
+            Err(SdecError::Compile { log, .. }) => write_frame(&mut output, 1, log.as_bytes()),
+            Err(e) => write_frame(&mut output, 1, e.to_string().as_bytes()),
+        };
+        written.and_then(|_| output.flush()).map_err(|e| SdecError::Invalid(format!("nvrtc-worker: cannot write its answer: {e}")))?;
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -168,29 +199,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_round_trip_and_a_short_answer_is_not_a_frame() {
+    fn frames_round_trip_and_a_cut_frame_is_an_error() {
         let mut out = Vec::new();
         write_frame(&mut out, 0, b"cubin").unwrap();
         write_frame(&mut out, 1, b"").unwrap();
-        write_frame(&mut out, 1, b"error: x").unwrap();
-        let mut at = 0;
-        assert_eq!(frame(&out, &mut at), Some((0, &b"cubin"[..])));
-        assert_eq!(frame(&out, &mut at), Some((1, &b""[..])));
-        assert_eq!(frame(&out, &mut at), Some((1, &b"error: x"[..])));
-        assert_eq!(frame(&out, &mut at), None);
-        let cut = &out[..out.len() - 1];
-        let mut at = 0;
-        frame(cut, &mut at);
-        frame(cut, &mut at);
-        assert_eq!(frame(cut, &mut at), None, "a truncated frame (a worker that died) is not an answer");
+        let mut r = &out[..];
+        assert_eq!(read_frame(&mut r).unwrap(), (0, b"cubin".to_vec()));
+        assert_eq!(read_frame(&mut r).unwrap(), (1, Vec::new()));
+        assert_eq!(read_frame(&mut r).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof, "the end of input");
+        let mut cut = &out[..7];
+        assert!(read_frame(&mut cut).is_err(), "a worker that died mid-answer");
     }
 
     #[test]
     fn without_workers_every_job_is_answered_in_order() {
-        // Not the sdec binary: compiles on threads. Two bad sources give two errors naming them
-        // (this runs without NVRTC too: then the error says NVRTC is missing).
+        // Not the sdec binary: compiles on threads. Two bad sources give two errors (this runs
+        // without NVRTC too: then the error says NVRTC is missing).
         let job = |config: &str| Job { source: "not CUDA".into(), arch: "sm_90".into(), family: "test".into(), config: config.into() };
-        let counted = std::sync::atomic::AtomicUsize::new(0);
+        let counted = AtomicUsize::new(0);
         let results = compile_many(&[job("a"), job("b")], &|n| {
             counted.fetch_add(n, Ordering::Relaxed);
         });

@@ -74,21 +74,29 @@ fn kernels_compile_in_worker_processes() {
     assert!(text.contains("compiled 6 configurations, 0 failed"), "{text}");
 }
 
-/// A worker answers every job in order: a CUBIN for a good source, NVRTC's log for a bad one.
+/// A worker answers every job frame in order — a CUBIN for a good source, NVRTC's log for a bad
+/// one — and exits when its input ends.
 #[test]
 fn nvrtc_worker_answers_each_job() {
     use std::io::Write;
-    let jobs = r#"[{"source":"extern \"C\" __global__ void k(float* x) { x[0] = 1.f; }","arch":"sm_90","family":"t","config":"good"},
-                   {"source":"extern \"C\" __global__ void k() { undefined_name(); }","arch":"sm_90","family":"t","config":"bad"}]"#;
+    let job = |source: &str, config: &str| {
+        let json = format!(r#"{{"source":{source:?},"arch":"sm_90","family":"t","config":"{config}"}}"#);
+        let mut frame = vec![0u8];
+        frame.extend((json.len() as u64).to_le_bytes());
+        frame.extend(json.as_bytes());
+        frame
+    };
+    let mut input = job("extern \"C\" __global__ void k(float* x) { x[0] = 1.f; }", "good");
+    input.extend(job("extern \"C\" __global__ void k() { undefined_name(); }", "bad"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sdec"))
         .arg("nvrtc-worker")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the worker");
-    child.stdin.take().unwrap().write_all(jobs.as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "a worker exits cleanly at the end of its input");
     let frame = |at: usize| (out.stdout[at], u64::from_le_bytes(out.stdout[at + 1..at + 9].try_into().unwrap()) as usize);
     let (status, len) = frame(0);
     assert_eq!(status, 0, "a good source gives a CUBIN");
