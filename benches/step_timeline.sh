@@ -3,8 +3,8 @@
 # nodes traced): each kernel's start, duration and stream, to see what runs beside what (e.g.
 # LycheeDecode's side-stream selection against the projections).
 #   benches/step_timeline.sh OUT [POLICY] [BATCH] [CONTEXT]     (GPU machine; SDEC = the binary)
-# Writes OUT/step-bBATCH.csv (the last step's kernels) and OUT/run-bBATCH.txt. Not run yet: the
-# device tool had no time left in session 16 (docs/status.md "Concrete next steps").
+# Writes OUT/step-bBATCH.csv (the last step's kernels) and OUT/run-bBATCH.txt. Needs Nsight
+# Systems: the `device` tool's H100 machine has none (session 17), so it says so and exits 1.
 set -euo pipefail
 out=${1:?usage: step_timeline.sh OUT [POLICY] [BATCH] [CONTEXT]}
 policy=${2:-lychee:heads=docs/results/llama8b-heads-9pct.json}
