@@ -204,11 +204,10 @@ fn scattered_order(n: usize) -> Vec<usize> {
 }
 
 /// The configurations a sweep from `current` measures next if it does not move: its lines of
-/// parameters `from..`, less those measured. Descent hands them to [`Measurer::prepare`] at
-/// once, so a GPU measurer compiles a sweep's lines together instead of one short line at a time
-/// (descent's compiling ran at a third of exhaustive's parallelism, session 17).
-/// At most `room` of them (the budget left), the nearer lines first.
-/// Those `prepared` before are left out (and added).
+/// parameters `from..`, less those measured or `prepared` before (the new ones are added to
+/// it), at most `room` (the budget left), nearer lines first. Descent hands them to
+/// [`Measurer::prepare`] at once, so a GPU measurer compiles a sweep's lines together instead of
+/// one short line at a time (session 17).
 fn lines_ahead(space: &Space, results: &BTreeMap<usize, Measurement>, prepared: &mut BTreeSet<usize>, current: usize, from: usize, room: usize) -> Vec<usize> {
     let mut ahead: Vec<usize> = Vec::new();
     for i in (from..space.params.len()).flat_map(|p| space.line(current, p)) {
@@ -279,8 +278,8 @@ pub fn search_from(
     let complete = match strategy {
         _ if space.is_empty() => true,
         Strategy::Exhaustive => {
-            // Everything is compiled at once (a batch of 16 waits for its slowest compile, which
-            // left most cores idle: session 17), then measured in batches that save progress.
+            // Everything is compiled at once (every compile worker busy until the space is done),
+            // then measured in batches that save progress.
             let all: Vec<usize> = (0..space.len()).filter(|i| !results.contains_key(i)).collect();
             measurer.prepare(&all);
             measure(measurer, &mut results, &all)
@@ -310,6 +309,7 @@ pub fn search_from(
             let mut scattered = scattered_order(n).into_iter();
             let mut restarts = 0;
             let mut prepared = BTreeSet::new();
+            let room = |results: &BTreeMap<usize, Measurement>| budget.saturating_sub(results.len());
             loop {
                 if results.len() >= budget {
                     break 'search true;
@@ -325,13 +325,13 @@ pub fn search_from(
                 let Some(mut current) = next else {
                     break 'search true;
                 };
-                measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, 0, budget - results.len().min(budget)));
+                measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, 0, room(&results)));
                 if !measure(measurer, &mut results, &[current]) {
                     break 'search false;
                 }
                 loop {
                     let mut moved = false;
-                    measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, 0, budget - results.len().min(budget)));
+                    measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, 0, room(&results)));
                     for p in 0..space.params.len() {
                         let line = space.line(current, p);
                         if !measure(measurer, &mut results, &line) {
@@ -344,7 +344,7 @@ pub fn search_from(
                         if next != current {
                             current = next;
                             moved = true;
-                            measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, p + 1, budget - results.len().min(budget)));
+                            measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, p + 1, room(&results)));
                         }
                         if results.len() >= budget {
                             break 'search true;
