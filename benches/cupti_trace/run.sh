@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The kernel timeline of decode steps inside their CUDA graphs, without Nsight Systems: builds
-# the CUPTI injection library (build.sh), runs `sdec bench decode` under it, and prints what the
-# last timed step's kernels did on each stream (summary.py).
+# the CUPTI injection library (build.sh), runs `sdec bench decode` under it, and prints the last
+# timed step's kernels: totals, idle time, and what ran together (summary.py).
 #   SDEC=path/to/sdec benches/cupti_trace/run.sh OUT [POLICY] [BATCH] [CONTEXT]   (GPU machine)
 # Writes OUT/trace-bBATCH.csv (every kernel), OUT/step-bBATCH.csv (the last step) and prints the
 # summary. Tune first (SDEC_TUNE_DIR or the default cache) so the step runs the tuned kernels.

@@ -1,66 +1,61 @@
 #!/usr/bin/env python3
-"""Summarises the last decode step of a CUPTI kernel trace (trace.c's CSV): the step's span, each
-stream's busy time and kernels, the main stream's idle gaps and what bounds them, and what the
-other streams ran beside the main one.
+"""Summarises the last decode step of a CUPTI kernel trace (trace.c's CSV): its span, the time no
+kernel ran, each kernel's total, and what ran together. Streams are not used: a graph's nodes run
+on the graph's own internal streams (a LycheeDecode step's layers land on a dozen of them), and
+kernels launched as programmatic dependents start before their predecessor ends and wait inside,
+so their durations include that wait.
   summary.py TRACE.csv STEP_OUT.csv"""
 import csv
 import sys
 from collections import defaultdict
 
-rows = [dict(r, start=int(r["start_ns"]), end=int(r["end_ns"])) for r in csv.DictReader(open(sys.argv[1]))]
-rows.sort(key=lambda r: r["start"])
-starts = [i for i, r in enumerate(rows) if r["name"] == "embed"]
-if not starts:
-    sys.exit("no `embed` kernel in the trace: not a decode run?")
-step = rows[starts[-1]:]
-t0 = step[0]["start"]
-main = step[0]["stream"]
-span = max(r["end"] for r in step) - t0
-with open(sys.argv[2], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["offset_us", "duration_us", "stream", "name"])
-    for r in step:
-        w.writerow([f"{(r['start'] - t0) / 1e3:.2f}", f"{(r['end'] - r['start']) / 1e3:.2f}", r["stream"], r["name"]])
+
+def load(path):
+    rows = [(int(r["start_ns"]), int(r["end_ns"]), r["name"]) for r in csv.DictReader(open(path))]
+    return sorted(rows)
 
 
-def busy(rs):
-    """Time covered by the union of the kernels' intervals, ns."""
-    total, until = 0, None
-    for r in sorted(rs, key=lambda r: r["start"]):
-        if until is None or r["start"] > until:
-            total += r["end"] - r["start"]
-            until = r["end"]
-        elif r["end"] > until:
-            total += r["end"] - until
-            until = r["end"]
-    return total
+def last_step(rows):
+    """The kernels from the last `embed` (a decode step's first kernel) on."""
+    starts = [i for i, r in enumerate(rows) if r[2] == "embed"]
+    if not starts:
+        sys.exit("no `embed` kernel in the trace: not a decode run?")
+    return rows[starts[-1]:]
 
 
-by_stream = defaultdict(list)
-for r in step:
-    by_stream[r["stream"]].append(r)
-print(f"last step: {len(step)} kernels, {span / 1e3:.1f} us from its embed to its last kernel's end; main stream {main}")
-for s, rs in sorted(by_stream.items(), key=lambda kv: -len(kv[1])):
-    print(f"  stream {s}{' (main)' if s == main else ''}: {len(rs)} kernels, busy {busy(rs) / 1e3:.1f} us, "
-          f"sum of durations {sum(r['end'] - r['start'] for r in rs) / 1e3:.1f} us")
+def together(step):
+    """{frozenset of kernel names running: ns}, over the step's span (the empty set: idle)."""
+    edges = sorted({t for s, e, _ in step for t in (s, e)})
+    spans = defaultdict(int)
+    for a, b in zip(edges, edges[1:]):
+        running = frozenset(n for s, e, n in step if s < b and e > a)
+        spans[running] += b - a
+    return spans
+
+
+def main(trace, step_out):
+    step = last_step(load(trace))
+    t0 = step[0][0]
+    span = max(e for _, e, _ in step) - t0
+    with open(step_out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["offset_us", "duration_us", "name"])
+        for s, e, n in step:
+            w.writerow([f"{(s - t0) / 1e3:.2f}", f"{(e - s) / 1e3:.2f}", n])
+    spans = together(step)
+    print(f"last step: {len(step)} kernels, {span / 1e3:.1f} us from its embed to its last kernel's end; "
+          f"no kernel running for {spans.get(frozenset(), 0) / 1e3:.1f} us of it")
     totals = defaultdict(lambda: [0, 0])
-    for r in rs:
-        totals[r["name"]][0] += 1
-        totals[r["name"]][1] += r["end"] - r["start"]
-    for name, (n, ns) in sorted(totals.items(), key=lambda kv: -kv[1][1])[:12]:
-        print(f"      {name:28s} x{n:<4d} {ns / 1e3:9.1f} us  ({ns / n / 1e3:.2f} us each)")
+    for s, e, n in step:
+        totals[n][0] += 1
+        totals[n][1] += e - s
+    print("kernels (durations of programmatic dependents include their wait):")
+    for n, (count, ns) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+        print(f"  {n:28s} x{count:<4d} {ns / 1e3:9.1f} us  ({ns / count / 1e3:.2f} us each)")
+    print("what ran together (the step's span split by the set of kernels running):")
+    for names, ns in sorted(spans.items(), key=lambda kv: -kv[1])[:14]:
+        print(f"  {ns / 1e3:9.1f} us  {' + '.join(sorted(names)) or '(nothing)'}")
 
-m = by_stream[main]
-gaps = [(b["start"] - a["end"], a["name"], b["name"], a["end"] - t0) for a, b in zip(m, m[1:]) if b["start"] > a["end"]]
-idle = sum(g[0] for g in gaps)
-print(f"main stream idle between its kernels: {idle / 1e3:.1f} us in {len(gaps)} gaps; the largest:")
-for g, before, after, at in sorted(gaps, reverse=True)[:12]:
-    others = [r["name"] for s, rs in by_stream.items() if s != main for r in rs if r["start"] < at + t0 + g and r["end"] > at + t0]
-    print(f"  {g / 1e3:7.2f} us at {at / 1e3:8.1f}: after {before}, before {after}" + (f"; beside {sorted(set(others))}" if others else ""))
-gap_names = defaultdict(lambda: [0, 0])
-for g, before, after, _ in gaps:
-    gap_names[(before, after)][0] += 1
-    gap_names[(before, after)][1] += g
-print("main stream idle by the kernel pair around it (top 10):")
-for (before, after), (n, ns) in sorted(gap_names.items(), key=lambda kv: -kv[1][1])[:10]:
-    print(f"  {before} -> {after}: x{n}, {ns / 1e3:.1f} us ({ns / n / 1e3:.2f} us each)")
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
