@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Summarises the last decode step of a CUPTI kernel trace (trace.c's CSV): its span, the time no
+"""Summarises the last decode step (or the last few passes) of a CUPTI kernel trace (trace.c's CSV): its span, the time no
 kernel ran, each kernel's total, and what ran together. Streams are not used: a graph's nodes run
 on the graph's own internal streams (a LycheeDecode step's layers land on a dozen of them), and
 kernels launched as programmatic dependents start before their predecessor ends and wait inside,
 so their durations include that wait.
-  summary.py TRACE.csv STEP_OUT.csv"""
+  summary.py TRACE.csv STEP_OUT.csv [PASSES]
+PASSES (default 1): how many passes (each starts with `embed`) from the end make the span, e.g. 7
+for a SpecAttn round of six drafts and the verification."""
 import csv
 import sys
 from collections import defaultdict
@@ -15,12 +17,12 @@ def load(path):
     return sorted(rows)
 
 
-def last_step(rows):
-    """The kernels from the last `embed` (a decode step's first kernel) on."""
+def last_passes(rows, passes=1):
+    """The kernels from the `passes`-th last `embed` (a pass's first kernel) on."""
     starts = [i for i, r in enumerate(rows) if r[2] == "embed"]
-    if not starts:
-        sys.exit("no `embed` kernel in the trace: not a decode run?")
-    return rows[starts[-1]:]
+    if len(starts) < passes:
+        sys.exit(f"{len(starts)} `embed` kernels in the trace, {passes} passes asked for: not a decode run?")
+    return rows[starts[-passes]:]
 
 
 def together(step):
@@ -33,8 +35,8 @@ def together(step):
     return spans
 
 
-def main(trace, step_out):
-    step = last_step(load(trace))
+def main(trace, step_out, passes=1):
+    step = last_passes(load(trace), passes)
     t0 = step[0][0]
     span = max(e for _, e, _ in step) - t0
     with open(step_out, "w", newline="") as f:
@@ -43,7 +45,7 @@ def main(trace, step_out):
         for s, e, n in step:
             w.writerow([f"{(s - t0) / 1e3:.2f}", f"{(e - s) / 1e3:.2f}", n])
     spans = together(step)
-    print(f"last step: {len(step)} kernels, {span / 1e3:.1f} us from its embed to its last kernel's end; "
+    print(f"last {passes} pass{'es' if passes > 1 else ''}: {len(step)} kernels, {span / 1e3:.1f} us from the first embed to the last kernel's end; "
           f"no kernel running for {spans.get(frozenset(), 0) / 1e3:.1f} us of it")
     totals = defaultdict(lambda: [0, 0])
     for s, e, n in step:
@@ -58,4 +60,4 @@ def main(trace, step_out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1)

@@ -20,12 +20,17 @@ fn summary_reports_the_last_step_its_idle_time_and_what_ran_together() {
     let out = Command::new("python3").arg(&script).arg(&trace_path).arg(&step_path).output().expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("last step: 4 kernels, 20.0 us from its embed"), "{text}");
+    assert!(text.contains("last 1 pass: 4 kernels, 20.0 us from the first embed"), "{text}");
     assert!(text.contains("no kernel running for 2.0 us"), "{text}");
     assert!(text.contains("3.0 us  linear + topk_resident"), "{text}");
     assert!(text.contains("6.0 us  linear\n"), "linear alone: 101-105 and 108-110 us\n{text}");
     let step = std::fs::read_to_string(&step_path).unwrap();
     assert_eq!(step.lines().count(), 5, "a header and the last step's four kernels:\n{step}");
     assert!(step.lines().nth(1).unwrap().starts_with("0.00,1.00,embed"), "{step}");
+    // Both passes: the first's idle time (50-100 us) counts too.
+    let out = Command::new("python3").arg(&script).arg(&trace_path).arg(&step_path).arg("2").output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("last 2 passes: 6 kernels, 120.0 us from the first embed"), "{text}");
+    assert!(text.contains("no kernel running for 52.0 us"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
