@@ -116,7 +116,7 @@ impl Gpu {
         for config in configs {
             let key = F::key(config, shape, &arch);
             if !self.has_module(&key) {
-                units.entry(key).or_insert_with(|| Job { source: F::render(config, shape), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(config).unwrap_or_default() });
+                units.entry(key).or_insert_with(|| Job::of::<F>(config, shape, &arch));
             }
         }
         let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = units.into_iter().unzip();

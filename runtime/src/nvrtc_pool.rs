@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use sdec_kernels::KernelFamily;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SdecError};
@@ -30,6 +31,13 @@ pub struct Job {
     pub arch: String,
     pub family: String,
     pub config: String,
+}
+
+impl Job {
+    /// `config` of family `F` rendered for `shape`, for `arch`.
+    pub fn of<F: KernelFamily>(config: &F::Config, shape: &F::Shape, arch: &str) -> Job {
+        Job { source: F::render(config, shape), arch: arch.into(), family: F::NAME.into(), config: serde_json::to_string(config).unwrap_or_default() }
+    }
 }
 
 /// The hidden subcommand a worker runs.
@@ -51,9 +59,14 @@ fn worker_count() -> usize {
     if !WORKERS_ON.load(Ordering::Relaxed) {
         return 1;
     }
-    match std::env::var("SDEC_COMPILE_WORKERS").ok().and_then(|v| v.parse::<usize>().ok()) {
-        Some(n) => n,
-        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    let cores = || std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    match std::env::var("SDEC_COMPILE_WORKERS") {
+        Err(_) => cores(),
+        Ok(v) => v.trim().parse::<usize>().unwrap_or_else(|_| {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| eprintln!("note: SDEC_COMPILE_WORKERS={v:?} is not a count of processes; using one a core"));
+            cores()
+        }),
     }
 }
 

@@ -137,8 +137,7 @@ fn precompile<F: FuzzFamily>(gpu: &Gpu, planned: &[Planned<F>]) -> Vec<(usize, S
     for p in planned {
         let key = F::key(&p.config, &p.shape, &arch);
         if !gpu.has_module(&key) {
-            let job = Job { source: F::render(&p.config, &p.shape), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(&p.config).unwrap_or_default() };
-            units.entry(key).or_insert_with(|| (job, p.case));
+            units.entry(key).or_insert_with(|| (Job::of::<F>(&p.config, &p.shape, &arch), p.case));
         }
     }
     let (keys, jobs): (Vec<_>, Vec<(Job, usize)>) = units.into_iter().unzip();

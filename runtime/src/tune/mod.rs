@@ -270,23 +270,20 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
     fn load(&mut self, indices: &[usize]) -> BTreeMap<usize, String> {
         let gpu = self.ctx.gpu;
         let arch = gpu.arch();
-        let mut todo: BTreeMap<KernelKey, (usize, String)> = BTreeMap::new();
+        let mut todo: BTreeMap<KernelKey, Job> = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
             if !gpu.has_module(&key) && !self.cubins.contains_key(&key) && !self.rejected.contains_key(&key) {
-                todo.entry(key).or_insert_with(|| (i, F::render(&self.configs[i], self.shape)));
+                todo.entry(key).or_insert_with(|| Job::of::<F>(&self.configs[i], self.shape, &arch));
             }
         }
         let store = &self.ctx.store;
         let (cached, to_compile): (Vec<_>, Vec<_>) = todo.into_iter().map(|(k, v)| (store.get(&k), k, v)).partition(|(c, _, _)| c.is_some());
         self.ctx.compiled += to_compile.len();
         let nvrtc_started = Instant::now();
-        let jobs: Vec<Job> = to_compile
-            .iter()
-            .map(|(_, _, (i, source))| Job { source: source.clone(), arch: arch.clone(), family: F::NAME.into(), config: serde_json::to_string(&self.configs[*i]).unwrap_or_default() })
-            .collect();
+        let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = to_compile.into_iter().map(|(_, key, job)| (key, job)).unzip();
         let compiled: Vec<(KernelKey, std::result::Result<Vec<u8>, String>)> =
-            to_compile.into_iter().zip(compile_many(&jobs, &|_| {})).map(|((_, key, _), result)| (key, result.map_err(|e| e.to_string()))).collect();
+            keys.into_iter().zip(compile_many(&jobs, &|_| {})).map(|(key, result)| (key, result.map_err(|e| e.to_string()))).collect();
         self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         for (bytes, key, _) in cached {
             self.cubins.insert(key, bytes.unwrap_or_default());
