@@ -13,7 +13,7 @@ use sdec_kernels::topk::{Topk, TopkShape};
 use sdec_kernels::KernelFamily;
 use serde::Serialize;
 
-use crate::error::{CudaContextExt, Result};
+use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
 use crate::launch::glue::GlueKernel;
@@ -146,15 +146,28 @@ const POLICY: TimingPolicy = TimingPolicy { warmup: 5, runs: 30 };
 pub struct ConfigFilter {
     /// Only the first three.
     pub quick: bool,
-    /// Only these (as JSON, e.g. `{"threads":512,...}`); all when empty. For profiling one.
-    pub only: Vec<String>,
+    /// Only these configurations (JSON objects, keys in any order: `sdec tune` prints them
+    /// sorted); all when empty. For profiling one.
+    pub only: Vec<serde_json::Value>,
     /// Only the rows whose shape (as the table prints it) contains this text.
     pub shape: Option<String>,
 }
 
 impl ConfigFilter {
+    /// A filter from the command line's `--config` texts, each of which must be a JSON object.
+    pub fn new(quick: bool, configs: &[String], shape: Option<String>) -> Result<Self> {
+        let only = configs
+            .iter()
+            .map(|text| match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) if value.is_object() => Ok(value),
+                _ => Err(SdecError::Invalid(format!("--config {text}: not a JSON object such as {{\"threads\":256,\"unroll\":2}}"))),
+            })
+            .collect::<Result<_>>()?;
+        Ok(ConfigFilter { quick, only, shape })
+    }
+
     fn apply<C: Serialize>(&self, space: Vec<C>) -> Vec<C> {
-        let wanted = |c: &C| self.only.is_empty() || self.only.contains(&serde_json::to_string(c).unwrap_or_default());
+        let wanted = |c: &C| self.only.is_empty() || serde_json::to_value(c).is_ok_and(|v| self.only.contains(&v));
         space.into_iter().filter(wanted).take(if self.quick { 3 } else { usize::MAX }).collect()
     }
 
@@ -388,5 +401,38 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
         progress(&format!("gather attention {}", case.label()));
         rows.extend(bench_gather(gpu, &mut rng, case, bandwidth, filter)?);
     }
+    if !filter.only.is_empty() && rows.iter().all(|r| r.shape == LAUNCH_FLOOR_LABEL) {
+        let given: Vec<String> = filter.only.iter().map(|v| v.to_string()).collect();
+        return Err(SdecError::Invalid(format!(
+            "no configuration of the chosen shapes matches --config {} (every parameter of the family must be given; `sdec tune` prints winners in this form)",
+            given.join(" --config ")
+        )));
+    }
     Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Config {
+        threads: u32,
+        unroll: u32,
+    }
+
+    #[test]
+    fn config_filter_matches_keys_in_any_order_and_refuses_non_objects() {
+        let space = || vec![Config { threads: 128, unroll: 2 }, Config { threads: 256, unroll: 2 }, Config { threads: 256, unroll: 4 }];
+        // `sdec tune` prints winners with sorted keys; the space serialises in declaration order.
+        let filter = ConfigFilter::new(false, &[r#"{"unroll":2,"threads":256}"#.into()], None).unwrap();
+        let picked = filter.apply(space());
+        assert_eq!(picked.iter().map(|c| (c.threads, c.unroll)).collect::<Vec<_>>(), vec![(256, 2)]);
+        assert_eq!(ConfigFilter::new(true, &[], None).unwrap().apply(space()).len(), 3, "no --config: the whole space (quick: three)");
+        assert!(ConfigFilter::new(false, &[r#"{"threads":256}"#.into()], None).unwrap().apply(space()).is_empty(), "a partial config matches nothing");
+        for bad in ["threads=256", "[256, 2]", "{\"threads\":"] {
+            let err = ConfigFilter::new(false, &[bad.into()], None).unwrap_err().to_string();
+            assert!(err.contains("not a JSON object") && err.contains(bad), "{err}");
+        }
+    }
 }

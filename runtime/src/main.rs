@@ -240,8 +240,9 @@ fn main() -> ExitCode {
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),
         Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config, shape } } => {
-            let filter = sdec_runtime::bench::ConfigFilter { quick: *quick, only: config.clone(), shape: shape.clone() };
-            bench_kernels(&filter, family, peers.as_deref(), json.as_deref()).map(|_| true)
+            sdec_runtime::bench::ConfigFilter::new(*quick, config, shape.clone())
+                .and_then(|filter| bench_kernels(&filter, family, peers.as_deref(), json.as_deref()))
+                .map(|_| true)
         }
         Command::Bench { command: BenchCommand::Decode(args) } => sdec_runtime::cli_decode::bench(args).map(|_| true),
         Command::Check(args) => sdec_runtime::cli_decode::check(args),
