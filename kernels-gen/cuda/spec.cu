@@ -7,18 +7,26 @@
 //   logit = scale*log2(e)*q_{r,h}.k_t as the verify pass's chunk attention wrote it (fp16): the
 //   selection reads 2 bytes per (used row, head, token) instead of every token's K row again.
 // spec_tokens: the top-k picks of one or more layers' scores into the draft steps' token lists.
+// spec_accept: greedy acceptance after a verify pass, on the device, so that the selection that
+//   follows needs nothing uploaded: the host reads one small result and launches it at once.
 
 constexpr int N_HEADS = KV_HEADS * GROUP;
 
-// logits [batch][KV_HEADS][QROWS*GROUP][capacity] (row r*GROUP + g: query head g of KV head's
-// group at verify row r; -inf where the row does not see the token); lse2 [batch][QROWS]
+// Per layer: logits [batch][KV_HEADS][QROWS*GROUP][capacity] (row r*GROUP + g: query head g of
+// KV head's group at verify row r; -inf where the row does not see the token); lse2 [batch][QROWS]
 // [KV_HEADS*GROUP]; rows [batch][2] = {base, j}; out [batch][row_stride]: the score for t < seqlen
-// = base + j + 1, then -inf. Grid (tiles of THREADS tokens, batch); a thread per token.
+// = base + j + 1, then -inf. Layer l's logits and lse2 start l * logits_layer and l * lse_layer
+// elements on, its scores l * batch * row_stride on. Grid (tiles of THREADS tokens, batch,
+// layers); a thread per token: every layer in one launch (one launch a layer left the GPU idle
+// ~2 us before each, 32 times a round: docs/results/decode.md section 17).
 extern "C" __global__ void __launch_bounds__(THREADS) spec_score_logits(
     const unsigned short* __restrict__ logits, const float* __restrict__ lse2, const int* __restrict__ rows,
-    float* __restrict__ out, int row_stride, int capacity) {
+    float* __restrict__ out, int row_stride, int capacity, long long logits_layer, long long lse_layer) {
     const int b = blockIdx.y, t = blockIdx.x * THREADS + threadIdx.x;
     if (t >= row_stride) return;
+    logits += blockIdx.z * logits_layer;
+    lse2 += blockIdx.z * lse_layer;
+    out += (size_t)blockIdx.z * gridDim.y * row_stride;
     const int base = rows[2 * b];
     const int j = min(max(rows[2 * b + 1], 0), QROWS - 1);
     const int end = min(min(base + j + 1, capacity), row_stride);
@@ -66,5 +74,36 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_tokens(
             t = len + (s - k_valid);
         }
         out[s] = t;
+    }
+}
+
+// After a verify pass of n = gamma + 1 rows per sequence from position `base`: row i of sequence b
+// confirmed draft i + 1 when verified[b*n + i] == drafts[b*n + i + 1]. The batch keeps the
+// shortest run of confirmations j (each sequence then still has exactly `full`'s tokens, see
+// runtime/src/decode/spec.rs). Writes result = {j, verified[0 .. batch*n]} for the host, each
+// sequence's next input token (its row j's) and position base + j + 1, and the selection's
+// rows {base, j} and seqlen base + j + 1. One CTA.
+extern "C" __global__ void __launch_bounds__(THREADS) spec_accept(
+    const int* __restrict__ drafts, const int* __restrict__ verified, int batch, int n, int base,
+    int* __restrict__ result, int* __restrict__ next_tokens, int* __restrict__ pos, int* __restrict__ rows,
+    int* __restrict__ sel_len) {
+    __shared__ int shortest;
+    if (threadIdx.x == 0) shortest = n - 1;
+    __syncthreads();
+    for (int b = threadIdx.x; b < batch; b += THREADS) {
+        int matched = 0;
+        while (matched < n - 1 && verified[b * n + matched] == drafts[b * n + matched + 1]) ++matched;
+        atomicMin(&shortest, matched);
+    }
+    __syncthreads();
+    const int j = shortest;
+    if (threadIdx.x == 0) result[0] = j;
+    for (int i = threadIdx.x; i < batch * n; i += THREADS) result[1 + i] = verified[i];
+    for (int b = threadIdx.x; b < batch; b += THREADS) {
+        next_tokens[b] = verified[b * n + j];
+        pos[b] = base + j + 1;
+        rows[2 * b] = base;
+        rows[2 * b + 1] = j;
+        sel_len[b] = base + j + 1;
     }
 }

@@ -28,7 +28,8 @@ pub struct SpecShape {
     pub capacity: u32,
     /// Length of a score row (the top-k row length): tokens at or past seqlen score −inf.
     pub row_stride: u32,
-    /// Layers whose token lists one `spec_tokens` launch builds (1: one layer per launch).
+    /// Layers whose scores one `spec_score_logits` launch and whose token lists one
+    /// `spec_tokens` launch build.
     pub layers: u32,
     pub entries: u32,
     pub gamma: u32,
@@ -91,8 +92,9 @@ sdec_dsl::kernel_family! {
             threads % 32 == 0,
         }
         kernels {
-            spec_score_logits(grid = (shape.row_stride.div_ceil(threads), shape.batch, 1), block = (threads, 1, 1), smem = 0),
+            spec_score_logits(grid = (shape.row_stride.div_ceil(threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
+            spec_accept(grid = (1, 1, 1), block = (threads, 1, 1), smem = 0),
         }
     }
 }
@@ -183,6 +185,18 @@ pub mod reference {
     /// One KV head's list as `spec_tokens` lays it out: the picks (positions outside
     /// 0..sel_len, which a shared top-k can return for a shorter sequence, become −1), then the
     /// `gamma` positions appended after the selection, then −1.
+    /// Greedy acceptance of a batch's verify pass (`spec_accept`): rows of n = γ + 1 tokens per
+    /// sequence; row i confirms draft i + 1 when `verified[i] == drafts[i + 1]`; the batch keeps
+    /// the shortest run of confirmations.
+    pub fn accepted(drafts: &[i32], verified: &[i32], n: usize) -> usize {
+        drafts
+            .chunks(n)
+            .zip(verified.chunks(n))
+            .map(|(d, v)| (0..n - 1).take_while(|&i| v[i] == d[i + 1]).count())
+            .min()
+            .unwrap_or(0)
+    }
+
     pub fn tokens_row(s: &SpecShape, picks: &[i32], sel_len: i32) -> Vec<i32> {
         let mut out: Vec<i32> = picks.iter().map(|&p| if (0..sel_len).contains(&p) { p } else { -1 }).collect();
         out.extend((0..s.gamma as i32).map(|i| sel_len + i));
@@ -196,6 +210,16 @@ pub mod reference {
 mod tests {
     use super::*;
     use crate::{DeviceLimits, KernelFamily};
+
+    #[test]
+    fn acceptance_keeps_the_shortest_run_of_confirmed_drafts() {
+        // n = 4: drafts[0] is the step's input, drafts 1..3 the guesses; verified row i is the
+        // model's token after input i.
+        let drafts = [7, 1, 2, 3, 7, 1, 2, 3];
+        assert_eq!(reference::accepted(&drafts, &[1, 2, 3, 9, 1, 2, 3, 9], 4), 3, "every draft confirmed");
+        assert_eq!(reference::accepted(&drafts, &[1, 2, 3, 9, 1, 5, 3, 9], 4), 1, "the batch keeps the shorter");
+        assert_eq!(reference::accepted(&drafts, &[4, 2, 3, 9, 1, 2, 3, 9], 4), 0, "a later match after a miss counts for nothing");
+    }
 
     fn small() -> SpecShape {
         SpecShape { batch: 1, kv_heads: 2, group: 2, head_dim: 16, qrows: 4, capacity: 12, row_stride: 16, layers: 1, entries: 10, gamma: 3 }

@@ -607,13 +607,17 @@ impl Decoder {
         self.forward_chunk(gpu, tuned, n, true)?;
         record(1)?;
         kv_read.push((0..n).map(|r| (self.cfg.n_layer * self.cfg.n_kv_head * (base + r + 1)) as u64).sum());
-        let drafts: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_in.slice(..batch * n)).during("reading drafts")?;
-        let verified: Vec<i32> = gpu.stream.clone_dtoh(&self.bufs.chunk_out.slice(..batch * n)).during("reading verified tokens")?;
+        let Attention::Spec(spec) = &mut self.attention else {
+            return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
+        };
         // Rows 0..j-1 confirmed drafts 1..j; row j gives the bonus token. The batch keeps the
-        // shortest match.
-        let matched = |b: usize| (0..gamma).take_while(|&i| verified[b * n + i] == drafts[b * n + i + 1]).count();
-        let j = (0..batch).map(matched).min().unwrap_or(0);
+        // shortest match. Decided on the device, which also sets each sequence's next token and
+        // position and stages the selection's inputs: one read, nothing uploaded.
+        let bufs = &mut self.bufs;
+        let (j, verified) = spec.accept(gpu, (&bufs.chunk_in, &bufs.chunk_out), n, base, (&mut bufs.tokens, &mut bufs.pos))?;
         let tokens: Vec<u32> = (0..batch).flat_map(|b| verified[b * n..=b * n + j].iter().map(|&t| t as u32)).collect();
+        spec.select_staged(gpu, n, base, j)?;
+        record(2)?;
         let rows = if logits {
             let v = self.cfg.vocab;
             let all: Vec<f32> = gpu.stream.clone_dtoh(&self.bufs.logits.slice(..batch * n * v)).during("reading verify logits")?;
@@ -622,14 +626,6 @@ impl Decoder {
             Vec::new()
         };
         self.len = base + j + 1;
-        gpu.stream.memcpy_htod(&vec![self.len as i32; batch], &mut self.bufs.pos).during("uploading positions")?;
-        let next: Vec<i32> = (0..batch).map(|b| verified[b * n + j]).collect();
-        gpu.stream.memcpy_htod(&next, &mut self.bufs.tokens).during("uploading the next tokens")?;
-        let Attention::Spec(spec) = &mut self.attention else {
-            return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
-        };
-        spec.select(gpu, n, base, j)?;
-        record(2)?;
         Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
     }
 

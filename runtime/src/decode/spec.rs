@@ -8,7 +8,11 @@
 //! output is exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps
 //! and writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
 //! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
-//! writes them, with the next γ positions, as the drafts' token lists.
+//! writes them, with the next γ positions, as the drafts' token lists. The acceptance itself is
+//! decided on the device (`spec_accept`), which also stages the selection's inputs: a round
+//! reads j and the verified tokens once and uploads nothing (the host round trip between the
+//! verification and the selection was 116 µs a round: docs/results/decode.md section 17), and
+//! the selection scores every layer in one launch.
 //!
 //! A batch advances in step: every sequence keeps the accepted length of the one that accepted
 //! fewest (its drafts up to there matched the dense greedy tokens too, so every sequence still
@@ -53,6 +57,8 @@ pub struct SpecGpu {
     /// {row 0's position, accepted row j} and the selection's seqlen, per sequence.
     rows: CudaSlice<i32>,
     sel_len: CudaSlice<i32>,
+    /// `spec_accept`'s {j, verified tokens [batch][γ + 1]}: the one read of a round.
+    accept_result: CudaSlice<i32>,
     /// [n_layer][batch][kv_heads][entries] the drafts' token lists.
     lists: CudaSlice<i32>,
     entries: usize,
@@ -108,6 +114,7 @@ impl SpecGpu {
             pick_values: zeros(gpu, n_layer * batch * k_max, "specattn pick scores")?,
             rows: zeros(gpu, 2 * batch, "specattn verify rows")?,
             sel_len: zeros(gpu, batch, "specattn selection length")?,
+            accept_result: zeros(gpu, 1 + batch * (p.gamma + 1), "specattn acceptance")?,
             lists: zeros(gpu, n_layer * batch * kvh * entries, "specattn draft lists")?,
             entries,
             selected: 0,
@@ -139,33 +146,56 @@ impl SpecGpu {
         self.gather.launch_at(gpu, inputs, &list, ctx, out, None)
     }
 
-    /// Selects the drafts' positions from the last captured chunk of `qrows` rows per sequence,
-    /// whose row 0 sat at position `base` and whose row `j` was the last accepted (the same for
-    /// every sequence): each (layer, sequence) keeps the top `spec_budget(base + j + 1)`
-    /// positions by score, then the next γ positions are appended.
-    pub fn select(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
-        let seqlen = base + j + 1;
-        let k = spec_budget(&self.params, seqlen);
-        let rows: Vec<i32> = (0..self.batch).flat_map(|_| [base as i32, j as i32]).collect();
-        gpu.stream.memcpy_htod(&rows, &mut self.rows).during("uploading verify rows")?;
-        gpu.stream.memcpy_htod(&vec![seqlen as i32; self.batch], &mut self.sel_len).during("uploading selection length")?;
+    /// The `spec` kernels for captured chunks of `qrows` rows per sequence (made on first use).
+    fn kernels_for(&mut self, gpu: &Gpu, qrows: usize) -> Result<&SpecKernels> {
         let qrows = qrows as u32;
         if !self.kernels.contains_key(&qrows) {
             let shape = SpecShape { qrows, ..self.base_shape.clone() };
             let config = Spec::default_config(&shape, &gpu.limits())?;
             self.kernels.insert(qrows, SpecKernels::new(gpu, config, shape)?);
         }
-        let kernels = self.kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
-        let lse_len = qrows as usize * self.lse_stride / MAX_QROWS as usize;
-        let logits_len = self.batch * self.kv_heads * self.base_shape.group as usize * qrows as usize * self.capacity;
-        for l in 0..self.n_layer {
-            let logits = self.logits.slice(l * self.logits_stride..l * self.logits_stride + logits_len);
-            let lse = self.lse.slice(l * self.lse_stride..l * self.lse_stride + lse_len);
-            let per_layer = self.batch * seqlen;
-            let mut out = self.scores.slice_mut(l * per_layer..(l + 1) * per_layer);
-            kernels.score_logits(gpu, &logits, &lse, &self.rows.slice(..), &mut out, seqlen as u32)?;
-        }
-        // Rows [n_layer][batch][seqlen], laid out at this seqlen.
+        self.kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))
+    }
+
+    /// Greedy acceptance of a verify pass of n rows per sequence from position `base`, on the
+    /// device (`spec_accept`): it writes each sequence's next token and position and stages the
+    /// selection's rows, so [`SpecGpu::select_staged`] follows with nothing uploaded. Returns the
+    /// accepted row j and the verified tokens [batch][n] (the round's one read).
+    pub fn accept(&mut self, gpu: &Gpu, chunk: (&CudaSlice<i32>, &CudaSlice<i32>), n: usize, base: usize, next: (&mut CudaSlice<i32>, &mut CudaSlice<i32>)) -> Result<(usize, Vec<i32>)> {
+        let rows = self.batch * n;
+        let (drafts, verified) = (chunk.0.slice(..rows), chunk.1.slice(..rows));
+        let (mut tokens, mut pos) = (next.0.slice_mut(..self.batch), next.1.slice_mut(..self.batch));
+        // Split borrows: the kernels live in `self.kernels`, the outputs beside them.
+        self.kernels_for(gpu, n)?;
+        let kernels = self.kernels.get(&(n as u32)).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
+        let mut result = self.accept_result.slice_mut(..1 + rows);
+        kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..))?;
+        let result: Vec<i32> = gpu.stream.clone_dtoh(&self.accept_result.slice(..1 + rows)).during("reading the acceptance")?;
+        let j = usize::try_from(result[0]).ok().filter(|&j| j < n).ok_or_else(|| SdecError::Invalid(format!("spec_accept returned row {} of {n}", result[0])))?;
+        Ok((j, result[1..].to_vec()))
+    }
+
+    /// Selects the drafts' positions from the last captured chunk of `qrows` rows per sequence,
+    /// whose row 0 sat at position `base` and whose row `j` was the last accepted (the same for
+    /// every sequence): each (layer, sequence) keeps the top `spec_budget(base + j + 1)`
+    /// positions by score, then the next γ positions are appended.
+    pub fn select(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
+        let rows: Vec<i32> = (0..self.batch).flat_map(|_| [base as i32, j as i32]).collect();
+        gpu.stream.memcpy_htod(&rows, &mut self.rows).during("uploading verify rows")?;
+        gpu.stream.memcpy_htod(&vec![(base + j + 1) as i32; self.batch], &mut self.sel_len).during("uploading selection length")?;
+        self.select_staged(gpu, qrows, base, j)
+    }
+
+    /// [`SpecGpu::select`] with the rows {base, j} and the seqlen already on the device (as
+    /// [`SpecGpu::accept`] leaves them).
+    pub fn select_staged(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
+        let seqlen = base + j + 1;
+        let k = spec_budget(&self.params, seqlen);
+        self.kernels_for(gpu, qrows)?;
+        let kernels = self.kernels.get(&(qrows as u32)).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
+        // Scores [n_layer][batch][seqlen], laid out at this seqlen: every layer in one launch.
+        let strides = (self.logits_stride, self.lse_stride);
+        kernels.score_logits(gpu, &self.logits.slice(..), &self.lse.slice(..), strides, &self.rows.slice(..), &mut self.scores.slice_mut(..), seqlen as u32)?;
         self.topk.launch_at(gpu, seqlen as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
         kernels.tokens(gpu, &self.picks.slice(..), k as u32, &self.sel_len.slice(..), &mut self.lists.slice_mut(..))?;
         self.selected = k;

@@ -1,10 +1,10 @@
 //! Fuzzing of SpecAttn's kernels (cuda/spec.cu) against kernels-gen's `spec::reference`.
 //!
-//! `spec_score_logits` (from drawn fp16 verify logits) is written into one layer's rows of a
-//! buffer holding several layers (a view at an offset, as the runtime does), and the other
-//! layers' rows must stay poisoned. Verify rows other
-//! than 0 and j get NaN for lse2, so a kernel reading a row it should not fails. `spec_tokens` is
-//! exact.
+//! `spec_score_logits` scores every layer in one launch from drawn fp16 verify logits, each
+//! layer's own, at a layer stride with poisoned padding between layers (as the runtime's
+//! buffers sized for the largest chunk): a wrong layer offset reads poison or another layer's
+//! values. Verify rows other than 0 and j get NaN for lse2, so a kernel reading a row it should
+//! not fails. `spec_tokens` and `spec_accept` are exact.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -65,36 +65,59 @@ impl FuzzFamily for Spec {
             })
             .collect();
         // Verify logits as the chunk attention writes them (fp16, −inf where a row does not see
-        // the token), drawn directly: [batch][kv_heads][qrows·group][capacity].
+        // the token), drawn directly: per layer [batch][kv_heads][qrows·group][capacity], then
+        // poisoned padding up to the layer stride.
         let rows_per_kv = qrows * group;
-        let logits: Vec<f32> = (0..batch * kvh * rows_per_kv * cap)
-            .map(|i| {
-                let (b, rho, t) = (i / (kvh * rows_per_kv * cap), i / cap % rows_per_kv, i % cap);
-                if t > rows[b].0 + rho / group { f32::NEG_INFINITY } else { half::f16::from_f32(rng.gen_range(-8.0f32..8.0) * spread).to_f32() }
-            })
-            .collect();
-        // lse2 of the used rows; NaN for the rest, so a kernel reading a row it should not fails.
         let per_seq = kvh * rows_per_kv * cap;
-        let mut lse2 = vec![POISON_F32; batch * qrows * heads];
-        for (b, &(_, j)) in rows.iter().enumerate() {
-            let all = reference::lse2_all(s, &logits[b * per_seq..(b + 1) * per_seq]);
-            for r in [0, j] {
-                lse2[(b * qrows + r) * heads..(b * qrows + r + 1) * heads].copy_from_slice(&all[r * heads..(r + 1) * heads]);
+        let logits_stride = batch * per_seq + [0, rng.gen_range(1..64)][rng.gen_range(0..2)];
+        let mut logits = vec![f32::NAN; layers * logits_stride];
+        for l in 0..layers {
+            for i in 0..batch * per_seq {
+                let (b, rho, t) = (i / per_seq, i / cap % rows_per_kv, i % cap);
+                logits[l * logits_stride + i] =
+                    if t > rows[b].0 + rho / group { f32::NEG_INFINITY } else { half::f16::from_f32(rng.gen_range(-8.0f32..8.0) * spread).to_f32() };
+            }
+        }
+        // lse2 of the used rows; NaN for the rest, so a kernel reading a row it should not fails.
+        let lse_stride = batch * qrows * heads + [0, rng.gen_range(1..16)][rng.gen_range(0..2)];
+        let mut lse2 = vec![POISON_F32; layers * lse_stride];
+        for l in 0..layers {
+            for (b, &(_, j)) in rows.iter().enumerate() {
+                let at = l * logits_stride + b * per_seq;
+                let all = reference::lse2_all(s, &logits[at..at + per_seq]);
+                for r in [0, j] {
+                    let to = l * lse_stride + (b * qrows + r) * heads;
+                    lse2[to..to + heads].copy_from_slice(&all[r * heads..(r + 1) * heads]);
+                }
             }
         }
         let rows_flat: Vec<i32> = rows.iter().flat_map(|&(base, j)| [base as i32, j as i32]).collect();
 
-        // Scores into layer `layer` of a [layers][batch][row_stride] buffer.
-        let layer = rng.gen_range(0..layers);
+        // Scores of every layer, [layers][batch][row_stride], in one launch.
         let per_layer = batch * row_stride;
         let mut out = upload(gpu, &vec![POISON_F32; layers * per_layer], "scores")?;
         let logit_bits: Vec<u16> = logits.iter().map(|&x| half::f16::from_f32(x).to_bits()).collect();
         let (dlog, dl, dr) = (upload(gpu, &logit_bits, "logits")?, upload(gpu, &lse2, "lse2")?, upload(gpu, &rows_flat, "rows")?);
-        {
-            let mut view = out.slice_mut(layer * per_layer..(layer + 1) * per_layer);
-            kernels.score_logits(gpu, &dlog.as_view(), &dl.as_view(), &dr.as_view(), &mut view, s.row_stride)?;
-        }
+        kernels.score_logits(gpu, &dlog.as_view(), &dl.as_view(), (logits_stride, lse_stride), &dr.as_view(), &mut out.slice_mut(..), s.row_stride)?;
         let got_scores = download(&gpu.stream, &out, "scores")?;
+
+        // Acceptance of a verify pass of n = qrows rows per sequence: tokens from a small
+        // vocabulary, each sequence's drafts confirmed up to a drawn row (all, or a miss there).
+        let n = qrows;
+        let vocab = 4;
+        let drafts: Vec<i32> = (0..batch * n).map(|_| rng.gen_range(0..vocab)).collect();
+        let verified: Vec<i32> = (0..batch * n)
+            .map(|i| if i % n + 1 < n && rng.gen_bool(0.8) { drafts[i + 1] } else { rng.gen_range(0..vocab) })
+            .collect();
+        let accept_base = rng.gen_range(0..cap);
+        let (d_drafts, d_verified) = (upload(gpu, &drafts, "drafts")?, upload(gpu, &verified, "verified tokens")?);
+        let poisoned = |len: usize| upload(gpu, &vec![POISON_I32; len], "acceptance outputs");
+        let (mut a_result, mut a_next, mut a_pos, mut a_rows, mut a_sel) = (poisoned(batch * n + 1)?, poisoned(batch)?, poisoned(batch)?, poisoned(2 * batch)?, poisoned(batch)?);
+        kernels.accept(
+            gpu, &d_drafts.as_view(), &d_verified.as_view(), n, accept_base, &mut a_result.slice_mut(..), &mut a_next.slice_mut(..), &mut a_pos.slice_mut(..),
+            &mut a_rows.slice_mut(..), &mut a_sel.slice_mut(..),
+        )?;
+        let got_accept: Vec<Vec<i32>> = [&a_result, &a_next, &a_pos, &a_rows, &a_sel].iter().map(|d| download(&gpu.stream, d, "acceptance outputs")).collect::<Result<_>>()?;
 
         // Token lists: k_valid picks per (layer, sequence) row, distinct positions below that
         // sequence's sel_len in any order; past sel_len (a top-k shared by shorter sequences)
@@ -123,15 +146,32 @@ impl FuzzFamily for Spec {
 
         let s = s.clone();
         Ok(Box::new(move || {
-            let mut want = vec![POISON_F32; layers * per_layer];
-            for (b, &(base, j)) in rows.iter().enumerate() {
-                let lb = &lse2[b * qrows * heads..(b + 1) * qrows * heads];
-                let at = layer * per_layer + b * row_stride;
-                want[at..at + row_stride].copy_from_slice(&reference::score_row(&s, &logits[b * per_seq..(b + 1) * per_seq], lb, base, j));
+            let j = reference::accepted(&drafts, &verified, n);
+            let next_pos = (accept_base + j + 1) as i32;
+            let want_accept: [Vec<i32>; 5] = [
+                std::iter::once(j as i32).chain(verified.iter().copied()).collect(),
+                (0..batch).map(|b| verified[b * n + j]).collect(),
+                vec![next_pos; batch],
+                (0..batch).flat_map(|_| [accept_base as i32, j as i32]).collect(),
+                vec![next_pos; batch],
+            ];
+            for (what, (got, want)) in ["result", "next tokens", "positions", "rows", "sel_len"].iter().zip(got_accept.iter().zip(&want_accept)) {
+                if got != want {
+                    return Some(format!("spec_accept {what}: {got:?} on the GPU, {want:?} expected (n {n}, drafts {drafts:?}, verified {verified:?})"));
+                }
             }
-            // The −inf past seqlen and the poison of the other layers must match bit for bit.
+            let mut want = vec![POISON_F32; layers * per_layer];
+            for l in 0..layers {
+                for (b, &(base, j)) in rows.iter().enumerate() {
+                    let lb = &lse2[l * lse_stride + b * qrows * heads..l * lse_stride + (b + 1) * qrows * heads];
+                    let from = l * logits_stride + b * per_seq;
+                    let at = l * per_layer + b * row_stride;
+                    want[at..at + row_stride].copy_from_slice(&reference::score_row(&s, &logits[from..from + per_seq], lb, base, j));
+                }
+            }
+            // The −inf past seqlen must match bit for bit.
             if let Some(i) = (0..want.len()).find(|&i| (want[i].is_infinite() || want[i].is_nan() || got_scores[i].is_infinite()) && want[i].to_bits() != got_scores[i].to_bits()) {
-                return Some(format!("score {i} (layer {layer}, rows {rows:?}): {} on the GPU, {} expected", got_scores[i], want[i]));
+                return Some(format!("score {i} (layer {}, rows {rows:?}): {} on the GPU, {} expected", i / per_layer, got_scores[i], want[i]));
             }
             let finite = |v: &[f32]| v.iter().zip(&want).filter(|(_, w)| w.is_finite()).map(|(g, _)| *g).collect::<Vec<f32>>();
             // The same fp16 logits and f32 lse2 on both sides: exp2f's few ulps on each
@@ -139,7 +179,7 @@ impl FuzzFamily for Spec {
             // wide margin without hiding a wrong row, head or mask (those move scores by O(1)
             // relative); atol 1e-5 covers scores near fp32 underflow.
             if let Some(why) = compare("spec_score_logits", &finite(&got_scores), &finite(&want), 1e-5, 1e-3) {
-                return Some(format!("{why} (layer {layer}, rows {rows:?})"));
+                return Some(format!("{why} ({layers} layers, rows {rows:?})"));
             }
             let want_lists: Vec<i32> = (0..layers * batch)
                 .flat_map(|row| {

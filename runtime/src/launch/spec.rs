@@ -35,27 +35,66 @@ impl SpecKernels {
         Ok(SpecKernels { shape, config, kernels, specs })
     }
 
-    /// One layer's scores into `out` [batch][row_stride] from the verify pass's logits
-    /// ([batch][kv_heads][qrows·group][capacity] fp16 bits, as `chunk_attention` writes them),
-    /// lse2 [batch][qrows][n_heads] (log2 domain) and rows [batch][2] = {base, j}. `row_stride`
-    /// (the top-k's row length, which grows every round) overrides the shape's.
+    /// The scores of every layer of the shape into `out` [layers][batch][row_stride], in one
+    /// launch, from the verify pass's logits (per layer [batch][kv_heads][qrows·group][capacity]
+    /// fp16 bits as `chunk_attention` writes them, layer l at `l · strides.0`), lse2 (per layer
+    /// [batch][qrows][n_heads], log2 domain, layer l at `l · strides.1`) and rows [batch][2] =
+    /// {base, j}. `row_stride` (the top-k's row length, which grows every round) overrides the
+    /// shape's.
     pub fn score_logits(
-        &self, gpu: &Gpu, logits: &CudaView<u16>, lse2: &CudaView<f32>, rows: &CudaView<i32>, out: &mut CudaViewMut<f32>, row_stride: u32,
+        &self, gpu: &Gpu, logits: &CudaView<u16>, lse2: &CudaView<f32>, strides: (usize, usize), rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
+        row_stride: u32,
     ) -> Result<()> {
         let shape = SpecShape { row_stride, ..self.shape.clone() };
         let s = &shape;
-        let b = s.batch as usize;
-        check_len("logits", logits.len(), b * (s.n_heads() * s.qrows) as usize * s.capacity as usize)?;
-        check_len("lse2", lse2.len(), b * (s.qrows * s.n_heads()) as usize)?;
+        let (b, last) = (s.batch as usize, s.layers as usize - 1);
+        let logits_len = b * (s.n_heads() * s.qrows) as usize * s.capacity as usize;
+        let lse_len = b * (s.qrows * s.n_heads()) as usize;
+        if last > 0 && (strides.0 < logits_len || strides.1 < lse_len) {
+            return Err(SdecError::Invalid(format!("spec: layer strides {strides:?} overlap a layer's logits ({logits_len}) or lse2 ({lse_len})")));
+        }
+        check_len("logits", logits.len(), last * strides.0 + logits_len)?;
+        check_len("lse2", lse2.len(), last * strides.1 + lse_len)?;
         check_len("rows", rows.len(), 2 * b)?;
-        check_len("scores", out.len(), b * s.row_stride as usize)?;
+        check_len("scores", out.len(), (last + 1) * b * s.row_stride as usize)?;
         let (row_stride, capacity) = (s.row_stride as i32, s.capacity as i32);
+        let (logits_layer, lse_layer) = (strides.0 as i64, strides.1 as i64);
         let f = self.kernels.function("spec_score_logits")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(logits).arg(lse2).arg(rows).arg(out).arg(&row_stride).arg(&capacity)
+            gpu.stream.launch_builder(&f).arg(logits).arg(lse2).arg(rows).arg(out).arg(&row_stride).arg(&capacity).arg(&logits_layer).arg(&lse_layer)
                 .launch(launch_config(spec(&Spec::launches(&self.config, s, &gpu.limits()), "spec_score_logits")?))
         }
         .during("spec scores from logits")?;
+        Ok(())
+    }
+
+    /// Greedy acceptance of a verify pass on the device (see spec.cu `spec_accept`): from the
+    /// chunk's inputs `drafts` and greedy outputs `verified` ([batch][n] each), writes `result`
+    /// = {j, verified…}, each sequence's next token and position, and the selection's rows and
+    /// seqlen.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accept(
+        &self, gpu: &Gpu, drafts: &CudaView<i32>, verified: &CudaView<i32>, n: usize, base: usize, result: &mut CudaViewMut<i32>, next_tokens: &mut CudaViewMut<i32>,
+        pos: &mut CudaViewMut<i32>, rows: &mut CudaViewMut<i32>, sel_len: &mut CudaViewMut<i32>,
+    ) -> Result<()> {
+        let b = self.shape.batch as usize;
+        if n == 0 {
+            return Err(SdecError::Invalid("spec: acceptance of a verify pass of no rows".into()));
+        }
+        check_len("drafts", drafts.len(), b * n)?;
+        check_len("verified tokens", verified.len(), b * n)?;
+        check_len("acceptance result", result.len(), 1 + b * n)?;
+        check_len("next tokens", next_tokens.len(), b)?;
+        check_len("positions", pos.len(), b)?;
+        check_len("rows", rows.len(), 2 * b)?;
+        check_len("sel_len", sel_len.len(), b)?;
+        let (batch, n, base) = (b as i32, n as i32, base as i32);
+        let f = self.kernels.function("spec_accept")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(drafts).arg(verified).arg(&batch).arg(&n).arg(&base).arg(result).arg(next_tokens).arg(pos).arg(rows).arg(sel_len)
+                .launch(launch_config(spec(&self.specs, "spec_accept")?))
+        }
+        .during("spec acceptance")?;
         Ok(())
     }
 
