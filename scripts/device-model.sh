@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Brings the SmolLM2 GGUF (98 MB) to the device machine, whose calls carry at most 64 MiB.
-#   here:            scripts/device-model.sh split      -> .carry/m1/part-aa, .carry/m2/part-ab (+ sha256)
-#   device, call 1:  scripts/device-model.sh stage      (carry .carry/m1)  copies part 1 to /tmp/sdec-model
-#   device, call 2:  scripts/device-model.sh assemble   (carry .carry/m2)  joins, checks the sha256,
-#                    and leaves the model at /tmp/sdec-model/models/ (SDEC_MODEL_DIR=/tmp/sdec-model/models)
+# Brings the SmolLM2 GGUF (98 MB) to the device machine, whose calls carry at most 64 MiB with
+# the working tree (~22 MB tracked): the model goes in parts of 36 MB, one call each.
+#   here:                 scripts/device-model.sh split       -> .carry/m1, .carry/m2, .carry/m3 (a part each,
+#                                                                and the sha256 beside every part)
+#   device, call k:       scripts/device-model.sh stage       (carry .carry/mk) copies its part to /tmp/sdec-model
+#   device, last call:    scripts/device-model.sh assemble    (after staging the last part) joins the parts,
+#                         checks the sha256, and leaves the model at /tmp/sdec-model/models/
+#                         (SDEC_MODEL_DIR=/tmp/sdec-model/models)
 # /tmp survives between calls while the machine stays warm (about 30 s after a call): make the
-# second call at once.
+# calls one after another at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NAME=SmolLM2-135M-Instruct.Q4_1.gguf
@@ -14,23 +17,27 @@ case "${1:-}" in
 split)
     src=.sdec/models/$NAME
     [ -f "$src" ] || { echo "no $src: run scripts/setup.sh first" >&2; exit 1; }
-    rm -rf .carry/m1 .carry/m2 && mkdir -p .carry/m1 .carry/m2
-    split -b 50M "$src" .carry/m1/part-
-    mv .carry/m1/part-ab .carry/m2/
-    sha256sum "$src" | cut -d' ' -f1 > .carry/m2/sha256
-    echo "split $src into .carry/m1/part-aa and .carry/m2/part-ab"
+    rm -rf .carry/m[0-9] /tmp/sdec-model-split && mkdir -p /tmp/sdec-model-split
+    split -b 36M "$src" /tmp/sdec-model-split/part-
+    k=0
+    for part in /tmp/sdec-model-split/part-*; do
+        k=$((k + 1)); mkdir -p .carry/m$k && mv "$part" .carry/m$k/
+        sha256sum "$src" | cut -d' ' -f1 > .carry/m$k/sha256
+    done
+    echo "split $src into $k parts: .carry/m1 .. .carry/m$k (carry one a call, then stage it)"
     ;;
 stage)
-    mkdir -p $STAGE && cp .carry/m1/part-aa $STAGE/
-    echo "staged part 1 in $STAGE"
+    mkdir -p $STAGE && cp .carry/m[0-9]/part-* .carry/m[0-9]/sha256 $STAGE/
+    echo "staged $(ls $STAGE/part-* | wc -l) part(s) in $STAGE"
     ;;
 assemble)
-    [ -f $STAGE/part-aa ] || { echo "part 1 is not in $STAGE: the machine was not warm; run 'stage' again" >&2; exit 1; }
+    parts=$(ls $STAGE/part-* 2>/dev/null | wc -l)
+    [ "$parts" -ge 2 ] && [ -f $STAGE/sha256 ] || { echo "only $parts part(s) in $STAGE: the machine was not warm between calls; stage them again" >&2; exit 1; }
     mkdir -p $STAGE/models
-    cat $STAGE/part-aa .carry/m2/part-ab > $STAGE/models/$NAME
+    cat $STAGE/part-* > $STAGE/models/$NAME
     got=$(sha256sum $STAGE/models/$NAME | cut -d' ' -f1)
-    [ "$got" = "$(cat .carry/m2/sha256)" ] || { echo "checksum mismatch: $got" >&2; exit 1; }
-    echo "assembled $STAGE/models/$NAME (sha256 ok)"
+    [ "$got" = "$(cat $STAGE/sha256)" ] || { echo "checksum mismatch after joining $parts parts: $got (a part is missing?)" >&2; exit 1; }
+    echo "assembled $STAGE/models/$NAME from $parts parts (sha256 ok)"
     ;;
 *)
     echo "usage: $0 split|stage|assemble" >&2; exit 2

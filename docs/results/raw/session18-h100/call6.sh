@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# Session 18 call 6 (carry .carry/s18e: the build before, 1a280cd, and session 16's refined
-# cache; the model and call 5's build are still in /tmp): SmolLM2 SpecAttn with the acceptance
-# read back on the host, on four of call 5's texts (its time per token beside call 5's), and the
-# 128K figures of #5 with this session's build on the refined cache (stale top-k entries retuned).
+# Session 18 call 6 (carry .carry/m3; calls 4-5 staged parts 1-2 and the build of call 3):
+# SmolLM2 assembled;
+# SpecAttn's acceptance on real text with the acceptance decided on the device — every licence
+# text at 8000 characters (benches/spec_accept_licenses.sh, as session 8's 6.096), each run's
+# tokens against `full`'s, and its decode time per token.
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH
+scripts/device-model.sh stage && scripts/device-model.sh assemble || exit 1
 export SDEC_MODEL_DIR=/tmp/sdec-model/models
-[ -f /tmp/s18/sdec ] || { echo "call 5's build is gone (the machine was not warm)"; exit 1; }
-o=/tmp/c6; mkdir -p $o/old $o/tune
-for t in GPL-3 Apache-2.0 LGPL-3 MPL-2.0; do
-    mkdir -p $o/old/$t
-    SDEC=.carry/s18e/sdec-old OUT=$o/old/$t timeout 60 benches/spec_accept.sh /usr/share/common-licenses/$t 8000 2>&1 | head -1
-done
-cp .carry/s18e/tune.json $o/tune/tune.json
-export SDEC_TUNE_DIR=$o/tune
-timeout 150 /tmp/s18/sdec tune --family all --budget-s 140 > $o/tune.txt 2>&1; echo "tune exit $?: $(tail -1 $o/tune.txt)"
-timeout 330 /tmp/s18/sdec bench decode --model synthetic:llama-3.1-8b --contexts 128k --batch 1,2 \
-    --policy full --policy lychee:heads=docs/results/llama8b-heads-9pct.json --policy specattn \
-    --steps 32 --warmup 5 --launch graph --json $o/decode.json > $o/decode.txt 2>&1
-echo "decode exit $?"; grep -E "^\|" $o/decode.txt
+[ -f /tmp/s18/sdec ] || { echo "call 5's build is gone"; exit 1; }
+o=/tmp/c6; mkdir -p $o/acc
+SDEC=/tmp/s18/sdec OUT=$o/acc timeout 500 benches/spec_accept_licenses.sh > $o/acc.txt 2>&1
+echo "licences exit $?"; tail -13 $o/acc.txt | cut -c1-220
 tar czf $OUT/call6.tgz -C /tmp c6
