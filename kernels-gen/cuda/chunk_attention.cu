@@ -8,8 +8,8 @@
 // be compute-bound on CUDA cores), so rows go through mma.sync m16n8k16 in M_TILES tiles of 16.
 //
 // One CTA takes SPLIT_TOKENS tokens of one (batch, KV head) and streams them through shared memory
-// in tiles of TILE tokens, so K and V are read from memory once for all R rows; STAGES slots, so
-// the next STAGES - 1 tiles' cp.async loads are in flight while the warps compute on this one. Warp w owns m-tile
+// in tiles of TILE tokens, so K and V are read from memory once for all R rows; two stages, so
+// the next tile's cp.async loads are in flight while the warps compute on this one. Warp w owns m-tile
 // w % M_TILES and token quarter w / M_TILES of every tile; it keeps an online softmax per row and
 // writes its own partial (normalised output, log2-sum-exp), which `chunk_combine` merges.
 //
@@ -63,8 +63,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     float* __restrict__ lse_part,        // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16], log2 domain
     int kv_heads, int context, int capacity, int splits, float scale,
     unsigned short* __restrict__ logits) {  // WRITE_LOGITS: [batch*kv_heads][ROWS][capacity] fp16
-    __shared__ __align__(16) bf16_t ks_all[STAGES][TILE * STRIDE];
-    __shared__ __align__(16) bf16_t vs_all[STAGES][TILE * STRIDE];
+    __shared__ __align__(16) bf16_t ks_all[2][TILE * STRIDE];
+    __shared__ __align__(16) bf16_t vs_all[2][TILE * STRIDE];
     // WRITE_LOGITS: each warp's 16 x WARP_TOKENS staging tile.
     __shared__ __align__(16) unsigned short logits_sm[WRITE_LOGITS ? WARPS : 1][WRITE_LOGITS ? 16 * WARP_TOKENS : 8];
 
@@ -105,10 +105,9 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
 #pragma unroll
     for (int j = 0; j < O_TILES; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
 
-    // Stage `st` <- tile at t0 (tokens past `end` zero-filled); a tile at or past `end` loads
-    // nothing but still commits its (empty) group, so the count of groups in flight stays fixed.
+    // Stage `st` <- tile at t0 (tokens past `end` zero-filled).
     auto load_tile = [&](int st, int t0) {
-        for (int c = threadIdx.x; t0 < end && c < TILE * HEAD_DIM / 8; c += WARPS * 32) {
+        for (int c = threadIdx.x; c < TILE * HEAD_DIM / 8; c += WARPS * 32) {
             const int t = c / (HEAD_DIM / 8), d = (c % (HEAD_DIM / 8)) * 8;
             const bool valid = t0 + t < end;
             const size_t off = kv_base + (size_t)(valid ? t0 + t : begin) * HEAD_DIM + d;
@@ -117,14 +116,15 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
         }
         asm volatile("cp.async.commit_group;" ::: "memory");
     };
-#pragma unroll
-    for (int s = 0; s + 1 < STAGES; ++s) load_tile(s, begin + s * TILE);
+    if (begin < end) load_tile(0, begin);
     int stage = 0;
-    for (int t0 = begin; t0 < end; t0 += TILE, stage = stage + 1 == STAGES ? 0 : stage + 1) {
-        // The slot of the tile before this one (every warp is done with it: the barrier at the
-        // end of the last step) takes the tile STAGES - 1 ahead; then this tile is waited for.
-        load_tile(stage == 0 ? STAGES - 1 : stage - 1, t0 + (STAGES - 1) * TILE);
-        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1) : "memory");
+    for (int t0 = begin; t0 < end; t0 += TILE, stage ^= 1) {
+        if (t0 + TILE < end) {
+            load_tile(stage ^ 1, t0 + TILE);
+            asm volatile("cp.async.wait_group 1;" ::: "memory");
+        } else {
+            asm volatile("cp.async.wait_group 0;" ::: "memory");
+        }
         __syncthreads();  // this tile has landed for every thread
         const bf16_t* ks = ks_all[stage];
         const bf16_t* vs = vs_all[stage];

@@ -66,10 +66,10 @@ impl Shape for ChunkShape {
     }
 }
 
-/// Bytes of static shared memory of `chunk_attend`: `stages` K and V tiles of `tile` tokens
-/// (rows padded by 8), and with `logits` a 16-row staging tile of every warp's tokens.
-pub fn static_smem(shape: &ChunkShape, tile: u32, stages: u32) -> u32 {
-    let kv = stages * 2 * tile * (shape.head_dim + 8) * 2;
+/// Bytes of static shared memory of `chunk_attend`: two stages of a K and a V tile of `tile`
+/// tokens (rows padded by 8), and with `logits` a 16-row staging tile of every warp's tokens.
+pub fn static_smem(shape: &ChunkShape, tile: u32) -> u32 {
+    let kv = 2 * 2 * tile * (shape.head_dim + 8) * 2;
     let logits = if shape.logits { shape.m_tiles() * 16 * tile * 2 } else { 0 };
     kv + logits
 }
@@ -87,15 +87,13 @@ sdec_dsl::kernel_family! {
             tile: u32 = [32, 64, 16],
             /// Warps that share one tile's tokens (each m-tile has this many).
             token_warps: u32 = [2, 1, 4],
-            /// Tiles in shared memory: one computed on while the others are on their way.
-            stages: u32 = [2, 3, 4],
         }
         constraints {
             split_tokens % tile == 0,
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
             tile % (16 * token_warps) == 0,
-            // Static shared memory: the stages of K and V tiles (+ the logits' staging).
-            static_smem(shape, tile, stages) <= 48 * 1024,
+            // Static shared memory: two stages of the K and V tiles (+ the logits' staging).
+            static_smem(shape, tile) <= 48 * 1024,
         }
         kernels {
             chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (32 * shape.m_tiles() * token_warps, 1, 1), smem = 0),
