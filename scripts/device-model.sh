@@ -27,7 +27,9 @@ split)
     echo "split $src into $k parts: .carry/m1 .. .carry/m$k (carry one a call, then stage it)"
     ;;
 stage)
-    mkdir -p $STAGE && cp .carry/m[0-9]/part-* .carry/m[0-9]/sha256 $STAGE/
+    # Earlier calls' part folders may still be there: copy every part, and one checksum.
+    mkdir -p $STAGE && cp -f .carry/m[0-9]/part-* $STAGE/
+    cat "$(ls .carry/m[0-9]/sha256 | head -1)" > $STAGE/sha256
     echo "staged $(ls $STAGE/part-* | wc -l) part(s) in $STAGE"
     ;;
 assemble)
