@@ -53,6 +53,15 @@ pub fn use_worker_processes() {
     WORKERS_ON.store(true, Ordering::Relaxed);
 }
 
+/// How many compiles [`compile_many`] runs at once: its worker processes, or the threads of this
+/// process when it has none.
+pub fn parallel_width() -> usize {
+    match worker_count() {
+        0 | 1 => rayon::current_num_threads(),
+        workers => workers,
+    }
+}
+
 /// How many worker processes a batch may use: one per core (`SDEC_COMPILE_WORKERS` overrides;
 /// 0 or 1 compiles in this process).
 fn worker_count() -> usize {

@@ -7,6 +7,7 @@
 //! values (fresh random inputs, poisoned outputs; the CPU checks run in parallel), and only then
 //! timed with CUDA events (warm-up, median of `--runs`, inputs rotated or L2 cleared between runs).
 
+pub mod compiling;
 pub mod families;
 pub mod referee;
 pub mod refine;
@@ -253,6 +254,8 @@ struct GpuMeasurer<'c, 'a, F: TuneFamily> {
     cubins: HashMap<KernelKey, Vec<u8>>,
     /// Keys NVRTC rejected, with the reason (not compiled again when measured after `prepare`).
     rejected: HashMap<KernelKey, String>,
+    /// What `prepare` started compiling and nobody has waited for yet.
+    background: compiling::Background,
 }
 
 fn short(reason: &str) -> String {
@@ -265,29 +268,27 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         serde_json::to_string(&self.configs[i]).unwrap_or_default()
     }
 
-    /// Loads the module of every index (the store's CUBIN, else NVRTC in parallel); the error of
-    /// those that fail.
-    fn load(&mut self, indices: &[usize]) -> BTreeMap<usize, String> {
-        let gpu = self.ctx.gpu;
-        let arch = gpu.arch();
+    /// The indices' modules that are neither loaded, compiled, rejected nor compiling: the
+    /// store's CUBINs (taken at once), and jobs for the rest (each key once).
+    fn unprepared(&mut self, indices: &[usize]) -> Vec<(KernelKey, Job)> {
+        let arch = self.ctx.gpu.arch();
         let mut todo: BTreeMap<KernelKey, Job> = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
-            if !gpu.has_module(&key) && !self.cubins.contains_key(&key) && !self.rejected.contains_key(&key) {
+            if self.ctx.gpu.has_module(&key) || self.cubins.contains_key(&key) || self.rejected.contains_key(&key) || self.background.is_pending(&key) {
+                continue;
+            }
+            if let Some(bytes) = self.ctx.store.get(&key) {
+                self.cubins.insert(key, bytes);
+            } else {
                 todo.entry(key).or_insert_with(|| Job::of::<F>(&self.configs[i], self.shape, &arch));
             }
         }
-        let store = &self.ctx.store;
-        let (cached, to_compile): (Vec<_>, Vec<_>) = todo.into_iter().map(|(k, v)| (store.get(&k), k, v)).partition(|(c, _, _)| c.is_some());
-        self.ctx.compiled += to_compile.len();
-        let nvrtc_started = Instant::now();
-        let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = to_compile.into_iter().map(|(_, key, job)| (key, job)).unzip();
-        let compiled: Vec<(KernelKey, std::result::Result<Vec<u8>, String>)> =
-            keys.into_iter().zip(compile_many(&jobs, &|_| {})).map(|(key, result)| (key, result.map_err(|e| e.to_string()))).collect();
-        self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
-        for (bytes, key, _) in cached {
-            self.cubins.insert(key, bytes.unwrap_or_default());
-        }
+        self.ctx.compiled += todo.len();
+        todo.into_iter().collect()
+    }
+
+    fn keep(&mut self, compiled: Vec<compiling::Compiled>) {
         for (key, result) in compiled {
             match result {
                 Ok(bytes) => {
@@ -298,6 +299,24 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
                 }
             }
         }
+    }
+
+    /// Loads the module of every index (the store's CUBIN, what `prepare` compiled in the
+    /// background — waiting for it if need be —, else NVRTC in parallel now); the error of those
+    /// that fail.
+    fn load(&mut self, indices: &[usize]) -> BTreeMap<usize, String> {
+        let gpu = self.ctx.gpu;
+        let arch = gpu.arch();
+        let nvrtc_started = Instant::now();
+        let jobs = self.unprepared(indices);
+        let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = jobs.into_iter().unzip();
+        let compiled: Vec<compiling::Compiled> =
+            keys.into_iter().zip(compile_many(&jobs, &|_| {})).map(|(key, result)| (key, result.map_err(|e| e.to_string()))).collect();
+        self.keep(compiled);
+        let wanted: Vec<KernelKey> = indices.iter().map(|&i| F::key(&self.configs[i], self.shape, &arch)).collect();
+        let arrived = self.background.collect(&wanted);
+        self.keep(arrived);
+        self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         let mut errors = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
@@ -317,10 +336,12 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
 }
 
 impl<F: TuneFamily> Measurer for GpuMeasurer<'_, '_, F> {
-    /// Compiles and loads them now, in parallel; their errors are reported when they are measured.
+    /// Starts compiling them in the background (see `compiling`); loading, and their errors,
+    /// come when they are measured.
     fn prepare(&mut self, indices: &[usize]) {
         let started = Instant::now();
-        self.load(indices);
+        let jobs = self.unprepared(indices);
+        self.background.start(jobs);
         self.ctx.phases.compile_s += started.elapsed().as_secs_f64();
     }
 
@@ -458,7 +479,7 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
     let deadline = ctx.deadline;
     let mut progress = std::mem::replace(&mut ctx.progress, Progress::empty(Path::new(".")));
     let outcome = {
-        let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new(), rejected: HashMap::new() };
+        let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new(), rejected: HashMap::new(), background: Default::default() };
         let stop = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut save = |results: &BTreeMap<usize, Measurement>| {
             progress.set(&key, &strategy_name, measured_list(results));

@@ -75,7 +75,7 @@ pub(super) fn referee_entry<F: TuneFamily>(ctx: &mut Ctx, other: &Cache, label: 
         }
     };
     ctx.bar.set_message(format!("referee {} {label}", F::NAME));
-    let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new(), rejected: HashMap::new() };
+    let mut measurer = GpuMeasurer::<F> { ctx, label, shape, configs: &configs, bench, cubins: HashMap::new(), rejected: HashMap::new(), background: Default::default() };
     let (mut mine, mut yours) = (Vec::new(), Vec::new());
     for _ in 0..REFEREE_ROUNDS {
         let pair = measurer.measure_batch(&[a, b]);
