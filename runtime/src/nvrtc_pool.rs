@@ -53,15 +53,6 @@ pub fn use_worker_processes() {
     WORKERS_ON.store(true, Ordering::Relaxed);
 }
 
-/// How many compiles [`compile_many`] runs at once: its worker processes, or the threads of this
-/// process when it has none.
-pub fn parallel_width() -> usize {
-    match worker_count() {
-        0 | 1 => rayon::current_num_threads(),
-        workers => workers,
-    }
-}
-
 /// How many worker processes a batch may use: one per core (`SDEC_COMPILE_WORKERS` overrides;
 /// 0 or 1 compiles in this process).
 fn worker_count() -> usize {
@@ -124,16 +115,25 @@ impl Drop for Worker {
 /// Compiles every job to a CUBIN; one result per job, in order. `done(n)` is called as `n` more
 /// jobs finish (for a progress bar).
 pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<Vec<u8>>> {
+    let results: Vec<Mutex<Option<Result<Vec<u8>>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    compile_each(jobs, &|i, result| {
+        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        done(1);
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| Err(SdecError::Invalid("an NVRTC job was not answered".into()))))
+        .collect()
+}
+
+/// Compiles every job, handing each result to `each(index, result)` as soon as it is ready (in
+/// no particular order; every index once): the workers take the next job as they finish, so
+/// one slow compile holds up no other.
+pub fn compile_each(jobs: &[Job], each: &(dyn Fn(usize, Result<Vec<u8>>) + Sync)) {
     let workers = worker_count().min(jobs.len());
     if workers <= 1 {
-        return jobs
-            .par_iter()
-            .map(|j| {
-                let r = nvrtc::compile_cubin(&j.source, &j.arch, &j.family, &j.config);
-                done(1);
-                r
-            })
-            .collect();
+        jobs.par_iter().enumerate().for_each(|(i, j)| each(i, nvrtc::compile_cubin(&j.source, &j.arch, &j.family, &j.config)));
+        return;
     }
     let mut pool: Vec<Worker> = {
         let mut idle = IDLE.lock().unwrap_or_else(|p| p.into_inner());
@@ -142,12 +142,11 @@ pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<V
     };
     // Each thread drives one worker, taking the next job until none is left.
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<Vec<u8>>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let returned: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let mut worker = pool.pop();
-            let (next, results, returned) = (&next, &results, &returned);
+            let (next, returned) = (&next, &returned);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -163,8 +162,7 @@ pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<V
                         },
                         Err(why) => Err(SdecError::Invalid(why)),
                     };
-                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
-                    done(1);
+                    each(i, answer);
                 }
                 if let Some(w) = worker {
                     returned.lock().unwrap_or_else(|p| p.into_inner()).push(w);
@@ -173,10 +171,6 @@ pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<V
         }
     });
     IDLE.lock().unwrap_or_else(|p| p.into_inner()).extend(returned.into_inner().unwrap_or_else(|p| p.into_inner()));
-    results
-        .into_iter()
-        .map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| Err(SdecError::Invalid("an NVRTC job was not answered".into()))))
-        .collect()
 }
 
 fn write_frame(w: &mut impl Write, status: u8, payload: &[u8]) -> std::io::Result<()> {

@@ -7,11 +7,11 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sdec_kernels::KernelKey;
 
-use crate::nvrtc_pool::{compile_many, parallel_width, Job};
+use crate::nvrtc_pool::{compile_each, Job};
 
 /// A compile's outcome: the CUBIN, or NVRTC's reason.
 pub type Compiled = (KernelKey, std::result::Result<Vec<u8>, String>);
@@ -21,7 +21,7 @@ pub struct Background {
     tx: Sender<Compiled>,
     rx: Receiver<Compiled>,
     in_flight: HashSet<KernelKey>,
-    /// Set when the owner goes away: a thread stops after the batch it is compiling.
+    /// Set when the owner goes away: results are no longer sent.
     cancelled: Arc<AtomicBool>,
 }
 
@@ -33,26 +33,23 @@ impl Default for Background {
 }
 
 impl Background {
-    /// Starts compiling `jobs` on a thread of their own, in batches as wide as the pool so that
-    /// results arrive while the rest compile. Keys already in flight are skipped.
+    /// Starts compiling `jobs` on a thread of their own; each result is sent as soon as it is
+    /// ready. Keys already in flight are skipped.
     pub fn start(&mut self, jobs: Vec<(KernelKey, Job)>) {
         let jobs: Vec<(KernelKey, Job)> = jobs.into_iter().filter(|(key, _)| self.in_flight.insert(key.clone())).collect();
         if jobs.is_empty() {
             return;
         }
-        let (tx, cancelled) = (self.tx.clone(), self.cancelled.clone());
+        let (tx, cancelled) = (Mutex::new(self.tx.clone()), self.cancelled.clone());
         std::thread::spawn(move || {
-            for batch in jobs.chunks(parallel_width().max(1)) {
-                if cancelled.load(Ordering::Relaxed) {
-                    return;
+            let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = jobs.into_iter().unzip();
+            compile_each(&jobs, &|i, result| {
+                // The owner is gone: the rest compile for nothing but finish quickly enough
+                // (one search's lines, or one entry's space).
+                if !cancelled.load(Ordering::Relaxed) {
+                    let _ = tx.lock().map(|tx| tx.send((keys[i].clone(), result.map_err(|e| e.to_string()))));
                 }
-                let (keys, jobs): (Vec<&KernelKey>, Vec<Job>) = batch.iter().map(|(k, j)| (k, j.clone())).unzip();
-                for (key, result) in keys.into_iter().zip(compile_many(&jobs, &|_| {})) {
-                    if tx.send((key.clone(), result.map_err(|e| e.to_string()))).is_err() {
-                        return;
-                    }
-                }
-            }
+            });
         });
     }
 
