@@ -41,6 +41,7 @@ impl SpecKernels {
     /// [batch][qrows][n_heads], log2 domain, layer l at `l · strides.1`) and rows [batch][2] =
     /// {base, j}. `row_stride` (the top-k's row length, which grows every round) overrides the
     /// shape's.
+    #[allow(clippy::too_many_arguments)]
     pub fn score_logits(
         &self, gpu: &Gpu, logits: &CudaView<u16>, lse2: &CudaView<f32>, strides: (usize, usize), rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
         row_stride: u32,
