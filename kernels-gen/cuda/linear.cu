@@ -155,10 +155,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
     int out_dim, int in_dim, float eps) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    // Launched as a programmatic dependent (SDEC_LINEAR_PDL=1, an experiment), the next
-    // projection starts once this one's last CTAs are placed, and asks for its first weights
-    // before it waits: the weights are nobody's output.
-    sdec_allow_dependents();
     if (!MMA) {
         // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).
         const int first = (blockIdx.x * WARPS + warp) * ROWS;
@@ -167,7 +163,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
             if (line < UNROLL * 512 && line < in_dim * 2)
                 asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(w + (size_t)(first + r) * in_dim) + line));
     }
-    sdec_wait_for_predecessor();
     __shared__ float inv_rms[BATCH];
     if (IN_MODE == 2) {
         // All threads share the sums of squares: float4 loads, then a block reduction per row.

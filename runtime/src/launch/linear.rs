@@ -83,16 +83,10 @@ impl LinearKernel {
             &mut e_arg as *mut _ as *mut c_void,
         ];
         // A plain launch: as a programmatic dependent the projections were slower inside the
-        // step's graph (docs/results/decode.md section 15). SDEC_LINEAR_PDL=1 tries it again
-        // with the first weights asked for before the wait (an experiment).
-        launch_with(gpu, &self.function, &self.launch, &mut params, linear_pdl()).during("linear")?;
+        // step's graph (docs/results/decode.md section 15).
+        launch_with(gpu, &self.function, &self.launch, &mut params, false).during("linear")?;
         Ok(())
     }
-}
-
-fn linear_pdl() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("SDEC_LINEAR_PDL").is_ok_and(|v| v == "1"))
 }
 
 /// Kernel arguments for [`launch_dependent`], one 8-byte slot each (device pointers, and 4-byte
