@@ -17,4 +17,4 @@ for r in 1 2; do for v in 0 1; do
         --steps 16 --warmup 3 --launch graph --json $o/decode-$v-$r.json > $o/decode-$v-$r.txt 2>&1
     echo "PDL=$v run $r exit $?:"; grep -E "^\| (full|lychee|specattn|1) " $o/decode-$v-$r.txt | cut -d'|' -f2-8
 done; done
-tar czf $OUT/call11.tgz -C /tmp c11 --exclude=tune
+tar czf $OUT/call11.tgz --exclude=tune -C /tmp c11
