@@ -436,17 +436,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     float* __restrict__ block_scores,    // [batch*kv_heads][ceil(context/SCORE_BLOCK)]
     const int4* __restrict__ work,       // gather only: {head, begin, end, dense}
     const int* __restrict__ entries,     // gather only: [batch*kv_heads][max_entries]
-    int context, int capacity, int max_entries, int splits, float scale, int prefetch) {
+    int context, int capacity, int max_entries, int splits, float scale) {
     __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
     extern __shared__ __align__(16) unsigned char sm_ring[];  // MMA: [WARPS][RING_SLOTS] tiles
     __shared__ u32 sm_ring_ok[WARPS][RING_SLOTS];
 
-    // Launched as a programmatic dependent: q and the new token's K and V are the predecessor's
-    // (`rope_append`). `combine` may launch at once and wait in place, so its start does not
-    // follow this grid's drain.
+    // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
+    // at once and wait in place, so its start does not follow this grid's drain.
     sdec_allow_dependents();
+    sdec_wait_for_predecessor();
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;
@@ -463,25 +463,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     // This warp's contiguous run of the CTA's range.
     const int per_warp = ((end - begin + WARPS - 1) / WARPS + RUN_ALIGN - 1) / RUN_ALIGN * RUN_ALIGN;
     const int run_begin = min(end, begin + warp * per_warp);
-    if (prefetch) {
-        // Before the wait (an experiment, SDEC_ATTEND_PREFETCH=1): L2 gets the K and V rows of
-        // each warp's first 32 tokens while the predecessor finishes. The plan and the lists
-        // are not its output; a prefetch of the row it is writing brings nothing stale (L2 is
-        // coherent, and nothing reaches this SM before the wait).
-        const int lane = threadIdx.x % 32, i = run_begin + lane;
-        if (i < min(end, run_begin + per_warp)) {
-            const int pos = token_at(entries + (size_t)head * max_entries, i, dense);
-            if (pos >= 0 && pos < context) {
-                const size_t row = ((size_t)head * capacity + pos) * HEAD_DIM;
-#pragma unroll
-                for (int off = 0; off < HEAD_DIM * 2; off += 128) {
-                    asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(k + row) + off));
-                    asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(v + row) + off));
-                }
-            }
-        }
-    }
-    sdec_wait_for_predecessor();
     const WarpTask task{q, k, v, block_scores, entries + (size_t)head * max_entries,
                         (size_t)head * capacity * HEAD_DIM, head, begin, run_begin, min(end, run_begin + per_warp),
                         context, (context + SCORE_BLOCK - 1) / SCORE_BLOCK, dense, scale,

@@ -167,8 +167,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
     const bf16_t* __restrict__ qkv, bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache,
     const int* __restrict__ pos, const double* __restrict__ inv_freq, int heads, int kv_heads, int head_dim, int capacity,
     int rows_per_seq, const bf16_t* __restrict__ q_norm, const bf16_t* __restrict__ k_norm, float eps) {
-    // The attention after this is a programmatic dependent: it may place its CTAs now.
-    sdec_allow_dependents();
     const int b = blockIdx.x, h = blockIdx.y, seq = b / rows_per_seq, half = head_dim / 2, p = pos[b];
     const bf16_t* src = qkv + ((size_t)b * (heads + 2 * kv_heads) + h) * head_dim;
     if (h < heads + kv_heads) {

@@ -13,13 +13,6 @@ use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
 
 /// Device inputs shared by both families.
-/// `attend` asks L2 for its first rows before it waits for its predecessor when
-/// SDEC_ATTEND_PREFETCH=1 (an experiment).
-fn attend_prefetch() -> i32 {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("SDEC_ATTEND_PREFETCH").is_ok_and(|v| v == "1")) as i32
-}
-
 pub struct AttentionInputs<'a> {
     pub q: &'a CudaSlice<u16>,
     pub k: &'a CudaSlice<u16>,
@@ -97,7 +90,7 @@ impl DecodeKernel {
         let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(unused).ptr(unused)
-            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).i32(attend_prefetch())
+            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("decode attention")?;
         let f = self.kernels.function("combine")?;
@@ -170,7 +163,7 @@ impl GatherKernel {
         let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(work).ptr(entries)
-            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale).i32(attend_prefetch())
+            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("gather attention")?;
         let f = self.kernels.function("combine")?;
