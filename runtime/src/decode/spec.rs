@@ -146,15 +146,16 @@ impl SpecGpu {
         self.gather.launch_at(gpu, inputs, &list, ctx, out, None)
     }
 
-    /// The `spec` kernels for captured chunks of `qrows` rows per sequence (made on first use).
-    fn kernels_for(&mut self, gpu: &Gpu, qrows: usize) -> Result<&SpecKernels> {
+    /// The `spec` kernels for captured chunks of `qrows` rows per sequence, made on first use.
+    /// (A map, not `self`: the callers hold other fields of `self` at the same time.)
+    fn kernels_for<'k>(kernels: &'k mut HashMap<u32, SpecKernels>, base_shape: &SpecShape, gpu: &Gpu, qrows: usize) -> Result<&'k SpecKernels> {
         let qrows = qrows as u32;
-        if !self.kernels.contains_key(&qrows) {
-            let shape = SpecShape { qrows, ..self.base_shape.clone() };
+        if !kernels.contains_key(&qrows) {
+            let shape = SpecShape { qrows, ..base_shape.clone() };
             let config = Spec::default_config(&shape, &gpu.limits())?;
-            self.kernels.insert(qrows, SpecKernels::new(gpu, config, shape)?);
+            kernels.insert(qrows, SpecKernels::new(gpu, config, shape)?);
         }
-        self.kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))
+        kernels.get(&qrows).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))
     }
 
     /// Greedy acceptance of a verify pass of n rows per sequence from position `base`, on the
@@ -165,9 +166,7 @@ impl SpecGpu {
         let rows = self.batch * n;
         let (drafts, verified) = (chunk.0.slice(..rows), chunk.1.slice(..rows));
         let (mut tokens, mut pos) = (next.0.slice_mut(..self.batch), next.1.slice_mut(..self.batch));
-        // Split borrows: the kernels live in `self.kernels`, the outputs beside them.
-        self.kernels_for(gpu, n)?;
-        let kernels = self.kernels.get(&(n as u32)).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
+        let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, n)?;
         let mut result = self.accept_result.slice_mut(..1 + rows);
         kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..))?;
         let result: Vec<i32> = gpu.stream.clone_dtoh(&self.accept_result.slice(..1 + rows)).during("reading the acceptance")?;
@@ -191,8 +190,7 @@ impl SpecGpu {
     pub fn select_staged(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
         let seqlen = base + j + 1;
         let k = spec_budget(&self.params, seqlen);
-        self.kernels_for(gpu, qrows)?;
-        let kernels = self.kernels.get(&(qrows as u32)).ok_or_else(|| SdecError::Invalid("spec kernel cache".into()))?;
+        let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, qrows)?;
         // Scores [n_layer][batch][seqlen], laid out at this seqlen: every layer in one launch.
         let strides = (self.logits_stride, self.lse_stride);
         kernels.score_logits(gpu, &self.logits.slice(..), &self.lse.slice(..), strides, &self.rows.slice(..), &mut self.scores.slice_mut(..), seqlen as u32)?;

@@ -288,6 +288,7 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         todo.into_iter().collect()
     }
 
+    /// Keeps compiled CUBINs, and NVRTC's reasons for those it rejected, by key.
     fn keep(&mut self, compiled: Vec<compiling::Compiled>) {
         for (key, result) in compiled {
             match result {
