@@ -45,6 +45,15 @@ fn bench_shape_filter_that_matches_nothing_lists_the_shapes() {
 }
 
 #[test]
+fn bench_config_that_is_not_a_json_object_says_so() {
+    // Parsed before the GPU is opened, so it runs here too.
+    let (code, _, err) = sdec(&["bench", "kernels", "--family", "topk", "--config", "threads=512"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--config threads=512: not a JSON object"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn bench_decode_omit_names_its_stages() {
     // A stage that does not exist is refused by name, with the valid ones.
     let (code, _, err) = sdec(&["bench", "decode", "--omit", "rope,softmax"]);
