@@ -21,6 +21,8 @@ pub struct Background {
     tx: Sender<Compiled>,
     rx: Receiver<Compiled>,
     in_flight: HashSet<KernelKey>,
+    /// The compiling threads: once all have ended, keys still in flight will not come.
+    threads: Vec<std::thread::JoinHandle<()>>,
     /// Set when the owner goes away: results are no longer sent.
     cancelled: Arc<AtomicBool>,
 }
@@ -28,7 +30,7 @@ pub struct Background {
 impl Default for Background {
     fn default() -> Self {
         let (tx, rx) = channel();
-        Background { tx, rx, in_flight: HashSet::new(), cancelled: Arc::new(AtomicBool::new(false)) }
+        Background { tx, rx, in_flight: HashSet::new(), threads: Vec::new(), cancelled: Arc::new(AtomicBool::new(false)) }
     }
 }
 
@@ -41,7 +43,8 @@ impl Background {
             return;
         }
         let (tx, cancelled) = (Mutex::new(self.tx.clone()), self.cancelled.clone());
-        std::thread::spawn(move || {
+        self.threads.retain(|t| !t.is_finished());
+        self.threads.push(std::thread::spawn(move || {
             let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = jobs.into_iter().unzip();
             compile_each(&jobs, &|i, result| {
                 // The owner is gone: the rest compile for nothing but finish quickly enough
@@ -50,7 +53,7 @@ impl Background {
                     let _ = tx.lock().map(|tx| tx.send((keys[i].clone(), result.map_err(|e| e.to_string()))));
                 }
             });
-        });
+        }));
     }
 
     pub fn is_pending(&self, key: &KernelKey) -> bool {
@@ -64,17 +67,21 @@ impl Background {
             self.in_flight.remove(key);
         }
         while wanted.iter().any(|k| self.in_flight.contains(k)) {
-            // The sender half is held here too, so this cannot hang up; a thread that died
-            // (panicked) leaves its keys in flight, which `recv_timeout` turns into an error.
-            match self.rx.recv_timeout(std::time::Duration::from_secs(600)) {
+            // The sender half is held here too, so the channel never hangs up: a thread that
+            // died (panicked) is seen by its handle, and what it left in flight fails.
+            match self.rx.recv_timeout(std::time::Duration::from_millis(200)) {
                 Ok(result) => {
                     self.in_flight.remove(&result.0);
                     got.push(result);
                 }
-                Err(_) => {
+                Err(_) if self.threads.iter().all(|t| t.is_finished()) => {
+                    got.extend(self.rx.try_iter().inspect(|(key, _)| {
+                        self.in_flight.remove(key);
+                    }));
                     let lost: Vec<KernelKey> = wanted.iter().filter(|k| self.in_flight.remove(*k)).cloned().collect();
-                    got.extend(lost.into_iter().map(|k| (k, Err("NVRTC gave no answer in 10 minutes".to_string()))));
+                    got.extend(lost.into_iter().map(|k| (k, Err("the background compile stopped before answering".to_string()))));
                 }
+                Err(_) => {}
             }
         }
         got
