@@ -44,6 +44,9 @@ SHAPES = {
     "b7-gate-up-bf16": (7, 28672, 4096, 0, 3),
     "b1-qkv": (1, 6144, 4096, 2, 0),
     "b1-gate-up": (1, 28672, 4096, 2, 3),
+    "b1-o": (1, 4096, 4096, 0, 2),
+    "b1-down": (1, 4096, 14336, 1, 2),
+    "b1-lm-head": (1, 128256, 4096, 2, 1),
 }
 SPIN = r'''
 extern "C" __global__ void sdec_spin(long long cycles) { long long t0 = clock64(); while (clock64() - t0 < cycles) {} }

@@ -1,0 +1,259 @@
+// Memory-bound linear layer of a decode step: y[b][o] = sum_i W[o][i] * x[b][i] for BATCH rows.
+// W bf16 [out][in] row-major (read once: the step's dominant traffic); the input rows are small,
+// served from L1/L2 to every warp; fp32 accumulation.
+//
+// Each warp owns ROWS consecutive output rows; its lanes walk the rows' `in` elements with
+// 16-byte loads, UNROLL loads per row in flight, and reduce by shuffles at the end.
+//
+// IN_MODE — what x is, so the step needs no separate kernel to prepare it:
+//   0: bf16 [BATCH][in].
+//   1: fp32 [BATCH][in] (the SwiGLU activations, kept in fp32).
+//   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
+//      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
+//      every CTA computes the BATCH norms itself (in is small).
+// Launched plainly, not as a programmatic dependent: inside the decode step's graph that was
+// 0.1 ms (batch 1) to 0.45 ms (batch 2) a step faster on the H100 (docs/results/decode.md
+// section 15). Each warp asks L2 for the first lines of its rows before the RMSNorm prologue.
+// OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
+//   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
+//   (gate_j, up_j), a warp owns whole pairs (ROWS even), so the MLP's SwiGLU needs no kernel.
+
+constexpr int WARPS = THREADS / 32;
+
+// The 8 inputs of batch row b at 16-byte chunk c, as the kernel multiplies them.
+__device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
+                                        int b, int c, int in_dim, float out[8]) {
+    if (IN_MODE == 0) {
+        unpack8(__ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const bf16_t*>(x) + (size_t)b * in_dim) + c), out);
+    } else if (IN_MODE == 1) {
+        const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
+        const float4 lo = __ldg(row), hi = __ldg(row + 1);
+        out[0] = lo.x; out[1] = lo.y; out[2] = lo.z; out[3] = lo.w;
+        out[4] = hi.x; out[5] = hi.y; out[6] = hi.z; out[7] = hi.w;
+    } else {
+        const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
+        const float4 lo = __ldg(row), hi = __ldg(row + 1);
+        const float v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+        float gm[8];
+        unpack8(__ldg(reinterpret_cast<const uint4*>(gamma) + c), gm);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) out[j] = v[j] * inv_rms[b] * gm[j];
+    }
+}
+
+// Several rows (MMA = 1; batch 2-16): on CUDA cores every weight chunk would need BATCH loads of
+// the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
+// a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
+// by a 16 x 8 input tile (batch rows in tiles of 8, the last padded; the weights are loaded
+// once for all of them). A CTA owns ROWS tiles, its warps split the
+// columns (so even the 4096-row o projection gets 256 CTAs) and add their partial tiles through
+// shared memory at the end. The k order inside a 32-column chunk is
+// permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
+// (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
+// which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
+// they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
+__device__ __forceinline__ void linear_mma(
+    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
+    void* __restrict__ y_out, int out_dim, int in_dim) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    constexpr int NT = (BATCH + 7) / 8;  // input tiles of 8 batch rows
+    const int row0 = blockIdx.x * ROWS * 16;
+    if (row0 >= out_dim) return;
+    float acc[ROWS][NT][4];
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+        for (int n = 0; n < NT; ++n) acc[t][n][0] = acc[t][n][1] = acc[t][n][2] = acc[t][n][3] = 0.f;
+    const int chunks = (in_dim + 31) / 32;  // 32-column chunks: two k-steps (the last one partial)
+    const int col = tig * 8;                // this lane's 8 columns of a chunk
+    for (int c0 = warp * UNROLL; c0 < chunks; c0 += WARPS * UNROLL) {
+        uint4 wr[ROWS][UNROLL][2];
+#pragma unroll
+        for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const int row = min(row0 + t * 16 + gid + h * 8, out_dim - 1);
+                    const int c = c0 + u;
+                    wr[t][u][h] = c < chunks && c * 32 + col < in_dim
+                                      ? __ldcs(reinterpret_cast<const uint4*>(w + (size_t)row * in_dim + c * 32 + col))
+                                      : make_uint4(0, 0, 0, 0);
+                }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u;
+            if (c >= chunks) break;
+#pragma unroll
+            for (int n = 0; n < NT; ++n) {
+                const int b = n * 8 + gid;
+                float xf[8];
+                if (b < BATCH && c * 32 + col < in_dim) {
+                    load_x8(x, gamma, inv_rms, b, c * 4 + tig, in_dim, xf);
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 8; ++j) xf[j] = 0.f;
+                }
+                u32 bh[4], bl[4];
+#pragma unroll
+                for (int j = 0; j < 4; ++j) split_bf16(xf[2 * j], xf[2 * j + 1], bh[j], bl[j]);
+#pragma unroll
+                for (int t = 0; t < ROWS; ++t) {
+                    const uint4 lo = wr[t][u][0], hi = wr[t][u][1];
+                    const u32 a0[4] = {lo.x, hi.x, lo.y, hi.y}, a1[4] = {lo.z, hi.z, lo.w, hi.w};
+                    mma_bf16(acc[t][n], a0, bh[0], bh[1]);
+                    mma_bf16(acc[t][n], a1, bh[2], bh[3]);
+                    if (IN_MODE != 0) {
+                        mma_bf16(acc[t][n], a0, bl[0], bl[1]);
+                        mma_bf16(acc[t][n], a1, bl[2], bl[3]);
+                    }
+                }
+            }
+        }
+    }
+    // The warps' partial tiles, added by warp 0. acc[t][n]: rows gid and gid+8 of tile t, batch
+    // rows 8n + 2tig and 8n + 2tig + 1.
+    __shared__ float partial[WARPS][ROWS][NT][4][32];
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) partial[warp][t][n][i][lane] = acc[t][n][i];
+    __syncthreads();
+    if (warp != 0) return;
+#pragma unroll
+    for (int t = 0; t < ROWS; ++t)
+#pragma unroll
+    for (int n = 0; n < NT; ++n) {
+        float v[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int wp = 0; wp < WARPS; ++wp)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) v[i] += partial[wp][t][n][i][lane];
+        float partner[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) partner[i] = __shfl_xor_sync(0xffffffffu, v[i], 4);  // row gid ^ 1
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
+            if (b >= BATCH || row >= out_dim) continue;
+            if (OUT_MODE == 3) {
+                if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it
+                const float g = v[i], up = partner[i];
+                reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = g / (1.f + __expf(-g)) * up;
+                continue;
+            }
+            const size_t at = (size_t)b * out_dim + row;
+            if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(v[i]);
+            else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = v[i];
+            else reinterpret_cast<float*>(y_out)[at] += v[i];
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) linear(
+    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
+    int out_dim, int in_dim, float eps) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (!MMA) {
+        // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).
+        const int first = (blockIdx.x * WARPS + warp) * ROWS;
+        const int line = lane * 128;
+        for (int r = 0; r < ROWS && first + r < out_dim; ++r)
+            if (line < UNROLL * 512 && line < in_dim * 2)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(w + (size_t)(first + r) * in_dim) + line));
+    }
+    __shared__ float inv_rms[BATCH];
+    if (threadIdx.x < BATCH) inv_rms[threadIdx.x] = 1.f;  // probe: no RMSNorm prologue
+    __syncthreads();
+    if (false) {
+        // All threads share the sums of squares: float4 loads, then a block reduction per row.
+        __shared__ float partial[BATCH][WARPS];
+        for (int b = 0; b < BATCH; ++b) {
+            const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim);
+            float ss = 0.f;
+            for (int i = threadIdx.x; i < in_dim / 4; i += THREADS) {
+                const float4 v = __ldg(row + i);
+                ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
+            }
+            ss = warp_sum(ss);
+            if (lane == 0) partial[b][warp] = ss;
+        }
+        __syncthreads();
+        if (threadIdx.x < BATCH) {
+            float total = 0.f;
+            for (int j = 0; j < WARPS; ++j) total += partial[threadIdx.x][j];
+            inv_rms[threadIdx.x] = rsqrtf(total / in_dim + eps);
+        }
+        __syncthreads();
+    }
+    if (MMA) {
+        linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim);
+        return;
+    }
+    const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
+    if (row0 >= out_dim) return;
+
+    float acc[ROWS][BATCH];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
+
+    const int chunks = in_dim / 8;  // 16-byte chunks of a weight row
+    const int step = 32 * UNROLL;
+    for (int c0 = lane; c0 < chunks; c0 += step) {
+        uint4 wr[ROWS][UNROLL];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const int row = min(row0 + r, out_dim - 1);
+            const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)row * in_dim);
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const int c = c0 + u * 32;
+                wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u * 32;
+            if (c >= chunks) break;
+#pragma unroll
+            for (int b = 0; b < BATCH; ++b) {
+                float xf[8];
+                load_x8(x, gamma, inv_rms, b, c, in_dim, xf);
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    float wf[8];
+                    unpack8(wr[r][u], wf);
+#pragma unroll
+                    for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[j], acc[r][b]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) acc[r][b] = warp_sum(acc[r][b]);
+
+    // Lane (r*BATCH + b) writes row r of batch b (in mode 3, row pair r/2).
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) {
+            const int row = row0 + r;
+            if (lane != (r * BATCH + b) % 32 || row >= out_dim) continue;
+            if (OUT_MODE == 3) {
+                if (r % 2 == 1) continue;
+                const float g = acc[r][b], u = acc[r + 1][b];
+                reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = g / (1.f + __expf(-g)) * u;
+                continue;
+            }
+            const size_t at = (size_t)b * out_dim + row;
+            if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(acc[r][b]);
+            else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = acc[r][b];
+            else reinterpret_cast<float*>(y_out)[at] += acc[r][b];
+        }
+    }
+}
