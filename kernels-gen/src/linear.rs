@@ -26,7 +26,8 @@ pub enum LinearOut {
 }
 
 impl LinearOut {
-    fn code(self) -> u32 {
+    /// The `OUT_MODE` / `IN_MODE` constant `cuda/linear.cu` is rendered with.
+    pub fn code(self) -> u32 {
         match self {
             LinearOut::Bf16 => 0,
             LinearOut::F32 => 1,
@@ -50,7 +51,8 @@ pub enum LinearIn {
 }
 
 impl LinearIn {
-    fn code(self) -> u32 {
+    /// The `OUT_MODE` / `IN_MODE` constant `cuda/linear.cu` is rendered with.
+    pub fn code(self) -> u32 {
         match self {
             LinearIn::Bf16 => 0,
             LinearIn::F32 => 1,
