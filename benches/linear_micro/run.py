@@ -4,8 +4,9 @@ CuPy compiles each rendered variant with NVRTC; torch's cuBLAS product runs in t
 
   python3 benches/linear_micro/run.py [--runs N] [--shapes b7-qkv,...] LABEL=VARIANT.cu[:CONST=V,...] ...
 
-VARIANT is a copy of kernels-gen/cuda/linear.cu ('-' for the file itself); CHECK=0 among the
-constants skips the check (a probe that only streams the weights). Every valid configuration
+VARIANT is a copy of kernels-gen/cuda/linear.cu ('-' for the file itself; session 19's are kept as
+patches in docs/results/raw/session19-h100/variants/); CHECK=0 among the constants skips the check
+(a probe whose output is not the product). Every valid configuration
 of the family's space (threads x rows x unroll, the tensor-core path from batch 2) is run unless the
 constants fix some of them. Every (variant, shape, configuration) is first checked against a NumPy
 float64 reference on fresh random weights and inputs, its output poisoned (NaN) before the run.
