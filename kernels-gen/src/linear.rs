@@ -26,7 +26,7 @@ pub enum LinearOut {
 }
 
 impl LinearOut {
-    /// The `OUT_MODE` / `IN_MODE` constant `cuda/linear.cu` is rendered with.
+    /// The `OUT_MODE` constant `cuda/linear.cu` is rendered with.
     pub fn code(self) -> u32 {
         match self {
             LinearOut::Bf16 => 0,
@@ -51,7 +51,7 @@ pub enum LinearIn {
 }
 
 impl LinearIn {
-    /// The `OUT_MODE` / `IN_MODE` constant `cuda/linear.cu` is rendered with.
+    /// The `IN_MODE` constant `cuda/linear.cu` is rendered with.
     pub fn code(self) -> u32 {
         match self {
             LinearIn::Bf16 => 0,
