@@ -239,12 +239,13 @@ impl Tunable for Linear {
     }
 
     fn preset(preset: Preset) -> Vec<PresetShape<LinearShape>> {
-        // Llama-3.1-8B's projections as the decode step runs them (same at every context), at
+        // Llama-3.1-8B's projections as the decode step runs them (same at every context; q|k|v
+        // with RoPE and the KV append), at
         // batch 1; the standard preset adds batch 2 and the 7 rows of SpecAttn's verification
         // (γ = 6), which go through tensor cores.
         use {LinearIn as I, LinearOut as O};
         let batches: &[u32] = if preset == Preset::Standard { &[1, 2, 7] } else { &[1] };
-        let layers = [("qkv", 6144, 4096, I::RmsNorm, O::Bf16), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
+        let layers = [("qkv", 6144, 4096, I::RmsNorm, O::RopeAppend { head_dim: 128, kv_heads: 8 }), ("o", 4096, 4096, I::Bf16, O::AddF32), ("gate-up", 28672, 4096, I::RmsNorm, O::SwiGlu),
             ("down", 4096, 14336, I::F32, O::AddF32), ("lm-head", 128256, 4096, I::RmsNorm, O::F32)];
         batches
             .iter()

@@ -156,7 +156,9 @@ extern "C" __global__ void __launch_bounds__(THREADS) synth_weights(
 }
 
 // RoPE and KV append of a step (or chunk) in one kernel, from the fused q|k|v projection.
-// qkv bf16 [rows][(heads + 2*kv_heads) * head_dim] (q heads, then k heads, then v heads);
+// qkv bf16 [rows][(heads + 2*kv_heads) * head_dim] (q heads, then k heads, then v heads); the q
+// and k heads' dims come in rotation pairs (dims i and i + head_dim/2 at 2i and 2i+1, as the
+// decode loop orders W_q's and W_k's rows so that `linear` can rotate them itself);
 // q_out bf16 [rows][heads][head_dim] gets the rotated queries; the rotated k and the v of row b go
 // to cache [seq][kv_heads][capacity][head_dim] at pos[b], where seq = b / rows_per_seq (a chunk
 // holds several rows per sequence). grid: (rows, heads + 2*kv_heads), a CTA per head of a row.
@@ -187,7 +189,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) rope_append(
         for (int i = threadIdx.x; i < half; i += THREADS) {
             float s, c;
             rope_angle(p, inv_freq[i], &s, &c);
-            float x0 = bf16_to_float(src[i]), x1 = bf16_to_float(src[i + half]);
+            float x0 = bf16_to_float(src[2 * i]), x1 = bf16_to_float(src[2 * i + 1]);
             if (norm) {
                 x0 *= inv * bf16_to_float(norm[i]);
                 x1 *= inv * bf16_to_float(norm[i + half]);

@@ -17,8 +17,46 @@
 // OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
 //   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
 //   (gate_j, up_j), a warp owns whole pairs (ROWS even), so the MLP's SwiGLU needs no kernel.
+//   4 is a Llama layer's q|k|v product: the q and k heads' rows come in rotation pairs (dims i
+//   and i + head_dim/2 at rows 2i, 2i+1; a warp owns whole pairs), q is rotated by RoPE into
+//   y_out bf16 [BATCH][q_dim], k rotated and v copied into the KV cache at each row's position:
+//   glue.cu's rope_append without its launch (~2 us a layer).
 
 constexpr int WARPS = THREADS / 32;
+
+// OUT_MODE 4's destinations besides q: the layer's KV cache [seq][kv_heads][capacity][head_dim]
+// (seq = row / rows_per_seq: a chunk holds several rows of a sequence), each row's position, and
+// RoPE's inverse frequencies (fp64 [head_dim / 2]). Unused (null) in the other modes.
+struct RopeAppend {
+    bf16_t* k_cache;
+    bf16_t* v_cache;
+    const int* pos;
+    const double* inv_freq;
+    int head_dim, kv_dim, capacity, rows_per_seq;
+};
+
+// Stores product row `row` of batch row b in OUT_MODE 4. A q or k row is even and `partner` is
+// its pair's value (row + 1); a v row stands alone. The arithmetic is rope_append's (glue.cu) on
+// a bf16 product: each value rounded to bf16, the angle and its sine and cosine in fp64.
+__device__ __forceinline__ void store_rope_append(float y, float partner, int row, int b, int out_dim, bf16_t* __restrict__ q_out,
+                                                  const RopeAppend& ra) {
+    const int q_dim = out_dim - 2 * ra.kv_dim, kv_heads = ra.kv_dim / ra.head_dim, seq = b / ra.rows_per_seq, p = ra.pos[b];
+    const int head_row = row % ra.head_dim;  // every region starts at a head boundary
+    if (row >= q_dim + ra.kv_dim) {
+        const int h = (row - q_dim - ra.kv_dim) / ra.head_dim;
+        ra.v_cache[(((size_t)seq * kv_heads + h) * ra.capacity + p) * ra.head_dim + head_row] = float_to_bf16(y);
+        return;
+    }
+    const int i = head_row / 2, half = ra.head_dim / 2;
+    const float x0 = bf16_to_float(float_to_bf16(y)), x1 = bf16_to_float(float_to_bf16(partner));
+    double sd, cd;
+    sincos((double)p * ra.inv_freq[i], &sd, &cd);
+    const float s = (float)sd, c = (float)cd;
+    bf16_t* dst = row < q_dim ? q_out + (size_t)b * q_dim + (row - head_row)
+                              : ra.k_cache + (((size_t)seq * kv_heads + (row - q_dim) / ra.head_dim) * ra.capacity + p) * ra.head_dim;
+    dst[i] = float_to_bf16(x0 * c - x1 * s);
+    dst[i + half] = float_to_bf16(x1 * c + x0 * s);
+}
 
 // The 8 inputs of batch row b at 16-byte chunk c, as the kernel multiplies them.
 __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
@@ -54,7 +92,7 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
 // they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
 __device__ __forceinline__ void linear_mma(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
-    void* __restrict__ y_out, int out_dim, int in_dim) {
+    void* __restrict__ y_out, int out_dim, int in_dim, const RopeAppend& ra) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
     constexpr int NT = (BATCH + 7) / 8;  // input tiles of 8 batch rows
     const int row0 = blockIdx.x * ROWS * 16;
@@ -137,6 +175,11 @@ __device__ __forceinline__ void linear_mma(
         for (int i = 0; i < 4; ++i) {
             const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
             if (b >= BATCH || row >= out_dim) continue;
+            if (OUT_MODE == 4) {
+                const bool paired = row < out_dim - ra.kv_dim;  // q and k rows: the even one stores the pair
+                if (!paired || gid % 2 == 0) store_rope_append(v[i], partner[i], row, b, out_dim, reinterpret_cast<bf16_t*>(y_out), ra);
+                continue;
+            }
             if (OUT_MODE == 3) {
                 if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it
                 const float g = v[i], up = partner[i];
@@ -153,8 +196,10 @@ __device__ __forceinline__ void linear_mma(
 
 extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
-    int out_dim, int in_dim, float eps) {
+    int out_dim, int in_dim, float eps, bf16_t* k_cache, bf16_t* v_cache, const int* pos, const double* inv_freq, int head_dim,
+    int kv_dim, int capacity, int rows_per_seq) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const RopeAppend ra{k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq};
     if (!MMA) {
         // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).
         const int first = (blockIdx.x * WARPS + warp) * ROWS;
@@ -193,7 +238,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
         __syncthreads();
     }
     if (MMA) {
-        linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim);
+        linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim, ra);
         return;
     }
     const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
@@ -242,13 +287,18 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = warp_sum(acc[r][b]);
 
-    // Lane (r*BATCH + b) writes row r of batch b (in mode 3, row pair r/2).
+    // Lane (r*BATCH + b) writes row r of batch b (in modes 3 and 4, the pair r, r + 1).
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) {
             const int row = row0 + r;
             if (lane != (r * BATCH + b) % 32 || row >= out_dim) continue;
+            if (OUT_MODE == 4) {
+                const bool paired = row < out_dim - ra.kv_dim;
+                if (!paired || r % 2 == 0) store_rope_append(acc[r][b], paired ? acc[min(r + 1, ROWS - 1)][b] : 0.f, row, b, out_dim, reinterpret_cast<bf16_t*>(y_out), ra);
+                continue;
+            }
             if (OUT_MODE == 3) {
                 if (r % 2 == 1) continue;
                 const float g = acc[r][b], u = acc[r + 1][b];

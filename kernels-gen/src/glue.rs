@@ -64,7 +64,10 @@ glue_family!(KvAppend, KV_APPEND_ENTRY, "kv_append", kv_append, "Append a token'
 glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of the logits.");
 sdec_dsl::kernel_family! {
     /// RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one
-    /// kernel: a CTA per (token row, head of the row); rows = tokens, n = the row's width.
+    /// kernel: a CTA per (token row, head of the row); rows = tokens, n = the row's width. The
+    /// q and k heads arrive with their dims in rotation pairs ([`reference::rotation_pair_order`]),
+    /// as the decode loop's weights give them. (Llama's decode loop does this in the q|k|v
+    /// product itself, `linear`'s `rope_append` output; Qwen3's q/k norm needs whole heads.)
     pub family RopeAppend {
         name = "rope_append";
         source = "cuda/glue.cu";
@@ -124,6 +127,36 @@ pub mod reference {
         out
     }
 
+    /// Where each dim of a head sits when its rows are in rotation pairs: position 2i holds dim
+    /// i and 2i+1 dim i + head_dim/2, so the two values RoPE rotates together are neighbours (a
+    /// warp of `linear` owns both). `order[position] = dim`.
+    pub fn rotation_pair_order(head_dim: usize) -> Vec<usize> {
+        let half = head_dim / 2;
+        (0..head_dim).map(|j| if j % 2 == 0 { j / 2 } else { half + j / 2 }).collect()
+    }
+
+    /// `rows` (`items` consecutive items of `row_len`, heads of `head_dim` items) with each head
+    /// reordered into rotation pairs: item j of a head becomes item `order[j]` of the input's.
+    pub fn to_rotation_pairs<T: Copy>(rows: &[T], row_len: usize, head_dim: usize) -> Vec<T> {
+        let order = rotation_pair_order(head_dim);
+        rows.chunks(head_dim * row_len)
+            .flat_map(|head| order.iter().flat_map(move |&d| head[d * row_len..(d + 1) * row_len].iter().copied()))
+            .collect()
+    }
+
+    /// The inverse of [`to_rotation_pairs`].
+    pub fn from_rotation_pairs<T: Copy + Default>(rows: &[T], row_len: usize, head_dim: usize) -> Vec<T> {
+        let order = rotation_pair_order(head_dim);
+        let mut out = vec![T::default(); rows.len()];
+        for (h, head) in rows.chunks(head_dim * row_len).enumerate() {
+            for (j, &d) in order.iter().enumerate() {
+                let at = (h * head_dim + d) * row_len;
+                out[at..at + row_len].copy_from_slice(&head[j * row_len..(j + 1) * row_len]);
+            }
+        }
+        out
+    }
+
     /// silu(gate)·up of rows of (gate, up) pairs.
     pub fn swiglu(gate_up: &[f32], n: usize) -> Vec<f32> {
         gate_up
@@ -154,5 +187,21 @@ pub mod reference {
                 best as i32
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference::{from_rotation_pairs, rotation_pair_order, to_rotation_pairs};
+
+    #[test]
+    fn rotation_pairs_put_each_rotated_pair_side_by_side() {
+        assert_eq!(rotation_pair_order(8), vec![0, 4, 1, 5, 2, 6, 3, 7]);
+        // Two heads of 4 dims, rows of 3 items: the item value names (head, dim, column).
+        let natural: Vec<u32> = (0..2 * 4 * 3).collect();
+        let paired = to_rotation_pairs(&natural, 3, 4);
+        assert_eq!(&paired[..12], &[0, 1, 2, 6, 7, 8, 3, 4, 5, 9, 10, 11]);
+        assert_eq!(&paired[12..15], &[12, 13, 14]);
+        assert_eq!(from_rotation_pairs(&paired, 3, 4), natural);
     }
 }

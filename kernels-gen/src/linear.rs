@@ -1,8 +1,9 @@
 //! The decode step's linear layers as memory-bound matrix-vector products (`cuda/linear.cu`):
 //! bf16 weights `[out, in]` times a few activation rows, fp32 accumulation, written as bf16,
-//! fp32, added to the fp32 residual stream, or — for the MLP's interleaved gate/up rows — as
-//! their SwiGLU. The input is bf16 rows or the RMSNorm of the residual stream computed on the
-//! fly, so neither the norms nor the SwiGLU need a kernel of their own. At batch 1–8 the weights are the whole cost, and a kernel
+//! fp32, added to the fp32 residual stream, as the SwiGLU of the MLP's interleaved gate/up rows,
+//! or — for the q|k|v product — rotated by RoPE with k and v appended to the KV cache. The input
+//! is bf16 rows or the RMSNorm of the residual stream computed on the fly, so neither the norms,
+//! the SwiGLU nor RoPE need a kernel of their own. At batch 1–8 the weights are the whole cost, and a kernel
 //! that only streams them beats a general GEMM. Reference: [`reference::linear`].
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,14 @@ pub enum LinearOut {
     AddF32,
     /// Rows interleaved as (gate_j, up_j): writes `silu(gate_j) · up_j` in fp32 to `[batch][out/2]`.
     SwiGlu,
+    /// The q|k|v product of a Llama layer (`heads + 2·kv_heads` heads of `head_dim` rows) with
+    /// each q and k head's rows in rotation pairs (dims i and i + head_dim/2 at rows 2i, 2i+1;
+    /// see [`reference::pair_rotation_rows`]): q is rotated by RoPE and written as bf16
+    /// `[batch][heads·head_dim]` in natural order, k is rotated and v copied into the KV cache at
+    /// each row's position — what `glue::rope_append` does after a bf16 product, with the same
+    /// roundings, and one launch a layer fewer.
+    #[serde(rename = "rope_append")]
+    RopeAppend { head_dim: u32, kv_heads: u32 },
 }
 
 impl LinearOut {
@@ -33,7 +42,13 @@ impl LinearOut {
             LinearOut::F32 => 1,
             LinearOut::AddF32 => 2,
             LinearOut::SwiGlu => 3,
+            LinearOut::RopeAppend { .. } => 4,
         }
+    }
+
+    /// Whether rows come in pairs a warp must hold together (ROWS even).
+    pub fn pairs_rows(self) -> bool {
+        matches!(self, LinearOut::SwiGlu | LinearOut::RopeAppend { .. })
     }
 }
 
@@ -94,6 +109,18 @@ impl Shape for LinearShape {
         if self.out == LinearOut::SwiGlu && self.out_dim % 2 != 0 {
             return fail(format!("SwiGLU output needs (gate, up) row pairs; {} rows is odd", self.out_dim));
         }
+        if let LinearOut::RopeAppend { head_dim, kv_heads } = self.out {
+            if head_dim == 0 || head_dim % 2 != 0 || kv_heads == 0 {
+                return fail(format!("RoPE needs an even head dim and at least one KV head (head_dim {head_dim}, kv_heads {kv_heads})"));
+            }
+            let heads = (self.out_dim / head_dim).saturating_sub(2 * kv_heads);
+            if self.out_dim % head_dim != 0 || heads == 0 || heads % kv_heads != 0 {
+                return fail(format!(
+                    "{} rows are not q|k|v heads of {head_dim} with {kv_heads} KV heads (and a whole number of q heads per KV head)",
+                    self.out_dim
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -135,8 +162,8 @@ sdec_dsl::kernel_family! {
             mma == 0 || rows * unroll <= 8,
             // Static shared memory of the tensor-core path: the warps' partial tiles.
             mma == 0 || (threads / 32) * rows * ((shape.batch + 7) / 8) * 512 <= 48 * 1024,
-            // SwiGLU pairs stay within a warp.
-            shape.out != LinearOut::SwiGlu || rows % 2 == 0,
+            // SwiGLU and rotation pairs stay within a warp.
+            !shape.out.pairs_rows() || rows % 2 == 0,
         }
         kernels {
             linear(grid = (ctas(shape, threads, rows, mma), 1, 1), block = (threads, 1, 1), smem = 0),
@@ -145,13 +172,14 @@ sdec_dsl::kernel_family! {
 }
 
 /// Llama-3.1-8B's projections at batch 1 as the decode step runs them (qkv and gate|up from the
-/// normed residual, gate|up to its SwiGLU, o and down added to the residual, the LM head),
-/// SmolLM2's qkv at batch 2, and the tensor-core path: the MLP at 7 rows (SpecAttn's
-/// verification), o at batch 2, and qkv at 14 rows (the verification at batch 2: two input
-/// tiles).
+/// normed residual, qkv to RoPE and the KV cache, gate|up to its SwiGLU, o and down added to the
+/// residual, the LM head), SmolLM2's qkv at batch 2, the tensor-core path: the MLP at 7 rows
+/// (SpecAttn's verification), o at batch 2, and qkv at 14 rows (the verification at batch 2:
+/// two input tiles); and a plain bf16 qkv (Qwen3's, whose q/k norm keeps `rope_append`).
 pub fn standard_shapes() -> Vec<LinearShape> {
     use {LinearIn as I, LinearOut as O};
-    [(1, 6144, 4096, I::RmsNorm, O::Bf16), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::Bf16), (7, 28672, 4096, I::RmsNorm, O::SwiGlu), (7, 4096, 14336, I::F32, O::AddF32), (2, 4096, 4096, I::Bf16, O::AddF32), (14, 6144, 4096, I::RmsNorm, O::Bf16)]
+    let llama_qkv = O::RopeAppend { head_dim: 128, kv_heads: 8 };
+    [(1, 6144, 4096, I::RmsNorm, llama_qkv), (1, 4096, 4096, I::Bf16, O::AddF32), (1, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (1, 128256, 4096, I::RmsNorm, O::F32), (2, 960, 576, I::RmsNorm, O::RopeAppend { head_dim: 64, kv_heads: 3 }), (7, 28672, 4096, I::RmsNorm, O::SwiGlu), (7, 4096, 14336, I::F32, O::AddF32), (2, 4096, 4096, I::Bf16, O::AddF32), (14, 6144, 4096, I::RmsNorm, llama_qkv), (1, 6144, 4096, I::RmsNorm, O::Bf16)]
         .into_iter()
         .map(|(batch, out_dim, in_dim, input, out)| LinearShape { batch, out_dim, in_dim, input, out })
         .collect()
@@ -184,6 +212,19 @@ pub mod reference {
                 (g / (1.0 + (-g).exp()) * p[1] as f64) as f32
             })
             .collect()
+    }
+
+    /// What the `rope_append` output stores for one row: `y` is the q|k|v product row (q and k
+    /// heads in rotation pairs) as bf16 values; returns q and k rotated at `pos` (natural dim
+    /// order, f64 angles and rotation) and v, each `[heads][head_dim]`.
+    pub fn rope_append_row(y: &[f32], pos: i32, inv_freq: &[f64], head_dim: usize, kv_heads: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        use crate::glue::reference::{from_rotation_pairs, rope};
+        let kv_dim = kv_heads * head_dim;
+        let qk_dim = y.len() - kv_dim;
+        let natural = from_rotation_pairs(&y[..qk_dim], 1, head_dim);
+        let rotated = rope(&natural, &[pos], inv_freq, qk_dim / head_dim, head_dim);
+        let q_dim = qk_dim - kv_dim;
+        (rotated[..q_dim].to_vec(), rotated[q_dim..].to_vec(), y[qk_dim..].to_vec())
     }
 
     /// `y[b][o] = Σ_i w[o][i] x[b][i]` in f64 (`y0` added when given).

@@ -23,7 +23,7 @@ fn python(code: &str) -> String {
 
 fn shapes() -> Vec<LinearShape> {
     use {LinearIn as I, LinearOut as O};
-    [(7, 6144, 4096, I::RmsNorm, O::Bf16), (7, 4096, 4096, I::Bf16, O::AddF32), (7, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (2, 4096, 4096, I::Bf16, O::AddF32), (14, 6144, 4096, I::RmsNorm, O::Bf16)]
+    [(7, 6144, 4096, I::RmsNorm, O::Bf16), (7, 4096, 4096, I::Bf16, O::AddF32), (7, 28672, 4096, I::RmsNorm, O::SwiGlu), (1, 4096, 14336, I::F32, O::AddF32), (2, 4096, 4096, I::Bf16, O::AddF32), (14, 6144, 4096, I::RmsNorm, O::Bf16), (1, 6144, 4096, I::RmsNorm, O::RopeAppend { head_dim: 128, kv_heads: 8 }), (7, 6144, 4096, I::RmsNorm, O::RopeAppend { head_dim: 128, kv_heads: 8 })]
         .into_iter()
         .map(|(batch, out_dim, in_dim, input, out)| LinearShape { batch, out_dim, in_dim, input, out })
         .collect()

@@ -36,7 +36,7 @@ use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel};
 use crate::launch::glue::{self, GlueKernel};
-use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
+use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc, RopeDst};
 use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
 
@@ -131,8 +131,11 @@ impl Projections {
             LinearKernel::new(gpu, tuned.config_for::<Linear>(gpu, &shape)?, shape)
         };
         let (h, q, kv, ffn) = (cfg.hidden, cfg.q_dim(), cfg.kv_dim(), cfg.ffn);
+        // Llama's q|k|v product does RoPE and the KV append itself; Qwen3's q/k norm needs whole
+        // heads, so its product goes to `rope_append`.
+        let qkv_out = if cfg.qk_norm { LinearOut::Bf16 } else { LinearOut::RopeAppend { head_dim: cfg.head_dim as u32, kv_heads: cfg.n_kv_head as u32 } };
         Ok(Projections {
-            qkv: make(q + 2 * kv, h, LinearIn::RmsNorm, LinearOut::Bf16)?,
+            qkv: make(q + 2 * kv, h, LinearIn::RmsNorm, qkv_out)?,
             o: make(h, q, LinearIn::Bf16, LinearOut::AddF32)?,
             gate_up: make(2 * ffn, h, LinearIn::RmsNorm, LinearOut::SwiGlu)?,
             down: make(h, ffn, LinearIn::F32, LinearOut::AddF32)?,
@@ -465,10 +468,23 @@ impl Decoder {
         glue::embed(gpu, &rk.embed, &w.embedding, tokens, &mut bufs.x, h as i32)?;
         let dims = (cfg.n_head as i32, cfg.n_kv_head as i32, hd as i32, self.kv.capacity as i32);
         let ctx = (self.len + n) as u32;
+        let capacity = self.kv.capacity;
         for (l, lw) in w.layers.iter().enumerate() {
+            let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
+            let normed = LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps };
+            // With RoPE and the append inside the q|k|v product (Llama), `--omit rope` and
+            // `--omit qkv` leave out both.
+            let mut appended = false;
             match &rk.linears {
                 _ if !runs(Stage::Qkv) => {}
-                Linears::Generated(p) => p.qkv.launch(gpu, &lw.wqkv, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps }, LinearDst::Bf16(&mut bufs.qkv))?,
+                Linears::Generated(p) if matches!(p.qkv.shape.out, LinearOut::RopeAppend { .. }) => {
+                    if runs(Stage::Rope) {
+                        let dst = RopeDst { q: &mut bufs.q, k_cache: kc, v_cache: vc, pos, inv_freq: &bufs.inv_freq, capacity, rows_per_seq: n };
+                        p.qkv.launch(gpu, &lw.wqkv, normed, LinearDst::RopeAppend(dst))?;
+                    }
+                    appended = true;
+                }
+                Linears::Generated(p) => p.qkv.launch(gpu, &lw.wqkv, normed, LinearDst::Bf16(&mut bufs.qkv))?,
                 Linears::Cublas { blas, rmsnorm, .. } => {
                     glue::rmsnorm(gpu, rmsnorm, &bufs.x, &lw.attn_norm, &mut bufs.xn, h as i32, eps)?;
                     blas.linear(gpu, &lw.wqkv, &bufs.xn, Product::Bf16(&mut bufs.qkv), q_dim + 2 * kv_dim, h, rows)?;
@@ -476,7 +492,7 @@ impl Decoder {
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
             let qk_norm = lw.qk_norm.as_ref().map(|(q, k)| (q, k, eps));
-            if runs(Stage::Rope) {
+            if runs(Stage::Rope) && !appended {
                 glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32, qk_norm)?;
             }
             if let Attention::Quest(quest) = &mut self.attention {

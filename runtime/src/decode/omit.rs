@@ -9,7 +9,8 @@
 pub enum Stage {
     /// The q, k, v projection (with its RMSNorm).
     Qkv,
-    /// RoPE and the KV-cache append.
+    /// RoPE and the KV-cache append (for Llama on the generated path they are part of the q|k|v
+    /// product: leaving out either `qkv` or `rope` leaves out both).
     Rope,
     /// The policy's attention launches (and, for LycheeDecode, its selection).
     Attention,

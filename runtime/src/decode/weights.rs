@@ -2,13 +2,15 @@
 //! dequantized, rounded to bf16 here), or generated in place from a seed by the `synth_weights`
 //! kernel — the same values sdec-model's `synthetic` module computes, so a 16 GB model needs no
 //! copy. Matrices keep sdec-model's row-major `[out, in]` layout; q, k and v are one
-//! `[q_dim + 2·kv_dim, hidden]` matrix (in that order), and the MLP's gate and up one
-//! `[2·ffn, hidden]` matrix with their rows interleaved (gate_j, up_j), so one launch serves
-//! each group and the SwiGLU of a row pair is computed where both are.
+//! `[q_dim + 2·kv_dim, hidden]` matrix (in that order) with each q and k head's rows in rotation
+//! pairs (dims i and i + head_dim/2 side by side, `glue::reference::to_rotation_pairs`), and the
+//! MLP's gate and up one `[2·ffn, hidden]` matrix with their rows interleaved (gate_j, up_j), so
+//! one launch serves each group, and RoPE and the SwiGLU are computed where their pairs are.
 
 use cudarc::driver::CudaSlice;
 use half::bf16;
 use ndarray::{Array1, Array2};
+use sdec_kernels::glue::reference::to_rotation_pairs;
 use sdec_kernels::glue::{RowShape, SynthWeights};
 use sdec_kernels::KernelFamily;
 use sdec_model::synthetic::{tensor_id, tensor_scale, TensorKind};
@@ -21,7 +23,7 @@ use crate::launch::{ensure_fits, upload, zeros};
 
 pub struct GpuLayer {
     pub attn_norm: CudaSlice<u16>,
-    /// wq, wk, wv stacked.
+    /// wq, wk, wv stacked; the rows of each q and k head in rotation pairs.
     pub wqkv: CudaSlice<u16>,
     /// Qwen3's per-head RMSNorm weights of q and k ([head_dim] each); None for Llama.
     pub qk_norm: Option<(CudaSlice<u16>, CudaSlice<u16>)>,
@@ -61,7 +63,9 @@ impl GpuWeights {
             .layers
             .iter()
             .map(|l| {
-                let qkv = to_bf16_bits(l.wq.iter().chain(l.wk.iter()).chain(l.wv.iter()).copied());
+                let (row, hd) = (cfg.hidden, cfg.head_dim);
+                let qk: Vec<f32> = l.wq.iter().chain(l.wk.iter()).copied().collect();
+                let qkv = to_bf16_bits(to_rotation_pairs(&qk, row, hd).into_iter().chain(l.wv.iter().copied()));
                 let gate_up = to_bf16_bits(l.w_gate.rows().into_iter().zip(l.w_up.rows()).flat_map(|(g, u)| g.into_iter().chain(u).copied().collect::<Vec<_>>()));
                 let qk_norm = match (&l.q_norm, &l.k_norm) {
                     (Some(q), Some(k)) => Some((vec1(q, "q_norm")?, vec1(k, "k_norm")?)),
@@ -98,8 +102,8 @@ impl GpuWeights {
         let layers = (0..cfg.n_layer)
             .map(|l| {
                 let mut wqkv = zeros::<u16>(gpu, (q + 2 * kv) * h, "wq|wk|wv")?;
-                gen.fill(&mut wqkv, 0, Wq(l), q * h, None)?;
-                gen.fill(&mut wqkv, q * h, Wk(l), kv * h, None)?;
+                gen.fill_rotation_pairs(&mut wqkv, 0, Wq(l), cfg.n_head)?;
+                gen.fill_rotation_pairs(&mut wqkv, q * h, Wk(l), cfg.n_kv_head)?;
                 gen.fill(&mut wqkv, (q + kv) * h, Wv(l), kv * h, None)?;
                 // Gate and up rows interleaved: row 2j is gate_j, row 2j+1 up_j.
                 let mut w_gate_up = zeros::<u16>(gpu, 2 * f * h, "w_gate|w_up")?;
@@ -148,11 +152,30 @@ impl Generator<'_> {
     /// Tensor `kind`'s values 0..len into `out` from element `at` on: contiguous, or in rows of
     /// `row_len` placed `stride` apart (`rows = Some((row_len, stride))`).
     fn fill(&self, out: &mut CudaSlice<u16>, at: usize, kind: TensorKind, len: usize, rows: Option<(usize, usize)>) -> Result<()> {
+        self.fill_from(out, at, kind, 0, len, rows)
+    }
+
+    /// The projection `kind` of `heads` heads (rows `[heads·head_dim][hidden]`) into `out` from
+    /// element `at` on, each head's rows in rotation pairs: its first half of rows to the even
+    /// rows, its second half to the odd ones.
+    fn fill_rotation_pairs(&self, out: &mut CudaSlice<u16>, at: usize, kind: TensorKind, heads: usize) -> Result<()> {
+        let (h, hd) = (self.cfg.hidden, self.cfg.head_dim);
+        let half = hd / 2 * h;
+        for head in 0..heads {
+            let first = head * hd * h;
+            self.fill_from(out, at + first, kind, first, half, Some((h, 2 * h)))?;
+            self.fill_from(out, at + first + h, kind, first + half, half, Some((h, 2 * h)))?;
+        }
+        Ok(())
+    }
+
+    /// Tensor `kind`'s values index0..index0 + len, placed as [`Generator::fill`] places 0..len.
+    fn fill_from(&self, out: &mut CudaSlice<u16>, at: usize, kind: TensorKind, index0: usize, len: usize, rows: Option<(usize, usize)>) -> Result<()> {
         let (offset, scale) = tensor_scale(self.cfg, kind);
         let (row_len, stride) = rows.unwrap_or((len, len));
         let end = out.len();
         let mut view = out.slice_mut(at..end);
-        let range = SynthRange { seed: self.seed, tensor_id: tensor_id(kind), index0: 0, n: len as u64, row_len: row_len as u64, out_stride: stride as u64 };
+        let range = SynthRange { seed: self.seed, tensor_id: tensor_id(kind), index0: index0 as u64, n: len as u64, row_len: row_len as u64, out_stride: stride as u64 };
         synth_weights(self.gpu, self.kernel, SynthOut::Bf16(&mut view), range, offset, scale)
     }
 }

@@ -6,6 +6,7 @@
 use cudarc::driver::PushKernelArg;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use sdec_kernels::glue::reference::{self as glue_ref};
 use sdec_kernels::glue::{reference, Advance, AdvanceConfig, Embed, EmbedConfig, RopeAppend, RopeAppendConfig, RowShape, Spin, SpinConfig, SynthWeights, SynthWeightsConfig};
 use sdec_kernels::linear::{reference as linear_ref, Linear, LinearConfig, LinearIn, LinearOut, LinearShape, MAX_BATCH};
 use sdec_kernels::lychee::{reference as lychee_ref, LycheeIndex, LycheeIndexConfig, LycheeIndexShape};
@@ -17,7 +18,7 @@ use super::{Check, FuzzFamily};
 use crate::error::{CudaContextExt, Result};
 use crate::gpu::Gpu;
 use crate::launch::glue::{self, GlueKernel, SynthOut, SynthRange};
-use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
+use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc, RopeDst};
 use crate::launch::{download, launch_config, spec, upload, validate};
 
 impl FuzzFamily for Embed {
@@ -204,10 +205,16 @@ impl FuzzFamily for Linear {
 
     fn draw_shape(rng: &mut ChaCha8Rng) -> LinearShape {
         let input = [LinearIn::Bf16, LinearIn::F32, LinearIn::RmsNorm][rng.gen_range(0..3)];
-        let out = [LinearOut::Bf16, LinearOut::F32, LinearOut::AddF32, LinearOut::SwiGlu][rng.gen_range(0..4)];
+        let rope = LinearOut::RopeAppend { head_dim: [16, 32, 64, 128][rng.gen_range(0..4)], kv_heads: rng.gen_range(1..=4) };
+        let out = [LinearOut::Bf16, LinearOut::F32, LinearOut::AddF32, LinearOut::SwiGlu, rope][rng.gen_range(0..5)];
         let dims = [8, 64, 576, 1536, 4096, 14336];
         let out_dim: u32 = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { rng.gen_range(1..6000) };
-        let out_dim = if out == LinearOut::SwiGlu { 2 * out_dim.div_ceil(2) } else { out_dim };
+        let out_dim = match out {
+            LinearOut::SwiGlu => 2 * out_dim.div_ceil(2),
+            // q heads: a GQA group of 1-8 per KV head.
+            LinearOut::RopeAppend { head_dim, kv_heads } => (kv_heads * rng.gen_range(1..=8) + 2 * kv_heads) * head_dim,
+            _ => out_dim,
+        };
         let in_dim = if rng.gen_bool(0.5) { dims[rng.gen_range(0..dims.len())] } else { 8 * rng.gen_range(1..800) };
         LinearShape { batch: [1, 1, 2, rng.gen_range(1..=8), rng.gen_range(9..=MAX_BATCH)][rng.gen_range(0..5)], out_dim, in_dim, input, out }
     }
@@ -227,6 +234,9 @@ impl FuzzFamily for Linear {
             LinearIn::F32 => LinearSrc::F32(&dx_f32),
             LinearIn::RmsNorm => LinearSrc::RmsNorm { x: &dx_f32, gamma: &dgamma, eps: 1e-5 },
         };
+        if let LinearOut::RopeAppend { head_dim, kv_heads } = s.out {
+            return rope_append_case(gpu, &kernel, &dw, src, (w, x_bf16, x_f32, gamma), (head_dim as usize, kv_heads as usize), rng);
+        }
         let y0: Vec<f32> = (0..b * o).map(|_| rng.gen_range(-2.0..2.0)).collect();
         let got = match s.out {
             LinearOut::Bf16 => {
@@ -244,6 +254,7 @@ impl FuzzFamily for Linear {
                 kernel.launch(gpu, &dw, src, LinearDst::F32(&mut y))?;
                 download(&gpu.stream, &y, "output")?
             }
+            LinearOut::RopeAppend { .. } => unreachable!("handled above"),
         };
         let (input, out) = (s.input, s.out);
         Ok(Box::new(move || {
@@ -259,6 +270,85 @@ impl FuzzFamily for Linear {
             compare("linear", &got, &want, 2e-3, rtol)
         }))
     }
+}
+
+/// `linear`'s q|k|v product with RoPE and the KV append (`LinearOut::RopeAppend`): a random
+/// product in rotation-pair order, rows at random positions of one or several sequences, q
+/// poisoned and the caches random. Against the f64 product rounded to bf16 and rotated in f64:
+/// each rotated value mixes two bf16 products that the GPU's fp32 sum may round one ulp (2^-8)
+/// the other way, and carries its own rounding, so q and k get 2e-3 + (|a| + |b|)/128 for the
+/// pair (a, b) it comes from; v gets the bf16 product's 1/128; every other cache entry must be
+/// untouched.
+fn rope_append_case(
+    gpu: &Gpu,
+    kernel: &LinearKernel,
+    dw: &cudarc::driver::CudaSlice<u16>,
+    src: LinearSrc,
+    (w, x_bf16, x_f32, gamma): (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>),
+    (d, kv_heads): (usize, usize),
+    rng: &mut ChaCha8Rng,
+) -> Result<Check> {
+    let s = kernel.shape.clone();
+    let (rows, o, i) = (s.batch as usize, s.out_dim as usize, s.in_dim as usize);
+    let kv_dim = kv_heads * d;
+    let q_dim = o - 2 * kv_dim;
+    let per_seq = if rows > 1 && rng.gen_bool(0.5) { rows } else { 1 };
+    let seqs = rows / per_seq;
+    let cap = rng.gen_range(per_seq..per_seq + 40);
+    let pos: Vec<i32> = (0..seqs)
+        .flat_map(|_| {
+            let first = rng.gen_range(0..=(cap - per_seq) as i32);
+            first..first + per_seq as i32
+        })
+        .collect();
+    let inv_freq: Vec<f64> = (0..d / 2).map(|j| 500_000f64.powf(-2.0 * j as f64 / d as f64)).collect();
+    let (cache_bits, _) = bf16_normal(rng, seqs * kv_dim * cap, 1.0);
+    let mut q = upload(gpu, &vec![POISON_BF16; rows * q_dim], "q")?;
+    let (mut kc, mut vc) = (upload(gpu, &cache_bits, "K cache")?, upload(gpu, &cache_bits, "V cache")?);
+    let (dpos, dfreq) = (upload(gpu, &pos, "positions")?, upload(gpu, &inv_freq, "inv_freq")?);
+    let dst = RopeDst { q: &mut q, k_cache: &mut kc, v_cache: &mut vc, pos: &dpos, inv_freq: &dfreq, capacity: cap, rows_per_seq: per_seq };
+    kernel.launch(gpu, dw, src, LinearDst::RopeAppend(dst))?;
+    let got_q = bf16_bits_to_f32(&download(&gpu.stream, &q, "q")?);
+    let (got_k, got_v) = (bf16_bits_to_f32(&download(&gpu.stream, &kc, "K cache")?), bf16_bits_to_f32(&download(&gpu.stream, &vc, "V cache")?));
+    let input = s.input;
+    Ok(Box::new(move || {
+        let given = if input == LinearIn::Bf16 { &x_bf16 } else { &x_f32 };
+        let x = linear_ref::input_rows(input, given, i, &gamma, 1e-5);
+        let y: Vec<f32> = linear_ref::linear(&w, &x, o, i, None).iter().map(|&v| half::bf16::from_f32(v).to_f32()).collect();
+        let cache = bf16_bits_to_f32(&cache_bits);
+        let (mut want_q, mut want_k, mut want_v) = (Vec::new(), cache.clone(), cache);
+        let (mut bound_q, mut bound_k) = (Vec::new(), vec![0.0f32; want_k.len()]);
+        for (b, row) in y.chunks(o).enumerate() {
+            let (rq, rk, rv) = linear_ref::rope_append_row(row, pos[b], &inv_freq, d, kv_heads);
+            // The bound of a rotated value from its pair's inputs (natural order: dims j, j + d/2).
+            let natural = glue_ref::from_rotation_pairs(&row[..q_dim + kv_dim], 1, d);
+            let bounds: Vec<f32> = natural
+                .chunks(d)
+                .flat_map(|head| {
+                    let (lo, hi) = head.split_at(d / 2);
+                    let pair: Vec<f32> = lo.iter().zip(hi).map(|(a, c)| 2e-3 + (a.abs() + c.abs()) / 128.0).collect();
+                    [pair.clone(), pair].concat()
+                })
+                .collect();
+            want_q.extend_from_slice(&rq);
+            bound_q.extend_from_slice(&bounds[..q_dim]);
+            for h in 0..kv_heads {
+                let at = ((b / per_seq * kv_heads + h) * cap + pos[b] as usize) * d;
+                want_k[at..at + d].copy_from_slice(&rk[h * d..(h + 1) * d]);
+                bound_k[at..at + d].copy_from_slice(&bounds[q_dim + h * d..q_dim + (h + 1) * d]);
+                want_v[at..at + d].copy_from_slice(&rv[h * d..(h + 1) * d]);
+            }
+        }
+        within("rope q", &got_q, &want_q, &bound_q)
+            .or_else(|| within("K cache", &got_k, &want_k, &bound_k))
+            .or_else(|| compare("V cache", &got_v, &want_v, 2e-3, 1.0 / 128.0))
+    }))
+}
+
+/// The first value of `got` farther from `want` than its own `bound` (0: must be equal), if any.
+fn within(what: &str, got: &[f32], want: &[f32], bound: &[f32]) -> Option<String> {
+    let bad: Vec<usize> = (0..got.len()).filter(|&j| got[j].is_nan() || (got[j] - want[j]).abs() > bound[j]).collect();
+    bad.first().map(|&j| format!("{what}: {} of {} values out of tolerance; first at {j}: got {} want {} (bound {})", bad.len(), got.len(), got[j], want[j], bound[j]))
 }
 
 /// RoPE + append against the rope reference and a plain copy: rotated values carry one bf16
@@ -322,7 +412,7 @@ impl FuzzFamily for RopeAppend {
             let (mut want_q, mut want_k, mut want_v) = (Vec::new(), cache.clone(), cache);
             for b in 0..rows {
                 let row = &qkv[b * units * d..(b + 1) * units * d];
-                let mut qk = row[..(heads + kv_heads) * d].to_vec();
+                let mut qk = glue_ref::from_rotation_pairs(&row[..(heads + kv_heads) * d], 1, d);
                 if let Some(((_, qn), (_, kn))) = &norms {
                     for (h, head) in qk.chunks_exact_mut(d).enumerate() {
                         sdec_model::ops::rmsnorm_inplace(head, if h < heads { qn } else { kn }, eps);

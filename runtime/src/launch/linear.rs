@@ -22,6 +22,20 @@ pub enum LinearSrc<'a> {
 pub enum LinearDst<'a> {
     Bf16(&'a mut CudaSlice<u16>),
     F32(&'a mut CudaSlice<f32>),
+    /// [`LinearOut::RopeAppend`]: the rotated q, and the layer's KV cache
+    /// `[seq][kv_heads][capacity][head_dim]` that takes each row's k and v at `pos[row]` (seq =
+    /// row / rows_per_seq), RoPE's fp64 inverse frequencies `[head_dim / 2]`.
+    RopeAppend(RopeDst<'a>),
+}
+
+pub struct RopeDst<'a> {
+    pub q: &'a mut CudaSlice<u16>,
+    pub k_cache: &'a mut CudaSlice<u16>,
+    pub v_cache: &'a mut CudaSlice<u16>,
+    pub pos: &'a CudaSlice<i32>,
+    pub inv_freq: &'a CudaSlice<f64>,
+    pub capacity: usize,
+    pub rows_per_seq: usize,
 }
 
 pub struct LinearKernel {
@@ -66,14 +80,43 @@ impl LinearKernel {
             }
             _ => return Err(mismatch()),
         };
-        let (y_ptr, _y) = match (y, s.out) {
-            (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => y.device_ptr_mut(stream),
-            (LinearDst::F32(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => y.device_ptr_mut(stream),
-            (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => y.device_ptr_mut(stream),
+        // OUT_MODE 4's arguments (RopeArgs::default() in the other modes: never read).
+        let mut rope = RopeArgs::default();
+        let mut guards = Vec::new();
+        let y_ptr = match (y, s.out) {
+            (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => keep(y.device_ptr_mut(stream), &mut guards),
+            (LinearDst::F32(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => keep(y.device_ptr_mut(stream), &mut guards),
+            (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => keep(y.device_ptr_mut(stream), &mut guards),
+            (LinearDst::RopeAppend(d), LinearOut::RopeAppend { head_dim, kv_heads }) => {
+                let (hd, kv_dim) = (head_dim as usize, (head_dim * kv_heads) as usize);
+                let (batch, q_dim) = (s.batch as usize, s.out_dim as usize - 2 * kv_dim);
+                let seqs = batch.div_ceil(d.rows_per_seq.max(1));
+                let fits = d.rows_per_seq >= 1
+                    && d.q.len() >= batch * q_dim
+                    && d.k_cache.len() >= seqs * kv_dim * d.capacity
+                    && d.v_cache.len() >= seqs * kv_dim * d.capacity
+                    && d.pos.len() >= batch
+                    && d.inv_freq.len() >= hd / 2;
+                if !fits {
+                    return Err(mismatch());
+                }
+                rope = RopeArgs {
+                    k_cache: keep(d.k_cache.device_ptr_mut(stream), &mut guards),
+                    v_cache: keep(d.v_cache.device_ptr_mut(stream), &mut guards),
+                    pos: keep(d.pos.device_ptr(stream), &mut guards),
+                    inv_freq: keep(d.inv_freq.device_ptr(stream), &mut guards),
+                    head_dim: head_dim as i32,
+                    kv_dim: kv_dim as i32,
+                    capacity: d.capacity as i32,
+                    rows_per_seq: d.rows_per_seq as i32,
+                };
+                keep(d.q.device_ptr_mut(stream), &mut guards)
+            }
             _ => return Err(mismatch()),
         };
         let (mut w_arg, mut x_arg, mut g_arg, mut y_arg, mut o_arg, mut i_arg, mut e_arg) = (w_ptr, x_ptr, gamma_ptr, y_ptr, out_dim, in_dim, eps);
-        let mut params: [*mut c_void; 7] = [
+        let RopeArgs { k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq } = &mut rope;
+        let mut params: [*mut c_void; 15] = [
             &mut w_arg as *mut _ as *mut c_void,
             &mut x_arg as *mut _ as *mut c_void,
             &mut g_arg as *mut _ as *mut c_void,
@@ -81,12 +124,44 @@ impl LinearKernel {
             &mut o_arg as *mut _ as *mut c_void,
             &mut i_arg as *mut _ as *mut c_void,
             &mut e_arg as *mut _ as *mut c_void,
+            k_cache as *mut _ as *mut c_void,
+            v_cache as *mut _ as *mut c_void,
+            pos as *mut _ as *mut c_void,
+            inv_freq as *mut _ as *mut c_void,
+            head_dim as *mut _ as *mut c_void,
+            kv_dim as *mut _ as *mut c_void,
+            capacity as *mut _ as *mut c_void,
+            rows_per_seq as *mut _ as *mut c_void,
         ];
         // A plain launch: as a programmatic dependent the projections were slower inside the
         // step's graph (docs/results/decode.md section 15).
         launch_with(gpu, &self.function, &self.launch, &mut params, false).during("linear")?;
+        drop(guards);
         Ok(())
     }
+}
+
+/// The kernel's OUT_MODE 4 arguments, in its order.
+#[derive(Default)]
+struct RopeArgs {
+    k_cache: sys::CUdeviceptr,
+    v_cache: sys::CUdeviceptr,
+    pos: sys::CUdeviceptr,
+    inv_freq: sys::CUdeviceptr,
+    head_dim: i32,
+    kv_dim: i32,
+    capacity: i32,
+    rows_per_seq: i32,
+}
+
+/// Anything: a device pointer's access guard (it records the stream's use of the buffer when
+/// dropped), which must live until the launch is enqueued.
+trait Held {}
+impl<T> Held for T {}
+
+fn keep<'a, G: 'a>((ptr, guard): (sys::CUdeviceptr, G), guards: &mut Vec<Box<dyn Held + 'a>>) -> sys::CUdeviceptr {
+    guards.push(Box::new(guard));
+    ptr
 }
 
 /// Kernel arguments for [`launch_dependent`], one 8-byte slot each (device pointers, and 4-byte

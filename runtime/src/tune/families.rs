@@ -19,7 +19,7 @@ use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel, GatherKernel};
 use crate::launch::block_score::BlockScoreKernel;
 use crate::launch::glue::{self, GlueKernel};
-use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc};
+use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc, RopeDst};
 use crate::launch::topk::{TopkKernel, TopkScratch};
 use crate::launch::{upload, zeros};
 
@@ -530,16 +530,56 @@ pub struct LinearBench {
     gamma: CudaSlice<u16>,
     y_bf16: CudaSlice<u16>,
     y_f32: CudaSlice<f32>,
+    rope: Option<QkvCache>,
     rot: Rotation,
+}
+
+/// The `rope_append` output's KV cache (a step's rows, one sequence each, at positions of a
+/// small cache), positions and frequencies.
+struct QkvCache {
+    k_cache: CudaSlice<u16>,
+    v_cache: CudaSlice<u16>,
+    pos: CudaSlice<i32>,
+    inv_freq: CudaSlice<f64>,
+    capacity: usize,
+}
+
+impl QkvCache {
+    const CAPACITY: usize = 64;
+
+    fn new(gpu: &Gpu, s: &LinearShape, rng: &mut ChaCha8Rng) -> Result<Option<QkvCache>> {
+        let LinearOut::RopeAppend { head_dim, kv_heads } = s.out else { return Ok(None) };
+        let cache_len = (s.batch * head_dim * kv_heads) as usize * Self::CAPACITY;
+        let pos: Vec<i32> = (0..s.batch).map(|_| rng.gen_range(0..Self::CAPACITY as i32)).collect();
+        let inv_freq: Vec<f64> = (0..head_dim / 2).map(|j| 500_000f64.powf(-2.0 * j as f64 / head_dim as f64)).collect();
+        Ok(Some(QkvCache {
+            k_cache: bf16_buffer(gpu, rng, cache_len, "K cache")?,
+            v_cache: bf16_buffer(gpu, rng, cache_len, "V cache")?,
+            pos: upload(gpu, &pos, "positions")?,
+            inv_freq: upload(gpu, &inv_freq, "inv_freq")?,
+            capacity: Self::CAPACITY,
+        }))
+    }
 }
 
 impl TuneFamily for Linear {
     type Bench = LinearBench;
     fn verify_shape(s: &LinearShape, _: &Self::Config) -> LinearShape {
         // Same baked batch and modes; a smaller matrix with a ragged row count (whole row pairs
-        // for a SwiGLU output).
-        let out_dim = if s.out == LinearOut::SwiGlu { s.out_dim.min(1000) + 6 } else { s.out_dim.min(1000) + 3 };
-        LinearShape { out_dim, in_dim: s.in_dim.min(2048), ..s.clone() }
+        // for a SwiGLU output; for q|k|v, one KV head with its group's q heads, at most 4).
+        let out_dim = match s.out {
+            LinearOut::SwiGlu => s.out_dim.min(1000) + 6,
+            LinearOut::RopeAppend { head_dim, kv_heads } => {
+                let group = (s.out_dim / head_dim - 2 * kv_heads) / kv_heads;
+                (group.min(4) + 2) * head_dim
+            }
+            _ => s.out_dim.min(1000) + 3,
+        };
+        let out = match s.out {
+            LinearOut::RopeAppend { head_dim, .. } => LinearOut::RopeAppend { head_dim, kv_heads: 1 },
+            other => other,
+        };
+        LinearShape { out_dim, in_dim: s.in_dim.min(2048), out, ..s.clone() }
     }
     fn bench_setup(gpu: &Gpu, s: &LinearShape, rng: &mut ChaCha8Rng) -> Result<LinearBench> {
         let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
@@ -552,12 +592,13 @@ impl TuneFamily for Linear {
             gamma: bf16_buffer(gpu, rng, s.in_dim as usize, "norm weights")?,
             y_bf16: zeros(gpu, y_len, "output")?,
             y_f32: zeros(gpu, y_len, "output")?,
+            rope: QkvCache::new(gpu, s, rng)?,
             rot,
         })
     }
     fn time_config(gpu: &Gpu, b: &mut LinearBench, config: &Self::Config, s: &LinearShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let kernel = LinearKernel::new(gpu, *config, s.clone())?;
-        let LinearBench { w, x_bf16, x_f32, gamma, y_bf16, y_f32, rot } = b;
+        let LinearBench { w, x_bf16, x_f32, gamma, y_bf16, y_f32, rope, rot } = b;
         let copies = rot.copies;
         rot.time(gpu, policy, |i| {
             let src = match s.input {
@@ -565,9 +606,19 @@ impl TuneFamily for Linear {
                 LinearIn::F32 => LinearSrc::F32(x_f32),
                 LinearIn::RmsNorm => LinearSrc::RmsNorm { x: x_f32, gamma, eps: 1e-5 },
             };
-            let dst = match s.out {
-                LinearOut::Bf16 => LinearDst::Bf16(&mut *y_bf16),
-                LinearOut::F32 | LinearOut::AddF32 | LinearOut::SwiGlu => LinearDst::F32(&mut *y_f32),
+            let dst = match (s.out, rope.as_mut()) {
+                (LinearOut::Bf16, _) => LinearDst::Bf16(&mut *y_bf16),
+                (LinearOut::F32 | LinearOut::AddF32 | LinearOut::SwiGlu, _) => LinearDst::F32(&mut *y_f32),
+                (LinearOut::RopeAppend { .. }, Some(r)) => LinearDst::RopeAppend(RopeDst {
+                    q: &mut *y_bf16,
+                    k_cache: &mut r.k_cache,
+                    v_cache: &mut r.v_cache,
+                    pos: &r.pos,
+                    inv_freq: &r.inv_freq,
+                    capacity: r.capacity,
+                    rows_per_seq: 1,
+                }),
+                (LinearOut::RopeAppend { .. }, None) => return Err(crate::SdecError::Invalid("the q|k|v bench has no KV cache".into())),
             };
             kernel.launch(gpu, &w[i % copies], src, dst)
         })
@@ -579,7 +630,7 @@ impl TuneFamily for Linear {
             LinearIn::RmsNorm => 4.0,
         } * (s.batch * s.in_dim) as f64;
         let out_bytes = match s.out {
-            LinearOut::Bf16 => 2.0,
+            LinearOut::Bf16 | LinearOut::RopeAppend { .. } => 2.0,
             LinearOut::SwiGlu => 2.0,
             LinearOut::F32 | LinearOut::AddF32 => 4.0,
         };
