@@ -32,6 +32,6 @@ def space(batch, out_mode, fixed):
             continue
         if mma and threads // 32 * rows * ((batch + 7) // 8) * 512 > 48 * 1024:
             continue
-        if out_mode in (3, 4) and rows % 2:  # SwiGLU or rotation pairs
+        if out_mode in (3, 4) and not mma and rows % 2:  # SwiGLU or rotation pairs
             continue
         yield c

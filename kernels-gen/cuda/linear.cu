@@ -16,9 +16,10 @@
 // section 15). Each warp asks L2 for the first lines of its rows before the RMSNorm prologue.
 // OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
 //   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
-//   (gate_j, up_j), a warp owns whole pairs (ROWS even), so the MLP's SwiGLU needs no kernel.
+//   (gate_j, up_j), a warp owns whole pairs (ROWS even on CUDA cores; a tensor-core tile of 16
+//   rows always holds them), so the MLP's SwiGLU needs no kernel.
 //   4 is a Llama layer's q|k|v product: the q and k heads' rows come in rotation pairs (dims i
-//   and i + head_dim/2 at rows 2i, 2i+1; a warp owns whole pairs), q is rotated by RoPE into
+//   and i + head_dim/2 at rows 2i, 2i+1; whole pairs in a warp, as in mode 3), q is rotated into
 //   y_out bf16 [BATCH][q_dim], k rotated and v copied into the KV cache at each row's position:
 //   glue.cu's rope_append without its launch (~2 us a layer).
 
@@ -36,8 +37,12 @@ struct RopeAppend {
 };
 
 // Stores product row `row` of batch row b in OUT_MODE 4. A q or k row is even and `partner` is
-// its pair's value (row + 1); a v row stands alone. The arithmetic is rope_append's (glue.cu) on
-// a bf16 product: each value rounded to bf16, the angle and its sine and cosine in fp64.
+// its pair's value (row + 1); a v row stands alone. As rope_append (glue.cu) on a bf16 product:
+// each value rounded to bf16, the angle p * inv_freq in fp64 (in fp32 it is off by up to 4e-3 rad
+// at 128K). Unlike there, the angle is reduced to [-pi, pi] in fp64 and its sine and cosine taken
+// in fp32 (error ~1e-7, far below the bf16 rounding that follows): fp64 sincos is a long chain of
+// dependent instructions, and warp 0 of a tensor-core CTA runs it for every pair of its tile, which
+// cost the seven-row product ~4 us.
 __device__ __forceinline__ void store_rope_append(float y, float partner, int row, int b, int out_dim, bf16_t* __restrict__ q_out,
                                                   const RopeAppend& ra) {
     const int q_dim = out_dim - 2 * ra.kv_dim, kv_heads = ra.kv_dim / ra.head_dim, seq = b / ra.rows_per_seq, p = ra.pos[b];
@@ -49,9 +54,10 @@ __device__ __forceinline__ void store_rope_append(float y, float partner, int ro
     }
     const int i = head_row / 2, half = ra.head_dim / 2;
     const float x0 = bf16_to_float(float_to_bf16(y)), x1 = bf16_to_float(float_to_bf16(partner));
-    double sd, cd;
-    sincos((double)p * ra.inv_freq[i], &sd, &cd);
-    const float s = (float)sd, c = (float)cd;
+    const double angle = (double)p * ra.inv_freq[i];
+    const float reduced = (float)fma(-rint(angle * 0.15915494309189535), 6.283185307179586, angle);
+    float s, c;
+    sincosf(reduced, &s, &c);
     bf16_t* dst = row < q_dim ? q_out + (size_t)b * q_dim + (row - head_row)
                               : ra.k_cache + (((size_t)seq * kv_heads + (row - q_dim) / ra.head_dim) * ra.capacity + p) * ra.head_dim;
     dst[i] = float_to_bf16(x0 * c - x1 * s);

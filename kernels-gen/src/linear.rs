@@ -162,8 +162,9 @@ sdec_dsl::kernel_family! {
             mma == 0 || rows * unroll <= 8,
             // Static shared memory of the tensor-core path: the warps' partial tiles.
             mma == 0 || (threads / 32) * rows * ((shape.batch + 7) / 8) * 512 <= 48 * 1024,
-            // SwiGLU and rotation pairs stay within a warp.
-            !shape.out.pairs_rows() || rows % 2 == 0,
+            // SwiGLU and rotation pairs stay within a warp (a tensor-core tile of 16 rows always
+            // holds whole pairs).
+            !shape.out.pairs_rows() || mma == 1 || rows % 2 == 0,
         }
         kernels {
             linear(grid = (ctas(shape, threads, rows, mma), 1, 1), block = (threads, 1, 1), smem = 0),
