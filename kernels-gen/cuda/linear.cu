@@ -41,8 +41,7 @@ struct RopeAppend {
 // each value rounded to bf16, the angle p * inv_freq in fp64 (in fp32 it is off by up to 4e-3 rad
 // at 128K). Unlike there, the angle is reduced to [-pi, pi] in fp64 and its sine and cosine taken
 // in fp32 (error ~1e-7, far below the bf16 rounding that follows): fp64 sincos is a long chain of
-// dependent instructions, and warp 0 of a tensor-core CTA runs it for every pair of its tile, which
-// cost the seven-row product ~4 us.
+// dependent instructions at the end of every CTA (the seven-row product with it: +2.5 us).
 __device__ __forceinline__ void store_rope_append(float y, float partner, int row, int b, int out_dim, bf16_t* __restrict__ q_out,
                                                   const RopeAppend& ra) {
     const int q_dim = out_dim - 2 * ra.kv_dim, kv_heads = ra.kv_dim / ra.head_dim, seq = b / ra.rows_per_seq, p = ra.pos[b];
@@ -155,8 +154,8 @@ __device__ __forceinline__ void linear_mma(
             }
         }
     }
-    // The warps' partial tiles, added by warp 0. acc[t][n]: rows gid and gid+8 of tile t, batch
-    // rows 8n + 2tig and 8n + 2tig + 1.
+    // The warps' partial tiles, added through shared memory. acc[t][n]: rows gid and gid+8 of
+    // tile t, batch rows 8n + 2tig and 8n + 2tig + 1.
     __shared__ float partial[WARPS][ROWS][NT][4][32];
 #pragma unroll
     for (int t = 0; t < ROWS; ++t)
@@ -165,38 +164,30 @@ __device__ __forceinline__ void linear_mma(
 #pragma unroll
             for (int i = 0; i < 4; ++i) partial[warp][t][n][i][lane] = acc[t][n][i];
     __syncthreads();
-    if (warp != 0) return;
-#pragma unroll
-    for (int t = 0; t < ROWS; ++t)
-#pragma unroll
-    for (int n = 0; n < NT; ++n) {
-        float v[4] = {0.f, 0.f, 0.f, 0.f};
-        for (int wp = 0; wp < WARPS; ++wp)
-#pragma unroll
-            for (int i = 0; i < 4; ++i) v[i] += partial[wp][t][n][i][lane];
-        float partner[4];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) partner[i] = __shfl_xor_sync(0xffffffffu, v[i], 4);  // row gid ^ 1
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
-            if (b >= BATCH || row >= out_dim) continue;
-            if (OUT_MODE == 4) {
-                const bool paired = row < out_dim - ra.kv_dim;  // q and k rows: the even one stores the pair
-                if (!paired || gid % 2 == 0) store_rope_append(v[i], partner[i], row, b, out_dim, reinterpret_cast<bf16_t*>(y_out), ra);
-                continue;
-            }
-            if (OUT_MODE == 3) {
-                if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it
-                const float g = v[i], up = partner[i];
-                reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = g / (1.f + __expf(-g)) * up;
-                continue;
-            }
-            const size_t at = (size_t)b * out_dim + row;
-            if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(v[i]);
-            else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = v[i];
-            else reinterpret_cast<float*>(y_out)[at] += v[i];
+    // Each warp adds up and stores some of the tile's values (lane's value i of tile t, input tile
+    // n), so the sums and the stores' arithmetic (RoPE's sine and cosine) are spread over the CTA
+    // instead of waiting on warp 0 alone.
+    for (int item = warp; item < ROWS * NT * 4; item += WARPS) {
+        const int t = item / (NT * 4), n = item / 4 % NT, i = item % 4;
+        float v = 0.f;
+        for (int wp = 0; wp < WARPS; ++wp) v += partial[wp][t][n][i][lane];
+        const float partner = __shfl_xor_sync(0xffffffffu, v, 4);  // row gid ^ 1
+        const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
+        if (b >= BATCH || row >= out_dim) continue;
+        if (OUT_MODE == 4) {
+            const bool paired = row < out_dim - ra.kv_dim;  // q and k rows: the even one stores the pair
+            if (!paired || gid % 2 == 0) store_rope_append(v, partner, row, b, out_dim, reinterpret_cast<bf16_t*>(y_out), ra);
+            continue;
         }
+        if (OUT_MODE == 3) {
+            if (gid % 2 == 1) continue;  // the even row of a (gate, up) pair writes it
+            reinterpret_cast<float*>(y_out)[(size_t)b * (out_dim / 2) + row / 2] = v / (1.f + __expf(-v)) * partner;
+            continue;
+        }
+        const size_t at = (size_t)b * out_dim + row;
+        if (OUT_MODE == 0) reinterpret_cast<bf16_t*>(y_out)[at] = float_to_bf16(v);
+        else if (OUT_MODE == 1) reinterpret_cast<float*>(y_out)[at] = v;
+        else reinterpret_cast<float*>(y_out)[at] += v;
     }
 }
 
