@@ -67,6 +67,10 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     __shared__ __align__(16) bf16_t vs_all[2][TILE * STRIDE];
     // WRITE_LOGITS: each warp's 16 x WARP_TOKENS staging tile.
     __shared__ __align__(16) unsigned short logits_sm[WRITE_LOGITS ? WARPS : 1][WRITE_LOGITS ? 16 * WARP_TOKENS : 8];
+    // Launched as a programmatic dependent: q, K and V are the predecessor's. `chunk_combine` may
+    // launch at once and wait in place.
+    sdec_allow_dependents();
+    sdec_wait_for_predecessor();
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int gid = lane / 4, tig = lane % 4;
@@ -236,6 +240,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
 extern "C" __global__ void __launch_bounds__(HEAD_DIM) chunk_combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     bf16_t* __restrict__ out, float* __restrict__ lse_out, int kv_heads, int splits) {
+    sdec_wait_for_predecessor();  // the partials are `chunk_attend`'s
     const int head = blockIdx.x / ROWS, rho = blockIdx.x % ROWS, d = threadIdx.x;
     const int b = head / kv_heads, kvh = head % kv_heads, r = rho / GROUP, g = rho % GROUP;
     const int parts = splits * TOKEN_WARPS;

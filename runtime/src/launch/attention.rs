@@ -2,7 +2,7 @@
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
 use cudarc::driver::sys::CUdeviceptr;
-use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, PushKernelArg, SyncOnDrop};
+use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, SyncOnDrop};
 use sdec_kernels::attention::{plan_gather, AttentionShape, Cut, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
@@ -204,7 +204,6 @@ impl ChunkKernel {
         let shape = ChunkShape { context, ..self.shape.clone() };
         shape.validate()?;
         let logits_len = (shape.batch * shape.kv_heads * shape.rows()) as usize * shape.capacity as usize;
-        let null = 0u64;
         let mut logits = match (shape.logits, logits) {
             (true, Some(l)) if l.len() >= logits_len => Some(l),
             (true, Some(l)) => return Err(SdecError::Invalid(format!("chunk attention logits: {} elements, the launch writes {logits_len}", l.len()))),
@@ -215,24 +214,28 @@ impl ChunkKernel {
         let splits = shape.splits(self.config.split_tokens) as i32;
         let (kv_heads, context, capacity) = (shape.kv_heads as i32, context as i32, shape.capacity as i32);
         let s = &gpu.stream;
+        // Both launches are programmatic dependents, as the step's attention: the chunk attention
+        // launches while the q|k|v product drains, the merge while the attention does.
+        let (ptrs, _guards) = attend_ptrs(s, inputs, &mut self.partials);
+        let [q, k, v, o_part, lse_part] = ptrs;
+        let (logits_ptr, _l) = match logits.as_mut() {
+            Some(l) => {
+                let (p, g) = l.device_ptr_mut(s);
+                (p, Some(g))
+            }
+            None => (0, None),  // the kernel never touches it
+        };
+        let (out, _out) = out.device_ptr_mut(s);
+        let (lse_out, _lse) = lse_out.device_ptr_mut(s);
         let f = self.kernels.function("chunk_attend")?;
-        unsafe {
-            let mut launch = s.launch_builder(&f);
-            launch.arg(inputs.q).arg(inputs.k).arg(inputs.v).arg(&mut self.partials.o).arg(&mut self.partials.lse)
-                .arg(&kv_heads).arg(&context).arg(&capacity).arg(&splits).arg(&inputs.scale);
-            match logits.as_mut() {
-                Some(l) => launch.arg(&mut **l),
-                None => launch.arg(&null),  // the kernel never touches it
-            };
-            launch.launch(launch_config(spec(&specs, "chunk_attend")?))
-        }
-        .during("chunk attention")?;
+        RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).i32(kv_heads).i32(context).i32(capacity).i32(splits)
+            .f32(inputs.scale).ptr(logits_ptr)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "chunk_attend")?))
+            .during("chunk attention")?;
         let f = self.kernels.function("chunk_combine")?;
-        unsafe {
-            s.launch_builder(&f).arg(&self.partials.o).arg(&self.partials.lse).arg(out).arg(lse_out).arg(&kv_heads).arg(&splits)
-                .launch(launch_config(spec(&specs, "chunk_combine")?))
-        }
-        .during("chunk attention combine")?;
+        RawArgs::default().ptr(o_part).ptr(lse_part).ptr(out).ptr(lse_out).i32(kv_heads).i32(splits)
+            .launch_dependent(gpu, &f, &launch_config(spec(&specs, "chunk_combine")?))
+            .during("chunk attention combine")?;
         Ok(())
     }
 }
