@@ -197,47 +197,65 @@ __device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
 #define SDEC_RESCALE_SLACK 8.f
 
 // Merges `n` split-KV partials of one output row by log-sum-exp (log2 domain): columns
-// [0, COLS) of a row of DIM, in a CTA of DIM threads (powers of two, DIM >= COLS >= 16). Partial p
-// holds its log2-sum-exp at lse[p * lse_stride] and its normalised output at o[p * o_stride + c]
-// (16-byte aligned). The threads first take the partials in parallel (their maximum; their
-// weights, DIM at a time, into shared memory); then DIM / (COLS/4) slices of COLS/4 threads each
-// read every slice-th partial's columns with 16-byte loads, several in flight, and the slices are
-// summed at the end. (One thread per dimension walking the partials one by one made a 256-split
-// merge cost 32 µs; a CTA per quarter row gives such a merge four times the loads in flight.)
+// [0, COLS) of a row of DIM, in a CTA of DIM threads (powers of two, DIM >= COLS >= 16, DIM >= 32).
+// Partial p holds its log2-sum-exp at lse[p * lse_stride] and its normalised output at
+// o[p * o_stride + c] (16-byte aligned). The threads first take the partials in parallel (their
+// maximum; their weights, DIM at a time, into shared memory); then DIM / (COLS/4) slices of COLS/4
+// threads each read every slice-th partial's columns with 16-byte loads, several in flight, and
+// the slices are summed at the end. (One thread per dimension walking the partials one by one made
+// a 256-split merge cost 32 us; a CTA per quarter row gives such a merge four times the loads in
+// flight.) It is a merge's whole latency after the attention ends, so: each thread's first
+// partial and first columns are loaded together at the start, and the maximum and the sum are
+// warp reductions with one barrier each (tree reductions over shared memory took 16 barriers;
+// a CTA of 16 threads reduces within its half warp).
 // Every thread of the CTA must call it. Returns column threadIdx.x (< COLS) of the merged row;
 // *lse_all gets its log2-sum-exp.
 template <int DIM, int COLS>
 __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, size_t lse_stride, const float* __restrict__ o,
                                                 size_t o_stride, int n, float* lse_all) {
-    constexpr int LANES = COLS / 4, SLICES = DIM / LANES;
-    static_assert(COLS % 4 == 0 && DIM % LANES == 0 && COLS <= DIM, "columns are read in float4s by COLS/4 lanes");
-    __shared__ float reduce[DIM];
+    constexpr int LANES = COLS / 4, SLICES = DIM / LANES, WIDTH = DIM < 32 ? DIM : 32, WARPS_ = DIM / WIDTH;
+    constexpr unsigned MASK = DIM < 32 ? (1u << DIM) - 1 : 0xffffffffu;
+    static_assert(COLS % 4 == 0 && DIM % LANES == 0 && COLS <= DIM && DIM % WIDTH == 0, "columns are read in float4s by COLS/4 lanes");
     __shared__ float weight[DIM];
+    __shared__ float warp_max_of[WARPS_], warp_sum_of[WARPS_];
     __shared__ float4 slice_sum[SLICES][LANES];
-    const int d = threadIdx.x, slice = d / LANES, lane = d % LANES;
-    float m = -SDEC_INF;
-    for (int p = d; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
-    reduce[d] = m;
+    const int d = threadIdx.x, slice = d / LANES, lane = d % LANES, warp = d / WIDTH;
+    const float4 none = make_float4(0.f, 0.f, 0.f, 0.f);
+    const float first_lse = d < n ? lse[(size_t)d * lse_stride] : -SDEC_INF;
+    const float4 first_o = slice < n ? *reinterpret_cast<const float4*>(o + (size_t)slice * o_stride + lane * 4) : none;
+    float m = first_lse;
+    for (int p = d + DIM; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
+#pragma unroll
+    for (int off = WIDTH / 2; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(MASK, m, off));
+    if (d % WIDTH == 0) warp_max_of[warp] = m;
     __syncthreads();
-    for (int s = DIM / 2; s > 0; s >>= 1) {
-        if (d < s) reduce[d] = fmaxf(reduce[d], reduce[d + s]);
-        __syncthreads();
-    }
-    const float m_all = reduce[0];
-    __syncthreads();  // `reduce` is reused for the sum below
+    float m_all = warp_max_of[0];
+#pragma unroll
+    for (int w = 1; w < WARPS_; ++w) m_all = fmaxf(m_all, warp_max_of[w]);
     float sum = 0.f;
-    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    float4 acc = none;
     if (m_all > -SDEC_INF) {  // uniform across the CTA
         for (int base = 0; base < n; base += DIM) {
             const int p = base + d;
-            const float f = p < n ? exp2f(lse[(size_t)p * lse_stride] - m_all) : 0.f;
+            const float l = base == 0 ? first_lse : p < n ? lse[(size_t)p * lse_stride] : -SDEC_INF;
+            const float f = p < n ? exp2f(l - m_all) : 0.f;
+            if (base > 0) __syncthreads();  // the previous block's weights are read
             weight[d] = f;
             sum += f;
             __syncthreads();
             const int count = min(DIM, n - base);
             const float* row = o + (size_t)base * o_stride + lane * 4;
+            int j = slice;
+            if (base == 0 && j < count) {
+                const float w = weight[j];
+                acc.x = fmaf(w, first_o.x, acc.x);
+                acc.y = fmaf(w, first_o.y, acc.y);
+                acc.z = fmaf(w, first_o.z, acc.z);
+                acc.w = fmaf(w, first_o.w, acc.w);
+                j += SLICES;
+            }
 #pragma unroll 4
-            for (int j = slice; j < count; j += SLICES) {
+            for (; j < count; j += SLICES) {
                 const float4 v = *reinterpret_cast<const float4*>(row + (size_t)j * o_stride);
                 const float w = weight[j];
                 acc.x = fmaf(w, v.x, acc.x);
@@ -245,17 +263,16 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
                 acc.z = fmaf(w, v.z, acc.z);
                 acc.w = fmaf(w, v.w, acc.w);
             }
-            __syncthreads();
         }
     }
     slice_sum[slice][lane] = acc;
-    reduce[d] = sum;
+#pragma unroll
+    for (int off = WIDTH / 2; off > 0; off >>= 1) sum += __shfl_xor_sync(MASK, sum, off);
+    if (d % WIDTH == 0) warp_sum_of[warp] = sum;
     __syncthreads();
-    for (int s = DIM / 2; s > 0; s >>= 1) {
-        if (d < s) reduce[d] += reduce[d + s];
-        __syncthreads();
-    }
-    const float total = reduce[0];
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < WARPS_; ++w) total += warp_sum_of[w];
     float merged = 0.f;
     if (d < COLS) {
 #pragma unroll 4
