@@ -56,6 +56,11 @@ pub const POISON_BF16: u16 = 0xffff;
 pub const POISON_F32: f32 = f32::from_bits(0xffff_ffff);
 pub const POISON_I32: i32 = -1;
 
+/// RoPE's inverse frequencies θ^(-2i/d), i < d/2.
+pub fn rope_inv_freq(d: usize, theta: f64) -> Vec<f64> {
+    (0..d / 2).map(|i| theta.powf(-2.0 * i as f64 / d as f64)).collect()
+}
+
 pub fn bf16_bits_to_f32(bits: &[u16]) -> Vec<f32> {
     bits.iter().map(|&b| bf16::from_bits(b).to_f32()).collect()
 }

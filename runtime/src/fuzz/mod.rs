@@ -9,7 +9,7 @@ mod attention;
 mod block_score;
 mod lfps;
 mod glue;
-mod inputs;
+pub(crate) mod inputs;
 mod quest;
 mod spec;
 mod step;

@@ -13,7 +13,7 @@ use sdec_kernels::lychee::{reference as lychee_ref, LycheeIndex, LycheeIndexConf
 use sdec_kernels::KernelFamily;
 use sdec_model::synthetic::weight_value;
 
-use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_F32, POISON_I32};
+use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, rope_inv_freq, POISON_BF16, POISON_F32, POISON_I32};
 use super::{Check, FuzzFamily};
 use crate::error::{CudaContextExt, Result};
 use crate::gpu::Gpu;
@@ -295,13 +295,8 @@ fn rope_append_case(
     let per_seq = if rows > 1 && rng.gen_bool(0.5) { rows } else { 1 };
     let seqs = rows / per_seq;
     let cap = rng.gen_range(per_seq..per_seq + 40);
-    let pos: Vec<i32> = (0..seqs)
-        .flat_map(|_| {
-            let first = rng.gen_range(0..=(cap - per_seq) as i32);
-            first..first + per_seq as i32
-        })
-        .collect();
-    let inv_freq: Vec<f64> = (0..d / 2).map(|j| 500_000f64.powf(-2.0 * j as f64 / d as f64)).collect();
+    let pos = chunk_positions(rng, seqs, per_seq, cap);
+    let inv_freq = rope_inv_freq(d, 500_000.0);
     let (cache_bits, _) = bf16_normal(rng, seqs * kv_dim * cap, 1.0);
     let mut q = upload(gpu, &vec![POISON_BF16; rows * q_dim], "q")?;
     let (mut kc, mut vc) = (upload(gpu, &cache_bits, "K cache")?, upload(gpu, &cache_bits, "V cache")?);
@@ -345,6 +340,17 @@ fn rope_append_case(
     }))
 }
 
+/// Positions of `seqs` sequences of `per_seq` consecutive rows each (a chunk), at random places of
+/// a cache of `cap` (≥ per_seq).
+fn chunk_positions(rng: &mut ChaCha8Rng, seqs: usize, per_seq: usize, cap: usize) -> Vec<i32> {
+    (0..seqs)
+        .flat_map(|_| {
+            let first = rng.gen_range(0..=(cap - per_seq) as i32);
+            first..first + per_seq as i32
+        })
+        .collect()
+}
+
 /// The first value of `got` farther from `want` than its own `bound` (0: must be equal), if any.
 fn within(what: &str, got: &[f32], want: &[f32], bound: &[f32]) -> Option<String> {
     let bad: Vec<usize> = (0..got.len()).filter(|&j| got[j].is_nan() || (got[j] - want[j]).abs() > bound[j]).collect();
@@ -379,13 +385,8 @@ impl FuzzFamily for RopeAppend {
         let heads = units - 2 * kv_heads;
         let (qkv_bits, qkv) = bf16_normal(rng, rows * units * d, 1.0);
         let (cache_bits, _) = bf16_normal(rng, batch * kv_heads * cap * d, 1.0);
-        let pos: Vec<i32> = (0..batch)
-            .flat_map(|_| {
-                let first = rng.gen_range(0..=(cap - per_seq) as i32);
-                first..first + per_seq as i32
-            })
-            .collect();
-        let inv_freq: Vec<f64> = (0..d / 2).map(|i| 10_000f64.powf(-2.0 * i as f64 / d as f64)).collect();
+        let pos = chunk_positions(rng, batch, per_seq, cap);
+        let inv_freq = rope_inv_freq(d, 10_000.0);
         // Half the cases carry Qwen3's q/k norm (weights around its synthetic 1.75, in bf16).
         let with_norms = rng.gen_bool(0.5);
         let mut norm_weights = || {

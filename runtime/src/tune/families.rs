@@ -14,6 +14,7 @@ use sdec_kernels::topk::{Topk, TopkShape};
 
 use crate::bench::{time_samples, TimingPolicy};
 use crate::error::{CudaContextExt, Result};
+use crate::fuzz::inputs::rope_inv_freq;
 use crate::fuzz::FuzzFamily;
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel, GatherKernel};
@@ -414,7 +415,7 @@ impl TuneFamily for Rope {
         let x = (0..rot.copies).map(|_| bf16_buffer(gpu, rng, (s.rows * s.n) as usize, "rope input")).collect::<Result<_>>()?;
         let pos: Vec<i32> = (0..s.rows).map(|_| rng.gen_range(0..131_072)).collect();
         let d = s.head_dim.max(2) as usize;
-        let inv_freq: Vec<f64> = (0..d / 2).map(|i| 500_000f64.powf(-2.0 * i as f64 / d as f64)).collect();
+        let inv_freq = rope_inv_freq(d, 500_000.0);
         Ok(RopeBench { x, pos: upload(gpu, &pos, "positions")?, inv_freq: upload(gpu, &inv_freq, "inv_freq")?, rot })
     }
     fn time_config(gpu: &Gpu, b: &mut RopeBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
@@ -551,7 +552,7 @@ impl QkvCache {
         let LinearOut::RopeAppend { head_dim, kv_heads } = s.out else { return Ok(None) };
         let cache_len = (s.batch * head_dim * kv_heads) as usize * Self::CAPACITY;
         let pos: Vec<i32> = (0..s.batch).map(|_| rng.gen_range(0..Self::CAPACITY as i32)).collect();
-        let inv_freq: Vec<f64> = (0..head_dim / 2).map(|j| 500_000f64.powf(-2.0 * j as f64 / head_dim as f64)).collect();
+        let inv_freq = rope_inv_freq(head_dim as usize, 500_000.0);
         Ok(Some(QkvCache {
             k_cache: bf16_buffer(gpu, rng, cache_len, "K cache")?,
             v_cache: bf16_buffer(gpu, rng, cache_len, "V cache")?,
