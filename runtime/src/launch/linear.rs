@@ -80,13 +80,13 @@ impl LinearKernel {
             }
             _ => return Err(mismatch()),
         };
-        // OUT_MODE 4's arguments (RopeArgs::default() in the other modes: never read).
-        let mut rope = RopeArgs::default();
+        // OUT_MODE 4's KV cache arguments follow the product's: null and zero in the other modes
+        // (never read there).
         let mut guards = Vec::new();
-        let y_ptr = match (y, s.out) {
-            (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => keep(y.device_ptr_mut(stream), &mut guards),
-            (LinearDst::F32(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => keep(y.device_ptr_mut(stream), &mut guards),
-            (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => keep(y.device_ptr_mut(stream), &mut guards),
+        let (y_ptr, rope) = match (y, s.out) {
+            (LinearDst::Bf16(y), LinearOut::Bf16) if y.len() >= rows_out => (keep(y.device_ptr_mut(stream), &mut guards), None),
+            (LinearDst::F32(y), LinearOut::SwiGlu) if y.len() >= rows_out / 2 => (keep(y.device_ptr_mut(stream), &mut guards), None),
+            (LinearDst::F32(y), LinearOut::F32 | LinearOut::AddF32) if y.len() >= rows_out => (keep(y.device_ptr_mut(stream), &mut guards), None),
             (LinearDst::RopeAppend(d), LinearOut::RopeAppend { head_dim, kv_heads }) => {
                 let (hd, kv_dim) = (head_dim as usize, (head_dim * kv_heads) as usize);
                 let (batch, q_dim) = (s.batch as usize, s.out_dim as usize - 2 * kv_dim);
@@ -100,58 +100,27 @@ impl LinearKernel {
                 if !fits {
                     return Err(mismatch());
                 }
-                rope = RopeArgs {
-                    k_cache: keep(d.k_cache.device_ptr_mut(stream), &mut guards),
-                    v_cache: keep(d.v_cache.device_ptr_mut(stream), &mut guards),
-                    pos: keep(d.pos.device_ptr(stream), &mut guards),
-                    inv_freq: keep(d.inv_freq.device_ptr(stream), &mut guards),
-                    head_dim: head_dim as i32,
-                    kv_dim: kv_dim as i32,
-                    capacity: d.capacity as i32,
-                    rows_per_seq: d.rows_per_seq as i32,
-                };
-                keep(d.q.device_ptr_mut(stream), &mut guards)
+                let cache = [
+                    keep(d.k_cache.device_ptr_mut(stream), &mut guards),
+                    keep(d.v_cache.device_ptr_mut(stream), &mut guards),
+                    keep(d.pos.device_ptr(stream), &mut guards),
+                    keep(d.inv_freq.device_ptr(stream), &mut guards),
+                ];
+                let sizes = [head_dim as i32, kv_dim as i32, d.capacity as i32, d.rows_per_seq as i32];
+                (keep(d.q.device_ptr_mut(stream), &mut guards), Some((cache, sizes)))
             }
             _ => return Err(mismatch()),
         };
-        let (mut w_arg, mut x_arg, mut g_arg, mut y_arg, mut o_arg, mut i_arg, mut e_arg) = (w_ptr, x_ptr, gamma_ptr, y_ptr, out_dim, in_dim, eps);
-        let RopeArgs { k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq } = &mut rope;
-        let mut params: [*mut c_void; 15] = [
-            &mut w_arg as *mut _ as *mut c_void,
-            &mut x_arg as *mut _ as *mut c_void,
-            &mut g_arg as *mut _ as *mut c_void,
-            &mut y_arg as *mut _ as *mut c_void,
-            &mut o_arg as *mut _ as *mut c_void,
-            &mut i_arg as *mut _ as *mut c_void,
-            &mut e_arg as *mut _ as *mut c_void,
-            k_cache as *mut _ as *mut c_void,
-            v_cache as *mut _ as *mut c_void,
-            pos as *mut _ as *mut c_void,
-            inv_freq as *mut _ as *mut c_void,
-            head_dim as *mut _ as *mut c_void,
-            kv_dim as *mut _ as *mut c_void,
-            capacity as *mut _ as *mut c_void,
-            rows_per_seq as *mut _ as *mut c_void,
-        ];
+        let (cache, sizes) = rope.unwrap_or(([0; 4], [0; 4]));
+        let args = RawArgs::default().ptr(w_ptr).ptr(x_ptr).ptr(gamma_ptr).ptr(y_ptr).i32(out_dim).i32(in_dim).f32(eps);
+        let args = cache.into_iter().fold(args, RawArgs::ptr);
+        let args = sizes.into_iter().fold(args, RawArgs::i32);
         // A plain launch: as a programmatic dependent the projections were slower inside the
         // step's graph (docs/results/decode.md section 15).
-        launch_with(gpu, &self.function, &self.launch, &mut params, false).during("linear")?;
+        args.launch_plain(gpu, &self.function, &self.launch).during("linear")?;
         drop(guards);
         Ok(())
     }
-}
-
-/// The kernel's OUT_MODE 4 arguments, in its order.
-#[derive(Default)]
-struct RopeArgs {
-    k_cache: sys::CUdeviceptr,
-    v_cache: sys::CUdeviceptr,
-    pos: sys::CUdeviceptr,
-    inv_freq: sys::CUdeviceptr,
-    head_dim: i32,
-    kv_dim: i32,
-    capacity: i32,
-    rows_per_seq: i32,
 }
 
 /// Anything: a device pointer's access guard (it records the stream's use of the buffer when
@@ -164,7 +133,7 @@ fn keep<'a, G: 'a>((ptr, guard): (sys::CUdeviceptr, G), guards: &mut Vec<Box<dyn
     ptr
 }
 
-/// Kernel arguments for [`launch_dependent`], one 8-byte slot each (device pointers, and 4-byte
+/// Kernel arguments, one 8-byte slot each (device pointers, and 4-byte
 /// scalars in a slot's low bytes: the driver reads as many bytes as the kernel's parameter has).
 #[derive(Default)]
 pub struct RawArgs(Vec<u64>);
@@ -183,9 +152,16 @@ impl RawArgs {
         self
     }
     /// Launches `f` with them through [`launch_dependent`].
-    pub fn launch_dependent(mut self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig) -> std::result::Result<(), DriverError> {
+    pub fn launch_dependent(self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig) -> std::result::Result<(), DriverError> {
+        self.launch(gpu, f, cfg, true)
+    }
+    /// Launches `f` with them plainly (ordered after everything before it on the stream).
+    pub fn launch_plain(self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig) -> std::result::Result<(), DriverError> {
+        self.launch(gpu, f, cfg, false)
+    }
+    fn launch(mut self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, dependent: bool) -> std::result::Result<(), DriverError> {
         let mut params: Vec<*mut c_void> = self.0.iter_mut().map(|slot| slot as *mut u64 as *mut c_void).collect();
-        launch_dependent(gpu, f, cfg, &mut params)
+        launch_with(gpu, f, cfg, &mut params, dependent)
     }
 }
 
