@@ -113,7 +113,7 @@ class Problem:
         # not among these shapes), never read in the other modes.
         kernel((grid,), (c["THREADS"],), (self.w[i % self.copies], self.x, self.gamma, self.y,
                                           np.int32(self.out_dim), np.int32(self.in_dim), np.float32(EPS),
-                                          *[np.uint64(0)] * 4, *[np.int32(0)] * 4, np.uint64(0), np.uint64(0)))
+                                          *[np.uint64(0)] * 4, *[np.int32(0)] * 4))
 
     def check(self, kernel, c):
         """None when right: outputs poisoned, then compared with the float64 reference."""

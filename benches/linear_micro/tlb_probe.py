@@ -78,7 +78,7 @@ def main():
                     touch((1,), (32,), (copy, np.uint64(copy.nbytes // 4), np.uint64(PAGE // 4), sink))
                 start.record()
                 kernel((grid,), (threads,), (copy, p.x, p.gamma, p.y, np.int32(p.out_dim), np.int32(p.in_dim), np.float32(1e-5),
-                                             *[np.uint64(0)] * 4, *[np.int32(0)] * 4, np.uint64(0), np.uint64(0)))
+                                             *[np.uint64(0)] * 4, *[np.int32(0)] * 4))
                 stop.record()
                 stop.synchronize()
                 if run >= 3:

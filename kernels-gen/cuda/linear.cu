@@ -194,15 +194,8 @@ __device__ __forceinline__ void linear_mma(
 extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
     int out_dim, int in_dim, float eps, bf16_t* k_cache, bf16_t* v_cache, const int* pos, const double* inv_freq, int head_dim,
-    int kv_dim, int capacity, int rows_per_seq, const char* next_w, unsigned long long next_pages) {
+    int kv_dim, int capacity, int rows_per_seq) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    // The next product's weights (null: none): CTA i loads one word of their 2 MB page i, so that
-    // page's address translation is warm when that kernel starts (in the step its weights are
-    // otherwise cold: b1 gate|up 81.8 us against 78.5 warm, 79.9 with its pages touched first).
-    if (next_w != nullptr && blockIdx.x < next_pages && threadIdx.x == 0) {
-        unsigned int word;
-        asm volatile("ld.global.cg.u32 %0, [%1];" : "=r"(word) : "l"(next_w + ((size_t)blockIdx.x << 21)));
-    }
     const RopeAppend ra{k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq};
     if (!MMA) {
         // The 128-byte lines of the warp's first loop step (UNROLL x 512 bytes per row).

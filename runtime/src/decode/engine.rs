@@ -469,10 +469,7 @@ impl Decoder {
         let dims = (cfg.n_head as i32, cfg.n_kv_head as i32, hd as i32, self.kv.capacity as i32);
         let ctx = (self.len + n) as u32;
         let capacity = self.kv.capacity;
-        // Experiment (session 20): each projection warms the next one's address translations.
-        let warm = std::env::var_os("SDEC_WARM_NEXT").is_some();
         for (l, lw) in w.layers.iter().enumerate() {
-            let next_qkv = w.layers.get(l + 1).map_or(w.lm_head(), |n| &n.wqkv);
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
             let normed = LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps };
             // With RoPE and the append inside the q|k|v product (Llama), `--omit rope` and
@@ -483,7 +480,7 @@ impl Decoder {
                 Linears::Generated(p) if matches!(p.qkv.shape.out, LinearOut::RopeAppend { .. }) => {
                     if runs(Stage::Rope) {
                         let dst = RopeDst { q: &mut bufs.q, k_cache: kc, v_cache: vc, pos, inv_freq: &bufs.inv_freq, capacity, rows_per_seq: n };
-                        p.qkv.launch_warming(gpu, &lw.wqkv, normed, LinearDst::RopeAppend(dst), warm.then_some(&lw.wo))?;
+                        p.qkv.launch(gpu, &lw.wqkv, normed, LinearDst::RopeAppend(dst))?;
                     }
                     appended = true;
                 }
@@ -520,14 +517,13 @@ impl Decoder {
             match &rk.linears {
                 Linears::Generated(p) => {
                     if runs(Stage::O) {
-                        p.o.launch_warming(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x), warm.then_some(&lw.w_gate_up))?;
+                        p.o.launch(gpu, &lw.wo, LinearSrc::Bf16(&bufs.attn), LinearDst::F32(&mut bufs.x))?;
                     }
                     if runs(Stage::GateUp) {
-                        let normed = LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps };
-                        p.gate_up.launch_warming(gpu, &lw.w_gate_up, normed, LinearDst::F32(&mut bufs.act_f32), warm.then_some(&lw.w_down))?;
+                        p.gate_up.launch(gpu, &lw.w_gate_up, LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.ffn_norm, eps }, LinearDst::F32(&mut bufs.act_f32))?;
                     }
                     if runs(Stage::Down) {
-                        p.down.launch_warming(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x), warm.then_some(next_qkv))?;
+                        p.down.launch(gpu, &lw.w_down, LinearSrc::F32(&bufs.act_f32), LinearDst::F32(&mut bufs.x))?;
                     }
                 }
                 Linears::Cublas { blas, rmsnorm, swiglu } => {

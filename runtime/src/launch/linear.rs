@@ -55,12 +55,6 @@ impl LinearKernel {
 
     /// `y = W x` (or `y += W x`) for the shape's batch rows of `x`.
     pub fn launch(&self, gpu: &Gpu, w: &CudaSlice<u16>, x: LinearSrc, y: LinearDst) -> Result<()> {
-        self.launch_warming(gpu, w, x, y, None)
-    }
-
-    /// [`LinearKernel::launch`], and its first CTAs load a word of every 2 MB page of `next`
-    /// (the next product's weights) so that their address translations are warm when it starts.
-    pub fn launch_warming(&self, gpu: &Gpu, w: &CudaSlice<u16>, x: LinearSrc, y: LinearDst, next: Option<&CudaSlice<u16>>) -> Result<()> {
         let s = &self.shape;
         let (out_dim, in_dim) = (s.out_dim as i32, s.in_dim as i32);
         let (rows_in, rows_out) = ((s.batch * s.in_dim) as usize, (s.batch * s.out_dim) as usize);
@@ -121,14 +115,6 @@ impl LinearKernel {
         let args = RawArgs::default().ptr(w_ptr).ptr(x_ptr).ptr(gamma_ptr).ptr(y_ptr).i32(out_dim).i32(in_dim).f32(eps);
         let args = cache.into_iter().fold(args, RawArgs::ptr);
         let args = sizes.into_iter().fold(args, RawArgs::i32);
-        let (next_ptr, next_pages, _next) = match next {
-            Some(n) => {
-                let (p, g) = n.device_ptr(stream);
-                (p, (n.len() * 2).div_ceil(1 << 21) as u64, Some(g))
-            }
-            None => (0, 0, None),
-        };
-        let args = args.ptr(next_ptr).ptr(next_pages);
         // A plain launch: as a programmatic dependent the projections were slower inside the
         // step's graph (docs/results/decode.md section 15).
         args.launch_plain(gpu, &self.function, &self.launch).during("linear")?;
