@@ -474,15 +474,14 @@ impl Decoder {
             let normed = LinearSrc::RmsNorm { x: &bufs.x, gamma: &lw.attn_norm, eps };
             // With RoPE and the append inside the q|k|v product (Llama), `--omit rope` and
             // `--omit qkv` leave out both.
-            let mut appended = false;
+            let fused = matches!(&rk.linears, Linears::Generated(p) if matches!(p.qkv.shape.out, LinearOut::RopeAppend { .. }));
             match &rk.linears {
                 _ if !runs(Stage::Qkv) => {}
-                Linears::Generated(p) if matches!(p.qkv.shape.out, LinearOut::RopeAppend { .. }) => {
+                Linears::Generated(p) if fused => {
                     if runs(Stage::Rope) {
                         let dst = RopeDst { q: &mut bufs.q, k_cache: kc, v_cache: vc, pos, inv_freq: &bufs.inv_freq, capacity, rows_per_seq: n };
                         p.qkv.launch(gpu, &lw.wqkv, normed, LinearDst::RopeAppend(dst))?;
                     }
-                    appended = true;
                 }
                 Linears::Generated(p) => p.qkv.launch(gpu, &lw.wqkv, normed, LinearDst::Bf16(&mut bufs.qkv))?,
                 Linears::Cublas { blas, rmsnorm, .. } => {
@@ -492,7 +491,7 @@ impl Decoder {
             }
             let (kc, vc) = (&mut self.kv.k[l], &mut self.kv.v[l]);
             let qk_norm = lw.qk_norm.as_ref().map(|(q, k)| (q, k, eps));
-            if runs(Stage::Rope) && !appended {
+            if runs(Stage::Rope) && !fused {
                 glue::rope_append(gpu, &rk.rope_append, &bufs.qkv, &mut bufs.q, kc, vc, pos, &bufs.inv_freq, dims, n as i32, qk_norm)?;
             }
             if let Attention::Quest(quest) = &mut self.attention {
