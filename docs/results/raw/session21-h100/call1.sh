@@ -1,0 +1,1 @@
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH; nvidia-smi --query-gpu=name,driver_version,clocks.sm --format=csv; python3 benches/mixed_micro/run.py --runs 30 --json $OUT/mixed1.json 2>&1 | tee $OUT/mixed1.txt

@@ -1,0 +1,2 @@
+# sdec built with bulk-first-attempt.diff applied (gather family option `bulk`), carried gzipped in .carry/s21a
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH; mkdir -p /tmp/s21a && gunzip -c .carry/s21a/sdec.gz > /tmp/s21a/sdec && chmod +x /tmp/s21a/sdec; S=/tmp/s21a/sdec; $S fuzz --family gather_attention --cases 600 --seed 2101 > $OUT/fuzz.txt 2>&1; tail -5 $OUT/fuzz.txt; $S bench kernels --family gather_attention --shape "4480" --json $OUT/bench4480.json > $OUT/bench4480.txt 2>&1
