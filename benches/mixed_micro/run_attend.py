@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """LycheeDecode's b1 mixed layer (one dense KV head of 128K tokens, seven heads' lists of 70
 blocks of 64 tokens; group 4, head dim 128) through attend.cu's staged, token-per-lane kernel
-(GPU machine; CuPy compiles it with NVRTC), beside the same rows only read and folded
+(GPU machine; CuPy compiles it with NVRTC), its variant with 8 lanes a token (attend8.cu),
+beside the same rows only read and folded
 (stream.cu's bulk_fold), in one run. Every variant's partials are checked against NumPy (fp64)
 on fresh random bf16 inputs, outputs poisoned first; then timed as a CUDA graph of 16 launches
 over 8 row sets (a different dense head each), median per launch. The tuned `attend` of the
@@ -106,20 +107,8 @@ def main():
                 times.append(cp.cuda.get_elapsed_time(start, stop) * 1000.0 / LAUNCHES)
         rows.append({"case": label, "ctas": ctas, "median_us": float(np.median(times)), "p10_us": float(np.percentile(times, 10))})
 
-    source = open(os.path.join(here, "attend.cu")).read()
-    # (consumer warps, ring slots, shared ring, diagnostic): per-warp rings of 32-token units, or one
-    # ring of units of 32 tokens a warp that every warp takes its part of (SHARED).
-    # PAD: rows copied one by one into padded rows, q.k in one chunk order (q a broadcast).
-    for warps, slots, shared, pad, skip in ((6, 2, 0, 0, 0), (4, 3, 0, 0, 0), (5, 2, 0, 0, 0), (6, 2, 0, 1, 0), (6, 2, 0, 0, 1), (6, 2, 0, 0, 2)):
-        kernel = cp.RawModule(code=source, options=("--std=c++17", "-arch=sm_90", f"-DW={warps}", f"-DSLOTS={slots}",
-                                                    f"-DSHARED={shared}", f"-DPAD={pad}", f"-DSKIP={skip}")).get_function("bulk_attend")
-        smem = warps * slots * 2 * UNIT * (DIM * 2 + 16 * pad)
-        kernel.max_dynamic_shared_size_bytes = smem
-        ctas = len(sets[0][0])
-        o_part = cp.empty((ctas + 8) * GROUP * DIM, cp.float32)
-        lse = cp.empty((ctas + 8) * GROUP, cp.float32)
-        launch = lambda i: kernel((len(sets[i][0]),), (32 * (warps + 1),),
-                                  (q, k, v, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse), shared_mem=smem)
+    def check(launch, o_part, lse, ctas):
+        """Worst error of five CTAs' partials against NumPy (fp64), outputs poisoned first."""
         o_part.fill(np.nan)
         lse.fill(np.nan)
         launch(0)
@@ -131,6 +120,23 @@ def main():
             err = np.abs(got_o[c] - want_o).max() / np.abs(want_o).max()
             err_l = np.abs(got_l[c] - want_l).max()
             worst = max(worst, err, err_l)
+        return worst
+
+    source = open(os.path.join(here, "attend.cu")).read()
+    # (consumer warps, ring slots, shared ring, diagnostic): per-warp rings of 32-token units, or one
+    # ring of units of 32 tokens a warp that every warp takes its part of (SHARED).
+    # PAD: rows copied one by one into padded rows, q.k in one chunk order (q a broadcast).
+    for warps, slots, shared, pad, skip in ((6, 2, 0, 0, 0), (6, 2, 0, 0, 1), (6, 2, 0, 0, 2)):
+        kernel = cp.RawModule(code=source, options=("--std=c++17", "-arch=sm_90", f"-DW={warps}", f"-DSLOTS={slots}",
+                                                    f"-DSHARED={shared}", f"-DPAD={pad}", f"-DSKIP={skip}")).get_function("bulk_attend")
+        smem = warps * slots * 2 * UNIT * (DIM * 2 + 16 * pad)
+        kernel.max_dynamic_shared_size_bytes = smem
+        ctas = len(sets[0][0])
+        o_part = cp.empty((ctas + 8) * GROUP * DIM, cp.float32)
+        lse = cp.empty((ctas + 8) * GROUP, cp.float32)
+        launch = lambda i: kernel((len(sets[i][0]),), (32 * (warps + 1),),
+                                  (q, k, v, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse), shared_mem=smem)
+        worst = check(launch, o_part, lse, ctas)
         # fp32 accumulation over ~1200 tokens and ex2.approx: 1e-4 of the largest output.
         if skip:  # a diagnostic: what is left when q.k (1) or p.v (2) is left out
             timed(f"diagnostic: {warps} warps x {slots} {'shared ' if shared else ''}{'padded ' if pad else ''}slots without {'q.k' if skip == 1 else 'p.v'}", ctas, launch)
@@ -139,6 +145,27 @@ def main():
             print(f"WRONG W={warps} SLOTS={slots}: worst relative error {worst:.3g}")
             continue
         timed(f"staged attention, {warps} consumer warps x {slots} {'shared ' if shared else ''}{'padded ' if pad else ''}slots (checked: worst error {worst:.1e})", ctas, launch)
+
+    # attend8.cu: 8 lanes a token, q in registers.
+    source8 = open(os.path.join(here, "attend8.cu")).read()
+    # Units of 16 rows: the 32-row units' starts and 16 past them.
+    halves = [(i, (r[:, None] + np.array([0, 16])[None, :]).ravel().astype(np.int32)) for i, r in sets]
+    for warps, slots, rows_per_unit in ((6, 2, 32), (6, 4, 16), (8, 3, 16)):
+        kernel = cp.RawModule(code=source8, options=("--std=c++17", "-arch=sm_90", f"-DW={warps}", f"-DSLOTS={slots}",
+                                                     f"-DUNIT_ROWS={rows_per_unit}")).get_function("bulk_attend8")
+        smem = warps * slots * 2 * rows_per_unit * DIM * 2
+        unit_sets = dev_sets if rows_per_unit == UNIT else [(cp.asarray(np.stack([it[:, 0], 2 * it[:, 1], 2 * it[:, 2], it[:, 3]], 1)), cp.asarray(r)) for it, r in halves]
+        kernel.max_dynamic_shared_size_bytes = smem
+        ctas = len(sets[0][0])
+        o_part = cp.empty((ctas + 8) * GROUP * DIM, cp.float32)
+        lse = cp.empty((ctas + 8) * GROUP, cp.float32)
+        launch = lambda i: kernel((len(sets[i][0]),), (32 * (warps + 1),),
+                                  (q, k, v, unit_sets[i][0], unit_sets[i][1], np.float32(scale), o_part, lse), shared_mem=smem)
+        worst = check(launch, o_part, lse, ctas)
+        if not np.isfinite(worst) or worst > 1e-4:
+            print(f"WRONG attend8 W={warps} SLOTS={slots} UNIT_ROWS={rows_per_unit}: worst relative error {worst:.3g}")
+            continue
+        timed(f"8 lanes a token, {warps} consumer warps x {slots} slots of {rows_per_unit} rows (checked: worst error {worst:.1e})", ctas, launch)
 
     fold = cp.RawModule(code=open(os.path.join(here, "stream.cu")).read(),
                         options=("--std=c++17", "-arch=sm_90", "-DSTAGES=6", "-DCONSUMERS=4")).get_function("bulk_fold")

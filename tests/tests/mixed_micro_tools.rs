@@ -37,3 +37,14 @@ fn attend_cu_compiles_in_every_measured_variant() {
             .expect("attend.cu compiles (run scripts/test.sh for NVRTC)");
     }
 }
+
+#[test]
+fn attend8_cu_compiles_in_every_measured_variant() {
+    let attend8 = source("attend8.cu");
+    assert!(attend8.contains("bulk_attend8("), "run_attend.py launches `bulk_attend8`");
+    for (w, slots, rows) in [(6, 2, 32), (4, 3, 32), (6, 4, 16), (8, 3, 16)] {
+        let defines = [("W", w), ("SLOTS", slots), ("UNIT_ROWS", rows)];
+        sdec_runtime::nvrtc::compile(&with_defines(&attend8, &defines), "sm_90", "mixed_micro", &format!("attend8 {defines:?}"))
+            .expect("attend8.cu compiles (run scripts/test.sh for NVRTC)");
+    }
+}
