@@ -203,6 +203,24 @@ fn scattered_order(n: usize) -> Vec<usize> {
     order
 }
 
+/// The configurations descent is likely to measure first, for [`Measurer::prepare`] at its start:
+/// those not measured yet, the nearest to a seed first (the fewest parameters apart from the
+/// nearest of `seeds`; ties in declaration order), as many as the budget left. Handed over one
+/// sweep's lines at a time, descent waited for NVRTC 6–8 s of its ~27 s (one compile's latency
+/// a line, sessions 18 and 21); the whole space at once took that to 3 s but slowed its
+/// verification as much, the compiles taking the cores its checks use (session 21).
+fn nearest_first(space: &Space, seeds: &[usize], results: &BTreeMap<usize, Measurement>, prepared: &mut BTreeSet<usize>, room: usize) -> Vec<usize> {
+    let apart = |i: usize, j: usize| space.coords[i].iter().zip(&space.coords[j]).filter(|(a, b)| a != b).count();
+    let mut order: Vec<(usize, usize)> = (0..space.len())
+        .filter(|i| !results.contains_key(i) && !prepared.contains(i))
+        .map(|i| (seeds.iter().map(|&s| apart(i, s)).min().unwrap_or(0), i))
+        .collect();
+    order.sort_unstable();
+    let chosen: Vec<usize> = order.into_iter().take(room).map(|(_, i)| i).collect();
+    prepared.extend(&chosen);
+    chosen
+}
+
 /// The configurations a sweep from `current` measures next if it does not move: its lines of
 /// parameters `from..`, less those measured or `prepared` before (the new ones are added to
 /// it), at most `room` (the budget left), nearer lines first. Descent hands them to
@@ -294,22 +312,23 @@ pub fn search_from(
             // default is always measured: it is the table's baseline.
             let n = space.len();
             let modes = space.mode_starts();
-            // The default and the mode starts are measured at once: when the budget ends before
-            // a mode's descent, its start has been seen.
-            if !measure(measurer, &mut results, &[&[0][..], &modes].concat()) {
-                break 'search false;
-            }
             let mut seeds: Vec<usize> = Vec::new();
             for &i in hints.iter().chain(&[0]).chain(&modes) {
                 if i < n && !seeds.contains(&i) {
                     seeds.push(i);
                 }
             }
+            let mut prepared = BTreeSet::new();
+            let room = |results: &BTreeMap<usize, Measurement>| budget.saturating_sub(results.len());
+            measurer.prepare(&nearest_first(space, &seeds, &results, &mut prepared, room(&results)));
+            // The default and the mode starts are measured at once: when the budget ends before
+            // a mode's descent, its start has been seen.
+            if !measure(measurer, &mut results, &[&[0][..], &modes].concat()) {
+                break 'search false;
+            }
             let mut seeds = seeds.into_iter();
             let mut scattered = scattered_order(n).into_iter();
             let mut restarts = 0;
-            let mut prepared = BTreeSet::new();
-            let room = |results: &BTreeMap<usize, Measurement>| budget.saturating_sub(results.len());
             loop {
                 if results.len() >= budget {
                     break 'search true;
@@ -419,9 +438,10 @@ mod tests {
         }
     }
 
-    /// Descent names each sweep's lines ahead of measuring them (so a GPU measurer compiles
-    /// them together), within the budget: everything it measures after its first batch was
-    /// prepared before, and it prepares no more than the budget allows.
+    /// Descent names the configurations nearest its starts at once, then each sweep's lines
+    /// ahead of measuring them (so a GPU measurer compiles them in the background), within the
+    /// budget: everything it measures was prepared before, and it prepares no more than the
+    /// budget allows.
     #[test]
     fn descent_prepares_its_lines_ahead() {
         let mut m = Landscape::new();
@@ -429,10 +449,14 @@ mod tests {
         let out = run(strategy, &mut m);
         assert!(out.complete);
         assert!(!m.prepared.is_empty());
-        let first_batch = 1; // the default (no mode parameters here)
-        for &i in &m.measured[first_batch..] {
+        for &i in &m.measured {
             assert!(m.prepared.contains(&i), "configuration {i} measured without being prepared");
         }
+        // The default first, then its lines (one parameter apart), before anything farther.
+        let apart = |i: usize| m.space.coords[i].iter().zip(&m.space.coords[0]).filter(|(a, b)| a != b).count();
+        let first: Vec<usize> = m.prepared[..strategy.budget(48)].iter().map(|&i| apart(i)).collect();
+        assert_eq!(m.prepared[0], 0);
+        assert!(first.windows(2).all(|w| w[0] <= w[1]), "nearest first: {first:?}");
         // Lines prepared through a configuration the walk then left are never measured: some
         // waste, bounded (each call stays within the budget left).
         let distinct: std::collections::BTreeSet<_> = m.prepared.iter().collect();

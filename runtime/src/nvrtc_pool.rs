@@ -130,9 +130,15 @@ pub fn compile_many(jobs: &[Job], done: &(dyn Fn(usize) + Sync)) -> Vec<Result<V
 /// no particular order; every index once): the workers take the next job as they finish, so
 /// one slow compile holds up no other.
 pub fn compile_each(jobs: &[Job], each: &(dyn Fn(usize, Result<Vec<u8>>) + Sync)) {
+    compile_each_while(jobs, &|| true, each)
+}
+
+/// [`compile_each`], starting no further job once `keep_going` says no (those not started get
+/// no result): a search that has moved on stops compiling what it no longer needs.
+pub fn compile_each_while(jobs: &[Job], keep_going: &(dyn Fn() -> bool + Sync), each: &(dyn Fn(usize, Result<Vec<u8>>) + Sync)) {
     let workers = worker_count().min(jobs.len());
     if workers <= 1 {
-        jobs.par_iter().enumerate().for_each(|(i, j)| each(i, nvrtc::compile_cubin(&j.source, &j.arch, &j.family, &j.config)));
+        jobs.par_iter().enumerate().filter(|_| keep_going()).for_each(|(i, j)| each(i, nvrtc::compile_cubin(&j.source, &j.arch, &j.family, &j.config)));
         return;
     }
     let mut pool: Vec<Worker> = {
@@ -148,7 +154,7 @@ pub fn compile_each(jobs: &[Job], each: &(dyn Fn(usize, Result<Vec<u8>>) + Sync)
             let mut worker = pool.pop();
             let (next, returned) = (&next, &returned);
             scope.spawn(move || {
-                loop {
+                while keep_going() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     let answer = match worker.take().map(Ok).unwrap_or_else(Worker::start) {
@@ -239,5 +245,28 @@ mod tests {
         assert_eq!(results.len(), 2);
         assert!(results.iter().all(|r| r.is_err()));
         assert_eq!(counted.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_stopped_compile_starts_no_further_job() {
+        let job = |config: &str| Job { source: "not CUDA".into(), arch: "sm_90".into(), family: "test".into(), config: config.into() };
+        let jobs = [job("a"), job("b"), job("c")];
+        let answered = AtomicUsize::new(0);
+        compile_each_while(&jobs, &|| false, &|_, _| {
+            answered.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(answered.load(Ordering::Relaxed), 0, "stopped before the first job");
+        // Stopping once the first answer is in: the jobs already started may finish, no others.
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        compile_each_while(&jobs, &|| !stop.load(Ordering::Relaxed), &|_, _| {
+            answered.fetch_add(1, Ordering::Relaxed);
+            stop.store(true, Ordering::Relaxed);
+        });
+        let n = answered.load(Ordering::Relaxed);
+        assert!((1..=jobs.len()).contains(&n), "{n} answered");
+        compile_each_while(&jobs, &|| true, &|_, _| {
+            answered.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(answered.load(Ordering::Relaxed), n + jobs.len(), "every job answered when never stopped");
     }
 }

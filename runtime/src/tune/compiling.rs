@@ -2,7 +2,9 @@
 //! measure next to a thread, which compiles them (through the worker pool) while the GPU
 //! verifies and times those before them; a measurement then waits only for its own
 //! configurations. Compiled before, one batch at a time, NVRTC and the GPU took turns: 4.3 s of
-//! an exhaustive run and 8.1 s of a descent (docs/results/tune.md, session 17).
+//! an exhaustive run and 8.1 s of a descent (docs/results/tune.md, session 17). Exhaustive hands
+//! over its whole space at an entry's start, descent as many as it will measure (nearest its
+//! starts first) and then its lines; dropping the measurer stops what has not started.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use sdec_kernels::KernelKey;
 
-use crate::nvrtc_pool::{compile_each, Job};
+use crate::nvrtc_pool::{compile_each_while, Job};
 
 /// A compile's outcome: the CUBIN, or NVRTC's reason.
 pub type Compiled = (KernelKey, std::result::Result<Vec<u8>, String>);
@@ -46,10 +48,11 @@ impl Background {
         self.threads.retain(|t| !t.is_finished());
         self.threads.push(std::thread::spawn(move || {
             let (keys, jobs): (Vec<KernelKey>, Vec<Job>) = jobs.into_iter().unzip();
-            compile_each(&jobs, &|i, result| {
-                // The owner is gone: the rest compile for nothing but finish quickly enough
-                // (one search's lines, or one entry's space).
-                if !cancelled.load(Ordering::Relaxed) {
+            // Once the owner is gone (its entry searched), no further job starts: descent leaves
+            // lines it prepared and never walked.
+            let keep_going = || !cancelled.load(Ordering::Relaxed);
+            compile_each_while(&jobs, &keep_going, &|i, result| {
+                if keep_going() {
                     let _ = tx.lock().map(|tx| tx.send((keys[i].clone(), result.map_err(|e| e.to_string()))));
                 }
             });
