@@ -1,0 +1,2 @@
+# the kept build (.carry/s21d): three linear entries tuned exhaustively twice (their winners' spreads)
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH; mkdir -p /tmp/d && gunzip -c .carry/s21d/sdec.gz > /tmp/d/sdec && chmod +x /tmp/d/sdec; for r in 1 2; do /tmp/d/sdec tune --family linear --shapes llama8b-b7-o,llama8b-b7-qkv,llama8b-b2-down --strategy exhaustive --cache /tmp/lo$r --json $OUT/lin$r.json > $OUT/lin$r.md 2>&1; done
