@@ -4,7 +4,8 @@
 // K and of V, each a quarter warp's contiguous 128 bytes), q of those dims in registers, the dot
 // products summed over the 8 lanes by three shuffles. Against attend.cu's token a lane: q no
 // longer read from shared memory (there its staggered reads cost 4 wavefronts each), ~52
-// instructions a token. The experiment of docs/results/kernels.md "Session 21".
+// instructions a token. The experiment of docs/results/kernels.md "Session 21" (ring.cuh comes
+// first).
 #ifndef UNIT_ROWS  // rows of a unit (a ring slot holds one unit's K and V)
 #define UNIT_ROWS 32
 #endif
@@ -15,37 +16,7 @@ constexpr int HEAD_DIM = 128, GROUP = 4, UNIT = UNIT_ROWS, ROW = HEAD_DIM * 2, U
 #ifndef SLOTS  // ring slots a consumer warp
 #define SLOTS 2
 #endif
-constexpr float LOG2E = 1.4426950408889634f, SLACK = 8.f;
-#define NEG_INF __int_as_float(0xff800000)
-
-__device__ __forceinline__ unsigned smem_u32(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
-__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_u32(bar)), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_expect(unsigned long long* bar, unsigned bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smem_u32(bar)) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
-    asm volatile(
-        "{\n .reg .pred done;\n"
-        "wait_%=:\n mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-        " @!done bra wait_%=;\n}" ::"r"(smem_u32(bar)),
-        "r"(parity)
-        : "memory");
-}
-__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, unsigned long long* bar) {
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(smem_u32(dst)),
-                 "l"(src), "r"(bytes), "r"(smem_u32(bar))
-                 : "memory");
-}
-__device__ __forceinline__ float ex2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
+constexpr float SLACK = 8.f;
 
 // items[c] = {kv head, first unit, units}; unit_rows[u] = the unit's first absolute row
 // (head * context + position), all UNIT rows valid. Partials as the gather family writes them.
@@ -54,38 +25,15 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) bulk_attend8(
     const int4* __restrict__ items, const int* __restrict__ unit_rows, float scale,
     float* __restrict__ o_part, float* __restrict__ lse_part) {
     extern __shared__ __align__(128) unsigned char ring[];  // [W][SLOTS] slots of UNIT_BYTES K + UNIT_BYTES V
-    __shared__ unsigned long long full[W][SLOTS], empty[W][SLOTS];
+    __shared__ Rings<W, SLOTS> rings;
     __shared__ float sm_acc[W][GROUP][HEAD_DIM], sm_m[W][GROUP], sm_l[W][GROUP];
     const int warp = __shfl_sync(0xffffffffu, threadIdx.x / 32, 0), lane = threadIdx.x % 32;
     const int4 item = items[blockIdx.x];
-    if (threadIdx.x == 0) {
-        for (int w = 0; w < W; ++w)
-            for (int s = 0; s < SLOTS; ++s) {
-                mbar_init(&full[w][s], 1);
-                mbar_init(&empty[w][s], 1);
-            }
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-    }
+    if (threadIdx.x == 0) rings.init();
     __syncthreads();
     const int units = item.z;
     if (warp == W) {
-        for (int j0 = 0; j0 < units; j0 += 32) {
-            const int mine = j0 + lane < units ? unit_rows[item.y + j0 + lane] : 0;
-            for (int jj = 0; jj < 32 && j0 + jj < units; ++jj) {
-                const int j = j0 + jj;
-                const int row = __shfl_sync(0xffffffffu, mine, jj);
-                if (lane == 0) {
-                    const int w = j % W, s = (j / W) % SLOTS, round = j / (SLOTS * W);
-                    unsigned char* slot = ring + (w * SLOTS + s) * 2 * UNIT_BYTES;
-                    if (round > 0) mbar_wait(&empty[w][s], (round - 1) & 1);
-                    mbar_expect(&full[w][s], 2 * UNIT_BYTES);
-                    const size_t at = (size_t)row * ROW;
-                    bulk_copy(slot, k + at, UNIT_BYTES, &full[w][s]);
-                    bulk_copy(slot + UNIT_BYTES, v + at, UNIT_BYTES, &full[w][s]);
-                }
-                __syncwarp();
-            }
-        }
+        produce_units<W, SLOTS, UNIT_BYTES, ROW>(ring, rings, k, v, unit_rows + item.y, units);
     } else {
         const int g = lane / 8, part = lane % 8;
         // q of dims 8 part.. and 64 + 8 part.., pre-scaled to log2 units.
@@ -118,8 +66,8 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) bulk_attend8(
             }
         };
         for (int j = warp; j < units; j += W) {
-            const int s = (j / W) % SLOTS;
-            mbar_wait(&full[warp][s], (j / (SLOTS * W)) & 1);
+            const int s = rings.slot_of(j);
+            mbar_wait(&rings.full[warp][s], rings.round_of(j) & 1);
             const unsigned char* slot = ring + (warp * SLOTS + s) * 2 * UNIT_BYTES;
 #pragma unroll 2
             for (int pass = 0; pass < UNIT / 4; ++pass) {
@@ -161,7 +109,7 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) bulk_attend8(
                     for (int d = 0; d < 16; ++d) acc[h][d] = fmaf(p[h], vf[d], acc[h][d]);
             }
             __syncwarp();
-            if (lane == 0) mbar_arrive(&empty[warp][s]);
+            if (lane == 0) mbar_arrive(&rings.empty[warp][s]);
         }
         // The 4 token groups share the (warp-uniform) max: their outputs and sums add up.
 #pragma unroll
@@ -184,17 +132,5 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) bulk_attend8(
         }
     }
     __syncthreads();
-    for (int t = threadIdx.x; t < GROUP * HEAD_DIM; t += blockDim.x) {
-        const int g = t / HEAD_DIM, d = t % HEAD_DIM;
-        float m_all = NEG_INF;
-        for (int w = 0; w < W; ++w) m_all = fmaxf(m_all, sm_m[w][g]);
-        float l_all = 0.f, o_all = 0.f;
-        for (int w = 0; w < W; ++w) {
-            const float f = sm_m[w][g] == NEG_INF ? 0.f : exp2f(sm_m[w][g] - m_all);
-            l_all += sm_l[w][g] * f;
-            o_all += sm_acc[w][g][d] * f;
-        }
-        o_part[((size_t)blockIdx.x * GROUP + g) * HEAD_DIM + d] = l_all > 0.f ? o_all / l_all : 0.f;
-        if (d == 0) lse_part[(size_t)blockIdx.x * GROUP + g] = l_all > 0.f ? m_all + log2f(l_all) : NEG_INF;
-    }
+    write_partial<W, GROUP, HEAD_DIM>(sm_acc, sm_m, sm_l, o_part, lse_part);
 }

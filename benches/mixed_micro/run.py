@@ -11,14 +11,14 @@ launches over 8 row sets (a different dense head each, so L2 holds nothing), med
 
   python3 benches/mixed_micro/run.py [--runs 30] [--json OUT]
 """
-import argparse
 import json
-import os
 
 import cupy as cp
 import numpy as np
 
-HEADS, CONTEXT, ROW_WORDS, UNIT_ROWS, SETS, LAUNCHES = 8, 131072, 64, 64, 8, 16
+from common import LAUNCHES, graph_times, kernel, start, summary
+
+HEADS, CONTEXT, ROW_WORDS, UNIT_ROWS, SETS = 8, 131072, 64, 64, 8
 UNIT_BYTES = UNIT_ROWS * ROW_WORDS * 4
 
 
@@ -40,15 +40,7 @@ def unit_sets(rng):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--json")
-    args = ap.parse_args()
-    here = os.path.dirname(os.path.abspath(__file__))
-    source = open(os.path.join(here, "stream.cu")).read()
-    dev = cp.cuda.Device()
-    sms = dev.attributes["MultiProcessorCount"]
-    name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"].decode()
+    args, sms, name = start(__doc__)
     rs = cp.random.RandomState(3)
     k = rs.randint(1, 2**31 - 1, size=HEADS * CONTEXT * ROW_WORDS, dtype=cp.int64).astype(cp.uint32)
     v = rs.randint(1, 2**31 - 1, size=HEADS * CONTEXT * ROW_WORDS, dtype=cp.int64).astype(cp.uint32)
@@ -62,15 +54,15 @@ def main():
 
     # The copy bandwidth (read + write), the byte floor's denominator in docs/results.
     src, dst = cp.empty(1 << 28, cp.float32), cp.empty(1 << 28, cp.float32)
-    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    before, after = cp.cuda.Event(), cp.cuda.Event()
     copies = []
     for run in range(12):
-        start.record()
+        before.record()
         dst[...] = src
-        stop.record()
-        stop.synchronize()
+        after.record()
+        after.synchronize()
         if run >= 2:
-            copies.append(2 * src.nbytes / (cp.cuda.get_elapsed_time(start, stop) * 1e-3) / 1e9)
+            copies.append(2 * src.nbytes / (cp.cuda.get_elapsed_time(before, after) * 1e-3) / 1e9)
     copy_gbs = float(np.median(copies))
     del src, dst
 
@@ -87,34 +79,21 @@ def main():
     rows = []
     stream = cp.cuda.Stream(non_blocking=True)
     for label, defines, fn, ctas, threads, per_cta, smem in variants:
-        options = ("--std=c++17", "-arch=sm_90") + tuple(f"-D{key}={val}" for key, val in defines.items())
-        kernel = cp.RawModule(code=source, options=options).get_function(fn)
+        f = kernel("stream.cu", fn, defines)
         if smem > 48 * 1024:
-            kernel.max_dynamic_shared_size_bytes = smem
+            f.max_dynamic_shared_size_bytes = smem
         sink = cp.zeros(ctas * threads, dtype=cp.uint32)
-        launch = lambda units: kernel((ctas,), (threads,), (k, v, units, np.int32(n_units), np.int32(per_cta), sink), shared_mem=smem)
+        launch = lambda i: f((ctas,), (threads,), (k, v, sets[i], np.int32(n_units), np.int32(per_cta), sink), shared_mem=smem)
         sink.fill(0x5A5A5A5A)
-        launch(sets[0])
-        got = int(np.bitwise_xor.reduce(cp.asnumpy(sink)))
+        launch(0)
         # (bulk_fold's producer warp writes nothing: its 32 poisoned words a CTA fold to zero.)
+        got = int(np.bitwise_xor.reduce(cp.asnumpy(sink)))
         if got != want:
             print(f"WRONG {label}: fold {got:#x}, host {want:#x}")
             continue
-        with stream:
-            stream.begin_capture()
-            for i in range(LAUNCHES):
-                launch(sets[i % SETS])
-            graph = stream.end_capture()
-        times = []
-        for run in range(2 + args.runs):
-            start.record(stream)
-            graph.launch(stream)
-            stop.record(stream)
-            stop.synchronize()
-            if run >= 2:
-                times.append(cp.cuda.get_elapsed_time(start, stop) * 1000.0 / LAUNCHES)
-        us = float(np.median(times))
-        rows.append({"case": label, "ctas": ctas, "median_us": us, "p10_us": float(np.percentile(times, 10)), "read_gbs": read_bytes / us / 1e3})
+        times = graph_times(stream, launch, SETS, args.runs)
+        r = summary(times)
+        rows.append(dict(r, case=label, ctas=ctas, read_gbs=read_bytes / r["median_us"] / 1e3))
     floor = read_bytes / copy_gbs / 1e3
     print(f"{name} ({sms} SMs): {read_bytes / 1e6:.1f} MB a launch, copy bandwidth {copy_gbs:.0f} GB/s, floor {floor:.1f} us; "
           f"median of {args.runs} graph runs of {LAUNCHES} launches, per launch")

@@ -1,23 +1,23 @@
 #!/usr/bin/env python3
 """LycheeDecode's b1 mixed layer (one dense KV head of 128K tokens, seven heads' lists of 70
-blocks of 64 tokens; group 4, head dim 128) through attend.cu's staged, token-per-lane kernel
-(GPU machine; CuPy compiles it with NVRTC), its variant with 8 lanes a token (attend8.cu),
-beside the same rows only read and folded
-(stream.cu's bulk_fold), in one run. Every variant's partials are checked against NumPy (fp64)
-on fresh random bf16 inputs, outputs poisoned first; then timed as a CUDA graph of 16 launches
-over 8 row sets (a different dense head each), median per launch. The tuned `attend` of the
-gather family takes ~43.6 µs for this layer (+ `combine`), the fold ~29.8.
+blocks of 64 tokens; group 4, head dim 128) through the staged kernels (GPU machine; CuPy
+compiles them with NVRTC): attend.cu (a token a lane) and attend8.cu (8 lanes a token), beside
+the same rows only read and folded (stream.cu's bulk_fold), in one run. Every variant's
+partials are checked against NumPy (fp64) on fresh random bf16 inputs, outputs poisoned first
+(the diagnostics, which leave work out, are not); then timed as a CUDA graph of 16 launches
+over 8 row sets (a different dense head each), median per launch. The gather family's tuned
+`attend` takes ~39.5 µs for this layer and `combine` ~6.4 (Nsight Compute), the fold ~30.
 
   python3 benches/mixed_micro/run_attend.py [--runs 30] [--json OUT]
 """
-import argparse
 import json
-import os
 
 import cupy as cp
 import numpy as np
 
-HEADS, CONTEXT, DIM, GROUP, UNIT, SETS, LAUNCHES = 8, 131072, 128, 4, 32, 8, 16
+from common import LAUNCHES, graph_times, kernel, start, summary
+
+HEADS, CONTEXT, DIM, GROUP, UNIT, SETS = 8, 131072, 128, 4, 32, 8
 
 
 def layer_sets(rng, sms):
@@ -69,14 +69,7 @@ def from_bf16(b):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--json")
-    args = ap.parse_args()
-    here = os.path.dirname(os.path.abspath(__file__))
-    dev = cp.cuda.Device()
-    sms = dev.attributes["MultiProcessorCount"]
-    name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"].decode()
+    args, sms, name = start(__doc__)
     rng = np.random.default_rng(7)
     k_host = bf16(rng.standard_normal((HEADS * CONTEXT, DIM), np.float32))
     v_host = bf16(rng.standard_normal((HEADS * CONTEXT, DIM), np.float32))
@@ -87,25 +80,12 @@ def main():
     sets = layer_sets(rng, sms)
     dev_sets = [(cp.asarray(i), cp.asarray(r)) for i, r in sets]
     read_bytes = int(sets[0][1].size) * UNIT * DIM * 2 * 2
-    start, stop = cp.cuda.Event(), cp.cuda.Event()
     stream = cp.cuda.Stream(non_blocking=True)
     rows = []
-
-    def timed(label, ctas, launch):
-        with stream:
-            stream.begin_capture()
-            for i in range(LAUNCHES):
-                launch(i % SETS)
-            graph = stream.end_capture()
-        times = []
-        for run in range(2 + args.runs):
-            start.record(stream)
-            graph.launch(stream)
-            stop.record(stream)
-            stop.synchronize()
-            if run >= 2:
-                times.append(cp.cuda.get_elapsed_time(start, stop) * 1000.0 / LAUNCHES)
-        rows.append({"case": label, "ctas": ctas, "median_us": float(np.median(times)), "p10_us": float(np.percentile(times, 10))})
+    # Units of 16 rows: each 32-row unit's start and 16 past it.
+    halves = [(np.stack([it[:, 0], 2 * it[:, 1], 2 * it[:, 2], it[:, 3]], 1), (r[:, None] + np.array([0, 16])[None, :]).ravel())
+              for it, r in sets]
+    dev_halves = [(cp.asarray(it), cp.asarray(r.astype(np.int32))) for it, r in halves]
 
     def check(launch, o_part, lse, ctas):
         """Worst error of five CTAs' partials against NumPy (fp64), outputs poisoned first."""
@@ -122,61 +102,46 @@ def main():
             worst = max(worst, err, err_l)
         return worst
 
-    source = open(os.path.join(here, "attend.cu")).read()
-    # (consumer warps, ring slots, shared ring, diagnostic): per-warp rings of 32-token units, or one
-    # ring of units of 32 tokens a warp that every warp takes its part of (SHARED).
-    # PAD: rows copied one by one into padded rows, q.k in one chunk order (q a broadcast).
-    for warps, slots, shared, pad, skip in ((6, 2, 0, 0, 0), (6, 2, 0, 0, 1), (6, 2, 0, 0, 2)):
-        kernel = cp.RawModule(code=source, options=("--std=c++17", "-arch=sm_90", f"-DW={warps}", f"-DSLOTS={slots}",
-                                                    f"-DSHARED={shared}", f"-DPAD={pad}", f"-DSKIP={skip}")).get_function("bulk_attend")
-        smem = warps * slots * 2 * UNIT * (DIM * 2 + 16 * pad)
-        kernel.max_dynamic_shared_size_bytes = smem
+    # (file, label, -D definitions): a token a lane (attend.cu, with its diagnostics) and 8 lanes
+    # a token (attend8.cu), W consumer warps with SLOTS slots of UNIT_ROWS rows each.
+    variants = [
+        ("attend.cu", "a token a lane, 6 warps x 2 slots of 32 rows", dict(W=6, SLOTS=2)),
+        ("attend.cu", "diagnostic: the same without q.k", dict(W=6, SLOTS=2, SKIP=1)),
+        ("attend.cu", "diagnostic: the same without p.v", dict(W=6, SLOTS=2, SKIP=2)),
+        ("attend8.cu", "8 lanes a token, 6 warps x 2 slots of 32 rows", dict(W=6, SLOTS=2, UNIT_ROWS=32)),
+        ("attend8.cu", "8 lanes a token, 6 warps x 4 slots of 16 rows", dict(W=6, SLOTS=4, UNIT_ROWS=16)),
+        ("attend8.cu", "8 lanes a token, 8 warps x 3 slots of 16 rows", dict(W=8, SLOTS=3, UNIT_ROWS=16)),
+    ]
+    for file, label, defines in variants:
+        f = kernel(file, "bulk_attend" if file == "attend.cu" else "bulk_attend8", defines)
+        unit_rows = defines.get("UNIT_ROWS", UNIT)
+        smem = defines["W"] * defines["SLOTS"] * 2 * unit_rows * DIM * 2
+        f.max_dynamic_shared_size_bytes = smem
+        plans = dev_sets if unit_rows == UNIT else dev_halves
         ctas = len(sets[0][0])
-        o_part = cp.empty((ctas + 8) * GROUP * DIM, cp.float32)
-        lse = cp.empty((ctas + 8) * GROUP, cp.float32)
-        launch = lambda i: kernel((len(sets[i][0]),), (32 * (warps + 1),),
-                                  (q, k, v, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse), shared_mem=smem)
+        o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
+        lse = cp.empty(ctas * GROUP, cp.float32)
+        launch = lambda i: f((ctas,), (32 * (defines["W"] + 1),), (q, k, v, plans[i][0], plans[i][1], np.float32(scale), o_part, lse),
+                             shared_mem=smem)
         worst = check(launch, o_part, lse, ctas)
-        # fp32 accumulation over ~1200 tokens and ex2.approx: 1e-4 of the largest output.
-        if skip:  # a diagnostic: what is left when q.k (1) or p.v (2) is left out
-            timed(f"diagnostic: {warps} warps x {slots} {'shared ' if shared else ''}{'padded ' if pad else ''}slots without {'q.k' if skip == 1 else 'p.v'}", ctas, launch)
-            continue
-        if not np.isfinite(worst) or worst > 1e-4:
-            print(f"WRONG W={warps} SLOTS={slots}: worst relative error {worst:.3g}")
-            continue
-        timed(f"staged attention, {warps} consumer warps x {slots} {'shared ' if shared else ''}{'padded ' if pad else ''}slots (checked: worst error {worst:.1e})", ctas, launch)
+        if "SKIP" not in defines:  # a diagnostic leaves work out: its result is wrong by design
+            # fp32 sums over ~1300 tokens and ex2.approx: 1e-4 of the largest output.
+            if not np.isfinite(worst) or worst > 1e-4:
+                print(f"WRONG {label}: worst relative error {worst:.3g}")
+                continue
+            label += f" (checked: worst error {worst:.1e})"
+        rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
 
-    # attend8.cu: 8 lanes a token, q in registers.
-    source8 = open(os.path.join(here, "attend8.cu")).read()
-    # Units of 16 rows: the 32-row units' starts and 16 past them.
-    halves = [(i, (r[:, None] + np.array([0, 16])[None, :]).ravel().astype(np.int32)) for i, r in sets]
-    for warps, slots, rows_per_unit in ((6, 2, 32), (6, 4, 16), (8, 3, 16)):
-        kernel = cp.RawModule(code=source8, options=("--std=c++17", "-arch=sm_90", f"-DW={warps}", f"-DSLOTS={slots}",
-                                                     f"-DUNIT_ROWS={rows_per_unit}")).get_function("bulk_attend8")
-        smem = warps * slots * 2 * rows_per_unit * DIM * 2
-        unit_sets = dev_sets if rows_per_unit == UNIT else [(cp.asarray(np.stack([it[:, 0], 2 * it[:, 1], 2 * it[:, 2], it[:, 3]], 1)), cp.asarray(r)) for it, r in halves]
-        kernel.max_dynamic_shared_size_bytes = smem
-        ctas = len(sets[0][0])
-        o_part = cp.empty((ctas + 8) * GROUP * DIM, cp.float32)
-        lse = cp.empty((ctas + 8) * GROUP, cp.float32)
-        launch = lambda i: kernel((len(sets[i][0]),), (32 * (warps + 1),),
-                                  (q, k, v, unit_sets[i][0], unit_sets[i][1], np.float32(scale), o_part, lse), shared_mem=smem)
-        worst = check(launch, o_part, lse, ctas)
-        if not np.isfinite(worst) or worst > 1e-4:
-            print(f"WRONG attend8 W={warps} SLOTS={slots} UNIT_ROWS={rows_per_unit}: worst relative error {worst:.3g}")
-            continue
-        timed(f"8 lanes a token, {warps} consumer warps x {slots} slots of {rows_per_unit} rows (checked: worst error {worst:.1e})", ctas, launch)
-
-    fold = cp.RawModule(code=open(os.path.join(here, "stream.cu")).read(),
-                        options=("--std=c++17", "-arch=sm_90", "-DSTAGES=6", "-DCONSUMERS=4")).get_function("bulk_fold")
-    fold.max_dynamic_shared_size_bytes = 6 * 2 * 64 * 256 + 96
-    # The fold reads 64-row units: the same rows as unit pairs.
+    fold_smem = 6 * 2 * 64 * 256 + 96
+    fold = kernel("stream.cu", "bulk_fold", dict(STAGES=6, CONSUMERS=4))
+    fold.max_dynamic_shared_size_bytes = fold_smem
+    # The fold reads 64-row units: the same rows as pairs of 32-row units.
     fold_units = [cp.asarray(r[::2].copy()) for _, r in sets]
     n_units = int(fold_units[0].size)
     per = -(-n_units // sms)
     sink = cp.zeros(sms * 160, cp.uint32)
-    timed("read and fold only (bulk, 6 stages)", sms,
-          lambda i: fold((sms,), (160,), (k, v, fold_units[i], np.int32(n_units), np.int32(per), sink), shared_mem=6 * 2 * 64 * 256 + 96))
+    fold_launch = lambda i: fold((sms,), (160,), (k, v, fold_units[i], np.int32(n_units), np.int32(per), sink), shared_mem=fold_smem)
+    rows.append(dict(summary(graph_times(stream, fold_launch, SETS, args.runs)), case="read and fold only (bulk, 6 stages)", ctas=sms))
     print(f"{name} ({sms} SMs): {read_bytes / 1e6:.1f} MB a launch; median of {args.runs} graph runs of {LAUNCHES} launches, per launch")
     print("| case | CTAs | µs | p10 µs |")
     print("| --- | --- | --- | --- |")

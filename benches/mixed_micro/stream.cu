@@ -6,6 +6,7 @@
 //               shared-memory ring (mbarriers, transaction counts); CONSUMERS warps fold them.
 // A unit is 64 consecutive rows of one head: 16 KB of K and 16 KB of V. `units` holds each
 // unit's first absolute row (head * context + position). CTA c takes units [c * per_cta, ...).
+// ring.cuh comes first.
 constexpr int UNIT_ROWS = 64, ROW_BYTES = 256, UNIT_BYTES = UNIT_ROWS * ROW_BYTES;
 
 #ifndef UNROLL
@@ -43,31 +44,6 @@ extern "C" __global__ void __launch_bounds__(256) plain_fold(
             for (int m = 0; m < 2 * WORDS / 256; ++m) acc ^= w[u][m].x ^ w[u][m].y ^ w[u][m].z ^ w[u][m].w;
     }
     sink[(size_t)blockIdx.x * blockDim.x + threadIdx.x] = acc;
-}
-
-__device__ __forceinline__ unsigned smem_addr(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
-
-__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_addr(bar)), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_expect(unsigned long long* bar, unsigned bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_addr(bar)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smem_addr(bar)) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
-    asm volatile(
-        "{\n .reg .pred done;\n"
-        "wait_%=:\n mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-        " @!done bra wait_%=;\n}" ::"r"(smem_addr(bar)),
-        "r"(parity)
-        : "memory");
-}
-__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, unsigned long long* bar) {
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(smem_addr(dst)),
-                 "l"(src), "r"(bytes), "r"(smem_addr(bar))
-                 : "memory");
 }
 
 extern "C" __global__ void __launch_bounds__(32 * (CONSUMERS + 1)) bulk_fold(

@@ -1,0 +1,1 @@
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH; python3 benches/mixed_micro/run.py --runs 30 --json $OUT/mixed.json 2>&1 | tail -16; python3 benches/mixed_micro/run_attend.py --runs 30 --json $OUT/attend.json 2>&1 | tail -10
