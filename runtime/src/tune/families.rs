@@ -40,8 +40,12 @@ pub trait TuneFamily: FuzzFamily + Tunable {
 /// Most copies of an input kept to rotate through.
 const MAX_COPIES: usize = 8;
 
-/// How runs are kept from hitting in L2: `copies` of the inputs rotated through, and where
-/// those are not enough to exceed twice L2, a buffer cleared between runs (outside the timing).
+/// How runs are kept from hitting in L2: `copies` of the inputs rotated through (as many as make
+/// four times L2, at most MAX_COPIES), and where those are not enough to exceed twice L2, a
+/// buffer cleared between runs (outside the timing). With copies for twice L2, the b7 o
+/// projection (three copies of its 33.5 MB weights) timed 16.4 ± 1.7–3.0 µs and descent's choice
+/// missed its winner by 10%; with four times L2 (six copies) ± 0.3–0.5, and descent landed
+/// within 3% on every entry (docs/results/tune.md, session 21).
 pub struct Rotation {
     pub copies: usize,
     flush: Option<CudaSlice<u8>>,
@@ -49,9 +53,9 @@ pub struct Rotation {
 
 impl Rotation {
     pub fn new(gpu: &Gpu, bytes_per_run: usize) -> Result<Rotation> {
-        let want = 2 * gpu.info.l2_bytes.max(1) as usize;
-        let copies = want.div_ceil(bytes_per_run.max(1)).clamp(1, MAX_COPIES);
-        let flush = if copies * bytes_per_run < want { Some(zeros::<u8>(gpu, want, "L2 flush buffer")?) } else { None };
+        let l2 = gpu.info.l2_bytes.max(1) as usize;
+        let copies = (4 * l2).div_ceil(bytes_per_run.max(1)).clamp(1, MAX_COPIES);
+        let flush = if copies * bytes_per_run < 2 * l2 { Some(zeros::<u8>(gpu, 2 * l2, "L2 flush buffer")?) } else { None };
         Ok(Rotation { copies, flush })
     }
 
