@@ -2,6 +2,7 @@
 timing a launch as a CUDA graph of LAUNCHES launches over the row sets in turn (so the host's
 launch latency is not timed and L2 holds no set's rows), per launch."""
 import argparse
+import ctypes
 import os
 
 import cupy as cp
@@ -41,6 +42,23 @@ def graph_times(stream, launch, sets, runs):
         if run >= 2:
             times.append(cp.cuda.get_elapsed_time(start, stop) * 1000.0 / LAUNCHES)
     return times
+
+
+def tensor_map_rows(ptr, rows, row_bytes, box_rows):
+    """A TMA tensor map (the driver's 128 bytes) over `rows` rows of `row_bytes` at device address
+    `ptr`, in 16-bit elements: boxes of `box_rows` rows x 128 bytes, 128-byte swizzle."""
+    driver = ctypes.CDLL("libcuda.so.1")
+    raw = ctypes.create_string_buffer(128 + 64)
+    at = (ctypes.addressof(raw) + 63) // 64 * 64  # CUtensorMap is 64-byte aligned
+    dims = (ctypes.c_uint64 * 2)(row_bytes // 2, rows)
+    strides = (ctypes.c_uint64 * 1)(row_bytes)
+    box = (ctypes.c_uint32 * 2)(64, box_rows)
+    steps = (ctypes.c_uint32 * 2)(1, 1)
+    # uint16 elements, rank 2, no interleave, 128-byte swizzle, 256-byte L2 promotion, no OOB fill.
+    rc = driver.cuTensorMapEncodeTiled(ctypes.c_void_p(at), 1, 2, ctypes.c_void_p(ptr), dims, strides, box, steps, 0, 3, 3, 0)
+    if rc != 0:
+        raise RuntimeError(f"cuTensorMapEncodeTiled failed with CUresult {rc}")
+    return ctypes.string_at(at, 128)
 
 
 def summary(times):

@@ -15,7 +15,7 @@ import json
 import cupy as cp
 import numpy as np
 
-from common import LAUNCHES, graph_times, kernel, start, summary
+from common import LAUNCHES, graph_times, kernel, start, summary, tensor_map_rows
 
 HEADS, CONTEXT, DIM, GROUP, UNIT, SETS = 8, 131072, 128, 4, 32, 8
 
@@ -130,6 +130,38 @@ def main():
                 print(f"WRONG {label}: worst relative error {worst:.3g}")
                 continue
             label += f" (checked: worst error {worst:.1e})"
+        rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
+
+    # Tensor cores over TMA-staged units (attend_tc.cu): K and V through tensor maps, W consumer
+    # warps with SLOTS slots of 32 rows; SCORES adds each unit's score, checked here too.
+    maps = cp.asarray(np.frombuffer(tensor_map_rows(k.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT)
+                                    + tensor_map_rows(v.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT), np.uint8))
+    unit_scores = cp.empty(len(sets[0][1]), cp.float32)
+    for w, slots, scores in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (3, 4, 0), (5, 2, 0)]:
+        label = f"tensor cores, TMA: {w} warps x {slots} slots of 32 rows" + (", unit scores" if scores else "")
+        f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, SCORES=scores))
+        smem = w * slots * 4 * UNIT * 128 + 1024
+        f.max_dynamic_shared_size_bytes = smem
+        ctas = len(sets[0][0])
+        o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
+        lse = cp.empty(ctas * GROUP, cp.float32)
+        launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse, unit_scores),
+                             shared_mem=smem)
+        unit_scores.fill(np.nan)
+        worst = check(launch, o_part, lse, ctas)
+        if scores:
+            got = cp.asnumpy(unit_scores)
+            unit_rows = sets[0][1]
+            for u in sorted({0, 1, len(unit_rows) // 2, len(unit_rows) - 1}):
+                rows_u = unit_rows[u] + np.arange(UNIT)
+                head = rows_u[0] // CONTEXT
+                want = (qf[head * GROUP:(head + 1) * GROUP].astype(np.float64) @ kf[rows_u].astype(np.float64).T).mean(axis=0).max()
+                worst = max(worst, abs(got[u] - want) / max(1.0, abs(want)))
+        # fp32 sums over ~1300 tokens, ex2.approx, weights in bf16 hi + lo parts: 1e-4 as above.
+        if not np.isfinite(worst) or worst > 1e-4:
+            print(f"WRONG {label}: worst relative error {worst:.3g}")
+            continue
+        label += f" (checked: worst error {worst:.1e})"
         rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
 
     fold_smem = 6 * 2 * 64 * 256 + 96
