@@ -12,6 +12,10 @@
 // O^T += V^T P^T (ldmatrix.trans), as the gather family's `mma` path does on its padded ring.
 // SCORES = 1 also writes every unit's max over its tokens of the group's summed logits / GROUP
 // (LycheeDecode's block score, here per 32-token unit) from the same fragments.
+// LISTS = 1 reads token lists instead of units (as LycheeDecode's sparse heads do): each group of
+// 32 list entries whose valid ids are one run (id = first + lane, -1 elsewhere: the index's
+// blocks, sink and recent windows) is one box per half row, its -1 rows masked; any other group
+// is copied row by row by the producer's lanes into the same swizzled layout (correct, slower).
 constexpr int HEAD_DIM = 128, GROUP = 4, UNIT = 32, TILE = 16;
 constexpr int BOX_BYTES = UNIT * 128;             // one TMA box: 32 rows x 64 dims
 constexpr int SLOT_BYTES = 4 * BOX_BYTES;         // K dims 0-63, K 64-127, V 0-63, V 64-127
@@ -24,6 +28,9 @@ constexpr int D_TILES = HEAD_DIM / 16;
 #endif
 #ifndef SCORES
 #define SCORES 0
+#endif
+#ifndef LISTS
+#define LISTS 0
 #endif
 constexpr float SLACK = 8.f;
 
@@ -60,14 +67,18 @@ __device__ __forceinline__ unsigned pack2(float lo, float hi) {
 
 // items[c] = {kv head, first unit, units}; unit_rows[u] = the unit's first absolute row
 // (head * context + position), all 32 rows valid; maps = the K and V tensor maps (128 bytes
-// each, in global memory). Partials as the gather family writes them.
+// each, in global memory). With LISTS: items[c] = {kv head, first entry, groups of 32 entries},
+// unit_rows the heads' token lists ([heads][context] positions, -1: none). Partials as the
+// gather family writes them.
 extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
-    const unsigned short* __restrict__ q, const unsigned char* __restrict__ maps, const int4* __restrict__ items,
+    const unsigned short* __restrict__ q, const unsigned char* __restrict__ maps, const char* __restrict__ k,
+    const char* __restrict__ v, const int4* __restrict__ items,
     const int* __restrict__ unit_rows, float scale, float* __restrict__ o_part, float* __restrict__ lse_part,
-    float* __restrict__ unit_scores) {
+    float* __restrict__ unit_scores, int context) {
     extern __shared__ unsigned char ring_raw[];  // [W][SLOTS] slots, from the first 1024-byte boundary
     __shared__ Rings<W, SLOTS> rings;
     __shared__ float sm_acc[W][GROUP][HEAD_DIM], sm_m[W][GROUP], sm_l[W][GROUP];
+    __shared__ unsigned sm_valid[W][SLOTS];  // LISTS: a slot's valid rows (bit r: row r)
     const int warp = __shfl_sync(0xffffffffu, threadIdx.x / 32, 0), lane = threadIdx.x % 32;
     // The swizzle repeats every 8 rows of 128 bytes: boxes start on 1024-byte boundaries.
     const unsigned ring = (smem_u32(ring_raw) + 1023u) & ~1023u;
@@ -79,6 +90,41 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
     if (warp == W) {
         const void* kmap = maps;
         const void* vmap = maps + 128;
+        if (LISTS) {
+            for (int j = 0; j < units; ++j) {
+                const int id = unit_rows[(size_t)item.x * context + item.y + 32 * j + lane];
+                const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
+                const unsigned valid = __ballot_sync(0xffffffffu, id >= 0);
+                const bool run = __all_sync(0xffffffffu, id < 0 || id == first + lane);
+                const int w = rings.warp_of(j), s = rings.slot_of(j);
+                const unsigned round = rings.round_of(j);
+                if (round > 0) mbar_wait(&rings.empty[w][s], (round - 1) & 1);
+                unsigned char* slot = ring_ptr + (w * SLOTS + s) * SLOT_BYTES;
+                if (lane == 0) sm_valid[w][s] = valid;
+                if (run && valid) {
+                    if (lane == 0) {
+                        const int row = item.x * context + first;
+                        mbar_expect(&rings.full[w][s], SLOT_BYTES);
+                        tma_box(slot, kmap, 0, row, &rings.full[w][s]);
+                        tma_box(slot + BOX_BYTES, kmap, 64, row, &rings.full[w][s]);
+                        tma_box(slot + 2 * BOX_BYTES, vmap, 0, row, &rings.full[w][s]);
+                        tma_box(slot + 3 * BOX_BYTES, vmap, 64, row, &rings.full[w][s]);
+                    }
+                } else {
+                    // Row `lane` by this lane, swizzled as a box would be (zeros where not valid).
+                    const size_t at = ((size_t)item.x * context + (id >= 0 ? id : 0)) * HEAD_DIM;
+                    for (int c = 0; c < HEAD_DIM / 8; ++c) {
+                        const int to = (c / 8) * BOX_BYTES + lane * 128 + (((c % 8) ^ (lane % 8)) << 4);
+                        const uint4 zero = make_uint4(0, 0, 0, 0);
+                        *reinterpret_cast<uint4*>(slot + to) = id >= 0 ? *reinterpret_cast<const uint4*>(k + 2 * (at + 8 * c)) : zero;
+                        *reinterpret_cast<uint4*>(slot + 2 * BOX_BYTES + to) = id >= 0 ? *reinterpret_cast<const uint4*>(v + 2 * (at + 8 * c)) : zero;
+                    }
+                    __syncwarp();
+                    if (lane == 0) mbar_arrive(&rings.full[w][s]);
+                }
+                __syncwarp();
+            }
+        } else
         for (int j0 = 0; j0 < units; j0 += 32) {
             const int mine = j0 + lane < units ? unit_rows[item.y + j0 + lane] : 0;
             for (int jj = 0; jj < 32 && j0 + jj < units; ++jj) {
@@ -121,6 +167,7 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
             const int s = rings.slot_of(j);
             mbar_wait(&rings.full[warp][s], rings.round_of(j) & 1);
             const unsigned slot = ring + (warp * SLOTS + s) * SLOT_BYTES;
+            const unsigned valid = LISTS ? sm_valid[warp][s] : 0xffffffffu;
             float unit_best = NEG_INF;
 #pragma unroll
             for (int t = 0; t < UNIT / TILE; ++t) {
@@ -133,7 +180,7 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
                     mma16816(sc, a, qb[ks][0], qb[ks][1]);
                 }
 #pragma unroll
-                for (int c = 0; c < 4; ++c) sc[c] *= qscale;
+                for (int c = 0; c < 4; ++c) sc[c] = (valid >> (t * TILE + gid + 8 * (c / 2))) & 1u ? sc[c] * qscale : NEG_INF;
                 if (SCORES) {
                     // Tokens gid and gid + 8, heads 2tig and 2tig + 1: heads 0-3 sit in tig 0 and 1.
                     float a = sc[0] + sc[1], b = sc[2] + sc[3];
@@ -149,7 +196,7 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
 #pragma unroll
                     for (int off = 4; off < 32; off <<= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
                     const float m_new = mx > m[h] + SLACK ? mx : m[h];
-                    m_use[h] = m_new;
+                    m_use[h] = m_new == NEG_INF ? 0.f : m_new;  // nothing valid yet: every weight is 0
                     alpha[h] = m[h] == NEG_INF ? 0.f : ex2(m[h] - m_new);
                     m[h] = m_new;
                     l[h] *= alpha[h];

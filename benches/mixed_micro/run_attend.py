@@ -49,9 +49,45 @@ def layer_sets(rng, sms):
     return out
 
 
-def reference(q, k, v, item, unit_rows, scale):
+def list_sets(rng, sms, lychee):
+    """As layer_sets, but each head as a token list padded with -1 to CONTEXT ([HEADS, CONTEXT]):
+    the dense head all its tokens; the others LycheeDecode's layout (a sink of 64, a recent window
+    of 320, 64 blocks of 64 with the tokens the windows hold as -1; `lychee`) or 4480 random
+    tokens. Items {head, first entry, groups of 32 entries, 0}."""
+    out = []
+    for s in range(SETS):
+        dense = s % HEADS
+        lists = np.full((HEADS, CONTEXT), -1, np.int32)
+        for h in range(HEADS):
+            if h == dense:
+                lists[h] = np.arange(CONTEXT)
+            elif lychee:
+                blocks = np.sort(rng.choice(CONTEXT // 64, 64, replace=False))
+                tokens = (blocks[:, None] * 64 + np.arange(64)[None, :]).ravel()
+                tokens[(tokens < 64) | (tokens >= CONTEXT - 320)] = -1
+                lists[h, :4480] = np.concatenate([np.arange(64), np.arange(CONTEXT - 320, CONTEXT), tokens])
+            else:
+                lists[h, :4480] = np.sort(rng.choice(CONTEXT, 4480, replace=False))
+        groups = [CONTEXT // 32 if h == dense else 4480 // 32 for h in range(HEADS)]
+        piece = 1
+        while sum(-(-g // piece) for g in groups) > sms:
+            piece += 1
+        items = [(h, 32 * a, min(piece, g - a), 0) for h, g in enumerate(groups) for a in range(0, g, piece)]
+        out.append((np.array(items, np.int32), lists))
+    return out
+
+
+def list_reference(q, k, v, item, lists, scale):
+    """reference() of a list item: its valid entries' rows."""
+    head, first, groups, _ = item
+    ids = lists[head, first:first + 32 * groups]
+    rows = head * CONTEXT + ids[ids >= 0]
+    return reference(q, k, v, (head, 0, len(rows), 0), rows, scale, unit=1)
+
+
+def reference(q, k, v, item, unit_rows, scale, unit=UNIT):
     head, first, n, _ = item
-    rows = (unit_rows[first:first + n][:, None] + np.arange(UNIT)[None, :]).ravel()
+    rows = (unit_rows[first:first + n][:, None] + np.arange(unit)[None, :]).ravel()
     kk, vv = k[rows].astype(np.float64), v[rows].astype(np.float64)
     qq = q[head * GROUP:(head + 1) * GROUP].astype(np.float64)
     s = qq @ kk.T * scale * np.log2(np.e)  # [GROUP, tokens], log2 units
@@ -87,7 +123,7 @@ def main():
               for it, r in sets]
     dev_halves = [(cp.asarray(it), cp.asarray(r.astype(np.int32))) for it, r in halves]
 
-    def check(launch, o_part, lse, ctas):
+    def check(launch, o_part, lse, ctas, of_set=None):
         """Worst error of five CTAs' partials against NumPy (fp64), outputs poisoned first."""
         o_part.fill(np.nan)
         lse.fill(np.nan)
@@ -96,7 +132,7 @@ def main():
         got_l = cp.asnumpy(lse).reshape(-1, GROUP)
         worst = 0.0
         for c in sorted({0, 1, ctas // 2, ctas - 2, ctas - 1}):
-            want_o, want_l = reference(qf, kf, vf, sets[0][0][c], sets[0][1], scale)
+            want_o, want_l = of_set(c) if of_set else reference(qf, kf, vf, sets[0][0][c], sets[0][1], scale)
             err = np.abs(got_o[c] - want_o).max() / np.abs(want_o).max()
             err_l = np.abs(got_l[c] - want_l).max()
             worst = max(worst, err, err_l)
@@ -137,7 +173,7 @@ def main():
     maps = cp.asarray(np.frombuffer(tensor_map_rows(k.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT)
                                     + tensor_map_rows(v.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT), np.uint8))
     unit_scores = cp.empty(len(sets[0][1]), cp.float32)
-    for w, slots, scores in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (3, 4, 0), (5, 2, 0)]:
+    for w, slots, scores in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (5, 2, 0), (4, 2, 0), (3, 2, 0), (2, 3, 0)]:
         label = f"tensor cores, TMA: {w} warps x {slots} slots of 32 rows" + (", unit scores" if scores else "")
         f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, SCORES=scores))
         smem = w * slots * 4 * UNIT * 128 + 1024
@@ -145,8 +181,8 @@ def main():
         ctas = len(sets[0][0])
         o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
         lse = cp.empty(ctas * GROUP, cp.float32)
-        launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse, unit_scores),
-                             shared_mem=smem)
+        launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, k, v, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse,
+                                                         unit_scores, np.int32(CONTEXT)), shared_mem=smem)
         unit_scores.fill(np.nan)
         worst = check(launch, o_part, lse, ctas)
         if scores:
@@ -163,6 +199,28 @@ def main():
             continue
         label += f" (checked: worst error {worst:.1e})"
         rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
+
+    # The same over token lists (LISTS = 1): LycheeDecode's layout (runs: one box a group) and
+    # random tokens (every sparse group copied row by row).
+    for lychee in (True, False):
+        lsets = list_sets(rng, sms, lychee)
+        dev_lists = [(cp.asarray(i), cp.asarray(l)) for i, l in lsets]
+        for w, slots in [(6, 2), (4, 2)]:
+            label = f"tensor cores, TMA, {'LycheeDecode' if lychee else 'random'} token lists: {w} warps x {slots} slots"
+            f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, LISTS=1))
+            smem = w * slots * 4 * UNIT * 128 + 1024
+            f.max_dynamic_shared_size_bytes = smem
+            ctas = len(lsets[0][0])
+            o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
+            lse = cp.empty(ctas * GROUP, cp.float32)
+            launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, k, v, dev_lists[i][0], dev_lists[i][1], np.float32(scale), o_part, lse,
+                                                             unit_scores, np.int32(CONTEXT)), shared_mem=smem)
+            worst = check(launch, o_part, lse, ctas, lambda c: list_reference(qf, kf, vf, lsets[0][0][c], lsets[0][1], scale))
+            if not np.isfinite(worst) or worst > 1e-4:
+                print(f"WRONG {label}: worst relative error {worst:.3g}")
+                continue
+            label += f" (checked: worst error {worst:.1e})"
+            rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
 
     fold_smem = 6 * 2 * 64 * 256 + 96
     fold = kernel("stream.cu", "bulk_fold", dict(STAGES=6, CONSUMERS=4))

@@ -35,7 +35,10 @@ fn the_staged_kernels_compile_in_every_measured_variant() {
     for (w, slots, rows) in [(6, 2, 32), (6, 4, 16), (8, 3, 16)] {
         compiles("attend8.cu", "bulk_attend8", &[("W", w), ("SLOTS", slots), ("UNIT_ROWS", rows)]);
     }
-    for (w, slots, scores) in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (3, 4, 0), (5, 2, 0)] {
+    for (w, slots, scores) in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (3, 4, 0), (5, 2, 0), (4, 2, 0), (3, 2, 0), (2, 3, 0)] {
         compiles("attend_tc.cu", "tc_attend", &[("W", w), ("SLOTS", slots), ("SCORES", scores)]);
+    }
+    for (w, slots) in [(6, 2), (4, 2)] {
+        compiles("attend_tc.cu", "tc_attend", &[("W", w), ("SLOTS", slots), ("LISTS", 1)]);
     }
 }
