@@ -15,7 +15,7 @@
 // LISTS = 1 reads token lists instead of units (as LycheeDecode's sparse heads do): each group of
 // 32 list entries whose valid ids are one run (id = first + lane, -1 elsewhere: the index's
 // blocks, sink and recent windows) is one box per half row, its -1 rows masked; any other group
-// is copied row by row by the producer's lanes into the same swizzled layout (correct, slower).
+// is copied row by row by the producer's lanes (cp.async, a row a lane) into the same swizzled layout.
 constexpr int HEAD_DIM = 128, GROUP = 4, UNIT = 32, TILE = 16;
 constexpr int BOX_BYTES = UNIT * 128;             // one TMA box: 32 rows x 64 dims
 constexpr int SLOT_BYTES = 4 * BOX_BYTES;         // K dims 0-63, K 64-127, V 0-63, V 64-127
@@ -39,6 +39,10 @@ __device__ __forceinline__ void tma_box(void* dst, const void* map, int x, int y
         "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(smem_u32(dst)),
         "l"(map), "r"(x), "r"(y), "r"(smem_u32(bar))
         : "memory");
+}
+// 16 bytes global -> shared without registers; `valid` false writes zeros and reads nothing.
+__device__ __forceinline__ void copy16(void* dst, const void* src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
 }
 __device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
@@ -124,14 +128,18 @@ extern "C" __global__ void __launch_bounds__(32 * (W + 1), 1) tc_attend(
                         tma_box(slot + 3 * BOX_BYTES, vmap, 64, row, &rings.full[w][s]);
                     }
                 } else {
-                    // Row `lane` by this lane, swizzled as a box would be (zeros where not valid).
+                    // Row `lane` by this lane's cp.async copies, swizzled as a box would be (zeros
+                    // where not valid); the slot's barrier also waits for them (each lane's
+                    // tracking arrive adds one to the phase's count, lane 0's arrive is the one
+                    // it expects).
                     const size_t at = ((size_t)item.x * context + (id >= 0 ? id : 0)) * HEAD_DIM;
+#pragma unroll
                     for (int c = 0; c < HEAD_DIM / 8; ++c) {
                         const int to = (c / 8) * BOX_BYTES + lane * 128 + (((c % 8) ^ (lane % 8)) << 4);
-                        const uint4 zero = make_uint4(0, 0, 0, 0);
-                        *reinterpret_cast<uint4*>(slot + to) = id >= 0 ? *reinterpret_cast<const uint4*>(k + 2 * (at + 8 * c)) : zero;
-                        *reinterpret_cast<uint4*>(slot + 2 * BOX_BYTES + to) = id >= 0 ? *reinterpret_cast<const uint4*>(v + 2 * (at + 8 * c)) : zero;
+                        copy16(slot + to, k + 2 * (at + 8 * c), id >= 0);
+                        copy16(slot + 2 * BOX_BYTES + to, v + 2 * (at + 8 * c), id >= 0);
                     }
+                    asm volatile("cp.async.mbarrier.arrive.shared::cta.b64 [%0];" ::"r"(smem_u32(&rings.full[w][s])) : "memory");
                     __syncwarp();
                     if (lane == 0) mbar_arrive(&rings.full[w][s]);
                 }

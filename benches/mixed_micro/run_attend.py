@@ -49,6 +49,22 @@ def layer_sets(rng, sms):
     return out
 
 
+def draft_sets(rng, sms):
+    """SpecAttn's b1 draft gather: every head a list of 9175 random tokens (-1 to a whole group),
+    as list_sets lays them out."""
+    out = []
+    tokens = 9175
+    groups = -(-tokens // 32)
+    for s in range(SETS):
+        lists = np.full((HEADS, CONTEXT), -1, np.int32)
+        for h in range(HEADS):
+            lists[h, :tokens] = np.sort(rng.choice(CONTEXT, tokens, replace=False))
+        piece = -(-HEADS * groups // sms)
+        items = [(h, 32 * a, min(piece, groups - a), 0) for h in range(HEADS) for a in range(0, groups, piece)]
+        out.append((np.array(items, np.int32), lists))
+    return out
+
+
 def list_sets(rng, sms, lychee):
     """As layer_sets, but each head as a token list padded with -1 to CONTEXT ([HEADS, CONTEXT]):
     the dense head all its tokens; the others LycheeDecode's layout (a sink of 64, a recent window
@@ -202,11 +218,11 @@ def main():
 
     # The same over token lists (LISTS = 1): LycheeDecode's layout (runs: one box a group) and
     # random tokens (every sparse group copied row by row).
-    for lychee in (True, False):
-        lsets = list_sets(rng, sms, lychee)
+    for kind in ("LycheeDecode", "random", "SpecAttn draft (8 x 9175 random)"):
+        lsets = draft_sets(rng, sms) if kind.startswith("SpecAttn") else list_sets(rng, sms, kind == "LycheeDecode")
         dev_lists = [(cp.asarray(i), cp.asarray(l)) for i, l in lsets]
         for w, slots in [(6, 2), (4, 2)]:
-            label = f"tensor cores, TMA, {'LycheeDecode' if lychee else 'random'} token lists: {w} warps x {slots} slots"
+            label = f"tensor cores, TMA, {kind} token lists: {w} warps x {slots} slots"
             f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, LISTS=1))
             smem = w * slots * 4 * UNIT * 128 + 1024
             f.max_dynamic_shared_size_bytes = smem
