@@ -189,19 +189,23 @@ def main():
     maps = cp.asarray(np.frombuffer(tensor_map_rows(k.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT)
                                     + tensor_map_rows(v.data.ptr, HEADS * CONTEXT, DIM * 2, UNIT), np.uint8))
     unit_scores = cp.empty(len(sets[0][1]), cp.float32)
-    for w, slots, scores in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (5, 2, 0), (4, 2, 0), (3, 2, 0), (2, 3, 0)]:
-        label = f"tensor cores, TMA: {w} warps x {slots} slots of 32 rows" + (", unit scores" if scores else "")
-        f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, SCORES=scores))
+
+    def tc_case(label, defines, plans, of_set=None, scored=False):
+        """Checks attend_tc.cu with `defines` over `plans` (per set: items, rows or lists) and
+        times it when right (fp32 sums over ~1300 tokens, ex2.approx, weights in bf16 hi + lo
+        parts: 1e-4 as above)."""
+        w, slots = defines["W"], defines["SLOTS"]
+        f = kernel("attend_tc.cu", "tc_attend", defines)
         smem = w * slots * 4 * UNIT * 128 + 1024
         f.max_dynamic_shared_size_bytes = smem
-        ctas = len(sets[0][0])
+        ctas = int(plans[0][0].shape[0])
         o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
         lse = cp.empty(ctas * GROUP, cp.float32)
-        launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, k, v, dev_sets[i][0], dev_sets[i][1], np.float32(scale), o_part, lse,
+        launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, k, v, plans[i][0], plans[i][1], np.float32(scale), o_part, lse,
                                                          unit_scores, np.int32(CONTEXT)), shared_mem=smem)
         unit_scores.fill(np.nan)
-        worst = check(launch, o_part, lse, ctas)
-        if scores:
+        worst = check(launch, o_part, lse, ctas, of_set)
+        if scored:
             got = cp.asnumpy(unit_scores)
             unit_rows = sets[0][1]
             for u in sorted({0, 1, len(unit_rows) // 2, len(unit_rows) - 1}):
@@ -209,34 +213,23 @@ def main():
                 head = rows_u[0] // CONTEXT
                 want = (qf[head * GROUP:(head + 1) * GROUP].astype(np.float64) @ kf[rows_u].astype(np.float64).T).mean(axis=0).max()
                 worst = max(worst, abs(got[u] - want) / max(1.0, abs(want)))
-        # fp32 sums over ~1300 tokens, ex2.approx, weights in bf16 hi + lo parts: 1e-4 as above.
         if not np.isfinite(worst) or worst > 1e-4:
             print(f"WRONG {label}: worst relative error {worst:.3g}")
-            continue
-        label += f" (checked: worst error {worst:.1e})"
-        rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
+            return
+        rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=f"{label} (checked: worst error {worst:.1e})", ctas=ctas))
 
-    # The same over token lists (LISTS = 1): LycheeDecode's layout (runs: one box a group) and
-    # random tokens (every sparse group copied row by row).
+    for w, slots, scores in [(6, 2, 0), (6, 2, 1), (4, 3, 0), (5, 2, 0), (4, 2, 0), (3, 2, 0), (2, 3, 0)]:
+        tc_case(f"tensor cores, TMA: {w} warps x {slots} slots of 32 rows" + (", unit scores" if scores else ""),
+                dict(W=w, SLOTS=slots, SCORES=scores), dev_sets, scored=bool(scores))
+
+    # The same over token lists (LISTS = 1): LycheeDecode's layout (runs: one box a group),
+    # random tokens and SpecAttn's draft lists (groups that are no run copied row by row).
     for kind in ("LycheeDecode", "random", "SpecAttn draft (8 x 9175 random)"):
         lsets = draft_sets(rng, sms) if kind.startswith("SpecAttn") else list_sets(rng, sms, kind == "LycheeDecode")
         dev_lists = [(cp.asarray(i), cp.asarray(l)) for i, l in lsets]
         for w, slots in [(6, 2), (4, 2)]:
-            label = f"tensor cores, TMA, {kind} token lists: {w} warps x {slots} slots"
-            f = kernel("attend_tc.cu", "tc_attend", dict(W=w, SLOTS=slots, LISTS=1))
-            smem = w * slots * 4 * UNIT * 128 + 1024
-            f.max_dynamic_shared_size_bytes = smem
-            ctas = len(lsets[0][0])
-            o_part = cp.empty(ctas * GROUP * DIM, cp.float32)
-            lse = cp.empty(ctas * GROUP, cp.float32)
-            launch = lambda i: f((ctas,), (32 * (w + 1),), (q, maps, k, v, dev_lists[i][0], dev_lists[i][1], np.float32(scale), o_part, lse,
-                                                             unit_scores, np.int32(CONTEXT)), shared_mem=smem)
-            worst = check(launch, o_part, lse, ctas, lambda c: list_reference(qf, kf, vf, lsets[0][0][c], lsets[0][1], scale))
-            if not np.isfinite(worst) or worst > 1e-4:
-                print(f"WRONG {label}: worst relative error {worst:.3g}")
-                continue
-            label += f" (checked: worst error {worst:.1e})"
-            rows.append(dict(summary(graph_times(stream, launch, SETS, args.runs)), case=label, ctas=ctas))
+            tc_case(f"tensor cores, TMA, {kind} token lists: {w} warps x {slots} slots", dict(W=w, SLOTS=slots, LISTS=1), dev_lists,
+                    lambda c: list_reference(qf, kf, vf, lsets[0][0][c], lsets[0][1], scale))
 
     fold_smem = 6 * 2 * 64 * 256 + 96
     fold = kernel("stream.cu", "bulk_fold", dict(STAGES=6, CONSUMERS=4))
