@@ -120,16 +120,17 @@ impl Tunable for ChunkAttention {
 fn llama_gather(context: u32, dense: u32, gather_block: u32) -> GatherShape {
     GatherShape {
         batch: 8, kv_heads: 8, group: 4, head_dim: 128, context, capacity: context, gather_block,
-        entries: 4096 / gather_block, dense: (0..8).map(|h| h < dense).collect(), emit_scores: false, score_block: 64,
+        entries: 4096 / gather_block, dense: (0..8).map(|h| h < dense).collect(), emit_scores: false, score_block: 64, runs: false,
     }
 }
 
 /// The decode loop's sparse layers on Llama-3.1-8B at 128K, every head reading a token list
-/// of `entries` and the first `dense` heads the whole context with their block scores.
-fn decode_loop_gather(batch: u32, entries: u32, dense: u32) -> GatherShape {
+/// of `entries` (`runs`: in LycheeDecode's layout, else scattered tokens) and the first `dense`
+/// heads the whole context with their block scores.
+fn decode_loop_gather(batch: u32, entries: u32, dense: u32, runs: bool) -> GatherShape {
     GatherShape {
         batch, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072, gather_block: 1,
-        entries, dense: (0..8).map(|h| h < dense).collect(), emit_scores: dense > 0, score_block: 64,
+        entries, dense: (0..8).map(|h| h < dense).collect(), emit_scores: dense > 0, score_block: 64, runs,
     }
 }
 
@@ -159,13 +160,13 @@ impl Tunable for GatherAttention {
             // LycheeDecode (4096 budget + 128 sink + 256 recent): layers with one retrieval
             // head and layers with none, as the 9% head map has them.
             for batch in [1, 2] {
-                out.push(shape(format!("b{batch}-ctx128k-lychee"), decode_loop_gather(batch, 4480, 1)));
-                out.push(shape(format!("b{batch}-ctx128k-lychee-sparse"), decode_loop_gather(batch, 4480, 0)));
+                out.push(shape(format!("b{batch}-ctx128k-lychee"), decode_loop_gather(batch, 4480, 1, true)));
+                out.push(shape(format!("b{batch}-ctx128k-lychee-sparse"), decode_loop_gather(batch, 4480, 0, true)));
             }
             // SpecAttn's drafts: 7% of 128K + γ = 6 appended positions.
-            out.push(shape("b1-ctx128k-specattn", decode_loop_gather(1, 9175 + 6, 0)));
+            out.push(shape("b1-ctx128k-specattn", decode_loop_gather(1, 9175 + 6, 0, false)));
             // TidalDecode's sparse layers: 4096 picked tokens per KV head.
-            out.push(shape("b1-ctx128k-tidal", decode_loop_gather(1, 4096, 0)));
+            out.push(shape("b1-ctx128k-tidal", decode_loop_gather(1, 4096, 0, false)));
         }
         out
     }

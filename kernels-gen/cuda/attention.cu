@@ -18,9 +18,10 @@
 //   also write their block scores, as in mode 0; sparse heads write none.
 //
 // Each warp takes a contiguous run of its CTA's range (warp_scalar: LANES_PER_TOKEN lanes per
-// token on CUDA cores; warp_mma_ring, the families' `mma` option: tiles of 16 tokens on tensor
+// token on CUDA cores; warp_mma_ring, the families' `mma` = 2: tiles of 16 tokens on tensor
 // cores, staged in shared memory) and leaves its partial in shared memory; the CTA merges its
-// warps.
+// warps. `mma` = 3 (gather family, sm_90) instead has a producer warp stage units of 32 rows by
+// TMA for the other warps to take on tensor cores (tma_produce / tma_consume below).
 
 constexpr int LANES_PER_TOKEN = HEAD_DIM / 8;
 constexpr int TOKENS_PER_STEP = MMA ? 16 : 32 / LANES_PER_TOKEN;  // tokens per load (MMA: a tile)
@@ -29,7 +30,7 @@ constexpr int WARPS = THREADS / 32;
 constexpr int WARP_CHUNK = MMA ? TOKENS_PER_STEP : UNROLL * TOKENS_PER_STEP;
 // Tokens per warp run: whole score blocks when scoring, else whole warp chunks.
 constexpr int RUN_ALIGN = EMIT_SCORES ? SCORE_BLOCK : WARP_CHUNK;
-static_assert(!(MMA && EMIT_SCORES), "the tensor-core path emits no block scores");
+static_assert(!(MMA == 2 && EMIT_SCORES), "the per-warp ring emits no block scores");
 
 __device__ __forceinline__ int token_at(const int* __restrict__ list, int i, bool dense) {
     if (GATHER_MODE == 0 || dense) return i;
@@ -346,19 +347,24 @@ __device__ __forceinline__ void ring_fill(unsigned char* slot, u32* ok_bits, con
     if (lane == 0) *ok_bits = bits;
 }
 
-__device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* ring, u32* ring_ok) {
+// Q^T's B fragments for mma.m16n8k16, in the standard order: head gid (zero past GROUP), dims
+// 16ks + 2tig (+1) and 16ks + 8 + 2tig (+1).
+__device__ __forceinline__ void load_q_fragments(const WarpTask& t, u32 (&qb)[D_TILES][2]) {
     const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
-    const float qscale = t.scale * SDEC_LOG2E;
-
-    // Q^T's B fragment in the standard order: head gid (zero past GROUP), dims 16ks + 2tig (+1),
-    // and 16ks + 8 + 2tig (+1).
-    u32 qb[D_TILES][2];
 #pragma unroll
     for (int ks = 0; ks < D_TILES; ++ks) {
         const bf16_t* qrow = t.q + ((size_t)t.head * GROUP + gid) * HEAD_DIM + 16 * ks + 2 * tig;
         qb[ks][0] = gid < GROUP ? *reinterpret_cast<const u32*>(qrow) : 0u;
         qb[ks][1] = gid < GROUP ? *reinterpret_cast<const u32*>(qrow + 8) : 0u;
     }
+}
+
+__device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* ring, u32* ring_ok) {
+    const int lane = threadIdx.x % 32, gid = lane / 4;
+    const float qscale = t.scale * SDEC_LOG2E;
+
+    u32 qb[D_TILES][2];
+    load_q_fragments(t, qb);
     MmaState st;
     mma_init(st);
 
@@ -423,6 +429,200 @@ __device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* 
     mma_write(t, st);
 }
 
+// The TMA path (MMA = 3, head dim 64 or 128, sm_90). The CTA's last warp is a producer: it
+// stages the CTA's range in units of 32 rows into a ring of UNROLL slots per consumer warp (the
+// others) with TMA tensor copies: boxes of 32 rows x 64 dims of K and of V under the 128-byte
+// swizzle (16-byte chunk c of row r lands at chunk c ^ (r % 8)), so the eight rows an ldmatrix
+// phase reads fall in distinct banks without padding. A consumer takes a unit as two tiles of
+// 16 tokens with warp_mma_ring's fragments and online softmax, and the block scores from S^T's
+// fragments. A unit whose valid ids are one run (id = first + row: dense ranges, LycheeDecode's
+// sink, window and blocks) is one box per 64 dims; any other is copied by the producer's lanes,
+// a row each (cp.async, into the same swizzled layout): correct, but slow on scattered lists.
+// Measured first in benches/mixed_micro/attend_tc.cu (docs/results/kernels.md "Session 22").
+constexpr int UNIT = 32;                                       // rows of a unit: one box tall
+constexpr int HALVES = HEAD_DIM >= 64 ? HEAD_DIM / 64 : 1;     // 64-dim boxes of a row
+constexpr int BOX_BYTES = UNIT * 128;
+constexpr int UNIT_BYTES = 2 * HALVES * BOX_BYTES;             // K's boxes, then V's
+constexpr int CONSUMERS = MMA == 3 && WARPS > 1 ? WARPS - 1 : 1;
+constexpr int TMA_SLOTS = MMA == 3 ? UNROLL : 1;
+// The units of a score block go to one warp in a row, which keeps the block's max.
+constexpr int UNITS_PER_BUNDLE = EMIT_SCORES && SCORE_BLOCK > UNIT ? SCORE_BLOCK / UNIT : 1;
+// A list's ids are loaded this many units ahead of their copies (loaded a unit at a time, the
+// round trips were a fifth of the layer: session 22, call 3).
+constexpr int IDS_AHEAD = 8;
+
+// The rings' barriers: `full` completes when a slot's bytes have landed (the producer's one
+// arrival plus the copies' bytes), `empty` when its consumer has released it.
+struct TmaRings {
+    unsigned long long full[CONSUMERS][TMA_SLOTS], empty[CONSUMERS][TMA_SLOTS];
+    u32 valid[CONSUMERS][TMA_SLOTS];  // a slot's valid rows (bit r: row r)
+
+    __device__ void init() {  // by one thread, before a barrier
+        for (int w = 0; w < CONSUMERS; ++w)
+            for (int s = 0; s < TMA_SLOTS; ++s) {
+                mbar_init(&full[w][s], 1);
+                mbar_init(&empty[w][s], 1);
+            }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+};
+
+// Unit j's consumer warp (whole bundles round robin) and its place in that warp's sequence
+// (slot: place % TMA_SLOTS, round: place / TMA_SLOTS).
+__device__ __forceinline__ int unit_warp(int j) { return (j / UNITS_PER_BUNDLE) % CONSUMERS; }
+__device__ __forceinline__ int unit_place(int j) { return j / (UNITS_PER_BUNDLE * CONSUMERS) * UNITS_PER_BUNDLE + j % UNITS_PER_BUNDLE; }
+
+// The producer warp: stages the units of [t.begin, end) (positions of a dense head, list
+// entries of a sparse one), `kv_row` the head's first row in the tensor maps.
+__device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, const TensorMap& k_map, const TensorMap& v_map,
+                                            const WarpTask& t, int end, int kv_row) {
+    const int lane = threadIdx.x % 32;
+    const int n_units = (end - t.begin + UNIT - 1) / UNIT;
+    // Row `lane` of unit j: its token, or -1 (past the range, padding, at or past the context).
+    auto id_of = [&](int j) {
+        const int i = t.begin + j * UNIT + lane;
+        const int id = i < end ? token_at(t.list, i, t.dense) : -1;
+        return id < t.context ? id : -1;
+    };
+    int ids[IDS_AHEAD], next[IDS_AHEAD];
+#pragma unroll
+    for (int a = 0; a < IDS_AHEAD; ++a) ids[a] = id_of(a);
+    for (int j0 = 0; j0 < n_units; j0 += IDS_AHEAD) {
+#pragma unroll
+        for (int a = 0; a < IDS_AHEAD; ++a) next[a] = id_of(j0 + IDS_AHEAD + a);
+#pragma unroll
+        for (int a = 0; a < IDS_AHEAD; ++a) {
+            const int j = j0 + a;
+            if (j >= n_units) break;
+            const int id = ids[a];
+            const u32 valid = __ballot_sync(0xffffffffu, id >= 0);
+            const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
+            const bool run = __all_sync(0xffffffffu, id < 0 || id == first + lane);
+            const int w = unit_warp(j), place = unit_place(j), s = place % TMA_SLOTS, round = place / TMA_SLOTS;
+            if (round > 0) mbar_wait(&r.empty[w][s], (round - 1) & 1);
+            unsigned char* slot = ring + (w * TMA_SLOTS + s) * UNIT_BYTES;
+            if (lane == 0) r.valid[w][s] = valid;
+            if (valid == 0) {
+                if (lane == 0) mbar_arrive(&r.full[w][s]);  // nothing to read: the consumer skips it
+            } else if (run) {
+                // A box may start before the head or end past it (first is down to -31): rows
+                // outside the tensor land as zeros, the others are masked.
+                if (lane == 0) {
+                    mbar_arrive_expect(&r.full[w][s], UNIT_BYTES);
+#pragma unroll
+                    for (int h = 0; h < HALVES; ++h) {
+                        tma_load_2d(slot + h * BOX_BYTES, k_map, 64 * h, kv_row + first, &r.full[w][s]);
+                        tma_load_2d(slot + (HALVES + h) * BOX_BYTES, v_map, 64 * h, kv_row + first, &r.full[w][s]);
+                    }
+                }
+            } else {
+                // Row `lane` swizzled as a box would hold it (zeros where not valid). Each lane's
+                // tracking arrival adds one to the phase's count and takes it back once its
+                // copies land; lane 0's arrival is the one the phase expects.
+                const size_t at = t.kv_base + (size_t)(id >= 0 ? id : 0) * HEAD_DIM;
+#pragma unroll
+                for (int c = 0; c < HEAD_DIM / 8; ++c) {
+                    const int to = (c / 8) * BOX_BYTES + lane * 128 + (((c % 8) ^ (lane % 8)) << 4);
+                    cp_async16(slot + to, t.k + at + 8 * c, id >= 0);
+                    cp_async16(slot + HALVES * BOX_BYTES + to, t.v + at + 8 * c, id >= 0);
+                }
+                mbar_track_cp_async(&r.full[w][s]);
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&r.full[w][s]);
+            }
+            __syncwarp();
+        }
+#pragma unroll
+        for (int a = 0; a < IDS_AHEAD; ++a) ids[a] = next[a];
+    }
+}
+
+// A consumer warp: its units of the CTA's n_units, in order; the ring of this CTA starts at
+// `ring` (shared address, 1024-byte aligned; `ring_ptr` the same as a pointer).
+__device__ __forceinline__ void tma_consume(TmaRings& r, u32 ring, unsigned char* ring_ptr, const WarpTask& t, int n_units) {
+    const int lane = threadIdx.x % 32, gid = lane / 4, warp = threadIdx.x / 32;
+    const float qscale = t.scale * SDEC_LOG2E;
+    u32 qb[D_TILES][2];
+    load_q_fragments(t, qb);
+    MmaState st;
+    mma_init(st);
+    // This lane's ldmatrix rows within a tile and their 16-byte chunks before the swizzle: K as
+    // A (matrix i = lane / 8: rows 8(i % 2).., chunk 2ks + i / 2), V as A of V^T (rows 8(i / 2)..,
+    // chunk 2 m-tile + i % 2). A row is 128 bytes of a box, and row % 8 = lane % 8.
+    const int sw = lane % 8, mat = lane / 8;
+    const u32 k_row = (u32)(8 * (mat % 2) + sw) * 128, k_half = mat / 2;
+    const u32 v_row = (u32)(8 * (mat / 2) + sw) * 128, v_half = mat % 2;
+    const bool scoring = EMIT_SCORES && t.dense;
+    const int bundles = (n_units + UNITS_PER_BUNDLE - 1) / UNITS_PER_BUNDLE;
+    for (int b = warp; b < bundles; b += CONSUMERS) {
+        float block_best = -SDEC_INF;  // the bundle's max of the summed scaled logits
+        for (int u = 0; u < UNITS_PER_BUNDLE; ++u) {
+            const int j = b * UNITS_PER_BUNDLE + u;
+            if (j >= n_units) break;
+            const int place = unit_place(j), s = place % TMA_SLOTS;
+            mbar_wait(&r.full[warp][s], (place / TMA_SLOTS) & 1);
+            const u32 slot = ring + (warp * TMA_SLOTS + s) * UNIT_BYTES;
+            const u32 valid = r.valid[warp][s];
+            if (valid != 0xffffffffu) {
+                // A box read the rows that are not valid too: their V must be zero, as a masked
+                // weight of 0 times a NaN there would poison the sums. (The writes are the
+                // generic proxy's and the slot's next fill the async proxy's: fence them.)
+                unsigned char* v_ptr = ring_ptr + (slot - ring) + HALVES * BOX_BYTES;
+                for (int c = lane; c < UNIT * HALVES * 8; c += 32) {
+                    const int row = c / (HALVES * 8), h = (c / 8) % HALVES;
+                    if (!((valid >> row) & 1u)) *reinterpret_cast<uint4*>(v_ptr + h * BOX_BYTES + row * 128 + (c % 8) * 16) = make_uint4(0, 0, 0, 0);
+                }
+                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+                __syncwarp();
+            }
+#pragma unroll
+            for (int tile = 0; tile < UNIT / MMA_TILE; ++tile) {
+                const u32 tile_valid = (valid >> (tile * MMA_TILE)) & 0xffffu;
+                if (tile_valid == 0) continue;
+                const u32 tile_at = slot + tile * MMA_TILE * 128;
+                float sc[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+                for (int ks = 0; ks < D_TILES; ++ks) {
+                    u32 a[4];
+                    ldmatrix_x4(a, tile_at + (ks / 4) * BOX_BYTES + k_row + ((((2 * ks + k_half) % 8) ^ sw) << 4));
+                    mma_bf16(sc, a, qb[ks][0], qb[ks][1]);
+                }
+                const bool ok[2] = {((tile_valid >> gid) & 1u) != 0, ((tile_valid >> (gid + 8)) & 1u) != 0};
+                mma_prepare_scores(sc, ok, qscale);
+                if (scoring) {
+                    // Tokens gid and gid + 8 summed over the 8 heads of the n-tile (those past
+                    // GROUP have q = 0 and add 0).
+                    float a = sc[0] + sc[1], c = sc[2] + sc[3];
+                    a += __shfl_xor_sync(0xffffffffu, a, 1);
+                    c += __shfl_xor_sync(0xffffffffu, c, 1);
+                    a += __shfl_xor_sync(0xffffffffu, a, 2);
+                    c += __shfl_xor_sync(0xffffffffu, c, 2);
+                    block_best = fmaxf(block_best, fmaxf(a, c));
+                }
+                float m_use[2];
+                mma_rescale(sc, st, m_use);
+                u32 hi[2], lo[2];
+                mma_weights(sc, m_use, st, hi, lo);
+#pragma unroll
+                for (int i = 0; i < D_TILES; ++i) {
+                    u32 a[4];
+                    ldmatrix_x4_trans(a, tile_at + (HALVES + i / 4) * BOX_BYTES + v_row + ((((2 * i + v_half) % 8) ^ sw) << 4));
+                    mma_bf16(st.o[i], a, hi[0], hi[1]);
+                    mma_bf16(st.o[i], a, lo[0], lo[1]);
+                }
+            }
+            __syncwarp();
+            if (lane == 0) mbar_arrive(&r.empty[warp][s]);
+        }
+        if (scoring) {
+            // The group mean of the raw logits is the sum over scaled ones / (GROUP * qscale).
+            const float best = warp_max(block_best);
+            if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + (t.begin + b * UNITS_PER_BUNDLE * UNIT) / SCORE_BLOCK] = best / (GROUP * qscale);
+        }
+    }
+    mma_write(t, st);
+}
+
 // A filled gather plan (FILL > 0) puts FILL CTAs on each SM in one wave: their registers must let
 // that many fit.
 constexpr int MIN_CTAS_PER_SM = FILL > 0 ? FILL : 1;
@@ -436,11 +636,14 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     float* __restrict__ block_scores,    // [batch*kv_heads][ceil(context/SCORE_BLOCK)]
     const int4* __restrict__ work,       // gather only: {head, begin, end, dense}
     const int* __restrict__ entries,     // gather only: [batch*kv_heads][max_entries]
-    int context, int capacity, int max_entries, int splits, float scale) {
+    int context, int capacity, int max_entries, int splits, float scale,
+    // MMA = 3: K and V as 2-D bf16 tensors [batch*kv_heads*capacity][HEAD_DIM], boxes 32 x 64,
+    // 128-byte swizzle (runtime/src/launch/tensor_map.rs); other modes do not read them.
+    const __grid_constant__ TensorMap k_map, const __grid_constant__ TensorMap v_map) {
     __shared__ float sm_acc[WARPS][GROUP][HEAD_DIM];
     __shared__ float sm_m[WARPS][GROUP];
     __shared__ float sm_l[WARPS][GROUP];
-    extern __shared__ __align__(16) unsigned char sm_ring[];  // MMA: [WARPS][RING_SLOTS] tiles
+    extern __shared__ __align__(16) unsigned char sm_ring[];  // MMA 2: [WARPS][RING_SLOTS] tiles; 3: units
     __shared__ u32 sm_ring_ok[WARPS][RING_SLOTS];
 
     // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
@@ -467,20 +670,34 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
                         (size_t)head * capacity * HEAD_DIM, head, begin, run_begin, min(end, run_begin + per_warp),
                         context, (context + SCORE_BLOCK - 1) / SCORE_BLOCK, dense, scale,
                         &sm_acc[warp][0][0], sm_m[warp], sm_l[warp]};
-    if constexpr (MMA != 0) warp_mma_ring(task, sm_ring + (size_t)warp * RING_SLOTS * RING_TILE, sm_ring_ok[warp]);
-    else warp_scalar(task);
+    if constexpr (MMA == 3) {
+        __shared__ TmaRings rings;
+        if (threadIdx.x == 0) rings.init();
+        __syncthreads();
+        // The swizzle repeats every 8 rows of 128 bytes: the units start on 1024-byte boundaries
+        // (ring_bytes leaves the room).
+        const u32 ring = (smem_addr(sm_ring) + 1023u) & ~1023u;
+        unsigned char* ring_ptr = sm_ring + (ring - smem_addr(sm_ring));
+        if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity);
+        else tma_consume(rings, ring, ring_ptr, task, (end - begin + UNIT - 1) / UNIT);
+    } else if constexpr (MMA != 0) {
+        warp_mma_ring(task, sm_ring + (size_t)warp * RING_SLOTS * RING_TILE, sm_ring_ok[warp]);
+    } else {
+        warp_scalar(task);
+    }
     __syncthreads();
 
-    // Merge the warps and write this CTA's partial.
+    // Merge the warps that computed (MMA 3: not the producer) and write this CTA's partial.
+    constexpr int MERGED = MMA == 3 ? CONSUMERS : WARPS;
     for (int t = threadIdx.x; t < GROUP * HEAD_DIM; t += THREADS) {
         const int g = t / HEAD_DIM, d = t % HEAD_DIM;
         float m_all = -SDEC_INF;
 #pragma unroll
-        for (int w = 0; w < WARPS; ++w) m_all = fmaxf(m_all, sm_m[w][g]);
+        for (int w = 0; w < MERGED; ++w) m_all = fmaxf(m_all, sm_m[w][g]);
         float l_all = 0.f, o_all = 0.f;
         if (m_all > -SDEC_INF) {
 #pragma unroll
-            for (int w = 0; w < WARPS; ++w) {
+            for (int w = 0; w < MERGED; ++w) {
                 const float f = exp2f(sm_m[w][g] - m_all);
                 l_all += sm_l[w][g] * f;
                 o_all += sm_acc[w][g][d] * f;

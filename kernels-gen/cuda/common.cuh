@@ -171,6 +171,42 @@ __device__ __forceinline__ void ldmatrix_x4_trans(u32 (&a)[4], u32 addr) {
                  : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3]) : "r"(addr) : "memory");
 }
 
+// Hopper staging (sm_90): mbarriers and TMA tensor copies. A CUtensorMap is 128 opaque bytes,
+// 64-byte aligned, encoded on the host (cuTensorMapEncodeTiled) and passed by value as a
+// `const __grid_constant__` kernel parameter, so a captured graph holds it with no upload.
+struct __align__(64) TensorMap { unsigned long long words[16]; };
+
+__device__ __forceinline__ u32 smem_addr(const void* p) { return (u32)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(unsigned long long* bar, u32 count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_addr(bar)), "r"(count) : "memory");
+}
+// Arrives and adds `bytes` to the phase's expected transaction count (the copies still to land).
+__device__ __forceinline__ void mbar_arrive_expect(unsigned long long* bar, u32 bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_addr(bar)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smem_addr(bar)) : "memory");
+}
+// The barrier also waits for this thread's cp.async copies issued so far.
+__device__ __forceinline__ void mbar_track_cp_async(unsigned long long* bar) {
+    asm volatile("cp.async.mbarrier.arrive.shared::cta.b64 [%0];" ::"r"(smem_addr(bar)) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(unsigned long long* bar, u32 parity) {
+    asm volatile(
+        "{\n .reg .pred done;\n"
+        "wait_%=:\n mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+        " @!done bra wait_%=;\n}" ::"r"(smem_addr(bar)), "r"(parity)
+        : "memory");
+}
+// A 2-D box of `map` at (x, y) (elements, rows; out-of-bounds parts land as zeros) into shared
+// memory, counted on `bar`.
+__device__ __forceinline__ void tma_load_2d(void* dst, const TensorMap& map, int x, int y, unsigned long long* bar) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];"
+        ::"r"(smem_addr(dst)), "l"(reinterpret_cast<unsigned long long>(&map)), "r"(x), "r"(y), "r"(smem_addr(bar))
+        : "memory");
+}
+
 // Two bf16 (lo = the lower-indexed element), rounded from fp32 to nearest even: one convert
 // instruction from sm_80 on (the same bits as float_to_bf16 but for NaN payloads).
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {

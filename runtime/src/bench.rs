@@ -254,7 +254,7 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f
     let entries = selected / gather_block;
     let shape = GatherShape {
         batch, kv_heads, group, head_dim: 128, context, capacity: context, gather_block, entries,
-        dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: emit, score_block: 64,
+        dense: (0..kv_heads).map(|h| h < dense_heads).collect(), emit_scores: emit, score_block: 64, runs: false,
     };
     let kv_len = (batch * kv_heads * context * 128) as usize;
     let q_len = (batch * kv_heads * group * 128) as usize;

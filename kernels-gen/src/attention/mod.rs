@@ -92,13 +92,29 @@ pub fn combine_column_ranges(head_dim: u32) -> u32 {
 }
 
 /// Tokens a warp takes per step: UNROLL tokens per lane, 32/(head_dim/8) tokens per load; on
-/// tensor cores (`mma`) one tile of 16 tokens (UNROLL is then the depth of its ring).
+/// tensor cores (`mma` = 2) one tile of 16 tokens (UNROLL is then the depth of its ring); with
+/// TMA staging (`mma` = 3) one unit of 32 rows.
 pub fn warp_chunk(head_dim: u32, unroll: u32, mma: u32) -> u32 {
-    if mma != 0 {
-        16
-    } else {
-        unroll * (32 / (head_dim / 8))
+    match mma {
+        0 => unroll * (32 / (head_dim / 8)),
+        3 => TMA_UNIT,
+        _ => 16,
     }
+}
+
+/// Rows of a TMA-staged unit (attention.cu's UNIT): one box of 32 rows x 64 dims per 64 dims.
+pub const TMA_UNIT: u32 = 32;
+
+/// Threads of the TMA path's CTAs: a producer warp and 6 or 4 consumer warps. The other modes
+/// keep to 256 and 128, so their spaces do not grow.
+pub fn tma_threads(threads: u32, mma: u32) -> bool {
+    (threads == 224 || threads == 160) == (mma == 3)
+}
+
+/// The TMA path needs sm_90 (cp.async.bulk.tensor) and rows of 64 or 128 dims (whole boxes).
+pub fn tma_serves(mma: u32, head_dim: u32, arch: &str) -> bool {
+    let sm = arch.strip_prefix("sm_").and_then(|v| v.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u32>().ok());
+    mma != 3 || (sm.is_some_and(|v| v >= 90) && (head_dim == 64 || head_dim == 128))
 }
 
 /// The tensor-core path: at least one tile in flight beside the one being read.
@@ -106,20 +122,23 @@ pub fn mma_fits(unroll: u32, mma: u32) -> bool {
     mma == 0 || unroll >= 2
 }
 
-/// Dynamic shared memory of `attend`: the tensor-core path's ring, per warp UNROLL slots of one
-/// tile's 16 K and 16 V rows, each row padded by 16 bytes (attention.cu's RING_TILE).
+/// Dynamic shared memory of `attend`. `mma` = 2: per warp UNROLL slots of one tile's 16 K and
+/// 16 V rows, each row padded by 16 bytes (attention.cu's RING_TILE). `mma` = 3: per consumer
+/// warp (all but one) UNROLL slots of one unit's K and V boxes (UNIT_BYTES), and 1 KB to align
+/// them for the swizzle.
 pub fn ring_bytes(head_dim: u32, threads: u32, unroll: u32, mma: u32) -> u32 {
-    if mma != 0 {
-        (threads / 32) * unroll * 2 * 16 * (head_dim * 2 + 16)
-    } else {
-        0
+    match mma {
+        0 => 0,
+        3 => (threads / 32 - 1) * unroll * 2 * head_dim.div_ceil(64) * TMA_UNIT * 128 + 1024,
+        _ => (threads / 32) * unroll * 2 * 16 * (head_dim * 2 + 16),
     }
 }
 
-/// Static shared memory of `attend`: per-warp partial outputs, maxima and sums, and the ring's
-/// per-slot valid-row masks.
-pub fn attend_static_bytes(group: u32, head_dim: u32, threads: u32, unroll: u32) -> u32 {
-    (threads / 32) * (group * (head_dim + 2) + unroll) * 4
+/// Static shared memory of `attend`: per-warp partial outputs, maxima and sums, and the rings'
+/// per-slot valid-row masks (`mma` = 3: and two barriers a slot).
+pub fn attend_static_bytes(group: u32, head_dim: u32, threads: u32, unroll: u32, mma: u32) -> u32 {
+    let barriers = if mma == 3 { (threads / 32) * unroll * 20 } else { 0 };
+    (threads / 32) * (group * (head_dim + 2) + unroll) * 4 + barriers
 }
 
 sdec_dsl::kernel_family! {
@@ -146,8 +165,8 @@ sdec_dsl::kernel_family! {
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
             shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
-            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) <= 48 * 1024,
-            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) <= 48 * 1024,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
         }
         kernels {
             attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (threads, 1, 1),
@@ -179,6 +198,11 @@ pub struct GatherShape {
     pub emit_scores: bool,
     #[serde(default = "default_score_block")]
     pub score_block: u32,
+    /// The sparse heads' lists are runs of consecutive ids, as LycheeDecode's index lays them out
+    /// (sink, recent window, blocks; -1 where they overlap), which `mma` = 3 reads as whole TMA
+    /// boxes. Not part of the kernel: the tuner draws its bench lists so.
+    #[serde(default)]
+    pub runs: bool,
 }
 
 fn default_score_block() -> u32 {
@@ -231,15 +255,18 @@ sdec_dsl::kernel_family! {
         source = "cuda/attention.cu";
         shape = GatherShape;
         params {
-            threads: u32 = [256, 128],
+            /// 224 and 160 for `mma` = 3 only (a producer warp and 6 or 4 consumers).
+            threads: u32 = [256, 128, 224, 160],
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192, 144, 288],
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
             /// Tensor cores for q.k and p.v (mma.m16n8k16) instead of CUDA-core FMAs, tiles staged
             /// per warp in shared memory by cp.async (2; the value 1, fragments loaded from
-            /// global memory into registers, was slower on every shape: decode.md section 14).
+            /// global memory into registers, was slower on every shape: decode.md section 14),
+            /// or units of 32 rows staged by a producer warp's TMA copies for the others (3,
+            /// sm_90; runs of a list as boxes: LycheeDecode's lists, dense heads).
             #[mode]
-            mma: u32 = [0, 2],
+            mma: u32 = [0, 2, 3],
             /// 0: pieces of `split_tokens`; f > 0: all heads' work cut into about f pieces per
             /// SM, equal within a head, in one wave (plan.rs), each CTA's registers bounded so
             /// that f of them fit an SM.
@@ -250,12 +277,16 @@ sdec_dsl::kernel_family! {
             mma_fits(unroll, mma),
             // A filled plan does not use the split size: one value of it stands for them all.
             fill == 0 || split_tokens == 1024,
-            // The tensor-core path emits no block scores: with them it was as fast or faster
+            // The per-warp ring emits no block scores: with them it was as fast or faster
             // alone, but LycheeDecode's steps were slower with it in their scoring layers (b1
             // +0.06 ms, b2 +0.12 ms; decode.md section 14).
-            !shape.emit_scores || mma == 0,
-            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) <= 48 * 1024,
-            attend_static_bytes(shape.group, shape.head_dim, threads, unroll) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
+            !shape.emit_scores || mma != 2,
+            tma_threads(threads, mma),
+            tma_serves(mma, shape.head_dim, &limits.arch),
+            // One CTA of the TMA path fills an SM's shared memory.
+            mma != 3 || fill < 2,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) <= 48 * 1024,
+            attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
             // Scoring dense heads: splits and warp steps must not straddle score blocks.
             !shape.emit_scores || split_tokens % shape.score_block == 0,
             !shape.emit_scores || shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,
@@ -287,7 +318,7 @@ pub fn standard_gather_shapes() -> Vec<GatherShape> {
         .into_iter()
         .map(|(head_dim, group, gather_block, emit_scores)| GatherShape {
             batch: 8, kv_heads: 8, group, head_dim, context: 131072, capacity: 131072, gather_block,
-            entries: 4096 / gather_block, dense: (0..8).map(|h| h < 2).collect(), emit_scores, score_block: 64,
+            entries: 4096 / gather_block, dense: (0..8).map(|h| h < 2).collect(), emit_scores, score_block: 64, runs: false,
         })
         .collect()
 }
@@ -305,11 +336,11 @@ mod tests {
         let limits = DeviceLimits::default();
         for shape in standard_gather_shapes() {
             let space = GatherAttention::valid_space(&shape, &limits);
-            let ring: Vec<_> = space.iter().filter(|c| c.mma != 0).collect();
+            let ring: Vec<_> = space.iter().filter(|c| c.mma == 2).collect();
             assert_eq!(ring.is_empty(), shape.emit_scores, "tensor-core configurations of {shape:?}");
             for c in ring {
                 assert!(c.unroll >= 2, "{c:?}: a ring needs a slot in flight");
-                let bytes = ring_bytes(shape.head_dim, c.threads, c.unroll, c.mma) + attend_static_bytes(shape.group, shape.head_dim, c.threads, c.unroll);
+                let bytes = ring_bytes(shape.head_dim, c.threads, c.unroll, c.mma) + attend_static_bytes(shape.group, shape.head_dim, c.threads, c.unroll, c.mma);
                 assert!(bytes <= limits.max_smem_per_block, "{c:?}: {bytes} bytes");
             }
         }
@@ -319,5 +350,29 @@ mod tests {
         let over = GatherAttentionConfig { threads: 256, split_tokens: 1024, unroll: 4, mma: 2, fill: 0 };
         assert!(GatherAttention::check(&over, shape, &limits).is_err());
         assert_eq!(ring_bytes(128, 256, 4, 0), 0, "the CUDA-core path has no ring");
+    }
+
+    #[test]
+    fn the_tma_path_serves_head_dims_64_and_128_on_sm_90_with_its_own_thread_counts() {
+        let limits = DeviceLimits::default();
+        for shape in standard_gather_shapes() {
+            let space = GatherAttention::valid_space(&shape, &limits);
+            let tma: Vec<_> = space.iter().filter(|c| c.mma == 3).collect();
+            assert!(!tma.is_empty(), "{shape:?}: no TMA configuration");
+            for c in &tma {
+                assert!([224, 160].contains(&c.threads) && c.fill < 2, "{c:?}");
+                let bytes = ring_bytes(shape.head_dim, c.threads, c.unroll, 3) + attend_static_bytes(shape.group, shape.head_dim, c.threads, c.unroll, 3);
+                assert!(bytes <= limits.max_smem_per_block, "{c:?}: {bytes} bytes");
+            }
+            // 224 and 160 threads belong to the TMA path alone.
+            assert!(space.iter().all(|c| tma_threads(c.threads, c.mma)));
+        }
+        // 6 consumers x 2 slots x (2 K + 2 V boxes of 32 rows x 128 bytes) + the alignment.
+        assert_eq!(ring_bytes(128, 224, 2, 3), 6 * 2 * 4 * 4096 + 1024);
+        let shape = GatherShape { head_dim: 32, ..standard_gather_shapes()[0].clone() };
+        assert!(GatherAttention::valid_space(&shape, &limits).iter().all(|c| c.mma != 3), "head dim 32 has no boxes");
+        let ampere = DeviceLimits { arch: "sm_80".into(), ..limits.clone() };
+        assert!(GatherAttention::valid_space(&standard_gather_shapes()[0], &ampere).iter().all(|c| c.mma != 3), "no TMA before sm_90");
+        assert!(tma_serves(3, 128, "sm_90a") && tma_serves(3, 64, "sm_100") && !tma_serves(3, 128, "sm_86"));
     }
 }

@@ -165,7 +165,7 @@ mod tests {
     fn dense_heads_get_more_splits_and_counts_match() {
         let shape = GatherShape {
             batch: 2, kv_heads: 4, group: 4, head_dim: 128, context: 10_000, capacity: 10_000,
-            gather_block: 64, entries: 16, dense: vec![true, false, false, false], emit_scores: false, score_block: 64,
+            gather_block: 64, entries: 16, dense: vec![true, false, false, false], emit_scores: false, score_block: 64, runs: false,
         };
         let plan = plan_gather(&shape, fixed(512));
         assert_eq!(plan.items.len() as u32, work_count(&shape, fixed(512)));
@@ -184,7 +184,7 @@ mod tests {
         dense[3] = true;
         let shape = GatherShape {
             batch: 1, kv_heads: 8, group: 4, head_dim: 128, context: 131072, capacity: 131072,
-            gather_block: 1, entries: 4480, dense, emit_scores: true, score_block: 64,
+            gather_block: 1, entries: 4480, dense, emit_scores: true, score_block: 64, runs: false,
         };
         for fill in [1, 2] {
             let (plan, n) = filled_plan(&shape, fill);
@@ -205,7 +205,7 @@ mod tests {
         {
             let shape = GatherShape {
                 batch, kv_heads, group: 4, head_dim: 128, context, capacity: context, gather_block: 1, entries,
-                dense: (0..kv_heads).map(|h| h % dense_every == 0).collect(), emit_scores: emit, score_block: 64,
+                dense: (0..kv_heads).map(|h| h % dense_every == 0).collect(), emit_scores: emit, score_block: 64, runs: false,
             };
             for fill in [1, 2] {
                 let (_, n) = filled_plan(&shape, fill);

@@ -60,7 +60,7 @@ impl LfpsGpu {
         let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh, group, head_dim: hd, context: cap, capacity: cap,
-            gather_block: 1, entries: k, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64,
+            gather_block: 1, entries: k, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64, runs: false,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
         let picks = (0..cfg.n_layer).map(|_| zeros(gpu, (rows * k) as usize, "lfps picks")).collect::<Result<Vec<_>>>()?;

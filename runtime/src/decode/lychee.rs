@@ -80,7 +80,7 @@ impl LycheeGpu {
         let scoring_shape = AttentionShape { batch: batch as u32, kv_heads: kvh, group, head_dim: hd, context: cap, capacity: cap, emit_scores: true, score_block: block };
         let gather_base = GatherShape {
             batch: batch as u32, kv_heads: kvh, group, head_dim: hd, context: cap, capacity: cap, gather_block: 1,
-            entries: index_shape.entries(), dense: vec![true; kvh as usize], emit_scores: true, score_block: block,
+            entries: index_shape.entries(), dense: vec![true; kvh as usize], emit_scores: true, score_block: block, runs: true,
         };
         let mut gather_configs = HashMap::new();
         for layer in 1..cfg.n_layer {

@@ -56,7 +56,7 @@ impl QuestGpu {
         let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32, context: capacity as u32,
-            capacity: capacity as u32, gather_block: page, entries: k_max + 1, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64,
+            capacity: capacity as u32, gather_block: page, entries: k_max + 1, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64, runs: false,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
         let meta_len = (rows * pages_cap) as usize * 2 * cfg.head_dim;

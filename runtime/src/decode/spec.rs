@@ -90,7 +90,7 @@ impl SpecGpu {
         let logits_stride = batch * cfg.n_head * (p.gamma + 1) * capacity;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
-            gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64,
+            gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64, runs: false,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
         let topk_shape = TopkShape { rows: (n_layer * batch) as u32, n: capacity as u32, k: k_max as u32 };

@@ -35,7 +35,7 @@ impl StreamingGpu {
         validate::<LycheeIndex>(gpu, &config, &shape)?;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32, context: capacity as u32,
-            capacity: capacity as u32, gather_block: 1, entries: shape.entries(), dense: vec![false; kvh as usize], emit_scores: false, score_block: 64,
+            capacity: capacity as u32, gather_block: 1, entries: shape.entries(), dense: vec![false; kvh as usize], emit_scores: false, score_block: 64, runs: false,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
         Ok(StreamingGpu {

@@ -55,7 +55,7 @@ impl TidalGpu {
         let topk = tuned.topk_kernel(gpu, topk_shape.clone())?;
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh, group: cfg.group_size() as u32, head_dim: cfg.head_dim as u32, context: cap, capacity: cap,
-            gather_block: 1, entries: budget, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64,
+            gather_block: 1, entries: budget, dense: vec![false; kvh as usize], emit_scores: false, score_block: 64, runs: false,
         };
         let gather = GatherKernel::new(gpu, tuned.config_for::<GatherAttention>(gpu, &gather_shape)?, gather_shape)?;
         Ok(TidalGpu {

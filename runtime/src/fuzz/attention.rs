@@ -49,13 +49,26 @@ struct HostInputs {
     scale: f32,
 }
 
-fn make_inputs(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, kv_heads: u32, group: u32, head_dim: u32, capacity: u32) -> Result<(HostInputs, [cudarc::driver::CudaSlice<u16>; 3])> {
+/// bf16 NaN: what the gather cases store in the cache rows past the context, which a kernel must
+/// never let into its sums (the TMA path's boxes read such rows and mask them).
+const NAN_BF16: u16 = 0x7fc0;
+
+/// q, K, V with random values; `nan_from`: the cache rows of each head from there to the
+/// capacity hold NaN (the reference never reads them).
+fn make_inputs(
+    gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, kv_heads: u32, group: u32, head_dim: u32, capacity: u32, nan_from: u32,
+) -> Result<(HostInputs, [cudarc::driver::CudaSlice<u16>; 3])> {
     let (b, h, g, d, cap) = (batch as usize, kv_heads as usize, group as usize, head_dim as usize, capacity as usize);
     // A larger query scale makes attention peaky, a small one near uniform; both must pass.
     let q_scale = [0.5, 1.0, 4.0][rng.gen_range(0..3)];
     let (q_bits, q) = bf16_normal(rng, b * h * g * d, q_scale);
-    let (k_bits, k) = bf16_normal(rng, b * h * cap * d, 1.0);
-    let (v_bits, v) = bf16_normal(rng, b * h * cap * d, 1.0);
+    let (mut k_bits, k) = bf16_normal(rng, b * h * cap * d, 1.0);
+    let (mut v_bits, v) = bf16_normal(rng, b * h * cap * d, 1.0);
+    for head in 0..b * h {
+        let past = (head * cap + nan_from as usize) * d..(head + 1) * cap * d;
+        k_bits[past.clone()].fill(NAN_BF16);
+        v_bits[past].fill(NAN_BF16);
+    }
     let dev = [upload(gpu, &q_bits, "q")?, upload(gpu, &k_bits, "K cache")?, upload(gpu, &v_bits, "V cache")?];
     Ok((HostInputs { q, k, v, scale: 1.0 / (head_dim as f32).sqrt() }, dev))
 }
@@ -72,7 +85,7 @@ impl FuzzFamily for DecodeAttention {
 
     fn run_case(gpu: &Gpu, config: &DecodeAttentionConfig, shape: &AttentionShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let mut kernel = DecodeKernel::new(gpu, *config, shape.clone())?;
-        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity)?;
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity, shape.capacity)?;
         let out_len = (shape.batch * shape.kv_heads * shape.group * shape.head_dim) as usize;
         let n_scores = (shape.batch * shape.kv_heads * shape.n_blocks()) as usize;
         let mut out = upload(gpu, &vec![POISON_BF16; out_len], "attention output")?;
@@ -110,20 +123,20 @@ impl FuzzFamily for GatherAttention {
         };
         let dense = (0..kv_heads).map(|_| rng.gen_bool(0.3)).collect();
         let (emit_scores, score_block) = (rng.gen_bool(0.3), [16, 32, 64, 128][rng.gen_range(0..4)]);
-        GatherShape { batch, kv_heads, group, head_dim, context, capacity, gather_block, entries, dense, emit_scores, score_block }
+        GatherShape { batch, kv_heads, group, head_dim, context, capacity, gather_block, entries, dense, emit_scores, score_block, runs: false }
     }
 
     fn run_case(gpu: &Gpu, config: &GatherAttentionConfig, shape: &GatherShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
-        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity)?;
-        // Each sparse head lists distinct units (tokens or blocks) in random order; some padding.
-        let units = shape.context.div_ceil(shape.gather_block) as i32;
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group, shape.head_dim, shape.capacity, shape.context)?;
+        // Each sparse head lists distinct units (tokens or blocks), scattered or in runs; some
+        // padding.
+        let units = shape.context.div_ceil(shape.gather_block);
         let heads = (shape.batch * shape.kv_heads) as usize;
+        let runs = rng.gen_bool(0.5);
         let mut entries = Vec::with_capacity(heads * shape.entries as usize);
         for _ in 0..heads {
-            let mut ids: Vec<i32> = (0..units).collect();
-            ids.shuffle(rng);
-            ids.truncate(shape.entries as usize);
+            let mut ids = if runs { runs_list(rng, units, shape.entries) } else { scattered_list(rng, units, shape.entries) };
             for id in ids.iter_mut() {
                 if rng.gen_bool(0.02) {
                     *id = -1;
@@ -148,6 +161,33 @@ impl FuzzFamily for GatherAttention {
             })
         }))
     }
+}
+
+/// `entries` distinct ids of 0..units in random order.
+fn scattered_list(rng: &mut ChaCha8Rng, units: u32, entries: u32) -> Vec<i32> {
+    let mut ids: Vec<i32> = (0..units as i32).collect();
+    ids.shuffle(rng);
+    ids.truncate(entries as usize);
+    ids
+}
+
+/// `entries` slots of runs of consecutive ids (as LycheeDecode's index: sink, window, blocks),
+/// of any length and start, so that some runs straddle the kernels' 32-entry units and some
+/// units hold two; an id that a run repeats is -1, as the index marks overlaps.
+fn runs_list(rng: &mut ChaCha8Rng, units: u32, entries: u32) -> Vec<i32> {
+    let mut seen = vec![false; units as usize];
+    let mut ids = Vec::with_capacity(entries as usize);
+    while ids.len() < entries as usize {
+        let len = [rng.gen_range(1..=40), 32, 64][rng.gen_range(0..3)];
+        let start = rng.gen_range(0..units);
+        for id in start..(start + len).min(units) {
+            if ids.len() == entries as usize {
+                break;
+            }
+            ids.push(if std::mem::replace(&mut seen[id as usize], true) { -1 } else { id as i32 });
+        }
+    }
+    ids
 }
 
 /// Block scores of the dense heads only (sparse heads' rows are not written, and stay poisoned).
@@ -207,7 +247,7 @@ impl FuzzFamily for ChunkAttention {
     fn run_case(gpu: &Gpu, config: &ChunkAttentionConfig, shape: &ChunkShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let mut kernel = ChunkKernel::new(gpu, *config, shape.clone())?;
         // q holds qrows rows per sequence: draw it as `qrows` times the group.
-        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group * shape.qrows, shape.head_dim, shape.capacity)?;
+        let (host, [q, k, v]) = make_inputs(gpu, rng, shape.batch, shape.kv_heads, shape.group * shape.qrows, shape.head_dim, shape.capacity, shape.capacity)?;
         let rows = (shape.batch * shape.qrows * shape.kv_heads * shape.group) as usize;
         let mut out = upload(gpu, &vec![POISON_BF16; rows * shape.head_dim as usize], "chunk attention output")?;
         let mut lse = upload(gpu, &vec![POISON_F32; rows], "chunk log-sum-exp")?;

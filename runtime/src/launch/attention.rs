@@ -1,6 +1,8 @@
 //! Launchers of `decode_attention` and `gather_attention` (kernels-gen/src/attention,
 //! cuda/attention.cu): `attend` writes per-split partials, `combine` merges them.
 
+use std::collections::HashMap;
+
 use cudarc::driver::sys::CUdeviceptr;
 use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, SyncOnDrop};
 use sdec_kernels::attention::{plan_gather, AttentionShape, Cut, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
@@ -8,6 +10,7 @@ use sdec_kernels::family::Shape;
 use sdec_kernels::KernelFamily;
 
 use super::linear::RawArgs;
+use super::tensor_map::{kv_rows_map, TensorMapWords, UNUSED_MAP};
 use super::{allow_dynamic_smem, launch_config, spec, upload, validate, zeros};
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::{Gpu, Kernels};
@@ -90,7 +93,7 @@ impl DecodeKernel {
         let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(unused).ptr(unused)
-            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale)
+            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).tensor_map(&UNUSED_MAP).tensor_map(&UNUSED_MAP)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("decode attention")?;
         let f = self.kernels.function("combine")?;
@@ -109,6 +112,9 @@ pub struct GatherKernel {
     work: CudaSlice<i32>,
     offsets: CudaSlice<i32>,
     unused_scores: CudaSlice<f32>,
+    /// `mma` = 3: the K and V maps of each cache pair launched on so far (a decode loop has one
+    /// pair a layer), by the caches' device pointers.
+    maps: HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>,
 }
 
 impl GatherKernel {
@@ -123,6 +129,7 @@ impl GatherKernel {
             work: upload(gpu, &flat, "gather work plan")?,
             offsets: upload(gpu, &plan.offsets, "gather work offsets")?,
             unused_scores: zeros(gpu, 4, "placeholder")?,
+            maps: HashMap::new(),
             shape,
             config,
             kernels,
@@ -161,9 +168,10 @@ impl GatherKernel {
         let (entries, _e) = entries.device_ptr(s);
         let (offsets, _f) = self.offsets.device_ptr(s);
         let (out, _out) = out.device_ptr_mut(s);
+        let [k_map, v_map] = tensor_maps(&self.config, &self.shape, &mut self.maps, k, v)?;
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(work).ptr(entries)
-            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale)
+            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale).tensor_map(&k_map).tensor_map(&v_map)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("gather attention")?;
         let f = self.kernels.function("combine")?;
@@ -172,6 +180,24 @@ impl GatherKernel {
             .during("gather attention combine")?;
         Ok(())
     }
+}
+
+/// The TMA maps of the K and V caches at `k` and `v` for a gather kernel (`mma` = 3; unused maps
+/// otherwise), encoded once per cache pair.
+fn tensor_maps(
+    config: &GatherAttentionConfig, shape: &GatherShape, maps: &mut HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>, k: CUdeviceptr,
+    v: CUdeviceptr,
+) -> Result<[TensorMapWords; 2]> {
+    if config.mma != 3 {
+        return Ok([UNUSED_MAP, UNUSED_MAP]);
+    }
+    if let Some(pair) = maps.get(&(k, v)) {
+        return Ok(*pair);
+    }
+    let rows = (shape.batch * shape.kv_heads) as u64 * shape.capacity as u64;
+    let pair = [kv_rows_map(k, rows, shape.head_dim)?, kv_rows_map(v, rows, shape.head_dim)?];
+    maps.insert((k, v), pair);
+    Ok(pair)
 }
 
 /// `chunk_attention`: causal attention of `qrows` consecutive queries per sequence.

@@ -133,23 +133,34 @@ fn keep<'a, G: 'a>((ptr, guard): (sys::CUdeviceptr, G), guards: &mut Vec<Box<dyn
     ptr
 }
 
-/// Kernel arguments, one 8-byte slot each (device pointers, and 4-byte
-/// scalars in a slot's low bytes: the driver reads as many bytes as the kernel's parameter has).
+/// Kernel arguments, in 8-byte words: device pointers and 4-byte scalars take one each (a scalar
+/// in the low bytes: the driver reads as many bytes as the kernel's parameter has), a by-value
+/// struct as many as its size.
 #[derive(Default)]
-pub struct RawArgs(Vec<u64>);
+pub struct RawArgs {
+    words: Vec<u64>,
+    /// Where each argument's words start.
+    starts: Vec<usize>,
+}
 
 impl RawArgs {
-    pub fn ptr(mut self, p: cudarc::driver::sys::CUdeviceptr) -> Self {
-        self.0.push(p);
+    fn push(mut self, words: &[u64]) -> Self {
+        self.starts.push(self.words.len());
+        self.words.extend_from_slice(words);
         self
     }
-    pub fn i32(mut self, v: i32) -> Self {
-        self.0.push(v as u32 as u64);
-        self
+    pub fn ptr(self, p: cudarc::driver::sys::CUdeviceptr) -> Self {
+        self.push(&[p])
     }
-    pub fn f32(mut self, v: f32) -> Self {
-        self.0.push(v.to_bits() as u64);
-        self
+    pub fn i32(self, v: i32) -> Self {
+        self.push(&[v as u32 as u64])
+    }
+    pub fn f32(self, v: f32) -> Self {
+        self.push(&[v.to_bits() as u64])
+    }
+    /// A TMA tensor map passed by value (a `const __grid_constant__ TensorMap` parameter).
+    pub fn tensor_map(self, map: &super::tensor_map::TensorMapWords) -> Self {
+        self.push(map)
     }
     /// Launches `f` with them through [`launch_dependent`].
     pub fn launch_dependent(self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig) -> std::result::Result<(), DriverError> {
@@ -160,7 +171,9 @@ impl RawArgs {
         self.launch(gpu, f, cfg, false)
     }
     fn launch(mut self, gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, dependent: bool) -> std::result::Result<(), DriverError> {
-        let mut params: Vec<*mut c_void> = self.0.iter_mut().map(|slot| slot as *mut u64 as *mut c_void).collect();
+        let base = self.words.as_mut_ptr();
+        // SAFETY: every start indexes into `words`, which outlives the launch call.
+        let mut params: Vec<*mut c_void> = self.starts.iter().map(|&i| unsafe { base.add(i) } as *mut c_void).collect();
         launch_with(gpu, f, cfg, &mut params, dependent)
     }
 }

@@ -8,6 +8,7 @@ pub mod lfps;
 pub mod linear;
 pub mod quest;
 pub mod spec;
+pub mod tensor_map;
 pub mod topk;
 
 use cudarc::driver::sys::CUfunction_attribute;

@@ -258,6 +258,10 @@ impl TuneFamily for GatherAttention {
         for _ in 0..rot.copies {
             let mut list = Vec::with_capacity((s.batch * s.kv_heads * s.entries) as usize);
             for _ in 0..s.batch * s.kv_heads {
+                if s.runs {
+                    list.extend(lychee_layout_list(rng, s.context, s.entries));
+                    continue;
+                }
                 // Distinct ids per head, ascending (as top-k returns them).
                 let mut picked = rand::seq::index::sample(rng, units, (s.entries as usize).min(units)).into_vec();
                 picked.sort_unstable();
@@ -293,6 +297,30 @@ impl TuneFamily for GatherAttention {
         let scores = if s.emit_scores { (s.batch as f64 * dense * s.n_blocks() as f64) * 4.0 } else { 0.0 };
         tokens * s.head_dim as f64 * 2.0 * 2.0 + scores
     }
+}
+
+/// A token list as LycheeDecode's index lays it out (cuda/lychee.cu): the first 128 tokens, the
+/// last 256, then blocks of 64 picked at random, ascending, in the slots left; -1 where a slot
+/// repeats a token (a block inside the sink or the window) or is left over.
+fn lychee_layout_list(rng: &mut ChaCha8Rng, context: u32, entries: u32) -> Vec<i32> {
+    const SINK: u32 = 128;
+    const RECENT: u32 = 256;
+    const BLOCK: u32 = 64;
+    let (sink, recent) = if entries >= SINK + RECENT { (SINK, RECENT) } else { (0, 0) };
+    let recent_begin = sink.max(context.saturating_sub(recent));
+    let mut list: Vec<i32> = (0..sink).map(|t| if t < context { t as i32 } else { -1 }).collect();
+    list.extend((0..recent).map(|i| context as i64 - recent as i64 + i as i64).map(|t| if t < recent_begin as i64 { -1 } else { t as i32 }));
+    let blocks = context.div_ceil(BLOCK) as usize;
+    let mut picked = rand::seq::index::sample(rng, blocks, (((entries - sink - recent) / BLOCK) as usize).min(blocks)).into_vec();
+    picked.sort_unstable();
+    for b in picked {
+        list.extend((0..BLOCK).map(|i| {
+            let t = b as u32 * BLOCK + i;
+            if t < sink || t >= recent_begin || t >= context { -1 } else { t as i32 }
+        }));
+    }
+    list.resize(entries as usize, -1);
+    list
 }
 
 pub struct TopkBench {
