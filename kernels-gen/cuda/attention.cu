@@ -445,8 +445,6 @@ constexpr int BOX_BYTES = UNIT * 128;
 constexpr int UNIT_BYTES = 2 * HALVES * BOX_BYTES;             // K's boxes, then V's
 constexpr int CONSUMERS = MMA == 3 && WARPS > 1 ? WARPS - 1 : 1;
 constexpr int TMA_SLOTS = MMA == 3 ? UNROLL : 1;
-// The units of a score block go to one warp in a row, which keeps the block's max.
-constexpr int UNITS_PER_BUNDLE = EMIT_SCORES && SCORE_BLOCK > UNIT ? SCORE_BLOCK / UNIT : 1;
 // A list's ids are loaded this many units ahead of their copies (loaded a unit at a time, the
 // round trips were a fifth of the layer: session 22, call 3).
 constexpr int IDS_AHEAD = 8;
@@ -456,6 +454,10 @@ constexpr int IDS_AHEAD = 8;
 struct TmaRings {
     unsigned long long full[CONSUMERS][TMA_SLOTS], empty[CONSUMERS][TMA_SLOTS];
     u32 valid[CONSUMERS][TMA_SLOTS];  // a slot's valid rows (bit r: row r)
+    // Score blocks a warp shares with a neighbour (its first one begun before its range: [0],
+    // its last one going on past it: [1]): the block (-1: none) and the warp's max over its part.
+    int edge_block[CONSUMERS][2];
+    float edge_best[CONSUMERS][2];
 
     __device__ void init() {  // by one thread, before a barrier
         for (int w = 0; w < CONSUMERS; ++w)
@@ -467,10 +469,11 @@ struct TmaRings {
     }
 };
 
-// Unit j's consumer warp (whole bundles round robin) and its place in that warp's sequence
-// (slot: place % TMA_SLOTS, round: place / TMA_SLOTS).
-__device__ __forceinline__ int unit_warp(int j) { return (j / UNITS_PER_BUNDLE) % CONSUMERS; }
-__device__ __forceinline__ int unit_place(int j) { return j / (UNITS_PER_BUNDLE * CONSUMERS) * UNITS_PER_BUNDLE + j % UNITS_PER_BUNDLE; }
+// Consumer warp w takes a contiguous range of the CTA's n units, the ranges differing in length
+// by one at most (whole score blocks per warp left some warps a unit pair more than others:
+// ~12% of a scoring CTA). Its p-th unit is in slot p % TMA_SLOTS; the producer issues them
+// round robin, p by p, so issue k is warp k % CONSUMERS's unit k / CONSUMERS.
+__device__ __forceinline__ int warp_first_unit(int w, int n) { return w * (n / CONSUMERS) + min(w, n % CONSUMERS); }
 
 // The producer warp: stages the units of [t.begin, end) (positions of a dense head, list
 // entries of a sparse one), `kv_row` the head's first row in the tensor maps.
@@ -478,9 +481,11 @@ __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, co
                                             const WarpTask& t, int end, int kv_row) {
     const int lane = threadIdx.x % 32;
     const int n_units = (end - t.begin + UNIT - 1) / UNIT;
-    // Row `lane` of unit j: its token, or -1 (past the range, padding, at or past the context).
-    auto id_of = [&](int j) {
-        const int i = t.begin + j * UNIT + lane;
+    // Row `lane` of the unit of issue k: its token, or -1 (past the range, padding, at or past
+    // the context).
+    auto id_of = [&](int k) {
+        const int unit = warp_first_unit(k % CONSUMERS, n_units) + k / CONSUMERS;
+        const int i = k < n_units ? t.begin + unit * UNIT + lane : end;
         const int id = i < end ? token_at(t.list, i, t.dense) : -1;
         return id < t.context ? id : -1;
     };
@@ -498,7 +503,7 @@ __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, co
             const u32 valid = __ballot_sync(0xffffffffu, id >= 0);
             const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
             const bool run = __all_sync(0xffffffffu, id < 0 || id == first + lane);
-            const int w = unit_warp(j), place = unit_place(j), s = place % TMA_SLOTS, round = place / TMA_SLOTS;
+            const int w = j % CONSUMERS, place = j / CONSUMERS, s = place % TMA_SLOTS, round = place / TMA_SLOTS;
             if (round > 0) mbar_wait(&r.empty[w][s], (round - 1) & 1);
             unsigned char* slot = ring + (w * TMA_SLOTS + s) * UNIT_BYTES;
             if (lane == 0) r.valid[w][s] = valid;
@@ -552,75 +557,107 @@ __device__ __forceinline__ void tma_consume(TmaRings& r, u32 ring, unsigned char
     const int sw = lane % 8, mat = lane / 8;
     const u32 k_row = (u32)(8 * (mat % 2) + sw) * 128, k_half = mat / 2;
     const u32 v_row = (u32)(8 * (mat / 2) + sw) * 128, v_half = mat % 2;
+    const int first = warp_first_unit(warp, n_units), count = warp_first_unit(warp + 1, n_units) - first;
+    // Scoring (a dense item, which starts on a score block): the block being summed and the
+    // max so far of its summed scaled logits. A block wholly in this warp's range is written
+    // here, one shared with a neighbour left at the edge for tma_score_edges.
     const bool scoring = EMIT_SCORES && t.dense;
-    const int bundles = (n_units + UNITS_PER_BUNDLE - 1) / UNITS_PER_BUNDLE;
-    for (int b = warp; b < bundles; b += CONSUMERS) {
-        float block_best = -SDEC_INF;  // the bundle's max of the summed scaled logits
-        for (int u = 0; u < UNITS_PER_BUNDLE; ++u) {
-            const int j = b * UNITS_PER_BUNDLE + u;
-            if (j >= n_units) break;
-            const int place = unit_place(j), s = place % TMA_SLOTS;
-            mbar_wait(&r.full[warp][s], (place / TMA_SLOTS) & 1);
-            const u32 slot = ring + (warp * TMA_SLOTS + s) * UNIT_BYTES;
-            const u32 valid = r.valid[warp][s];
-            if (valid != 0xffffffffu) {
-                // A box read the rows that are not valid too: their V must be zero, as a masked
-                // weight of 0 times a NaN there would poison the sums. (The writes are the
-                // generic proxy's and the slot's next fill the async proxy's: fence them.)
-                unsigned char* v_ptr = ring_ptr + (slot - ring) + HALVES * BOX_BYTES;
-                for (int c = lane; c < UNIT * HALVES * 8; c += 32) {
-                    const int row = c / (HALVES * 8), h = (c / 8) % HALVES;
-                    if (!((valid >> row) & 1u)) *reinterpret_cast<uint4*>(v_ptr + h * BOX_BYTES + row * 128 + (c % 8) * 16) = make_uint4(0, 0, 0, 0);
-                }
-                asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-                __syncwarp();
+    int block = -1;
+    float block_best = -SDEC_INF;
+    if (lane == 0) r.edge_block[warp][0] = r.edge_block[warp][1] = -1;
+    auto finish_block = [&]() {
+        const float best = warp_max(block_best);
+        const int lo = (block * SCORE_BLOCK - t.begin) / UNIT, hi = ((block + 1) * SCORE_BLOCK - t.begin) / UNIT;
+        const bool begun_before = lo < first, goes_on = min(hi, n_units) > first + count;
+        if (lane != 0) return;
+        if (!begun_before && !goes_on) {
+            t.block_scores[(size_t)t.head * t.n_blocks + block] = best / (GROUP * qscale);
+        } else {
+            const int side = begun_before ? 0 : 1;
+            r.edge_block[warp][side] = block;
+            r.edge_best[warp][side] = best;
+        }
+    };
+    for (int p = 0; p < count; ++p) {
+        const int j = first + p, s = p % TMA_SLOTS;
+        mbar_wait(&r.full[warp][s], (p / TMA_SLOTS) & 1);
+        if (scoring && (t.begin + j * UNIT) / SCORE_BLOCK != block) {
+            if (block >= 0) finish_block();
+            block = (t.begin + j * UNIT) / SCORE_BLOCK;
+            block_best = -SDEC_INF;
+        }
+        const u32 slot = ring + (warp * TMA_SLOTS + s) * UNIT_BYTES;
+        const u32 valid = r.valid[warp][s];
+        if (valid != 0xffffffffu) {
+            // A box read the rows that are not valid too: their V must be zero, as a masked
+            // weight of 0 times a NaN there would poison the sums. (The writes are the
+            // generic proxy's and the slot's next fill the async proxy's: fence them.)
+            unsigned char* v_ptr = ring_ptr + (slot - ring) + HALVES * BOX_BYTES;
+            for (int c = lane; c < UNIT * HALVES * 8; c += 32) {
+                const int row = c / (HALVES * 8), h = (c / 8) % HALVES;
+                if (!((valid >> row) & 1u)) *reinterpret_cast<uint4*>(v_ptr + h * BOX_BYTES + row * 128 + (c % 8) * 16) = make_uint4(0, 0, 0, 0);
             }
-#pragma unroll
-            for (int tile = 0; tile < UNIT / MMA_TILE; ++tile) {
-                const u32 tile_valid = (valid >> (tile * MMA_TILE)) & 0xffffu;
-                if (tile_valid == 0) continue;
-                const u32 tile_at = slot + tile * MMA_TILE * 128;
-                float sc[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-                for (int ks = 0; ks < D_TILES; ++ks) {
-                    u32 a[4];
-                    ldmatrix_x4(a, tile_at + (ks / 4) * BOX_BYTES + k_row + ((((2 * ks + k_half) % 8) ^ sw) << 4));
-                    mma_bf16(sc, a, qb[ks][0], qb[ks][1]);
-                }
-                const bool ok[2] = {((tile_valid >> gid) & 1u) != 0, ((tile_valid >> (gid + 8)) & 1u) != 0};
-                mma_prepare_scores(sc, ok, qscale);
-                if (scoring) {
-                    // Tokens gid and gid + 8 summed over the 8 heads of the n-tile (those past
-                    // GROUP have q = 0 and add 0).
-                    float a = sc[0] + sc[1], c = sc[2] + sc[3];
-                    a += __shfl_xor_sync(0xffffffffu, a, 1);
-                    c += __shfl_xor_sync(0xffffffffu, c, 1);
-                    a += __shfl_xor_sync(0xffffffffu, a, 2);
-                    c += __shfl_xor_sync(0xffffffffu, c, 2);
-                    block_best = fmaxf(block_best, fmaxf(a, c));
-                }
-                float m_use[2];
-                mma_rescale(sc, st, m_use);
-                u32 hi[2], lo[2];
-                mma_weights(sc, m_use, st, hi, lo);
-#pragma unroll
-                for (int i = 0; i < D_TILES; ++i) {
-                    u32 a[4];
-                    ldmatrix_x4_trans(a, tile_at + (HALVES + i / 4) * BOX_BYTES + v_row + ((((2 * i + v_half) % 8) ^ sw) << 4));
-                    mma_bf16(st.o[i], a, hi[0], hi[1]);
-                    mma_bf16(st.o[i], a, lo[0], lo[1]);
-                }
-            }
+            asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
             __syncwarp();
-            if (lane == 0) mbar_arrive(&r.empty[warp][s]);
         }
-        if (scoring) {
-            // The group mean of the raw logits is the sum over scaled ones / (GROUP * qscale).
-            const float best = warp_max(block_best);
-            if (lane == 0) t.block_scores[(size_t)t.head * t.n_blocks + (t.begin + b * UNITS_PER_BUNDLE * UNIT) / SCORE_BLOCK] = best / (GROUP * qscale);
+#pragma unroll
+        for (int tile = 0; tile < UNIT / MMA_TILE; ++tile) {
+            const u32 tile_valid = (valid >> (tile * MMA_TILE)) & 0xffffu;
+            if (tile_valid == 0) continue;
+            const u32 tile_at = slot + tile * MMA_TILE * 128;
+            float sc[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+            for (int ks = 0; ks < D_TILES; ++ks) {
+                u32 a[4];
+                ldmatrix_x4(a, tile_at + (ks / 4) * BOX_BYTES + k_row + ((((2 * ks + k_half) % 8) ^ sw) << 4));
+                mma_bf16(sc, a, qb[ks][0], qb[ks][1]);
+            }
+            const bool ok[2] = {((tile_valid >> gid) & 1u) != 0, ((tile_valid >> (gid + 8)) & 1u) != 0};
+            mma_prepare_scores(sc, ok, qscale);
+            if (scoring) {
+                // Tokens gid and gid + 8 summed over the 8 heads of the n-tile (those past
+                // GROUP have q = 0 and add 0).
+                float a = sc[0] + sc[1], c = sc[2] + sc[3];
+                a += __shfl_xor_sync(0xffffffffu, a, 1);
+                c += __shfl_xor_sync(0xffffffffu, c, 1);
+                a += __shfl_xor_sync(0xffffffffu, a, 2);
+                c += __shfl_xor_sync(0xffffffffu, c, 2);
+                block_best = fmaxf(block_best, fmaxf(a, c));
+            }
+            float m_use[2];
+            mma_rescale(sc, st, m_use);
+            u32 hi[2], lo[2];
+            mma_weights(sc, m_use, st, hi, lo);
+#pragma unroll
+            for (int i = 0; i < D_TILES; ++i) {
+                u32 a[4];
+                ldmatrix_x4_trans(a, tile_at + (HALVES + i / 4) * BOX_BYTES + v_row + ((((2 * i + v_half) % 8) ^ sw) << 4));
+                mma_bf16(st.o[i], a, hi[0], hi[1]);
+                mma_bf16(st.o[i], a, lo[0], lo[1]);
+            }
         }
+        __syncwarp();
+        if (lane == 0) mbar_arrive(&r.empty[warp][s]);
     }
+    if (block >= 0) finish_block();
     mma_write(t, st);
+}
+
+// After the CTA's barrier: the score blocks that consumer warps share, each written once (by
+// the thread of its first edge entry) as the max over its parts. The group mean of the raw
+// logits is the sum of the scaled ones over GROUP * qscale.
+__device__ __forceinline__ void tma_score_edges(const TmaRings& r, const WarpTask& t) {
+    const int e = threadIdx.x;
+    if (!(EMIT_SCORES && t.dense) || e >= 2 * CONSUMERS) return;
+    const int block = r.edge_block[e / 2][e % 2];
+    if (block < 0) return;
+    float best = -SDEC_INF;
+    for (int f = 0; f < 2 * CONSUMERS; ++f) {
+        if (r.edge_block[f / 2][f % 2] != block) continue;
+        if (f < e) return;  // an earlier entry writes it
+        best = fmaxf(best, r.edge_best[f / 2][f % 2]);
+    }
+    t.block_scores[(size_t)t.head * t.n_blocks + block] = best / (GROUP * t.scale * SDEC_LOG2E);
 }
 
 // A filled gather plan (FILL > 0) puts FILL CTAs on each SM in one wave: their registers must let
@@ -680,6 +717,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
         unsigned char* ring_ptr = sm_ring + (ring - smem_addr(sm_ring));
         if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity);
         else tma_consume(rings, ring, ring_ptr, task, (end - begin + UNIT - 1) / UNIT);
+        __syncthreads();
+        tma_score_edges(rings, task);
     } else if constexpr (MMA != 0) {
         warp_mma_ring(task, sm_ring + (size_t)warp * RING_SLOTS * RING_TILE, sm_ring_ok[warp]);
     } else {
