@@ -21,5 +21,7 @@ timeout 120 $C/sdec bench decode --model synthetic:llama-3.1-8b --contexts 128k 
     --policy full --policy lychee:heads=docs/results/llama8b-heads-9pct.json \
     --steps 32 --warmup 5 --launch graph --json $o/decode.json > $o/decode.txt 2>&1
 echo "decode exit $?"; grep -E "^\|" $o/decode.txt
-rm -rf $o/tune/cubin
-tar czf $OUT/call5.tgz -C /tmp c3
+SDEC=$C/sdec timeout 120 bash benches/cupti_trace/run.sh $o/trace lychee:heads=docs/results/llama8b-heads-9pct.json 1 128k > $o/trace-summary.txt 2>&1
+echo "trace exit $?"; sed -n 5,12p $o/trace-summary.txt
+rm -rf $o/tune/cubin $o/trace/*.so
+tar czf $OUT/call5.tgz -C /tmp c5
