@@ -478,76 +478,64 @@ __device__ __forceinline__ int warp_first_unit(int w, int n) { return w * (n / C
 // The producer warp: stages the units of [t.begin, end) (positions of a dense head, list
 // entries of a sparse one), `kv_row` the head's first row in the tensor maps.
 __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, const TensorMap& k_map, const TensorMap& v_map,
-                                            const WarpTask& t, int end, int kv_row, int fresh_from) {
+                                            const WarpTask& t, int end, int kv_row) {
     const int lane = threadIdx.x % 32;
     const int n_units = (end - t.begin + UNIT - 1) / UNIT;
-    // The first unit of issue k (issues go round robin over the consumer warps' ranges).
-    auto unit_of = [&](int k) { return warp_first_unit(k % CONSUMERS, n_units) + k / CONSUMERS; };
     // Row `lane` of the unit of issue k: its token, or -1 (past the range, padding, at or past
     // the context).
     auto id_of = [&](int k) {
-        const int i = k < n_units ? t.begin + unit_of(k) * UNIT + lane : end;
+        const int unit = warp_first_unit(k % CONSUMERS, n_units) + k / CONSUMERS;
+        const int i = k < n_units ? t.begin + unit * UNIT + lane : end;
         const int id = i < end ? token_at(t.list, i, t.dense) : -1;
         return id < t.context ? id : -1;
     };
-    // Issue k of row ids `id`: one box per 64 dims of K and of V when the valid ids are one run,
-    // else a row a lane.
-    auto issue = [&](int k, int id) {
-        const u32 valid = __ballot_sync(0xffffffffu, id >= 0);
-        const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
-        const bool run = __all_sync(0xffffffffu, id < 0 || id == first + lane);
-        const int w = k % CONSUMERS, place = k / CONSUMERS, s = place % TMA_SLOTS, round = place / TMA_SLOTS;
-        if (round > 0) mbar_wait(&r.empty[w][s], (round - 1) & 1);
-        unsigned char* slot = ring + (w * TMA_SLOTS + s) * UNIT_BYTES;
-        if (lane == 0) r.valid[w][s] = valid;
-        if (valid == 0) {
-            if (lane == 0) mbar_arrive(&r.full[w][s]);  // nothing to read: the consumer skips it
-        } else if (run) {
-            // A box may start before the head or end past it (first is down to -31): rows
-            // outside the tensor land as zeros, the others are masked.
-            if (lane == 0) {
-                mbar_arrive_expect(&r.full[w][s], UNIT_BYTES);
-#pragma unroll
-                for (int h = 0; h < HALVES; ++h) {
-                    tma_load_2d(slot + h * BOX_BYTES, k_map, 64 * h, kv_row + first, &r.full[w][s]);
-                    tma_load_2d(slot + (HALVES + h) * BOX_BYTES, v_map, 64 * h, kv_row + first, &r.full[w][s]);
-                }
-            }
-        } else {
-            // Row `lane` swizzled as a box would hold it (zeros where not valid). Each lane's
-            // tracking arrival adds one to the phase's count and takes it back once its
-            // copies land; lane 0's arrival is the one the phase expects.
-            const size_t at = t.kv_base + (size_t)(id >= 0 ? id : 0) * HEAD_DIM;
-#pragma unroll
-            for (int c = 0; c < HEAD_DIM / 8; ++c) {
-                const int to = (c / 8) * BOX_BYTES + lane * 128 + (((c % 8) ^ (lane % 8)) << 4);
-                cp_async16(slot + to, t.k + at + 8 * c, id >= 0);
-                cp_async16(slot + HALVES * BOX_BYTES + to, t.v + at + 8 * c, id >= 0);
-            }
-            mbar_track_cp_async(&r.full[w][s]);
-            __syncwarp();
-            if (lane == 0) mbar_arrive(&r.full[w][s]);
-        }
-        __syncwarp();
-    };
-    // While the predecessor drains (it writes q and the rows from fresh_from on, the step's new
-    // tokens): a dense item's first round of units whose boxes lie wholly below fresh_from, so
-    // the rings fill meanwhile. (A list is the predecessors' too: read after the wait.)
-    int k0 = 0;
-    if (t.dense) {
-        for (; k0 < n_units && k0 < CONSUMERS * TMA_SLOTS && t.begin + (unit_of(k0) + 1) * UNIT <= fresh_from; ++k0) issue(k0, id_of(k0));
-    }
-    sdec_wait_for_predecessor();
     int ids[IDS_AHEAD], next[IDS_AHEAD];
 #pragma unroll
-    for (int a = 0; a < IDS_AHEAD; ++a) ids[a] = id_of(k0 + a);
-    for (int j0 = k0; j0 < n_units; j0 += IDS_AHEAD) {
+    for (int a = 0; a < IDS_AHEAD; ++a) ids[a] = id_of(a);
+    for (int j0 = 0; j0 < n_units; j0 += IDS_AHEAD) {
 #pragma unroll
         for (int a = 0; a < IDS_AHEAD; ++a) next[a] = id_of(j0 + IDS_AHEAD + a);
 #pragma unroll
         for (int a = 0; a < IDS_AHEAD; ++a) {
-            if (j0 + a >= n_units) break;
-            issue(j0 + a, ids[a]);
+            const int j = j0 + a;
+            if (j >= n_units) break;
+            const int id = ids[a];
+            const u32 valid = __ballot_sync(0xffffffffu, id >= 0);
+            const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
+            const bool run = __all_sync(0xffffffffu, id < 0 || id == first + lane);
+            const int w = j % CONSUMERS, place = j / CONSUMERS, s = place % TMA_SLOTS, round = place / TMA_SLOTS;
+            if (round > 0) mbar_wait(&r.empty[w][s], (round - 1) & 1);
+            unsigned char* slot = ring + (w * TMA_SLOTS + s) * UNIT_BYTES;
+            if (lane == 0) r.valid[w][s] = valid;
+            if (valid == 0) {
+                if (lane == 0) mbar_arrive(&r.full[w][s]);  // nothing to read: the consumer skips it
+            } else if (run) {
+                // A box may start before the head or end past it (first is down to -31): rows
+                // outside the tensor land as zeros, the others are masked.
+                if (lane == 0) {
+                    mbar_arrive_expect(&r.full[w][s], UNIT_BYTES);
+#pragma unroll
+                    for (int h = 0; h < HALVES; ++h) {
+                        tma_load_2d(slot + h * BOX_BYTES, k_map, 64 * h, kv_row + first, &r.full[w][s]);
+                        tma_load_2d(slot + (HALVES + h) * BOX_BYTES, v_map, 64 * h, kv_row + first, &r.full[w][s]);
+                    }
+                }
+            } else {
+                // Row `lane` swizzled as a box would hold it (zeros where not valid). Each lane's
+                // tracking arrival adds one to the phase's count and takes it back once its
+                // copies land; lane 0's arrival is the one the phase expects.
+                const size_t at = t.kv_base + (size_t)(id >= 0 ? id : 0) * HEAD_DIM;
+#pragma unroll
+                for (int c = 0; c < HEAD_DIM / 8; ++c) {
+                    const int to = (c / 8) * BOX_BYTES + lane * 128 + (((c % 8) ^ (lane % 8)) << 4);
+                    cp_async16(slot + to, t.k + at + 8 * c, id >= 0);
+                    cp_async16(slot + HALVES * BOX_BYTES + to, t.v + at + 8 * c, id >= 0);
+                }
+                mbar_track_cp_async(&r.full[w][s]);
+                __syncwarp();
+                if (lane == 0) mbar_arrive(&r.full[w][s]);
+            }
+            __syncwarp();
         }
 #pragma unroll
         for (int a = 0; a < IDS_AHEAD; ++a) ids[a] = next[a];
@@ -559,7 +547,6 @@ __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, co
 __device__ __forceinline__ void tma_consume(TmaRings& r, u32 ring, unsigned char* ring_ptr, const WarpTask& t, int n_units) {
     const int lane = threadIdx.x % 32, gid = lane / 4, warp = threadIdx.x / 32;
     const float qscale = t.scale * SDEC_LOG2E;
-    sdec_wait_for_predecessor();  // q is the predecessor's
     u32 qb[D_TILES][2];
     load_q_fragments(t, qb);
     MmaState st;
@@ -687,9 +674,6 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     const int4* __restrict__ work,       // gather only: {head, begin, end, dense}
     const int* __restrict__ entries,     // gather only: [batch*kv_heads][max_entries]
     int context, int capacity, int max_entries, int splits, float scale,
-    // Rows from here on may be the predecessor's (the step's appended tokens): MMA = 3 reads the
-    // rows below before waiting for it.
-    int fresh_from,
     // MMA = 3: K and V as 2-D bf16 tensors [batch*kv_heads*capacity][HEAD_DIM], boxes 32 x 64,
     // 128-byte swizzle (runtime/src/launch/tensor_map.rs); other modes do not read them.
     const __grid_constant__ TensorMap k_map, const __grid_constant__ TensorMap v_map) {
@@ -700,10 +684,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     __shared__ u32 sm_ring_ok[WARPS][RING_SLOTS];
 
     // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
-    // at once and wait in place, so its start does not follow this grid's drain. (MMA = 3 waits
-    // in tma_produce and tma_consume; the work plan is no kernel's output.)
+    // at once and wait in place, so its start does not follow this grid's drain.
     sdec_allow_dependents();
-    if constexpr (MMA != 3) sdec_wait_for_predecessor();
+    sdec_wait_for_predecessor();
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;
@@ -732,7 +715,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
         // (ring_bytes leaves the room).
         const u32 ring = (smem_addr(sm_ring) + 1023u) & ~1023u;
         unsigned char* ring_ptr = sm_ring + (ring - smem_addr(sm_ring));
-        if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity, fresh_from);
+        if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity);
         else tma_consume(rings, ring, ring_ptr, task, (end - begin + UNIT - 1) / UNIT);
         __syncthreads();
         tma_score_edges(rings, task);

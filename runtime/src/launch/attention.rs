@@ -93,7 +93,7 @@ impl DecodeKernel {
         let (out, _out) = out.device_ptr_mut(s);
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(unused).ptr(unused)
-            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).i32(context).tensor_map(&UNUSED_MAP).tensor_map(&UNUSED_MAP)
+            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).tensor_map(&UNUSED_MAP).tensor_map(&UNUSED_MAP)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("decode attention")?;
         let f = self.kernels.function("combine")?;
@@ -145,9 +145,6 @@ impl GatherKernel {
     /// [`GatherKernel::launch`] at a `context` up to the planned one (dense heads stop there; a
     /// plan made for a rounded-up context serves many decode steps), writing the dense heads'
     /// block scores [batch*kv_heads][ceil(context/score_block)] when the shape emits them.
-    /// Launched as a programmatic dependent, the kernel may read the K/V rows below `context - 1`
-    /// before its predecessor has finished: that kernel may write q and the newest row (a decode
-    /// step's append), nothing else the launch reads.
     pub fn launch_at(
         &mut self, gpu: &Gpu, inputs: &AttentionInputs, entries: &CudaView<'_, i32>, context: u32, out: &mut CudaSlice<u16>,
         block_scores: Option<&mut CudaSlice<f32>>,
@@ -174,7 +171,7 @@ impl GatherKernel {
         let [k_map, v_map] = tensor_maps(&self.config, &self.shape, &mut self.maps, k, v)?;
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(work).ptr(entries)
-            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale).i32(context - 1).tensor_map(&k_map).tensor_map(&v_map)
+            .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale).tensor_map(&k_map).tensor_map(&v_map)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("gather attention")?;
         let f = self.kernels.function("combine")?;
