@@ -241,17 +241,15 @@ __device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
 // the slices are summed at the end. (One thread per dimension walking the partials one by one made
 // a 256-split merge cost 32 us; a CTA per quarter row gives such a merge four times the loads in
 // flight.) It is a merge's whole latency after the attention ends, so: each thread's first
-// partial and its slice's first AHEAD partials' columns are loaded together at the start (a
-// LycheeDecode mixed layer's ~100 partials of its dense head then need no second round trip),
-// and the maximum and the sum are warp reductions with one barrier each (tree reductions over
-// shared memory took 16 barriers; a CTA of 16 threads reduces within its half warp).
+// partial and first columns are loaded together at the start, and the maximum and the sum are
+// warp reductions with one barrier each (tree reductions over shared memory took 16 barriers;
+// a CTA of 16 threads reduces within its half warp).
 // Every thread of the CTA must call it. Returns column threadIdx.x (< COLS) of the merged row;
 // *lse_all gets its log2-sum-exp.
 template <int DIM, int COLS>
 __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, size_t lse_stride, const float* __restrict__ o,
                                                 size_t o_stride, int n, float* lse_all) {
     constexpr int LANES = COLS / 4, SLICES = DIM / LANES, WIDTH = DIM < 32 ? DIM : 32, WARPS_ = DIM / WIDTH;
-    constexpr int AHEAD = LANES < 8 ? LANES : 8;  // partials a slice loads at the start (float4s)
     constexpr unsigned MASK = DIM < 32 ? (1u << DIM) - 1 : 0xffffffffu;
     static_assert(COLS % 4 == 0 && DIM % LANES == 0 && COLS <= DIM && DIM % WIDTH == 0, "columns are read in float4s by COLS/4 lanes");
     __shared__ float weight[DIM];
@@ -260,12 +258,7 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
     const int d = threadIdx.x, slice = d / LANES, lane = d % LANES, warp = d / WIDTH;
     const float4 none = make_float4(0.f, 0.f, 0.f, 0.f);
     const float first_lse = d < n ? lse[(size_t)d * lse_stride] : -SDEC_INF;
-    float4 first_o[AHEAD];
-#pragma unroll
-    for (int i = 0; i < AHEAD; ++i) {
-        const int p = slice + i * SLICES;
-        first_o[i] = p < n ? *reinterpret_cast<const float4*>(o + (size_t)p * o_stride + lane * 4) : none;
-    }
+    const float4 first_o = slice < n ? *reinterpret_cast<const float4*>(o + (size_t)slice * o_stride + lane * 4) : none;
     float m = first_lse;
     for (int p = d + DIM; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
 #pragma unroll
@@ -289,15 +282,13 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
             const int count = min(DIM, n - base);
             const float* row = o + (size_t)base * o_stride + lane * 4;
             int j = slice;
-            if (base == 0) {
-#pragma unroll
-                for (int i = 0; i < AHEAD; ++i, j += SLICES) {
-                    const float w = j < count ? weight[j] : 0.f;
-                    acc.x = fmaf(w, first_o[i].x, acc.x);
-                    acc.y = fmaf(w, first_o[i].y, acc.y);
-                    acc.z = fmaf(w, first_o[i].z, acc.z);
-                    acc.w = fmaf(w, first_o[i].w, acc.w);
-                }
+            if (base == 0 && j < count) {
+                const float w = weight[j];
+                acc.x = fmaf(w, first_o.x, acc.x);
+                acc.y = fmaf(w, first_o.y, acc.y);
+                acc.z = fmaf(w, first_o.z, acc.z);
+                acc.w = fmaf(w, first_o.w, acc.w);
+                j += SLICES;
             }
 #pragma unroll 4
             for (; j < count; j += SLICES) {
