@@ -267,3 +267,34 @@ impl FuzzFamily for ChunkAttention {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// Runs lists: `entries` slots of ids in 0..units, each id at most once (repeats are -1),
+    /// and mostly consecutive, so the TMA path's boxes are exercised.
+    #[test]
+    fn runs_lists_hold_each_id_once_in_consecutive_runs() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for (units, entries) in [(1, 1), (7, 7), (100, 37), (5000, 4096), (64, 0)] {
+            let list = runs_list(&mut rng, units, entries);
+            assert_eq!(list.len(), entries as usize);
+            let ids: Vec<i32> = list.iter().copied().filter(|&i| i >= 0).collect();
+            assert!(ids.iter().all(|&i| (i as u32) < units), "{units}: {ids:?}");
+            let mut distinct = ids.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), ids.len(), "an id listed twice");
+            if entries >= 64 {
+                let steps = list.windows(2).filter(|w| w[0] >= 0 && w[1] == w[0] + 1).count();
+                assert!(steps * 2 > list.len(), "{steps} consecutive steps in {}", list.len());
+            }
+        }
+        let scattered = scattered_list(&mut rng, 5000, 4096);
+        assert_eq!(scattered.len(), 4096);
+        assert!(scattered.windows(2).filter(|w| w[1] == w[0] + 1).count() < 64, "scattered lists are not runs");
+    }
+}

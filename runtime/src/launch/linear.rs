@@ -210,3 +210,20 @@ fn launch_with(gpu: &Gpu, f: &CudaFunction, cfg: &LaunchConfig, params: &mut [*m
     // kernel declares; the config outlives the call.
     unsafe { sys::cuLaunchKernelEx(&config, f.cu_function(), params.as_mut_ptr(), std::ptr::null_mut()) }.result()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A by-value tensor map takes 16 words and one argument slot; scalars and pointers one each.
+    #[test]
+    fn raw_args_lay_a_tensor_map_out_as_one_argument_of_128_bytes() {
+        let map = [7u64; 16];
+        let args = RawArgs::default().ptr(0xabc).i32(-1).tensor_map(&map).f32(1.5);
+        assert_eq!(args.starts, vec![0, 1, 2, 18]);
+        assert_eq!(args.words.len(), 19);
+        assert_eq!(&args.words[2..18], &map);
+        assert_eq!(args.words[1], 0xffff_ffff, "a 4-byte scalar in the low bytes");
+        assert_eq!(args.words[18], 1.5f32.to_bits() as u64);
+    }
+}

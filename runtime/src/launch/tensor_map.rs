@@ -51,3 +51,14 @@ pub fn kv_rows_map(ptr: CUdeviceptr, rows: u64, head_dim: u32) -> Result<TensorM
     }
     Ok(map.opaque)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_that_are_not_whole_boxes_wide_are_refused_before_the_driver() {
+        let err = kv_rows_map(0x1000, 64, 96).unwrap_err().to_string();
+        assert!(err.contains("96"), "{err}");
+    }
+}

@@ -670,3 +670,37 @@ impl TuneFamily for Linear {
         2.0 * s.out_dim as f64 * s.in_dim as f64 + input + (s.batch * s.out_dim) as f64 * out_bytes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// LycheeDecode's layout: the sink, the recent window, then whole 64-token blocks in
+    /// ascending order, every token at most once and inside the context.
+    #[test]
+    fn lychee_layout_lists_read_sink_window_and_blocks_once() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (context, entries) = (131_072, 4480);
+        let list = lychee_layout_list(&mut rng, context, entries);
+        assert_eq!(list.len(), entries as usize);
+        assert_eq!(&list[..4], &[0, 1, 2, 3]);
+        assert_eq!(list[128], (context - 256) as i32);
+        assert_eq!(list[383], (context - 1) as i32);
+        let mut tokens: Vec<i32> = list.iter().copied().filter(|&t| t >= 0).collect();
+        assert!(tokens.iter().all(|&t| (t as u32) < context));
+        let blocks: Vec<i32> = list[384..].chunks(64).filter(|b| b[0] >= 0).map(|b| b[0] / 64).collect();
+        assert!(blocks.windows(2).all(|w| w[0] < w[1]), "blocks ascend");
+        assert!(list[384..].chunks(64).all(|b| b.iter().all(|&t| t < 0) || b.windows(2).all(|w| w[1] == w[0] + 1)), "a block is a run");
+        let n = tokens.len();
+        tokens.sort_unstable();
+        tokens.dedup();
+        assert_eq!(tokens.len(), n, "a token listed twice");
+        // A short context: the window overlaps the sink, and its slots before the sink's end are -1.
+        let short = lychee_layout_list(&mut rng, 300, 448);
+        assert_eq!(short.len(), 448);
+        assert!(short[128..384].iter().take(84).all(|&t| t == -1), "{:?}", &short[128..220]);
+        assert!(short.iter().all(|&t| t < 300));
+    }
+}
