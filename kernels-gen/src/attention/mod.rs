@@ -105,19 +105,10 @@ pub fn warp_chunk(head_dim: u32, unroll: u32, mma: u32) -> u32 {
 /// Rows of a TMA-staged unit (attention.cu's UNIT): one box of 32 rows x 64 dims per 64 dims.
 pub const TMA_UNIT: u32 = 32;
 
-/// Threads of the TMA path's CTAs: a producer warp and 6, 4 or 2 consumer warps. The other
-/// modes keep to 256 and 128, so their spaces do not grow.
+/// Threads of the TMA path's CTAs: a producer warp and 6 or 4 consumer warps. The other modes
+/// keep to 256 and 128, so their spaces do not grow.
 pub fn tma_threads(threads: u32, mma: u32) -> bool {
-    [224, 160, 96].contains(&threads) == (mma == 3)
-}
-
-/// Shared memory an SM has for its CTAs (H100: 228 KB, 1 KB of it reserved per CTA).
-const SM_SMEM_BYTES: u32 = 228 * 1024;
-
-/// A filled plan puts `fill` CTAs on an SM at once: the TMA path's rings must let them fit
-/// (`bytes`: one CTA's shared memory).
-pub fn tma_fill_fits(mma: u32, fill: u32, bytes: u32) -> bool {
-    mma != 3 || fill.max(1) * (bytes + 1024) <= SM_SMEM_BYTES
+    (threads == 224 || threads == 160) == (mma == 3)
 }
 
 /// The TMA path needs sm_90 (cp.async.bulk.tensor) and rows of 64 or 128 dims (whole boxes).
@@ -264,8 +255,8 @@ sdec_dsl::kernel_family! {
         source = "cuda/attention.cu";
         shape = GatherShape;
         params {
-            /// 224, 160 and 96 for `mma` = 3 only (a producer warp and 6, 4 or 2 consumers).
-            threads: u32 = [256, 128, 224, 160, 96],
+            /// 224 and 160 for `mma` = 3 only (a producer warp and 6 or 4 consumers).
+            threads: u32 = [256, 128, 224, 160],
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192, 144, 288],
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
@@ -292,7 +283,8 @@ sdec_dsl::kernel_family! {
             !shape.emit_scores || mma != 2,
             tma_threads(threads, mma),
             tma_serves(mma, shape.head_dim, &limits.arch),
-            tma_fill_fits(mma, fill, ring_bytes(shape.head_dim, threads, unroll, mma) + attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma)),
+            // One CTA of the TMA path fills an SM's shared memory.
+            mma != 3 || fill < 2,
             attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) <= 48 * 1024,
             attend_static_bytes(shape.group, shape.head_dim, threads, unroll, mma) + ring_bytes(shape.head_dim, threads, unroll, mma) <= limits.max_smem_per_block,
             // Scoring dense heads: splits and warp steps must not straddle score blocks.
@@ -368,20 +360,15 @@ mod tests {
             let tma: Vec<_> = space.iter().filter(|c| c.mma == 3).collect();
             assert!(!tma.is_empty(), "{shape:?}: no TMA configuration");
             for c in &tma {
-                assert!([224, 160, 96].contains(&c.threads), "{c:?}");
+                assert!([224, 160].contains(&c.threads) && c.fill < 2, "{c:?}");
                 let bytes = ring_bytes(shape.head_dim, c.threads, c.unroll, 3) + attend_static_bytes(shape.group, shape.head_dim, c.threads, c.unroll, 3);
                 assert!(bytes <= limits.max_smem_per_block, "{c:?}: {bytes} bytes");
-                assert!(c.fill.max(1) * (bytes + 1024) <= 228 * 1024, "{c:?}: {} CTAs of {bytes} bytes on an SM", c.fill);
             }
-            // 224, 160 and 96 threads belong to the TMA path alone.
+            // 224 and 160 threads belong to the TMA path alone.
             assert!(space.iter().all(|c| tma_threads(c.threads, c.mma)));
         }
         // 6 consumers x 2 slots x (2 K + 2 V boxes of 32 rows x 128 bytes) + the alignment.
         assert_eq!(ring_bytes(128, 224, 2, 3), 6 * 2 * 4 * 4096 + 1024);
-        // At head dim 128 two CTAs share an SM only with 2 consumers (65 KB of ring each).
-        let d128 = &standard_gather_shapes()[0];
-        let filled: Vec<_> = GatherAttention::valid_space(d128, &limits).into_iter().filter(|c| c.mma == 3 && c.fill == 2).collect();
-        assert!(!filled.is_empty() && filled.iter().all(|c| c.threads == 96), "{filled:?}");
         let shape = GatherShape { head_dim: 32, ..standard_gather_shapes()[0].clone() };
         assert!(GatherAttention::valid_space(&shape, &limits).iter().all(|c| c.mma != 3), "head dim 32 has no boxes");
         let ampere = DeviceLimits { arch: "sm_80".into(), ..limits.clone() };
