@@ -470,9 +470,10 @@ struct TmaRings {
 };
 
 // Consumer warp w takes a contiguous range of the CTA's n units, the ranges differing in length
-// by one at most (whole score blocks per warp left some warps a unit pair more than others:
-// ~12% of a scoring CTA). Its p-th unit is in slot p % TMA_SLOTS; the producer issues them
-// round robin, p by p, so issue k is warp k % CONSUMERS's unit k / CONSUMERS.
+// by one at most (whole score blocks round robin left some warps a unit pair more than others:
+// LycheeDecode's b2 step was 0.1 ms slower, docs/results/decode.md section 23). Its p-th unit is
+// in slot p % TMA_SLOTS; the producer issues them round robin, p by p, so issue k is warp
+// k % CONSUMERS's unit k / CONSUMERS.
 __device__ __forceinline__ int warp_first_unit(int w, int n) { return w * (n / CONSUMERS) + min(w, n % CONSUMERS); }
 
 // The producer warp: stages the units of [t.begin, end) (positions of a dense head, list
