@@ -45,36 +45,52 @@ __device__ float inv_rms(const float* x, int n) {
     return rsqrtf(total / n + 1e-5f);
 }
 
-// Rows row0..row0+ROWS-1 of product p, by one warp.
-__device__ void rows_of(const Product& p, int row0, float* x, float* t, float* act, float scale) {
+// One loop step of a warp over rows row0..row0+ROWS-1: lane's UNROLL 16-byte chunks of each row,
+// from chunk c0 on (32 apart).
+__device__ __forceinline__ void load_step(const Product& p, int row0, int c0, uint4 (&wr)[ROWS][UNROLL]) {
+    const int chunks = p.in / 8;
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r)
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u * 32;
+            wr[r][u] = c < chunks ? __ldcs(reinterpret_cast<const uint4*>(p.w + (size_t)(row0 + r) * p.in) + c) : make_uint4(0, 0, 0, 0);
+        }
+}
+
+__device__ __forceinline__ void fma_step(const Product& p, int c0, const uint4 (&wr)[ROWS][UNROLL], const float* in, float s, float (&acc)[ROWS]) {
+    const int chunks = p.in / 8;
+#pragma unroll
+    for (int u = 0; u < UNROLL; ++u) {
+        const int c = c0 + u * 32;
+        if (c >= chunks) break;
+        const float4 lo = reinterpret_cast<const float4*>(in)[2 * c], hi = reinterpret_cast<const float4*>(in)[2 * c + 1];
+        const float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            float wf[8];
+            unpack8(wr[r][u], wf);
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[r] = fmaf(wf[j], xv[j] * s, acc[r]);
+        }
+    }
+}
+
+// Rows row0..row0+ROWS-1 of product p, by one warp; `first` holds the warp's first loop step
+// when `have_first` (loaded ahead), else it is loaded here. The same arithmetic either way.
+__device__ void rows_of(const Product& p, int row0, float* x, float* t, float* act, float scale, uint4 (&first)[ROWS][UNROLL],
+                        bool have_first) {
     const int lane = threadIdx.x % 32;
     const float* in = p.mode == 0 || p.mode == 2 ? x : p.mode == 1 ? t : act;
     const float s = p.mode == 0 || p.mode == 2 ? scale : 1.f;
     float acc[ROWS] = {};
     const int chunks = p.in / 8;
-    for (int c0 = lane; c0 < chunks; c0 += 32 * UNROLL) {
+    if (!have_first) load_step(p, row0, lane, first);
+    fma_step(p, lane, first, in, s, acc);
+    for (int c0 = lane + 32 * UNROLL; c0 < chunks; c0 += 32 * UNROLL) {
         uint4 wr[ROWS][UNROLL];
-#pragma unroll
-        for (int r = 0; r < ROWS; ++r)
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u) {
-                const int c = c0 + u * 32;
-                wr[r][u] = c < chunks ? __ldcs(reinterpret_cast<const uint4*>(p.w + (size_t)(row0 + r) * p.in) + c) : make_uint4(0, 0, 0, 0);
-            }
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            const int c = c0 + u * 32;
-            if (c >= chunks) break;
-            const float4 lo = reinterpret_cast<const float4*>(in)[2 * c], hi = reinterpret_cast<const float4*>(in)[2 * c + 1];
-            const float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-#pragma unroll
-            for (int r = 0; r < ROWS; ++r) {
-                float wf[8];
-                unpack8(wr[r][u], wf);
-#pragma unroll
-                for (int j = 0; j < 8; ++j) acc[r] = fmaf(wf[j], xv[j] * s, acc[r]);
-            }
-        }
+        load_step(p, row0, c0, wr);
+        fma_step(p, c0, wr, in, s, acc);
     }
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) acc[r] = warp_sum(acc[r]);
@@ -87,6 +103,11 @@ __device__ void rows_of(const Product& p, int row0, float* x, float* t, float* a
     } else {
         for (int r = 0; r < ROWS; ++r) x[row0 + r] += acc[r];
     }
+}
+
+__device__ __forceinline__ void rows_of(const Product& p, int row0, float* x, float* t, float* act, float scale) {
+    uint4 first[ROWS][UNROLL];
+    rows_of(p, row0, x, t, act, scale, first, false);
 }
 
 // One product, a warp per ROWS rows (the separate launches).
@@ -134,4 +155,45 @@ extern "C" __global__ void __launch_bounds__(THREADS) layers(const Layer* __rest
             if (warm && (k < 3 || l + 1 < n_layers)) warm_rows(k < 3 ? all[l].p[k + 1] : all[l + 1].p[0], gwarp);
             grid_barrier(count, ++barriers * gridDim.x);
         }
+}
+
+// Every layer's products in one launch, as `layers`, with the rows handed out at run time: a warp
+// takes the next ROWS rows of the product from a counter (grab[i], zero at launch; the next
+// grab is asked for while the current rows are computed), so SMs that DRAM serves faster take
+// more rows and the product's end is not its slowest SM's share. ahead >= 1: before the barrier a
+// warp takes its first rows of the next product and loads their first loop step into registers;
+// ahead >= 2: also asks L2 for their second step. Those loads are in flight across the barrier
+// and the RMSNorm prologue.
+extern "C" __global__ void __launch_bounds__(THREADS) layers_dyn(const Layer* __restrict__ all, int n_layers, float* x, float* t,
+                                                                float* act, unsigned* count, unsigned* grab, int ahead) {
+    const int lane = threadIdx.x % 32, n = n_layers * 4;
+    unsigned barriers = 0, g = 0;
+    uint4 first[ROWS][UNROLL];
+    bool have = false;
+    if (lane == 0) g = atomicAdd(&grab[0], 1u);
+    g = __shfl_sync(0xffffffffu, g, 0);
+    for (int i = 0; i < n; ++i) {
+        const Product p = all[i / 4].p[i % 4];
+        const float scale = p.mode == 0 || p.mode == 2 ? inv_rms(x, p.in) : 1.f;
+        while (g * ROWS < (unsigned)p.out) {
+            unsigned next = 0;
+            if (lane == 0) next = atomicAdd(&grab[i], 1u);
+            rows_of(p, g * ROWS, x, t, act, scale, first, have);
+            have = false;
+            g = __shfl_sync(0xffffffffu, next, 0);
+        }
+        if (i + 1 < n) {
+            const Product q = all[(i + 1) / 4].p[(i + 1) % 4];
+            if (lane == 0) g = atomicAdd(&grab[i + 1], 1u);
+            g = __shfl_sync(0xffffffffu, g, 0);
+            if (ahead >= 1 && g * ROWS < (unsigned)q.out) {
+                load_step(q, g * ROWS, lane, first);
+                have = true;
+                if (ahead >= 2 && lane < ROWS && q.in * 2 > 2 * WARM_BYTES)
+                    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(q.w + (size_t)(g * ROWS + lane) * q.in + WARM_BYTES / 2),
+                                 "r"(WARM_BYTES) : "memory");
+            }
+        }
+        grid_barrier(count, ++barriers * gridDim.x);
+    }
 }

@@ -7,8 +7,11 @@ down; batch 1, bf16 weights) for LAYERS layers, three ways, interleaved run by r
   persistent  one launch of co-resident CTAs, a grid barrier after each product
   warm        persistent, each warp asking L2 for its first rows of the next product before
               it waits at the barrier
+  dynamic     persistent, rows handed out at run time by a counter per product (`layers_dyn`)
+  ahead       dynamic, each warp loading its first step of the next product before the barrier
+  ahead2      ahead, and asking L2 for the second step too
 
-The three must agree (the same arithmetic per row: bitwise equal), checked before timing.
+All must agree (the same arithmetic per row: bitwise equal), checked before timing.
 
   python3 benches/persist_micro/run.py [--layers 32] [--runs 30] [--ctas-per-sm 2] [--json OUT]
 """
@@ -21,6 +24,8 @@ import numpy as np
 
 HIDDEN, QKV, FFN = 4096, 6144, 14336
 THREADS, WARPS, ROWS = 256, 8, 2
+WAYS = ("graph", "persistent", "warm", "dynamic", "ahead", "ahead2")
+AHEAD = {"dynamic": 0, "ahead": 1, "ahead2": 2}
 
 
 def bf16_weights(rng_seed, rows, cols):
@@ -40,7 +45,7 @@ def main():
     common = open(os.path.join(here, "..", "..", "kernels-gen", "cuda", "common.cuh")).read()
     src = common + open(os.path.join(here, "layers.cu")).read()
     mod = cp.RawModule(code=src, options=("--std=c++17",))
-    product, layers_k = mod.get_function("product"), mod.get_function("layers")
+    product, layers_k, dyn_k = mod.get_function("product"), mod.get_function("layers"), mod.get_function("layers_dyn")
     dev = cp.cuda.Device()
     sms = dev.attributes["MultiProcessorCount"]
     name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"].decode()
@@ -57,8 +62,9 @@ def main():
             table[l, k, 2] = mode
     d_table = cp.asarray(table)
     x0 = cp.random.RandomState(7).standard_normal(HIDDEN, dtype=cp.float32)
-    bufs = {way: (cp.empty(HIDDEN, cp.float32), cp.empty(QKV, cp.float32), cp.empty(FFN, cp.float32)) for way in ("graph", "persistent", "warm")}
+    bufs = {way: (cp.empty(HIDDEN, cp.float32), cp.empty(QKV, cp.float32), cp.empty(FFN, cp.float32)) for way in WAYS}
     count = cp.zeros(1, cp.uint32)
+    grab = cp.zeros(4 * args.layers, cp.uint32)
 
     stream = cp.cuda.Stream(non_blocking=True)
 
@@ -74,20 +80,24 @@ def main():
         graph = stream.end_capture()
 
     # Every CTA of the persistent kernel must be resident at once (it waits for all of them).
-    function = layers_k.kernel if hasattr(layers_k, "kernel") else layers_k  # RawKernel wraps a Function
-    fits = cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(function.ptr, THREADS, 0)
+    fits = min(cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor((k.kernel if hasattr(k, "kernel") else k).ptr, THREADS, 0)
+               for k in (layers_k, dyn_k))  # a RawKernel wraps a Function
     if args.ctas_per_sm > fits:
-        raise SystemExit(f"--ctas-per-sm {args.ctas_per_sm}: only {fits} CTAs of {THREADS} threads fit an SM ({layers_k.num_regs} registers)")
+        raise SystemExit(f"--ctas-per-sm {args.ctas_per_sm}: only {fits} CTAs of {THREADS} threads fit an SM "
+                         f"({layers_k.num_regs} / {dyn_k.num_regs} registers)")
     grid = sms * args.ctas_per_sm
 
     def reset(which):
         bufs[which][0][...] = x0
         count.fill(0)
+        grab.fill(0)
 
     def launch(which):
         x, t, act = bufs[which]
         if which == "graph":
             graph.launch(stream)
+        elif which in AHEAD:
+            dyn_k((grid,), (THREADS,), (d_table, np.int32(args.layers), x, t, act, count, grab, np.int32(AHEAD[which])))
         else:
             layers_k((grid,), (THREADS,), (d_table, np.int32(args.layers), x, t, act, count, np.int32(which == "warm")))
 
@@ -101,10 +111,10 @@ def main():
     agree = {w: bool(np.array_equal(outs[w], outs["graph"])) for w in outs}
     rel = {w: float(np.linalg.norm(outs[w] - outs["graph"]) / np.linalg.norm(outs["graph"])) for w in outs}
     print(f"{name}, {sms} SMs; {args.layers} layers, {total_bytes / 1e9:.2f} GB of weights; persistent grid {grid} x {THREADS} "
-          f"({layers_k.num_regs} registers, {fits} CTAs fit an SM); product kernel {product.num_regs} registers")
+          f"({layers_k.num_regs} / {dyn_k.num_regs} registers, {fits} CTAs fit an SM); product kernel {product.num_regs} registers")
     print("outputs equal to the graph's:", agree, "relative L2 difference:", rel, "finite:", bool(np.isfinite(outs['graph']).all()))
     if not all(agree.values()) or not np.isfinite(outs["graph"]).all():
-        raise SystemExit("the three ways disagree: not timed")
+        raise SystemExit("the ways disagree: not timed")
 
     start, stop = cp.cuda.Event(), cp.cuda.Event()
     samples = {w: [] for w in bufs}
