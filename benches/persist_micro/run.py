@@ -14,6 +14,10 @@ down; batch 1, bf16 weights) for LAYERS layers, three ways, interleaved run by r
 All must agree (the same arithmetic per row: bitwise equal), checked before timing.
 
   python3 benches/persist_micro/run.py [--layers 32] [--runs 30] [--ctas-per-sm 2] [--json OUT]
+
+--per-product also times each product alone: LAYERS launches of it (every layer's weights) in a
+graph, so that a fit of time against bytes over the four sizes splits a launch's cost into a
+fixed part and a streaming rate.
 """
 import argparse
 import json
@@ -40,6 +44,7 @@ def main():
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--ctas-per-sm", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--per-product", action="store_true")
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     common = open(os.path.join(here, "..", "..", "kernels-gen", "cuda", "common.cuh")).read()
@@ -133,8 +138,41 @@ def main():
         med = float(np.median(s))
         result[which] = {"median_ms": med, "min_ms": float(np.min(s)), "max_ms": float(np.max(s)), "tb_s": total_bytes / med / 1e9}
         print(f"{which:11s} median {med:7.3f} ms (min {np.min(s):.3f}, max {np.max(s):.3f})  {total_bytes / med / 1e9:5.2f} TB/s")
+    if args.per_product:
+        result["per_product"] = per_product(args, shapes, weights, product, stream, bufs["graph"])
     if args.json:
         json.dump(result, open(args.json, "w"), indent=1)
+
+
+def per_product(args, shapes, weights, product, stream, bufs):
+    """Each product alone, LAYERS launches in a graph: µs a launch, and the least-squares fit
+    µs = fixed + bytes / rate over the four products."""
+    x, t, act = bufs
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    rows = []
+    for k, (o, i, mode) in enumerate(shapes):
+        with stream:
+            stream.begin_capture()
+            for l in range(args.layers):
+                product(((o + WARPS * ROWS - 1) // (WARPS * ROWS),), (THREADS,), (weights[l][k], np.int32(o), np.int32(i), np.int32(mode), x, t, act))
+            g = stream.end_capture()
+            samples = []
+            for r in range(args.runs + 3):
+                start.record(stream)
+                g.launch(stream)
+                stop.record(stream)
+                stop.synchronize()
+                if r >= 3:
+                    samples.append(cp.cuda.get_elapsed_time(start, stop))
+        us = float(np.median(samples)) * 1000.0 / args.layers
+        nbytes = o * i * 2
+        rows.append({"product": ["qkv", "o", "gate-up", "down"][k], "bytes": nbytes, "us_per_launch": us, "tb_s": nbytes / us / 1e6})
+        print(f"{rows[-1]['product']:8s} {nbytes / 1e6:7.1f} MB  {us:7.2f} µs a launch  {nbytes / us / 1e6:5.2f} TB/s")
+    b = np.array([r["bytes"] for r in rows], dtype=np.float64)
+    y = np.array([r["us_per_launch"] for r in rows])
+    slope, fixed = np.polyfit(b, y, 1)
+    print(f"fit: {fixed:.2f} µs a launch + bytes at {1e-6 / slope:.2f} TB/s")
+    return {"rows": rows, "fixed_us": float(fixed), "rate_tb_s": float(1e-6 / slope)}
 
 
 if __name__ == "__main__":
