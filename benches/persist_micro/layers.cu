@@ -79,7 +79,7 @@ __device__ __forceinline__ void fma_step(const Product& p, int c0, const uint4 (
 // Rows row0..row0+ROWS-1 of product p, by one warp; `first` holds the warp's first loop step
 // when `have_first` (loaded ahead), else it is loaded here. The same arithmetic either way.
 __device__ void rows_of(const Product& p, int row0, float* x, float* t, float* act, float scale, uint4 (&first)[ROWS][UNROLL],
-                        bool have_first) {
+                        bool have_first, bool allow_dependents = false) {
     const int lane = threadIdx.x % 32;
     const float* in = p.mode == 0 || p.mode == 2 ? x : p.mode == 1 ? t : act;
     const float s = p.mode == 0 || p.mode == 2 ? scale : 1.f;
@@ -94,6 +94,7 @@ __device__ void rows_of(const Product& p, int row0, float* x, float* t, float* a
     }
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) acc[r] = warp_sum(acc[r]);
+    if (allow_dependents) sdec_allow_dependents();
     if (lane != 0) return;
     if (p.mode == 0) {
         for (int r = 0; r < ROWS; ++r) t[row0 + r] = acc[r];
@@ -116,6 +117,23 @@ extern "C" __global__ void __launch_bounds__(THREADS) product(const bf16_t* w, i
     const float scale = mode == 0 || mode == 2 ? inv_rms(x, in) : 1.f;
     const int row0 = (blockIdx.x * WARPS + threadIdx.x / 32) * ROWS;
     if (row0 < out) rows_of(p, row0, x, t, act, scale);
+}
+
+// One product as a programmatic dependent of the previous one (launched with the PDL attribute):
+// each warp loads its first loop step of weights (which no kernel writes) before it waits for
+// the predecessor, so those loads are in flight across the launch boundary. `trigger` says when
+// the CTA lets the next product launch: 0 at its start, 1 once its rows are computed (before the
+// stores), 2 never (the next one launches when this one ends, as a plain launch).
+extern "C" __global__ void __launch_bounds__(THREADS) product_pdl(const bf16_t* w, int out, int in, int mode, float* x, float* t, float* act,
+                                                                  int trigger) {
+    const Product p{w, out, in, mode};
+    const int row0 = (blockIdx.x * WARPS + threadIdx.x / 32) * ROWS;
+    if (trigger == 0) sdec_allow_dependents();
+    uint4 first[ROWS][UNROLL];
+    if (row0 < out) load_step(p, row0, threadIdx.x % 32, first);
+    sdec_wait_for_predecessor();
+    const float scale = mode == 0 || mode == 2 ? inv_rms(x, in) : 1.f;
+    if (row0 < out) rows_of(p, row0, x, t, act, scale, first, true, trigger == 1);
 }
 
 __device__ __forceinline__ void grid_barrier(unsigned* count, unsigned target) {

@@ -10,6 +10,9 @@ down; batch 1, bf16 weights) for LAYERS layers, three ways, interleaved run by r
   dynamic     persistent, rows handed out at run time by a counter per product (`layers_dyn`)
   ahead       dynamic, each warp loading its first step of the next product before the barrier
   ahead2      ahead, and asking L2 for the second step too
+  pdl0/1/2    one kernel per product in a graph, each a programmatic dependent of the one before
+              that loads its first step of weights before it waits; the next launch allowed at
+              a CTA's start (0), once its rows are computed (1), or never (2: at its end)
 
 All must agree (the same arithmetic per row: bitwise equal), checked before timing.
 
@@ -20,6 +23,7 @@ graph, so that a fit of time against bytes over the four sizes splits a launch's
 fixed part and a streaming rate.
 """
 import argparse
+import ctypes
 import json
 import os
 
@@ -28,7 +32,39 @@ import numpy as np
 
 HIDDEN, QKV, FFN = 4096, 6144, 14336
 THREADS, WARPS, ROWS = 256, 8, 2
-WAYS = ("graph", "persistent", "warm", "dynamic", "ahead", "ahead2")
+WAYS = ("graph", "persistent", "warm", "dynamic", "ahead", "ahead2", "pdl0", "pdl1", "pdl2")
+PDL = {"pdl0": 0, "pdl1": 1, "pdl2": 2}
+
+
+class LaunchAttr(ctypes.Structure):  # CUlaunchAttribute: an id, padding, a 64-byte value union
+    _fields_ = [("id", ctypes.c_uint32), ("pad", ctypes.c_uint32), ("value", ctypes.c_int32 * 16)]
+
+
+class LaunchConfig(ctypes.Structure):  # CUlaunchConfig
+    _fields_ = [("grid", ctypes.c_uint32 * 3), ("block", ctypes.c_uint32 * 3), ("smem", ctypes.c_uint32),
+                ("stream", ctypes.c_void_p), ("attrs", ctypes.POINTER(LaunchAttr)), ("num_attrs", ctypes.c_uint32)]
+
+
+PROGRAMMATIC_STREAM_SERIALIZATION = 6  # CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
+_cuda = None
+
+
+def launch_pdl(kernel, grid, stream, args):
+    """cuLaunchKernelEx with programmatic stream serialization allowed (CuPy has no launch
+    attributes). args: ctypes values in the kernel's parameter order."""
+    global _cuda
+    if _cuda is None:
+        _cuda = ctypes.CDLL("libcuda.so.1")
+        _cuda.cuLaunchKernelEx.argtypes = [ctypes.POINTER(LaunchConfig), ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+    attr = LaunchAttr(id=PROGRAMMATIC_STREAM_SERIALIZATION)
+    attr.value[0] = 1
+    cfg = LaunchConfig(grid=(ctypes.c_uint32 * 3)(grid, 1, 1), block=(ctypes.c_uint32 * 3)(THREADS, 1, 1), smem=0,
+                       stream=ctypes.c_void_p(stream.ptr), attrs=ctypes.pointer(attr), num_attrs=1)
+    params = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(a), ctypes.c_void_p) for a in args])
+    fn = (kernel.kernel if hasattr(kernel, "kernel") else kernel).ptr
+    rc = _cuda.cuLaunchKernelEx(ctypes.byref(cfg), ctypes.c_void_p(fn), params, None)
+    if rc != 0:
+        raise SystemExit(f"cuLaunchKernelEx: CUresult {rc}")
 AHEAD = {"dynamic": 0, "ahead": 1, "ahead2": 2}
 
 
@@ -51,6 +87,7 @@ def main():
     src = common + open(os.path.join(here, "layers.cu")).read()
     mod = cp.RawModule(code=src, options=("--std=c++17",))
     product, layers_k, dyn_k = mod.get_function("product"), mod.get_function("layers"), mod.get_function("layers_dyn")
+    product_pdl = mod.get_function("product_pdl")
     dev = cp.cuda.Device()
     sms = dev.attributes["MultiProcessorCount"]
     name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"].decode()
@@ -79,10 +116,22 @@ def main():
                 product(((o + WARPS * ROWS - 1) // (WARPS * ROWS),), (THREADS,),
                         (weights[l][k], np.int32(o), np.int32(i), np.int32(mode), x, t, act))
 
+    def launch_products_pdl(x, t, act, trigger):
+        for l in range(args.layers):
+            for k, (o, i, mode) in enumerate(shapes):
+                launch_pdl(product_pdl, (o + WARPS * ROWS - 1) // (WARPS * ROWS), stream,
+                           [ctypes.c_void_p(weights[l][k].data.ptr), ctypes.c_int32(o), ctypes.c_int32(i), ctypes.c_int32(mode),
+                            ctypes.c_void_p(x.data.ptr), ctypes.c_void_p(t.data.ptr), ctypes.c_void_p(act.data.ptr), ctypes.c_int32(trigger)])
+
     with stream:
         stream.begin_capture()
         launch_products(*bufs["graph"])
         graph = stream.end_capture()
+        pdl_graphs = {}
+        for way, trigger in PDL.items():
+            stream.begin_capture()
+            launch_products_pdl(*bufs[way], trigger)
+            pdl_graphs[way] = stream.end_capture()
 
     # Every CTA of the persistent kernel must be resident at once (it waits for all of them).
     fits = min(cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor((k.kernel if hasattr(k, "kernel") else k).ptr, THREADS, 0)
@@ -101,6 +150,8 @@ def main():
         x, t, act = bufs[which]
         if which == "graph":
             graph.launch(stream)
+        elif which in PDL:
+            pdl_graphs[which].launch(stream)
         elif which in AHEAD:
             dyn_k((grid,), (THREADS,), (d_table, np.int32(args.layers), x, t, act, count, grab, np.int32(AHEAD[which])))
         else:
