@@ -115,12 +115,22 @@ impl LinearKernel {
         let args = RawArgs::default().ptr(w_ptr).ptr(x_ptr).ptr(gamma_ptr).ptr(y_ptr).i32(out_dim).i32(in_dim).f32(eps);
         let args = cache.into_iter().fold(args, RawArgs::ptr);
         let args = sizes.into_iter().fold(args, RawArgs::i32);
-        // A plain launch: as a programmatic dependent the projections were slower inside the
-        // step's graph (docs/results/decode.md section 15).
-        args.launch_plain(gpu, &self.function, &self.launch).during("linear")?;
+        if self.config.mma == 0 && dependent_projections() {
+            args.launch_dependent(gpu, &self.function, &self.launch).during("linear")?;
+        } else {
+            args.launch_plain(gpu, &self.function, &self.launch).during("linear")?;
+        }
         drop(guards);
         Ok(())
     }
+}
+
+/// Whether the CUDA-core projections launch as programmatic dependents (`SDEC_LINEAR_PDL` = 1;
+/// read once). The kernel loads its first step of weights before it waits for the predecessor
+/// and lets the next kernel launch once its weights are read.
+fn dependent_projections() -> bool {
+    static DEPENDENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEPENDENT.get_or_init(|| std::env::var("SDEC_LINEAR_PDL").is_ok_and(|v| v == "1"))
 }
 
 /// Anything: a device pointer's access guard (it records the stream's use of the buffer when
