@@ -11,9 +11,12 @@
 //   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
 //      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
 //      every CTA computes the BATCH norms itself (in is small).
-// Launched plainly, not as a programmatic dependent: inside the decode step's graph that was
-// 0.1 ms (batch 1) to 0.45 ms (batch 2) a step faster on the H100 (docs/results/decode.md
-// section 15). Each warp asks L2 for the first lines of its rows before the RMSNorm prologue.
+// On CUDA cores (MMA = 0) it launches as a programmatic dependent: each warp loads its first loop
+// step of weights before it waits for the predecessor, and the CTA lets the next kernel launch
+// once it has read its weights, so a projection's first loads overlap the previous one's tail
+// (H100, 128K b1: `full` -0.035 ms, `lychee` -0.04 ms a step; docs/results/decode.md section
+// 24). Earlier forms were slower: dependents that waited first, or let the next launch at their
+// start and warmed L2 (sections 15 and 18). The tensor-core path (MMA = 1) launches plainly.
 // OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
 //   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
 //   (gate_j, up_j), a warp owns whole pairs (ROWS even on CUDA cores; a tensor-core tile of 16
@@ -261,17 +264,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
 
-    const int step = 32 * UNROLL;
-    for (int c0 = lane; c0 < chunks; c0 += step) {
-        uint4 wr[ROWS][UNROLL];
-        if (c0 == lane) {
-#pragma unroll
-            for (int r = 0; r < ROWS; ++r)
-#pragma unroll
-                for (int u = 0; u < UNROLL; ++u) wr[r][u] = first[r][u];
-        } else {
-            load_weight_step(w, row0, c0, out_dim, chunks, in_dim, wr);
-        }
+    // Multiplies one loop step of weights (lane's chunks from c0 on) into acc.
+    auto multiply = [&](const uint4 (&wr)[ROWS][UNROLL], int c0) {
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int c = c0 + u * 32;
@@ -289,6 +283,14 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
                 }
             }
         }
+    };
+    // The first step came before the wait (outside the loop, so its registers are free after it).
+    const int step = 32 * UNROLL;
+    multiply(first, lane);
+    for (int c0 = lane + step; c0 < chunks; c0 += step) {
+        uint4 wr[ROWS][UNROLL];
+        load_weight_step(w, row0, c0, out_dim, chunks, in_dim, wr);
+        multiply(wr, c0);
     }
     // Every weight is read: the next kernel may launch and start its own loads while this CTA
     // reduces and stores (it waits for the stores before it reads them).

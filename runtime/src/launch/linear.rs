@@ -125,12 +125,12 @@ impl LinearKernel {
     }
 }
 
-/// Whether the CUDA-core projections launch as programmatic dependents (`SDEC_LINEAR_PDL` = 1;
-/// read once). The kernel loads its first step of weights before it waits for the predecessor
-/// and lets the next kernel launch once its weights are read.
+/// Whether the CUDA-core projections launch as programmatic dependents: yes, unless
+/// `SDEC_LINEAR_PDL=0` (for A/B timings; read once). The kernel loads its first step of weights
+/// before it waits for the predecessor and lets the next kernel launch once its weights are read.
 fn dependent_projections() -> bool {
     static DEPENDENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *DEPENDENT.get_or_init(|| std::env::var("SDEC_LINEAR_PDL").is_ok_and(|v| v == "1"))
+    *DEPENDENT.get_or_init(|| std::env::var("SDEC_LINEAR_PDL").map_or(true, |v| v != "0"))
 }
 
 /// Anything: a device pointer's access guard (it records the stream's use of the buffer when
