@@ -756,9 +756,6 @@ constexpr int COMBINE_COLS = HEAD_DIM < 32 ? HEAD_DIM : 32;
 extern "C" __global__ void __launch_bounds__(HEAD_DIM) combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
-    // The o projection after it (a programmatic dependent on CUDA cores) may launch at once and
-    // load its first weights while the partials are merged.
-    sdec_allow_dependents();
     sdec_wait_for_predecessor();  // the partials are `attend`'s
     const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, col0 = blockIdx.y * COMBINE_COLS, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
