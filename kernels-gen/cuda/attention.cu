@@ -476,39 +476,10 @@ struct TmaRings {
 // k % CONSUMERS's unit k / CONSUMERS.
 __device__ __forceinline__ int warp_first_unit(int w, int n) { return w * (n / CONSUMERS) + min(w, n % CONSUMERS); }
 
-// Before the predecessor ends (the q|k|v product, which writes the step's new K and V row at
-// context - 1): the producer issues the first round of a dense item's units whose rows all lie
-// below that row, as tma_produce would (every row valid, one box per 64 dims). Returns the issues
-// it made (bit k: issue k), which tma_produce then skips.
-__device__ __forceinline__ u32 tma_issue_early(TmaRings& r, unsigned char* ring, const TensorMap& k_map, const TensorMap& v_map,
-                                               const WarpTask& t, int end, int kv_row) {
-    if (!t.dense) return 0;
-    const int n_units = (end - t.begin + UNIT - 1) / UNIT;
-    u32 issued = 0;
-    for (int k = 0; k < min(n_units, CONSUMERS * TMA_SLOTS) && k < 32; ++k) {
-        const int first = t.begin + (warp_first_unit(k % CONSUMERS, n_units) + k / CONSUMERS) * UNIT;
-        if (first + UNIT > min(end, t.context - 1)) continue;
-        issued |= 1u << k;
-        const int w = k % CONSUMERS, s = k / CONSUMERS;  // round 0: the slot is free
-        if (threadIdx.x % 32 == 0) {
-            unsigned char* slot = ring + (w * TMA_SLOTS + s) * UNIT_BYTES;
-            r.valid[w][s] = 0xffffffffu;
-            mbar_arrive_expect(&r.full[w][s], UNIT_BYTES);
-#pragma unroll
-            for (int h = 0; h < HALVES; ++h) {
-                tma_load_2d(slot + h * BOX_BYTES, k_map, 64 * h, kv_row + first, &r.full[w][s]);
-                tma_load_2d(slot + (HALVES + h) * BOX_BYTES, v_map, 64 * h, kv_row + first, &r.full[w][s]);
-            }
-        }
-    }
-    __syncwarp();
-    return issued;
-}
-
 // The producer warp: stages the units of [t.begin, end) (positions of a dense head, list
 // entries of a sparse one), `kv_row` the head's first row in the tensor maps.
 __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, const TensorMap& k_map, const TensorMap& v_map,
-                                            const WarpTask& t, int end, int kv_row, u32 early) {
+                                            const WarpTask& t, int end, int kv_row) {
     const int lane = threadIdx.x % 32;
     const int n_units = (end - t.begin + UNIT - 1) / UNIT;
     // Row `lane` of the unit of issue k: its token, or -1 (past the range, padding, at or past
@@ -529,7 +500,6 @@ __device__ __forceinline__ void tma_produce(TmaRings& r, unsigned char* ring, co
         for (int a = 0; a < IDS_AHEAD; ++a) {
             const int j = j0 + a;
             if (j >= n_units) break;
-            if (j < 32 && ((early >> j) & 1u)) continue;  // issued by tma_issue_early
             const int id = ids[a];
             const u32 valid = __ballot_sync(0xffffffffu, id >= 0);
             const int first = __reduce_max_sync(0xffffffffu, id >= 0 ? id - lane : -(1 << 30));
@@ -715,11 +685,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     __shared__ u32 sm_ring_ok[WARPS][RING_SLOTS];
 
     // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
-    // at once and wait in place, so its start does not follow this grid's drain. MMA 3 waits
-    // after its producer has issued the rows the predecessor does not write (the plan is not
-    // the predecessor's either).
+    // at once and wait in place, so its start does not follow this grid's drain.
     sdec_allow_dependents();
-    if constexpr (MMA != 3) sdec_wait_for_predecessor();
+    sdec_wait_for_predecessor();
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;
@@ -748,9 +716,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
         // (ring_bytes leaves the room).
         const u32 ring = (smem_addr(sm_ring) + 1023u) & ~1023u;
         unsigned char* ring_ptr = sm_ring + (ring - smem_addr(sm_ring));
-        const u32 early = warp == CONSUMERS ? tma_issue_early(rings, ring_ptr, k_map, v_map, task, end, head * capacity) : 0u;
-        sdec_wait_for_predecessor();
-        if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity, early);
+        if (warp == CONSUMERS) tma_produce(rings, ring_ptr, k_map, v_map, task, end, head * capacity);
         else tma_consume(rings, ring, ring_ptr, task, (end - begin + UNIT - 1) / UNIT);
         __syncthreads();
         tma_score_edges(rings, task);
