@@ -194,34 +194,25 @@ __device__ __forceinline__ void linear_mma(
     }
 }
 
-// One loop step of a warp on CUDA cores: lane's UNROLL 16-byte chunks (32 apart, from c0) of
-// rows row0..row0+ROWS-1 (rows past the end repeat the last; their sums are never stored).
-__device__ __forceinline__ void load_weight_step(const bf16_t* __restrict__ w, int row0, int c0, int out_dim, int chunks, int in_dim,
-                                                 uint4 (&wr)[ROWS][UNROLL]) {
-#pragma unroll
-    for (int r = 0; r < ROWS; ++r) {
-        const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)min(row0 + r, out_dim - 1) * in_dim);
-#pragma unroll
-        for (int u = 0; u < UNROLL; ++u) {
-            const int c = c0 + u * 32;
-            wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
-        }
-    }
-}
-
 extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
     int out_dim, int in_dim, float eps, bf16_t* k_cache, bf16_t* v_cache, const int* pos, const double* inv_freq, int head_dim,
     int kv_dim, int capacity, int rows_per_seq) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const RopeAppend ra{k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq};
-    // CUDA cores: the warp's first loop step of weights, loaded before anything else. No kernel
-    // writes the weights, so the loads may start before the predecessor ends: launched as a
-    // programmatic dependent, they are in flight across the launch boundary.
+    // CUDA cores: L2 is asked for the 128-byte lines of the warp's first loop step (UNROLL x 512
+    // bytes a row) before anything else. No kernel writes the weights, so this may start before
+    // the predecessor ends: launched as a programmatic dependent, the reads are in flight across
+    // the launch boundary. (Loading the step into registers instead made the kernel 5-8% slower
+    // alone: docs/results/decode.md section 24.)
     const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
     const int chunks = in_dim / 8;  // 16-byte chunks of a weight row
-    uint4 first[ROWS][UNROLL];
-    if (!MMA && row0 < out_dim) load_weight_step(w, row0, lane, out_dim, chunks, in_dim, first);
+    if (!MMA) {
+        const int line = lane * 128;
+        for (int r = 0; r < ROWS && row0 + r < out_dim; ++r)
+            if (line < UNROLL * 512 && line < in_dim * 2)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(w + (size_t)(row0 + r) * in_dim) + line));
+    }
     sdec_wait_for_predecessor();
     __shared__ float inv_rms[BATCH];
     if (IN_MODE == 2) {
@@ -264,8 +255,19 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
 
-    // Multiplies one loop step of weights (lane's chunks from c0 on) into acc.
-    auto multiply = [&](const uint4 (&wr)[ROWS][UNROLL], int c0) {
+    const int step = 32 * UNROLL;
+    for (int c0 = lane; c0 < chunks; c0 += step) {
+        uint4 wr[ROWS][UNROLL];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const int row = min(row0 + r, out_dim - 1);
+            const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)row * in_dim);
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                const int c = c0 + u * 32;
+                wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
+            }
+        }
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int c = c0 + u * 32;
@@ -283,14 +285,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
                 }
             }
         }
-    };
-    // The first step came before the wait (outside the loop, so its registers are free after it).
-    const int step = 32 * UNROLL;
-    multiply(first, lane);
-    for (int c0 = lane + step; c0 < chunks; c0 += step) {
-        uint4 wr[ROWS][UNROLL];
-        load_weight_step(w, row0, c0, out_dim, chunks, in_dim, wr);
-        multiply(wr, c0);
     }
     // Every weight is read: the next kernel may launch and start its own loads while this CTA
     // reduces and stores (it waits for the stores before it reads them).
