@@ -12,11 +12,13 @@
 //      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
 //      every CTA computes the BATCH norms itself (in is small).
 // On CUDA cores (MMA = 0) it launches as a programmatic dependent: each warp loads its first loop
-// step of weights before it waits for the predecessor, and the CTA lets the next kernel launch
-// once it has read its weights, so a projection's first loads overlap the previous one's tail
-// (H100, 128K b1: `full` -0.035 ms, `lychee` -0.04 ms a step; docs/results/decode.md section
-// 24). Earlier forms were slower: dependents that waited first, or let the next launch at their
-// start and warmed L2 (sections 15 and 18). The tensor-core path (MMA = 1) launches plainly.
+// step of weights into registers before it waits for the predecessor, and the CTA lets the next
+// kernel launch once it has read its weights, so a projection's first loads overlap the previous
+// one's tail (H100, 128K b1, docs/results/decode.md section 24: `lychee` 6.57 -> 6.44-6.45 ms,
+// `full` 11.31-11.34 -> 11.27-11.32). Alone the kernel is 5-8% slower than with the L2 prefetch
+// it replaces, but in the step the prefetch form was 0.1 ms slower; earlier dependents that
+// waited first, or let the next launch at their start, were slower too (sections 15 and 18).
+// The tensor-core path (MMA = 1) launches plainly.
 // OUT_MODE: 0 writes bf16, 1 writes fp32, 2 adds to fp32 (the residual stream: y += W x),
 //   3 writes silu(y[2j]) * y[2j+1] in fp32 to act[b][j]: W holds gate and up rows interleaved
 //   (gate_j, up_j), a warp owns whole pairs (ROWS even on CUDA cores; a tensor-core tile of 16
@@ -194,25 +196,34 @@ __device__ __forceinline__ void linear_mma(
     }
 }
 
+// One loop step of a warp on CUDA cores: lane's UNROLL 16-byte chunks (32 apart, from c0) of
+// rows row0..row0+ROWS-1 (rows past the end repeat the last; their sums are never stored).
+__device__ __forceinline__ void load_weight_step(const bf16_t* __restrict__ w, int row0, int c0, int out_dim, int chunks, int in_dim,
+                                                 uint4 (&wr)[ROWS][UNROLL]) {
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)min(row0 + r, out_dim - 1) * in_dim);
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            const int c = c0 + u * 32;
+            wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
+        }
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS) linear(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, void* __restrict__ y_out,
     int out_dim, int in_dim, float eps, bf16_t* k_cache, bf16_t* v_cache, const int* pos, const double* inv_freq, int head_dim,
     int kv_dim, int capacity, int rows_per_seq) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const RopeAppend ra{k_cache, v_cache, pos, inv_freq, head_dim, kv_dim, capacity, rows_per_seq};
-    // CUDA cores: L2 is asked for the 128-byte lines of the warp's first loop step (UNROLL x 512
-    // bytes a row) before anything else. No kernel writes the weights, so this may start before
-    // the predecessor ends: launched as a programmatic dependent, the reads are in flight across
-    // the launch boundary. (Loading the step into registers instead made the kernel 5-8% slower
-    // alone: docs/results/decode.md section 24.)
+    // CUDA cores: the warp's first loop step of weights, loaded before anything else. No kernel
+    // writes the weights, so the loads may start before the predecessor ends: launched as a
+    // programmatic dependent, they are in flight across the launch boundary.
     const int row0 = (blockIdx.x * WARPS + warp) * ROWS;
     const int chunks = in_dim / 8;  // 16-byte chunks of a weight row
-    if (!MMA) {
-        const int line = lane * 128;
-        for (int r = 0; r < ROWS && row0 + r < out_dim; ++r)
-            if (line < UNROLL * 512 && line < in_dim * 2)
-                asm volatile("prefetch.global.L2 [%0];" ::"l"(reinterpret_cast<const char*>(w + (size_t)(row0 + r) * in_dim) + line));
-    }
+    uint4 first[ROWS][UNROLL];
+    if (!MMA && row0 < out_dim) load_weight_step(w, row0, lane, out_dim, chunks, in_dim, first);
     sdec_wait_for_predecessor();
     __shared__ float inv_rms[BATCH];
     if (IN_MODE == 2) {
@@ -255,19 +266,8 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
 
-    const int step = 32 * UNROLL;
-    for (int c0 = lane; c0 < chunks; c0 += step) {
-        uint4 wr[ROWS][UNROLL];
-#pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            const int row = min(row0 + r, out_dim - 1);
-            const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)row * in_dim);
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u) {
-                const int c = c0 + u * 32;
-                wr[r][u] = c < chunks ? __ldcs(wrow + c) : make_uint4(0, 0, 0, 0);
-            }
-        }
+    // Multiplies one loop step of weights (lane's chunks from c0 on) into acc.
+    auto multiply = [&](const uint4 (&wr)[ROWS][UNROLL], int c0) {
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int c = c0 + u * 32;
@@ -285,6 +285,14 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
                 }
             }
         }
+    };
+    // The first step came before the wait (outside the loop, so its registers are free after it).
+    const int step = 32 * UNROLL;
+    multiply(first, lane);
+    for (int c0 = lane + step; c0 < chunks; c0 += step) {
+        uint4 wr[ROWS][UNROLL];
+        load_weight_step(w, row0, c0, out_dim, chunks, in_dim, wr);
+        multiply(wr, c0);
     }
     // Every weight is read: the next kernel may launch and start its own loads while this CTA
     // reduces and stores (it waits for the stores before it reads them).
