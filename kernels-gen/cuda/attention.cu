@@ -359,16 +359,14 @@ __device__ __forceinline__ void load_q_fragments(const WarpTask& t, u32 (&qb)[D_
     }
 }
 
-// The gather family's ring fills its first tiles before it waits for the predecessor (the q|k|v
-// product): their rows are older than the step, and the lists and the plan are not the
-// predecessor's output. A warp whose first tiles hold the step's own row (context - 1, which the
-// predecessor writes) fills them after the wait. The decode family waits first (`full`'s dense
-// attention keeps its timing; docs/results/decode.md section 24).
-constexpr bool RING_EARLY = MMA == 2 && GATHER_MODE == 1;
-
 __device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* ring, u32* ring_ok) {
     const int lane = threadIdx.x % 32, gid = lane / 4;
     const float qscale = t.scale * SDEC_LOG2E;
+
+    u32 qb[D_TILES][2];
+    load_q_fragments(t, qb);
+    MmaState st;
+    mma_init(st);
 
     // Token ids of the tile at `tile_base` in lanes 0-15 (-1: past the run).
     auto load_id = [&](int tile_base) {
@@ -384,28 +382,10 @@ __device__ __forceinline__ void warp_mma_ring(const WarpTask& t, unsigned char* 
     int ids[RING_SLOTS];
 #pragma unroll
     for (int s = 0; s < RING_SLOTS; ++s) ids[s] = load_id(t.run_begin + s * MMA_TILE);
-    auto fill_first = [&]() {
 #pragma unroll
-        for (int s = 0; s + 1 < RING_SLOTS; ++s) fill(s, t.run_begin + s * MMA_TILE, ids[s]);
-    };
-    if constexpr (RING_EARLY) {
-        bool own_row = false;
-#pragma unroll
-        for (int s = 0; s + 1 < RING_SLOTS; ++s) own_row |= ids[s] >= t.context - 1;
-        const bool early = !__any_sync(0xffffffffu, own_row);
-        if (early) fill_first();
-        sdec_wait_for_predecessor();
-        if (!early) fill_first();
-    } else {
-        fill_first();
-    }
+    for (int s = 0; s + 1 < RING_SLOTS; ++s) fill(s, t.run_begin + s * MMA_TILE, ids[s]);
     int id_fill = ids[RING_SLOTS - 1];
     int id_next = load_id(t.run_begin + RING_SLOTS * MMA_TILE);
-
-    u32 qb[D_TILES][2];
-    load_q_fragments(t, qb);  // q is the predecessor's
-    MmaState st;
-    mma_init(st);
 
     // This lane's ldmatrix row addresses within a slot: K as A (matrix i: rows 8(i%2).., dims
     // 8(i/2)..), V as A of V^T (matrix i: tokens 8(i/2).., dims 8(i%2)..).
@@ -707,7 +687,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS_PER_SM) attend(
     // Launched as a programmatic dependent: q, K, V are the predecessor's. `combine` may launch
     // at once and wait in place, so its start does not follow this grid's drain.
     sdec_allow_dependents();
-    if constexpr (!RING_EARLY) sdec_wait_for_predecessor();  // else in warp_mma_ring
+    sdec_wait_for_predecessor();
     const int warp = threadIdx.x / 32;
     int head, begin, end;
     bool dense = true;
