@@ -28,16 +28,20 @@ CASES = {
 }
 
 
-def usage(body, constants):
+def dump(body, constants, flag):
+    """`cuobjdump FLAG` of linear.cu's text `body` rendered with the b1 `constants`."""
     header = "\n".join(f"constexpr int {k} = {v};" for k, v in dict(constants, MMA=0, BATCH=1).items())
     data = cubin(header + "\n" + (ROOT / "kernels-gen" / "cuda" / "common.cuh").read_text() + body)
     with tempfile.NamedTemporaryFile(suffix=".cubin", delete=False) as f:
         f.write(data)
     try:
-        out = subprocess.run([cuobjdump(), "-res-usage", f.name], capture_output=True, text=True, check=True).stdout
+        return subprocess.run([cuobjdump(), flag, f.name], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
-    return next(line.strip() for line in out.splitlines() if "REG:" in line)
+
+
+def usage(body, constants):
+    return next(line.strip() for line in dump(body, constants, "-res-usage").splitlines() if "REG:" in line)
 
 
 def main():

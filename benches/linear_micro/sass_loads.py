@@ -10,12 +10,10 @@ import argparse
 import os
 import pathlib
 import re
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from regs import CASES, ROOT, cubin, cuobjdump  # noqa: E402
+from regs import CASES, ROOT, dump  # noqa: E402
 
 MARKS = re.compile(r"LDG|ACQBULK|BRA|EXIT|PREEXIT")
 
@@ -25,16 +23,8 @@ def main():
     ap.add_argument("--case", default="o rows 1 unroll 4 t256", choices=list(CASES))
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
-    header = "\n".join(f"constexpr int {k} = {v};" for k, v in dict(CASES[args.case], MMA=0, BATCH=1).items())
-    common = (ROOT / "kernels-gen" / "cuda" / "common.cuh").read_text()
     for path in args.files or [str(ROOT / "kernels-gen" / "cuda" / "linear.cu")]:
-        data = cubin(header + "\n" + common + pathlib.Path(path).read_text())
-        with tempfile.NamedTemporaryFile(suffix=".cubin", delete=False) as f:
-            f.write(data)
-        try:
-            sass = subprocess.run([cuobjdump(), "-sass", f.name], capture_output=True, text=True, check=True).stdout
-        finally:
-            os.unlink(f.name)
+        sass = dump(pathlib.Path(path).read_text(), CASES[args.case], "-sass")
         print(f"== {path} ({args.case})")
         for line in sass.splitlines():
             if MARKS.search(line):
