@@ -200,6 +200,15 @@ __device__ __forceinline__ void linear_mma(
 // rows row0..row0+ROWS-1 (rows past the end repeat the last; their sums are never stored).
 __device__ __forceinline__ void load_weight_step(const bf16_t* __restrict__ w, int row0, int c0, int out_dim, int chunks, int in_dim,
                                                  uint4 (&wr)[ROWS][UNROLL]) {
+    if (c0 + (UNROLL - 1) * 32 < chunks) {  // a whole step: no bounds
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)min(row0 + r, out_dim - 1) * in_dim);
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) wr[r][u] = __ldcs(wrow + c0 + u * 32);
+        }
+        return;
+    }
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
         const uint4* wrow = reinterpret_cast<const uint4*>(w + (size_t)min(row0 + r, out_dim - 1) * in_dim);
@@ -266,8 +275,28 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
 
-    // Multiplies one loop step of weights (lane's chunks from c0 on) into acc.
+    // Multiplies one loop step of weights (lane's chunks from c0 on) into acc. A whole step has
+    // no bounds inside, so every load of it can be issued before the first product.
     auto multiply = [&](const uint4 (&wr)[ROWS][UNROLL], int c0) {
+        if (c0 + (UNROLL - 1) * 32 < chunks) {
+            float xf[UNROLL][BATCH][8];
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u)
+#pragma unroll
+                for (int b = 0; b < BATCH; ++b) load_x8(x, gamma, inv_rms, b, c0 + u * 32, in_dim, xf[u][b]);
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u)
+#pragma unroll
+                for (int b = 0; b < BATCH; ++b)
+#pragma unroll
+                    for (int r = 0; r < ROWS; ++r) {
+                        float wf[8];
+                        unpack8(wr[r][u], wf);
+#pragma unroll
+                        for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[u][b][j], acc[r][b]);
+                    }
+            return;
+        }
 #pragma unroll
         for (int u = 0; u < UNROLL; ++u) {
             const int c = c0 + u * 32;
