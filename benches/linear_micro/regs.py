@@ -25,12 +25,18 @@ CASES = {
     "gate-up rows 2 unroll 4 t256": dict(IN_MODE=2, OUT_MODE=3, ROWS=2, UNROLL=4, THREADS=256),
     "gate-up rows 4 unroll 2 t128": dict(IN_MODE=2, OUT_MODE=3, ROWS=4, UNROLL=2, THREADS=128),
     "down rows 1 unroll 4 t256": dict(IN_MODE=1, OUT_MODE=2, ROWS=1, UNROLL=4, THREADS=256),
+    # The tensor-core path at SpecAttn's seven verify rows (the tuner's b7 picks, session 25).
+    "b7 qkv rows 1 unroll 2 t256": dict(IN_MODE=2, OUT_MODE=4, ROWS=1, UNROLL=2, THREADS=256, MMA=1, BATCH=7),
+    "b7 o rows 2 unroll 2 t512": dict(IN_MODE=0, OUT_MODE=2, ROWS=2, UNROLL=2, THREADS=512, MMA=1, BATCH=7),
+    "b7 gate-up rows 4 unroll 2 t128": dict(IN_MODE=2, OUT_MODE=3, ROWS=4, UNROLL=2, THREADS=128, MMA=1, BATCH=7),
+    "b7 down rows 2 unroll 2 t512": dict(IN_MODE=1, OUT_MODE=2, ROWS=2, UNROLL=2, THREADS=512, MMA=1, BATCH=7),
 }
 
 
 def dump(body, constants, flag):
-    """`cuobjdump FLAG` of linear.cu's text `body` rendered with the b1 `constants`."""
-    header = "\n".join(f"constexpr int {k} = {v};" for k, v in dict(constants, MMA=0, BATCH=1).items())
+    """`cuobjdump FLAG` of linear.cu's text `body` rendered with `constants` (b1 on CUDA cores
+    unless they say otherwise)."""
+    header = "\n".join(f"constexpr int {k} = {v};" for k, v in {"MMA": 0, "BATCH": 1, **constants}.items())
     data = cubin(header + "\n" + (ROOT / "kernels-gen" / "cuda" / "common.cuh").read_text() + body)
     with tempfile.NamedTemporaryFile(suffix=".cubin", delete=False) as f:
         f.write(data)
