@@ -275,6 +275,16 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
 
+    // Adds chunk u of every row times the 8 inputs xf of batch row b to acc.
+    auto accumulate = [&](const uint4 (&wr)[ROWS][UNROLL], int u, int b, const float (&xf)[8]) {
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            float wf[8];
+            unpack8(wr[r][u], wf);
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[j], acc[r][b]);
+        }
+    };
     // Multiplies one loop step of weights (lane's chunks from c0 on) into acc. A whole step has
     // no bounds inside, so every load of it can be issued before the first product.
     auto multiply = [&](const uint4 (&wr)[ROWS][UNROLL], int c0) {
@@ -287,14 +297,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u)
 #pragma unroll
-                for (int b = 0; b < BATCH; ++b)
-#pragma unroll
-                    for (int r = 0; r < ROWS; ++r) {
-                        float wf[8];
-                        unpack8(wr[r][u], wf);
-#pragma unroll
-                        for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[u][b][j], acc[r][b]);
-                    }
+                for (int b = 0; b < BATCH; ++b) accumulate(wr, u, b, xf[u][b]);
             return;
         }
 #pragma unroll
@@ -305,13 +308,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
             for (int b = 0; b < BATCH; ++b) {
                 float xf[8];
                 load_x8(x, gamma, inv_rms, b, c, in_dim, xf);
-#pragma unroll
-                for (int r = 0; r < ROWS; ++r) {
-                    float wf[8];
-                    unpack8(wr[r][u], wf);
-#pragma unroll
-                    for (int j = 0; j < 8; ++j) acc[r][b] = fmaf(wf[j], xf[j], acc[r][b]);
-                }
+                accumulate(wr, u, b, xf);
             }
         }
     };
