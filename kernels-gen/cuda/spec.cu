@@ -82,11 +82,13 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_tokens(
 // shortest run of confirmations j (each sequence then still has exactly `full`'s tokens, see
 // runtime/src/decode/spec.rs). Writes result = {j, verified[0 .. batch*n]} for the host, each
 // sequence's next input token (its row j's) and position base + j + 1, and the selection's
-// rows {base, j} and seqlen base + j + 1. One CTA.
+// rows {base, j} and seqlen base + j + 1. `force_row` >= 0 keeps row min(force_row, n - 1)
+// whatever matched: for timing a round at an acceptance random weights do not reach (the
+// selection then reads the rows real text makes it read; the tokens are not `full`'s). One CTA.
 extern "C" __global__ void __launch_bounds__(THREADS) spec_accept(
     const int* __restrict__ drafts, const int* __restrict__ verified, int batch, int n, int base,
     int* __restrict__ result, int* __restrict__ next_tokens, int* __restrict__ pos, int* __restrict__ rows,
-    int* __restrict__ sel_len) {
+    int* __restrict__ sel_len, int force_row) {
     __shared__ int shortest;
     if (threadIdx.x == 0) shortest = n - 1;
     __syncthreads();
@@ -96,7 +98,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_accept(
         atomicMin(&shortest, matched);
     }
     __syncthreads();
-    const int j = shortest;
+    const int j = force_row >= 0 ? min(force_row, n - 1) : shortest;
     if (threadIdx.x == 0) result[0] = j;
     for (int i = threadIdx.x; i < batch * n; i += THREADS) result[1 + i] = verified[i];
     for (int b = threadIdx.x; b < batch; b += THREADS) {

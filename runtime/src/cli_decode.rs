@@ -122,6 +122,10 @@ pub struct BenchDecodeArgs {
     /// decoded values are then wrong; the table says which were left out).
     #[arg(long, value_delimiter = ',', value_enum)]
     pub omit: Vec<crate::decode::omit::Stage>,
+    /// SpecAttn: tokens every timed round keeps (1 to γ + 1; 0: as the random weights' drafts
+    /// match). The default is the acceptance measured on SmolLM2 with real text.
+    #[arg(long, default_value_t = crate::decode::bench::SPEC_TIMING_ACCEPTED)]
+    pub spec_accepted: usize,
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -185,6 +189,7 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
         gemms: parse_gemm(&args.gemm)?,
         seed: args.seed,
         omit: args.omit.clone(),
+        spec_accepted: (args.spec_accepted > 0).then_some(args.spec_accepted),
     };
     let gpu = Gpu::open(0)?;
     let tuned = Tuned::open_default(&gpu)?;
@@ -208,10 +213,11 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
     let rounds: Vec<_> = report.rows.iter().filter_map(|r| r.spec_round.as_ref().map(|t| (r, t))).collect();
     if !rounds.is_empty() {
         println!("\nSpecAttn rounds (ms, medians; the draft steps above; acceptance is measured on a real model apart):");
-        println!("| batch | context | γ | round | γ drafts | verification | selection | rounds |");
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        println!("| batch | context | γ | round | γ drafts | verification | selection | rounds | tokens kept a round |");
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (r, t) in rounds {
-            println!("| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} |", r.batch, r.context, t.gamma, t.round_ms, t.drafts_ms, t.verify_ms, t.select_ms, t.rounds);
+            let kept = if t.accepted_forced { format!("{} (forced)", t.accepted) } else { format!("{} (median)", t.accepted) };
+            println!("| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {kept} |", r.batch, r.context, t.gamma, t.round_ms, t.drafts_ms, t.verify_ms, t.select_ms, t.rounds);
         }
     }
     if let Some(path) = &args.json {

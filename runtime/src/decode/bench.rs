@@ -84,7 +84,15 @@ pub struct DecodeBenchOptions {
     pub seed: u64,
     /// Stages every step leaves out (timing only).
     pub omit: Vec<Stage>,
+    /// SpecAttn: tokens every timed round keeps (None: as the random weights' tokens decide).
+    pub spec_accepted: Option<usize>,
 }
+
+/// Tokens a SpecAttn round keeps when it is timed on random weights: the acceptance measured on
+/// SmolLM2 with real text (6.09 a round of γ + 1 = 7, docs/results/decode.md). On random weights
+/// the drafts rarely match, and a round that keeps one token scores its selection from one
+/// verify row instead of two (half the logits read).
+pub const SPEC_TIMING_ACCEPTED: usize = 6;
 
 /// Weight bytes one step reads: every matrix once, but only the batch's rows of an untied
 /// embedding.
@@ -127,7 +135,7 @@ pub fn bench_decode(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, mut pro
                         let mut spec_round = None;
                         let samples = match spec {
                             PolicySpec::SpecAttn(p) => {
-                                let (drafts, timing) = time_rounds(gpu, tuned, &mut dec, p.gamma, opts.warmup, opts.steps)?;
+                                let (drafts, timing) = time_rounds(gpu, tuned, &mut dec, p.gamma, opts.warmup, opts.steps, opts.spec_accepted)?;
                                 spec_round = Some(timing);
                                 drafts
                             }
@@ -176,12 +184,20 @@ pub struct SpecRoundTiming {
     pub verify_ms: f64,
     pub select_ms: f64,
     pub rounds: usize,
+    /// Tokens the median timed round kept.
+    pub accepted: usize,
+    /// Whether every round was made to keep `accepted` (see [`DecodeBenchOptions::spec_accepted`]).
+    pub accepted_forced: bool,
 }
 
 /// Draft step times (ms, sorted; each round's drafts divided by γ) and the round breakdown. The
 /// first selection comes from a captured one-token pass at the random context, as after a
 /// prefill.
-fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup: usize, rounds: usize) -> Result<(Vec<f64>, SpecRoundTiming)> {
+fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup: usize, rounds: usize, accepted: Option<usize>) -> Result<(Vec<f64>, SpecRoundTiming)> {
+    if accepted.is_some_and(|a| a == 0 || a > gamma + 1) {
+        return Err(SdecError::Invalid(format!("a round keeps 1 to γ + 1 = {} tokens, not {}", gamma + 1, accepted.unwrap_or(0))));
+    }
+    dec.force_spec_acceptance(accepted)?;
     dec.set_len(gpu, dec.len - 1)?;
     dec.set_chunk_tokens(gpu, &vec![1; dec.batch])?;
     dec.forward_chunk(gpu, tuned, 1, true)?;
@@ -192,10 +208,10 @@ fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup
     let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
     let event = || gpu.ctx.new_event(flags).during("creating events");
     let (start, marks) = (event()?, [event()?, event()?, event()?]);
-    let (mut drafts, mut verify, mut select, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut drafts, mut verify, mut select, mut total, mut kept) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
         start.record(&gpu.stream).during("recording an event")?;
-        dec.spec_round(gpu, tuned, gamma, false, Some(&marks))?;
+        kept.push(dec.spec_round(gpu, tuned, gamma, false, Some(&marks))?.accepted);
         marks[2].synchronize().during("waiting for a round")?;
         let ms = |a: &cudarc::driver::CudaEvent, b: &cudarc::driver::CudaEvent| a.elapsed_ms(b).map(|t| t as f64).during("reading an event");
         drafts.push(ms(&start, &marks[0])? / gamma.max(1) as f64);
@@ -208,7 +224,18 @@ fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup
         v[v.len() / 2]
     };
     drafts.sort_by(f64::total_cmp);
-    let timing = SpecRoundTiming { gamma, round_ms: median(total), drafts_ms: median(drafts.clone()) * gamma as f64, verify_ms: median(verify), select_ms: median(select), rounds: rounds.max(1) };
+    kept.sort_unstable();
+    let timing = SpecRoundTiming {
+        gamma,
+        round_ms: median(total),
+        drafts_ms: median(drafts.clone()) * gamma as f64,
+        verify_ms: median(verify),
+        select_ms: median(select),
+        rounds: rounds.max(1),
+        accepted: kept[kept.len() / 2],
+        accepted_forced: accepted.is_some(),
+    };
+    dec.force_spec_acceptance(None)?;
     Ok((drafts, timing))
 }
 

@@ -644,6 +644,16 @@ impl Decoder {
         Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
     }
 
+    /// Timing only: every later SpecAttn round keeps `accepted` tokens whatever matched (None:
+    /// greedy acceptance again). See spec.cu `spec_accept`.
+    pub fn force_spec_acceptance(&mut self, accepted: Option<usize>) -> Result<()> {
+        let Attention::Spec(spec) = &mut self.attention else {
+            return Err(SdecError::Invalid("forcing the acceptance needs the specattn policy".into()));
+        };
+        spec.forced_row = accepted.map(|a| a.saturating_sub(1));
+        Ok(())
+    }
+
     /// Leaves `omitted` out of every later pass: for timing what the rest costs (the values
     /// computed are then wrong).
     pub fn omit(&mut self, omitted: Omitted) {

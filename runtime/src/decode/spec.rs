@@ -64,6 +64,8 @@ pub struct SpecGpu {
     entries: usize,
     /// Positions selected per layer by the last selection (0: none yet).
     selected: usize,
+    /// Timing only: every acceptance keeps this row (see spec.cu `spec_accept`).
+    pub forced_row: Option<usize>,
     sel_seqlen: usize,
     gather: GatherKernel,
     topk: TopkKernel,
@@ -118,6 +120,7 @@ impl SpecGpu {
             lists: zeros(gpu, n_layer * batch * kvh * entries, "specattn draft lists")?,
             entries,
             selected: 0,
+            forced_row: None,
             sel_seqlen: 0,
             topk_scratch: TopkScratch::new(gpu, &topk_shape, &topk.config)?,
             gather,
@@ -168,7 +171,7 @@ impl SpecGpu {
         let (mut tokens, mut pos) = (next.0.slice_mut(..self.batch), next.1.slice_mut(..self.batch));
         let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, n)?;
         let mut result = self.accept_result.slice_mut(..1 + rows);
-        kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..))?;
+        kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..), self.forced_row)?;
         let result: Vec<i32> = gpu.stream.clone_dtoh(&self.accept_result.slice(..1 + rows)).during("reading the acceptance")?;
         let j = usize::try_from(result[0]).ok().filter(|&j| j < n).ok_or_else(|| SdecError::Invalid(format!("spec_accept returned row {} of {n}", result[0])))?;
         Ok((j, result[1..].to_vec()))

@@ -110,12 +110,13 @@ impl FuzzFamily for Spec {
             .map(|i| if i % n + 1 < n && rng.gen_bool(0.8) { drafts[i + 1] } else { rng.gen_range(0..vocab) })
             .collect();
         let accept_base = rng.gen_range(0..cap);
+        let force_row = rng.gen_bool(1.0 / 3.0).then(|| rng.gen_range(0..n + 2));  // past n - 1: kept as n - 1
         let (d_drafts, d_verified) = (upload(gpu, &drafts, "drafts")?, upload(gpu, &verified, "verified tokens")?);
         let poisoned = |len: usize| upload(gpu, &vec![POISON_I32; len], "acceptance outputs");
         let (mut a_result, mut a_next, mut a_pos, mut a_rows, mut a_sel) = (poisoned(batch * n + 1)?, poisoned(batch)?, poisoned(batch)?, poisoned(2 * batch)?, poisoned(batch)?);
         kernels.accept(
             gpu, &d_drafts.as_view(), &d_verified.as_view(), n, accept_base, &mut a_result.slice_mut(..), &mut a_next.slice_mut(..), &mut a_pos.slice_mut(..),
-            &mut a_rows.slice_mut(..), &mut a_sel.slice_mut(..),
+            &mut a_rows.slice_mut(..), &mut a_sel.slice_mut(..), force_row,
         )?;
         let got_accept: Vec<Vec<i32>> = [&a_result, &a_next, &a_pos, &a_rows, &a_sel].iter().map(|d| download(&gpu.stream, d, "acceptance outputs")).collect::<Result<_>>()?;
 
@@ -146,7 +147,7 @@ impl FuzzFamily for Spec {
 
         let s = s.clone();
         Ok(Box::new(move || {
-            let j = reference::accepted(&drafts, &verified, n);
+            let j = force_row.map_or_else(|| reference::accepted(&drafts, &verified, n), |r| r.min(n - 1));
             let next_pos = (accept_base + j + 1) as i32;
             let want_accept: [Vec<i32>; 5] = [
                 std::iter::once(j as i32).chain(verified.iter().copied()).collect(),
@@ -157,7 +158,7 @@ impl FuzzFamily for Spec {
             ];
             for (what, (got, want)) in ["result", "next tokens", "positions", "rows", "sel_len"].iter().zip(got_accept.iter().zip(&want_accept)) {
                 if got != want {
-                    return Some(format!("spec_accept {what}: {got:?} on the GPU, {want:?} expected (n {n}, drafts {drafts:?}, verified {verified:?})"));
+                    return Some(format!("spec_accept {what}: {got:?} on the GPU, {want:?} expected (n {n}, forced row {force_row:?}, drafts {drafts:?}, verified {verified:?})"));
                 }
             }
             let mut want = vec![POISON_F32; layers * per_layer];

@@ -72,11 +72,11 @@ impl SpecKernels {
     /// Greedy acceptance of a verify pass on the device (see spec.cu `spec_accept`): from the
     /// chunk's inputs `drafts` and greedy outputs `verified` ([batch][n] each), writes `result`
     /// = {j, verified…}, each sequence's next token and position, and the selection's rows and
-    /// seqlen.
+    /// seqlen. `force_row` keeps that row whatever matched (timing only, see spec.cu).
     #[allow(clippy::too_many_arguments)]
     pub fn accept(
         &self, gpu: &Gpu, drafts: &CudaView<i32>, verified: &CudaView<i32>, n: usize, base: usize, result: &mut CudaViewMut<i32>, next_tokens: &mut CudaViewMut<i32>,
-        pos: &mut CudaViewMut<i32>, rows: &mut CudaViewMut<i32>, sel_len: &mut CudaViewMut<i32>,
+        pos: &mut CudaViewMut<i32>, rows: &mut CudaViewMut<i32>, sel_len: &mut CudaViewMut<i32>, force_row: Option<usize>,
     ) -> Result<()> {
         let b = self.shape.batch as usize;
         if n == 0 {
@@ -90,9 +90,10 @@ impl SpecKernels {
         check_len("rows", rows.len(), 2 * b)?;
         check_len("sel_len", sel_len.len(), b)?;
         let (batch, n, base) = (b as i32, n as i32, base as i32);
+        let force_row = force_row.map_or(-1, |r| r.min(n as usize - 1) as i32);
         let f = self.kernels.function("spec_accept")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(drafts).arg(verified).arg(&batch).arg(&n).arg(&base).arg(result).arg(next_tokens).arg(pos).arg(rows).arg(sel_len)
+            gpu.stream.launch_builder(&f).arg(drafts).arg(verified).arg(&batch).arg(&n).arg(&base).arg(result).arg(next_tokens).arg(pos).arg(rows).arg(sel_len).arg(&force_row)
                 .launch(launch_config(spec(&self.specs, "spec_accept")?))
         }
         .during("spec acceptance")?;

@@ -91,6 +91,7 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
         gemms: vec![Gemm::Generated],
         seed: args.seed,
         omit: Vec::new(),
+        spec_accepted: Some(crate::decode::bench::SPEC_TIMING_ACCEPTED),
     };
     let before = step_ms(&gpu, &tuned, &opts)?;
     eprintln!("refine: {policy} b{batch} ctx {context} on {}: {before:.3} ms a step with the cached choices", gpu.info.name);
