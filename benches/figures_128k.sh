@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue #5's 128K figures in one GPU call (~5 minutes on an H100, ~8 with SpecAttn): every family
 # tuned afresh into OUT/tune, refined in the decode step at batch 1 for `full` and `lychee` (and,
-# with SPEC=1, SpecAttn: 2 candidates, 8 rounds), then `sdec bench decode` at 128K, batch 1 and 2.
+# with SPEC=1, SpecAttn: 2 candidates, 8 rounds), then `sdec bench decode` at 128K, batch 1 and 2
+# (SpecAttn rounds timed keeping 6 tokens each, `--spec-accepted`'s default: decode.md section 26).
 # The recipe of docs/results/decode.md sections 21 and 23 (benches/refine_128k.sh refines every
 # batch and takes longer). With the sdec binary in SDEC (default target/release/sdec):
 #   benches/figures_128k.sh OUT          (OUT outside $OUT on the device: tar it, without OUT/tune/cubin)
