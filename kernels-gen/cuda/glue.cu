@@ -78,31 +78,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) kv_append(
     }
 }
 
-// Index of the largest logit per row (the smallest index among equal maxima). fp32 [rows][n].
-extern "C" __global__ void __launch_bounds__(THREADS) argmax(const float* __restrict__ logits, int* __restrict__ out, int n) {
-    __shared__ float best_val[THREADS / 32];
-    __shared__ int best_idx[THREADS / 32];
-    const float* row = logits + (size_t)blockIdx.x * n;
-    float bv = -SDEC_INF;
-    int bi = n;
-    for (int i = threadIdx.x; i < n; i += THREADS)
-        if (row[i] > bv) { bv = row[i]; bi = i; }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-        const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-        const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-        if (ov > bv || (ov == bv && oi < bi)) { bv = ov; bi = oi; }
-    }
-    if (threadIdx.x % 32 == 0) { best_val[threadIdx.x / 32] = bv; best_idx[threadIdx.x / 32] = bi; }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        for (int w = 1; w < THREADS / 32; ++w)
-            if (best_val[w] > bv || (best_val[w] == bv && best_idx[w] < bi)) { bv = best_val[w]; bi = best_idx[w]; }
-        // A row of NaN or -inf only: fall back to index 0 rather than an out-of-range id.
-        out[blockIdx.x] = bi < n ? bi : 0;
-    }
-}
-
 // The residual stream of a step from token ids: x fp32 [rows][n] = table bf16 [vocab][n] at tokens[row].
 extern "C" __global__ void __launch_bounds__(THREADS) embed(
     const bf16_t* __restrict__ table, const int* __restrict__ tokens, float* __restrict__ x, int n) {

@@ -6,7 +6,9 @@
 //   probability p_{r,h}(t) = exp2(logit_{r,h}(t) - lse2_{r,h}) for t <= base + r, else 0, where
 //   logit = scale*log2(e)*q_{r,h}.k_t as the verify pass's chunk attention wrote it (fp16): the
 //   selection reads 2 bytes per (used row, head, token) instead of every token's K row again.
-// spec_tokens: the top-k picks of one or more layers' scores into the draft steps' token lists.
+// spec_tokens: the top-k picks of one or more layers' scores into the draft steps' token lists,
+//   keeping the budget of the accepted seqlen (decided on the device, from the staged seqlen).
+// spec_list_append: each draft step's position into those lists.
 // spec_accept: greedy acceptance after a verify pass, on the device, so that the selection that
 //   follows needs nothing uploaded: the host reads one small result and launches it at once.
 
@@ -51,30 +53,89 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_score_logits(
     out_row[t] = sum / (N_HEADS * n_rows);
 }
 
+// The picks' top-k order: score descending, then position ascending, then slot (the runtime's
+// picks are distinct positions; the slot keeps the order total whatever the input).
+struct PickKey {
+    float score;
+    int pos, slot;  // slot -1: no pick
+};
+__device__ __forceinline__ bool ranks_before(const PickKey& a, const PickKey& b) {
+    return a.score > b.score || (a.score == b.score && (a.pos < b.pos || (a.pos == b.pos && a.slot < b.slot)));
+}
+__device__ __forceinline__ void keep_later(PickKey& worst, const PickKey& other) {
+    if (other.slot >= 0 && (worst.slot < 0 || ranks_before(worst, other))) worst = other;
+}
+
+// The last pick in top-k order among those ranked before `cut` (every pick when cut.slot < 0).
+// Every thread of the CTA gets it.
+__device__ PickKey last_pick_before(const int* __restrict__ picks, const float* __restrict__ scores, int k_valid, PickKey cut) {
+    __shared__ PickKey warp_last[THREADS / 32];
+    PickKey worst = {0.f, 0, -1};
+    for (int s = threadIdx.x; s < k_valid; s += THREADS) {
+        const PickKey key = {scores[s], picks[s], s};
+        if (cut.slot < 0 || ranks_before(key, cut)) keep_later(worst, key);
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const PickKey other = {__shfl_xor_sync(0xffffffffu, worst.score, o), __shfl_xor_sync(0xffffffffu, worst.pos, o),
+                               __shfl_xor_sync(0xffffffffu, worst.slot, o)};
+        keep_later(worst, other);
+    }
+    __syncthreads();  // the previous call's readers are done with warp_last
+    if (threadIdx.x % 32 == 0) warp_last[threadIdx.x / 32] = worst;
+    __syncthreads();
+    for (int w = 0; w < THREADS / 32; ++w) keep_later(worst, warp_last[w]);
+    return worst;
+}
+
 // Grid (KV_HEADS, batch, layers); row = layer*batch + b.
-// picks  int [layers*batch][k_valid]: top-k of each (layer, sequence) score row, any order.
-// sel_len int [batch]: the seqlen the scores were taken at.
-// lists  int [layers*batch][KV_HEADS][entries], every KV head the same list: the picks (a pick
-//        outside [0, sel_len), which a top-k shared by sequences of different lengths can return,
-//        becomes -1), then sel_len + i for i < gamma (the draft steps' own tokens; attention skips
-//        those at or past its context), then -1.
+// picks, pick_scores [layers*batch][k_valid]: the top k_valid of each (layer, sequence) score row
+//        at the round's longest seqlen, any order, with their scores.
+// sel_len int [batch]: the seqlen the selection is for (the accepted one, staged by spec_accept).
+// lists  int [layers*batch][KV_HEADS][entries], every KV head the same list: the picks that are
+//        among the top budget(sel_len) = min(max(ceil(ratio * sel_len), budget_min), sel_len)
+//        of them in top-k order and inside [0, sel_len) (the rest become -1), then -1: the last
+//        gamma slots are the draft steps' own positions, which `spec_list_append` fills in as
+//        they come. The budget is decided here, not by the host, so that the selection can run
+//        before the host has read the accepted row: the scores past sel_len are -inf, so the
+//        top budget(sel_len) of the row are the first of its top k_valid.
 extern "C" __global__ void __launch_bounds__(THREADS) spec_tokens(
-    const int* __restrict__ picks, const int* __restrict__ sel_len, int* __restrict__ lists,
-    int k_valid, int gamma, int entries) {
+    const int* __restrict__ picks, const float* __restrict__ pick_scores, const int* __restrict__ sel_len, int* __restrict__ lists,
+    int k_valid, int gamma, int entries, double ratio, int budget_min) {
     const int b = blockIdx.y, row = blockIdx.z * gridDim.y + b;
     const int len = sel_len[b];
     const int* in = picks + (size_t)row * k_valid;
+    const float* in_scores = pick_scores + (size_t)row * k_valid;
     int* out = lists + ((size_t)row * KV_HEADS + blockIdx.x) * entries;
+    const double want = ceil(ratio * (double)len);
+    const int budget = max(want >= (double)len ? len : min(max((int)want, budget_min), len), 0);
+    // The last `drop` picks in top-k order are not this seqlen's: `cut` is the first of them.
+    const int drop = k_valid - budget;
+    PickKey cut = {0.f, 0, -1};
+    for (int d = 0; d < drop && drop < k_valid; ++d) cut = last_pick_before(in, in_scores, k_valid, cut);
     for (int s = threadIdx.x; s < entries; s += THREADS) {
         int t = -1;
         if (s < k_valid) {
             const int p = in[s];
-            t = p >= 0 && p < len ? p : -1;
-        } else if (s < k_valid + gamma) {
-            t = len + (s - k_valid);
+            const PickKey key = {in_scores[s], p, s};
+            const bool kept = drop <= 0 || (drop < k_valid && ranks_before(key, cut));
+            t = kept && p >= 0 && p < len ? p : -1;
         }
         out[s] = t;
     }
+}
+
+// A draft step's own position into the lists of every layer (the step's first kernel): slot
+// entries - gamma + i of each list for the step at sel_len + i. A draft's attention then reads
+// the positions drafted so far and none after, without a context bound that changes every
+// step, so every draft step of every round is the same launch (one CUDA graph, no capture
+// between rounds). Grid (1, batch, layers); a thread per KV head's list.
+extern "C" __global__ void __launch_bounds__(THREADS) spec_list_append(
+    int* __restrict__ lists, const int* __restrict__ pos, const int* __restrict__ sel_len, int gamma, int entries) {
+    const int b = blockIdx.y, row = blockIdx.z * gridDim.y + b;
+    const int p = pos[b], i = p - sel_len[b];
+    if (i < 0 || i >= gamma) return;  // not a draft of this selection's round
+    for (int h = threadIdx.x; h < KV_HEADS; h += THREADS) lists[((size_t)row * KV_HEADS + h) * entries + entries - gamma + i] = p;
 }
 
 // After a verify pass of n = gamma + 1 rows per sequence from position `base`: row i of sequence b

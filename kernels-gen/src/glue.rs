@@ -1,5 +1,5 @@
-//! Glue of the decode step (`cuda/glue.cu`): rmsnorm, rope, swiglu, kv append, argmax. Simple
-//! templates through the same NVRTC path; references beside each.
+//! Glue of the decode step (`cuda/glue.cu`; argmax in `cuda/argmax.cu`): rmsnorm, rope, swiglu,
+//! kv append, argmax. Simple templates through the same NVRTC path; references beside each.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +61,37 @@ glue_family!(RmsNorm, RMSNORM_ENTRY, "rmsnorm", rmsnorm, "RMSNorm of the fp32 re
 glue_family!(Rope, ROPE_ENTRY, "rope", rope, "Rotate-half RoPE in place.");
 glue_family!(Swiglu, SWIGLU_ENTRY, "swiglu", swiglu, "silu(gate) * up.");
 glue_family!(KvAppend, KV_APPEND_ENTRY, "kv_append", kv_append, "Append a token's K and V to the cache.");
-glue_family!(Argmax, ARGMAX_ENTRY, "argmax", argmax, "Greedy token: argmax of the logits.");
+sdec_dsl::kernel_family! {
+    /// Greedy token: argmax of each row of logits (rows = tokens, n = vocab). `ctas` CTAs share
+    /// a row (one CTA took 8 µs for Llama's 128K-entry vocabulary, a few of the step's
+    /// microseconds after the LM head); the last of them to finish merges their winners.
+    pub family Argmax {
+        name = "argmax";
+        source = "cuda/argmax.cu";
+        shape = RowShape;
+        params {
+            threads: u32 = [256, 128, 512],
+            ctas: u32 = [16, 1, 8, 32, 64],
+        }
+        constraints {
+            threads % 32 == 0,
+        }
+        kernels {
+            argmax(grid = (ctas, shape.rows, 1), block = (threads, 1, 1), smem = 0),
+        }
+    }
+}
+
+/// Most CTAs an argmax row is split over (the largest `ctas` candidate): a row's share of the
+/// partial winners the runtime allocates.
+pub const MAX_ARGMAX_CTAS: u32 = 64;
+
+/// Llama-3.1-8B's vocabulary at one row (a decode step) and seven (SpecAttn's verification).
+pub fn argmax_shapes() -> Vec<RowShape> {
+    [1, 7].into_iter().map(|rows| RowShape { rows, n: 128_256, head_dim: 0, capacity: 0 }).collect()
+}
+
+pub static ARGMAX_ENTRY: Entry<Argmax> = Entry { standard_shapes: argmax_shapes };
 sdec_dsl::kernel_family! {
     /// RoPE of q and k from the fused qkv projection, and K/V appended to the cache, in one
     /// kernel: a CTA per (token row, head of the row); rows = tokens, n = the row's width. The

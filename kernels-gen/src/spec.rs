@@ -95,6 +95,7 @@ sdec_dsl::kernel_family! {
             spec_score_logits(grid = (shape.row_stride.div_ceil(threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_accept(grid = (1, 1, 1), block = (threads, 1, 1), smem = 0),
+            spec_list_append(grid = (1, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
         }
     }
 }
@@ -182,9 +183,6 @@ pub mod reference {
         out
     }
 
-    /// One KV head's list as `spec_tokens` lays it out: the picks (positions outside
-    /// 0..sel_len, which a shared top-k can return for a shorter sequence, become −1), then the
-    /// `gamma` positions appended after the selection, then −1.
     /// Greedy acceptance of a batch's verify pass (`spec_accept`): rows of n = γ + 1 tokens per
     /// sequence; row i confirms draft i + 1 when `verified[i] == drafts[i + 1]`; the batch keeps
     /// the shortest run of confirmations.
@@ -197,12 +195,35 @@ pub mod reference {
             .unwrap_or(0)
     }
 
-    pub fn tokens_row(s: &SpecShape, picks: &[i32], sel_len: i32) -> Vec<i32> {
-        let mut out: Vec<i32> = picks.iter().map(|&p| if (0..sel_len).contains(&p) { p } else { -1 }).collect();
-        out.extend((0..s.gamma as i32).map(|i| sel_len + i));
+    /// SpecAttn's draft budget at `seqlen` (sdec-model's `spec_budget`, as `spec_tokens` takes it:
+    /// the ratio and the least budget).
+    pub fn budget(ratio: f64, min: usize, seqlen: usize) -> usize {
+        ((ratio * seqlen as f64).ceil() as usize).max(min).min(seqlen)
+    }
+
+    /// One KV head's list as `spec_tokens` lays it out from the top-k picks and their scores:
+    /// the picks among the first `budget` in top-k order (score descending, position
+    /// ascending, slot ascending) and inside 0..sel_len (a top-k taken at a longer seqlen can
+    /// return positions past it), the others −1, then −1 (the last `gamma` slots wait for the
+    /// draft steps' positions, [`list_append`]).
+    pub fn tokens_row(s: &SpecShape, picks: &[i32], scores: &[f32], sel_len: i32, budget: usize) -> Vec<i32> {
+        let mut order: Vec<usize> = (0..picks.len()).collect();
+        order.sort_by(|&a, &b| scores[b].partial_cmp(&scores[a]).unwrap_or(std::cmp::Ordering::Equal).then(picks[a].cmp(&picks[b])).then(a.cmp(&b)));
+        let mut kept = vec![false; picks.len()];
+        order.iter().take(budget).for_each(|&i| kept[i] = true);
+        let mut out: Vec<i32> = picks.iter().zip(&kept).map(|(&p, &k)| if k && (0..sel_len).contains(&p) { p } else { -1 }).collect();
         out.resize(s.entries as usize, -1);
         out.truncate(s.entries as usize);
         out
+    }
+
+    /// A list after the draft step at position `pos` (`spec_list_append`): the step's slot,
+    /// `entries − gamma + (pos − sel_len)`, holds `pos` when the step is one of the round's.
+    pub fn list_append(s: &SpecShape, list: &mut [i32], pos: i32, sel_len: i32) {
+        let i = pos as i64 - sel_len as i64;
+        if (0..s.gamma as i64).contains(&i) {
+            list[(s.entries - s.gamma) as usize + i as usize] = pos;
+        }
     }
 }
 
@@ -283,11 +304,38 @@ mod tests {
     }
 
     #[test]
-    fn token_lists_hold_picks_then_appended_positions() {
+    fn token_lists_hold_picks_then_the_drafts_positions() {
         let s = small();
-        assert_eq!(reference::tokens_row(&s, &[4, 0, 2], 9), vec![4, 0, 2, 9, 10, 11, -1, -1, -1, -1]);
-        // Picks a shared top-k took past this sequence's selection are dropped.
-        assert_eq!(reference::tokens_row(&s, &[3, 9, -1, 12], 9), vec![3, -1, -1, -1, 9, 10, 11, -1, -1, -1]);
+        let mut list = reference::tokens_row(&s, &[4, 0, 2], &[0.5, 0.1, 0.2], 9, 3);
+        assert_eq!(list, vec![4, 0, 2, -1, -1, -1, -1, -1, -1, -1]);
+        // The draft steps at 9 and 10 fill the first two of the last γ = 3 slots; a position
+        // before the selection or past its round leaves the list alone.
+        for pos in [9, 10, 8, 12] {
+            reference::list_append(&s, &mut list, pos, 9);
+        }
+        assert_eq!(list, vec![4, 0, 2, -1, -1, -1, -1, 9, 10, -1]);
+        // Picks a top-k took past this sequence's selection are dropped.
+        let past = f32::NEG_INFINITY;
+        assert_eq!(reference::tokens_row(&s, &[3, 9, -1, 12], &[0.1, past, past, past], 9, 4), vec![3, -1, -1, -1, -1, -1, -1, -1, -1, -1]);
+    }
+
+    #[test]
+    fn a_smaller_budget_drops_the_last_picks_in_top_k_order() {
+        let s = small();
+        // Ties go to the smaller position: of the two 0.2s, 2 ranks before 5.
+        let (picks, scores) = ([5, 0, 2, 7], [0.2f32, 0.9, 0.2, 0.4]);
+        assert_eq!(reference::tokens_row(&s, &picks, &scores, 9, 3)[..4], [-1, 0, 2, 7]);
+        assert_eq!(reference::tokens_row(&s, &picks, &scores, 9, 2)[..4], [-1, 0, -1, 7]);
+        assert_eq!(reference::tokens_row(&s, &picks, &scores, 9, 0)[..4], [-1, -1, -1, -1]);
+    }
+
+    #[test]
+    fn the_budget_is_the_ratio_clamped_to_the_least_and_the_seqlen() {
+        assert_eq!(reference::budget(0.07, 256, 131_072), 9176);
+        assert_eq!(reference::budget(0.07, 256, 1000), 256);
+        assert_eq!(reference::budget(0.07, 256, 100), 100);
+        // One more token moves the budget by at most one (the runtime's drop is small).
+        assert!((256..200_000).all(|n| reference::budget(0.07, 256, n + 1) - reference::budget(0.07, 256, n) <= 1));
     }
 
     #[test]

@@ -213,11 +213,14 @@ pub fn bench(args: &BenchDecodeArgs) -> Result<()> {
     let rounds: Vec<_> = report.rows.iter().filter_map(|r| r.spec_round.as_ref().map(|t| (r, t))).collect();
     if !rounds.is_empty() {
         println!("\nSpecAttn rounds (ms, medians; the draft steps above; acceptance is measured on a real model apart):");
-        println!("| batch | context | γ | round | γ drafts | verification | selection | rounds | tokens kept a round |");
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        println!("| batch | context | γ | round | γ drafts | verification | selection | rounds | tokens kept a round | host before the first draft |");
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (r, t) in rounds {
             let kept = if t.accepted_forced { format!("{} (forced)", t.accepted) } else { format!("{} (median)", t.accepted) };
-            println!("| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {kept} |", r.batch, r.context, t.gamma, t.round_ms, t.drafts_ms, t.verify_ms, t.select_ms, t.rounds);
+            println!(
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {kept} | {:.3} |",
+                r.batch, r.context, t.gamma, t.round_ms, t.drafts_ms, t.verify_ms, t.select_ms, t.rounds, t.first_launch_ms
+            );
         }
     }
     if let Some(path) = &args.json {

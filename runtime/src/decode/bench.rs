@@ -183,6 +183,8 @@ pub struct SpecRoundTiming {
     pub drafts_ms: f64,
     pub verify_ms: f64,
     pub select_ms: f64,
+    /// Host time before the first draft step was launched (the GPU waits for it).
+    pub first_launch_ms: f64,
     pub rounds: usize,
     /// Tokens the median timed round kept.
     pub accepted: usize,
@@ -208,10 +210,12 @@ fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup
     let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
     let event = || gpu.ctx.new_event(flags).during("creating events");
     let (start, marks) = (event()?, [event()?, event()?, event()?]);
-    let (mut drafts, mut verify, mut select, mut total, mut kept) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut drafts, mut verify, mut select, mut total, mut kept, mut first) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
         start.record(&gpu.stream).during("recording an event")?;
-        kept.push(dec.spec_round(gpu, tuned, gamma, false, Some(&marks))?.accepted);
+        let round = dec.spec_round(gpu, tuned, gamma, false, Some(&marks))?;
+        kept.push(round.accepted);
+        first.push(round.first_launch.as_secs_f64() * 1e3);
         marks[2].synchronize().during("waiting for a round")?;
         let ms = |a: &cudarc::driver::CudaEvent, b: &cudarc::driver::CudaEvent| a.elapsed_ms(b).map(|t| t as f64).during("reading an event");
         drafts.push(ms(&start, &marks[0])? / gamma.max(1) as f64);
@@ -231,6 +235,7 @@ fn time_rounds(gpu: &Gpu, tuned: &Tuned, dec: &mut Decoder, gamma: usize, warmup
         drafts_ms: median(drafts.clone()) * gamma as f64,
         verify_ms: median(verify),
         select_ms: median(select),
+        first_launch_ms: median(first),
         rounds: rounds.max(1),
         accepted: kept[kept.len() / 2],
         accepted_forced: accepted.is_some(),

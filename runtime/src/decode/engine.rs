@@ -35,7 +35,7 @@ use super::weights::GpuWeights;
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel};
-use crate::launch::glue::{self, GlueKernel};
+use crate::launch::glue::{self, ArgmaxScratch, GlueKernel};
 use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc, RopeDst};
 use crate::launch::{download, upload, zeros};
 use crate::tuned::Tuned;
@@ -73,6 +73,9 @@ pub struct SpecRound {
     pub logits: Vec<Vec<f32>>,
     /// KV entries read per draft step, then by the verification.
     pub kv_read: Vec<u64>,
+    /// Host time from the round's call to the first draft step's launch (its graph's capture
+    /// and update): on a GPU that waited for the round, idle time.
+    pub first_launch: std::time::Duration,
 }
 
 /// What [`Decoder::layers`] runs: one token per sequence, or a causal chunk of `n`.
@@ -157,6 +160,7 @@ struct RowKernels {
     linears: Linears,
     rope_append: GlueKernel,
     argmax: GlueKernel,
+    argmax_scratch: ArgmaxScratch,
     embed: GlueKernel,
 }
 
@@ -179,6 +183,7 @@ impl RowKernels {
             linears,
             rope_append: GlueKernel::new::<RopeAppend>(gpu, &RopeAppend::default_config(&rope_shape, &gpu.limits())?, &rope_shape)?,
             argmax: tuned.glue_kernel::<Argmax>(gpu, &row(cfg.vocab, 0, 0))?,
+            argmax_scratch: ArgmaxScratch::new(gpu, rows)?,
             embed: tuned.glue_kernel::<Embed>(gpu, &row(cfg.hidden, 0, 0))?,
         })
     }
@@ -213,6 +218,9 @@ pub struct Decoder {
     dense: DecodeKernel,
     attention: Attention,
     graph: StepGraph,
+    /// `graph` holds a SpecAttn draft step, which is the same at every step (see decode/spec.rs):
+    /// the next one is launched as it is.
+    graph_is_draft: bool,
     chunk_graphs: HashMap<(usize, bool), StepGraph>,
     /// Stages left out of every pass (`sdec bench decode --omit`; empty otherwise).
     omitted: Omitted,
@@ -291,6 +299,7 @@ impl Decoder {
         Ok(Decoder {
             cfg: cfg.clone(), batch, len: 0, weights, kv, gemm, bufs, step_rows, advance, chunks: HashMap::new(), max_chunk, last_rows: 1, dense, attention,
             graph: StepGraph::default(),
+            graph_is_draft: false,
             chunk_graphs: HashMap::new(),
             omitted: Omitted::default(),
         })
@@ -343,20 +352,35 @@ impl Decoder {
     /// Enqueues one step: every sequence's current token at position `len`. Logits and the
     /// greedy next tokens stay on the device ([`Decoder::logits`], [`Decoder::tokens`]).
     pub fn step(&mut self, gpu: &Gpu, kind: StepKind) -> Result<()> {
-        if self.len + 1 > self.kv.capacity {
-            return Err(SdecError::Invalid(format!("the KV cache is full ({} tokens)", self.kv.capacity)));
+        self.check_room(1)?;
+        if let (Attention::Spec(spec), StepKind::Policy) = (&mut self.attention, kind) {
+            spec.append_position(gpu, &self.bufs.pos)?;
         }
         self.layers(gpu, Pass::Step(kind))?;
         if let (Attention::Lfps(lfps), StepKind::Policy) = (&mut self.attention, kind) {
             lfps.end_step();
         }
         if self.omitted.runs(Stage::Argmax) {
-            glue::argmax(gpu, &self.step_rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32)?;
+            let rows = &mut self.step_rows;
+            glue::argmax(gpu, &rows.argmax, &self.bufs.logits, &mut self.bufs.tokens, self.cfg.vocab as i32, &mut rows.argmax_scratch)?;
         }
         glue::advance(gpu, &self.advance, &mut self.bufs.pos, self.batch as i32)?;
+        self.step_done();
+        Ok(())
+    }
+
+    /// Refuses a pass of `n` more tokens per sequence than the KV cache has room for.
+    fn check_room(&self, n: usize) -> Result<()> {
+        if self.len + n > self.kv.capacity {
+            return Err(SdecError::Invalid(format!("the KV cache is full ({} tokens)", self.kv.capacity)));
+        }
+        Ok(())
+    }
+
+    /// The host's side of an enqueued step: one more token per sequence.
+    fn step_done(&mut self) {
         self.len += 1;
         self.last_rows = 1;
-        Ok(())
     }
 
     /// Runs `n` tokens per sequence, at positions `len..len + n` and causal among themselves,
@@ -394,8 +418,8 @@ impl Decoder {
     /// The device work of a chunk pass: the layers, greedy tokens per row, next inputs.
     fn chunk_body(&mut self, gpu: &Gpu, n: usize, capture: bool) -> Result<()> {
         self.layers(gpu, Pass::Chunk { n, capture })?;
-        let pass = self.chunks.get(&(n, capture)).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
-        glue::argmax(gpu, &pass.rows.argmax, &self.bufs.logits, &mut self.bufs.chunk_out, self.cfg.vocab as i32)?;
+        let pass = self.chunks.get_mut(&(n, capture)).ok_or_else(|| SdecError::Invalid("chunk pass cache".into()))?;
+        glue::argmax(gpu, &pass.rows.argmax, &self.bufs.logits, &mut self.bufs.chunk_out, self.cfg.vocab as i32, &mut pass.rows.argmax_scratch)?;
         // Each sequence continues from its last row.
         for seq in 0..self.batch {
             let last = seq * n + n - 1;
@@ -506,7 +530,7 @@ impl Decoder {
                 }
                 (_, _, Some(chunk)) => chunk.launch_at(gpu, &inputs, ctx, &mut bufs.attn, &mut bufs.chunk_lse.slice_mut(..), None)?,
                 (Attention::Lychee(lychee), Pass::Step(StepKind::Policy), None) => lychee.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
-                (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
+                (Attention::Spec(spec), Pass::Step(StepKind::Policy), None) => spec.attend(gpu, l, &inputs, &mut bufs.attn)?,
                 (Attention::Streaming(s), Pass::Step(StepKind::Policy), None) => s.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Quest(q), Pass::Step(StepKind::Policy), None) if l >= q.dense_layers => q.attend(gpu, l, ctx, &inputs, &mut bufs.attn)?,
                 (Attention::Tidal(t), Pass::Step(StepKind::Policy), None) => t.attend(gpu, l, ctx, &inputs, &mut bufs.attn, &mut self.dense, &mut bufs.unused_scores)?,
@@ -560,9 +584,17 @@ impl Decoder {
         if let (Attention::Lychee(lychee), StepKind::Policy) = (&mut self.attention, kind) {
             lychee.prepare(gpu, self.cfg.n_layer, (self.len + 1) as u32)?;
         }
+        let draft = matches!((&self.attention, kind), (Attention::Spec(_), StepKind::Policy));
+        if draft && self.graph_is_draft {
+            self.check_room(1)?;
+            self.graph.launch(gpu)?;
+            self.step_done();
+            return Ok(());
+        }
         let mut graph = std::mem::take(&mut self.graph);
         let result = graph.run(gpu, || self.step(gpu, kind));
         self.graph = graph;
+        self.graph_is_draft = draft && result.is_ok();
         result
     }
 
@@ -592,6 +624,7 @@ impl Decoder {
     /// `events`, when given, are recorded after the drafts, after the verification pass and
     /// after the selection (the benchmark's breakdown of a round).
     pub fn spec_round(&mut self, gpu: &Gpu, tuned: &Tuned, gamma: usize, logits: bool, events: Option<&[cudarc::driver::CudaEvent; 3]>) -> Result<SpecRound> {
+        let called = std::time::Instant::now();
         let n = gamma + 1;
         if !matches!(self.attention, Attention::Spec(_)) {
             return Err(SdecError::Invalid("spec_round needs the specattn policy".into()));
@@ -610,9 +643,13 @@ impl Decoder {
             Ok(())
         };
         keep_inputs(self, 0)?;
+        let mut first_launch = std::time::Duration::ZERO;
         for i in 0..gamma {
             kv_read.push(self.kv_entries(self.len + 1));
             self.step_graph(gpu, StepKind::Policy)?;
+            if i == 0 {
+                first_launch = called.elapsed();
+            }
             keep_inputs(self, i + 1)?;
         }
         let record = |i: usize| events.map_or(Ok(()), |e| e[i].record(&gpu.stream).during("recording an event"));
@@ -629,10 +666,14 @@ impl Decoder {
         // shortest match. Decided on the device, which also sets each sequence's next token and
         // position and stages the selection's inputs: one read, nothing uploaded.
         let bufs = &mut self.bufs;
-        let (j, verified) = spec.accept(gpu, (&bufs.chunk_in, &bufs.chunk_out), n, base, (&mut bufs.tokens, &mut bufs.pos))?;
-        let tokens: Vec<u32> = (0..batch).flat_map(|b| verified[b * n..=b * n + j].iter().map(|&t| t as u32)).collect();
-        spec.select_staged(gpu, n, base, j)?;
+        // The selection is enqueued before the host waits for j (it needs none of it), so the
+        // GPU goes on while the result travels.
+        spec.accept(gpu, (&bufs.chunk_in, &bufs.chunk_out), n, base, (&mut bufs.tokens, &mut bufs.pos))?;
+        spec.select_staged(gpu, n, base)?;
         record(2)?;
+        let (j, verified) = spec.read_acceptance(n)?;
+        spec.selected_at(base, j);
+        let tokens: Vec<u32> = (0..batch).flat_map(|b| verified[b * n..=b * n + j].iter().map(|&t| t as u32)).collect();
         let rows = if logits {
             let v = self.cfg.vocab;
             let all: Vec<f32> = gpu.stream.clone_dtoh(&self.bufs.logits.slice(..batch * n * v)).during("reading verify logits")?;
@@ -641,7 +682,7 @@ impl Decoder {
             Vec::new()
         };
         self.len = base + j + 1;
-        Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read })
+        Ok(SpecRound { accepted: j + 1, tokens, logits: rows, kv_read, first_launch })
     }
 
     /// Timing only: every later SpecAttn round keeps `accepted` tokens whatever matched (None:
@@ -658,6 +699,7 @@ impl Decoder {
     /// computed are then wrong).
     pub fn omit(&mut self, omitted: Omitted) {
         self.omitted = omitted;
+        self.graph_is_draft = false;  // the next draft step is another graph
         if let Attention::Lychee(lychee) = &mut self.attention {
             lychee.selects = omitted.runs(Stage::Select);
         }

@@ -62,6 +62,13 @@ impl StepGraph {
         check(unsafe { sys::cuGraphLaunch(exec, stream) }, "launching the step")
     }
 
+    /// Launches the instantiated graph as it is (a step identical to the last captured one).
+    pub fn launch(&self, gpu: &Gpu) -> Result<()> {
+        let exec = self.exec.ok_or_else(|| SdecError::Invalid("CUDA graph: nothing instantiated to launch again".into()))?;
+        gpu.ctx.bind_to_thread().map_err(|e| SdecError::Invalid(format!("binding the CUDA context: {e}")))?;
+        check(unsafe { sys::cuGraphLaunch(exec, gpu.stream.cu_stream()) }, "launching the step")
+    }
+
     /// Forgets the instantiated graph (the next step instantiates anew).
     pub fn reset(&mut self) {
         if let Some(exec) = self.exec.take() {

@@ -2,17 +2,22 @@
 //! generate.rs `speculative`, policies/specattn.rs).
 //!
 //! A round: γ draft steps, each a normal decode step whose attention reads, per layer, only the
-//! positions the last verification selected plus those appended since (one `gather_attention`
-//! launch, every head sparse); then one chunk pass over the γ + 1 tokens with full causal
-//! attention verifies them (greedy: the longest matching prefix plus the bonus token), so the
-//! output is exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps
-//! and writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
-//! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps `spec_budget(seqlen)` positions per layer and `spec_tokens`
-//! writes them, with the next γ positions, as the drafts' token lists. The acceptance itself is
-//! decided on the device (`spec_accept`), which also stages the selection's inputs: a round
-//! reads j and the verified tokens once and uploads nothing (the host round trip between the
-//! verification and the selection was 116 µs a round: docs/results/decode.md section 17), and
-//! the selection scores every layer in one launch.
+//! positions the last verification selected plus the drafts' own (one `gather_attention` launch,
+//! every head sparse); then one chunk pass over the γ + 1 tokens with full causal attention
+//! verifies them (greedy: the longest matching prefix plus the bonus token), so the output is
+//! exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps and
+//! writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
+//! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps
+//! `spec_budget(seqlen)` positions per layer and `spec_tokens` writes them as the drafts' token
+//! lists; each draft step first adds its own position (`spec_list_append`).
+//!
+//! Nothing of a round waits for the host: the acceptance is decided on the device
+//! (`spec_accept`), which also stages the selection's inputs, and the selection does not depend
+//! on j (it keeps the budget of the longest seqlen and `spec_tokens` drops what the accepted one
+//! does not keep), so it is enqueued before the host reads j and the verified tokens, once a
+//! round. A draft step reads its position and its lists on the device, so every draft step of
+//! every round is the same CUDA graph, launched without a new capture (a capture before the
+//! first draft left the GPU idle ~0.8 ms a round: docs/results/decode.md section 27).
 //!
 //! A batch advances in step: every sequence keeps the accepted length of the one that accepted
 //! fewest (its drafts up to there matched the dense greedy tokens too, so every sequence still
@@ -21,7 +26,7 @@
 
 use std::collections::HashMap;
 
-use cudarc::driver::{CudaSlice, CudaViewMut};
+use cudarc::driver::{sys, CudaEvent, CudaSlice, CudaViewMut, PinnedHostSlice};
 use sdec_kernels::attention::{GatherAttention, GatherShape, MAX_QROWS};
 use sdec_kernels::spec::{Spec, SpecShape};
 use sdec_kernels::topk::TopkShape;
@@ -57,8 +62,14 @@ pub struct SpecGpu {
     /// {row 0's position, accepted row j} and the selection's seqlen, per sequence.
     rows: CudaSlice<i32>,
     sel_len: CudaSlice<i32>,
-    /// `spec_accept`'s {j, verified tokens [batch][γ + 1]}: the one read of a round.
+    /// `spec_accept`'s {j, verified tokens [batch][γ + 1]}: the one read of a round, copied
+    /// into page-locked memory without blocking so that the selection is enqueued before the
+    /// host waits for it.
     accept_result: CudaSlice<i32>,
+    accept_host: PinnedHostSlice<i32>,
+    /// Recorded after the copy into `accept_host` (cudarc records the slice's own event only
+    /// when it manages stream synchronization, which the runtime turns off).
+    accept_copied: CudaEvent,
     /// [n_layer][batch][kv_heads][entries] the drafts' token lists.
     lists: CudaSlice<i32>,
     entries: usize,
@@ -101,7 +112,7 @@ impl SpecGpu {
             batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, qrows: 1, capacity: capacity as u32,
             row_stride: capacity as u32, layers: n_layer as u32, entries: entries as u32, gamma: p.gamma.max(1) as u32,
         };
-        Ok(SpecGpu {
+        let mut spec = SpecGpu {
             params: p.clone(),
             n_layer,
             kv_heads: kvh,
@@ -117,6 +128,9 @@ impl SpecGpu {
             rows: zeros(gpu, 2 * batch, "specattn verify rows")?,
             sel_len: zeros(gpu, batch, "specattn selection length")?,
             accept_result: zeros(gpu, 1 + batch * (p.gamma + 1), "specattn acceptance")?,
+            // Safety: the driver fills it before `read_acceptance` looks at it.
+            accept_host: unsafe { gpu.ctx.alloc_pinned_with_flags::<i32>(1 + batch * (p.gamma + 1), 0) }.during("allocating the acceptance's host copy")?,
+            accept_copied: gpu.ctx.new_event(Some(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)).during("creating an event")?,
             lists: zeros(gpu, n_layer * batch * kvh * entries, "specattn draft lists")?,
             entries,
             selected: 0,
@@ -127,7 +141,10 @@ impl SpecGpu {
             topk,
             kernels: HashMap::new(),
             base_shape,
-        })
+        };
+        // The draft steps' list appends use these; made now, not while a step is captured.
+        Self::kernels_for(&mut spec.kernels, &spec.base_shape, gpu, 1)?;
+        Ok(spec)
     }
 
     /// Where layer `layer`'s chunk of `rows` rows per sequence leaves its log-sum-exps and its
@@ -139,14 +156,23 @@ impl SpecGpu {
         (lse, self.logits.slice_mut(at..at + len))
     }
 
-    /// A draft step's attention at layer `layer`: the layer's list, positions past `ctx` skipped.
-    pub fn attend(&mut self, gpu: &Gpu, layer: usize, ctx: u32, inputs: &AttentionInputs, out: &mut CudaSlice<u16>) -> Result<()> {
+    /// A draft step's attention at layer `layer`: the layer's list. The list holds the drafts'
+    /// own positions only once their steps have run ([`SpecGpu::append_position`]), so the
+    /// attention needs no context bound of its own: it is the same launch at every step.
+    pub fn attend(&mut self, gpu: &Gpu, layer: usize, inputs: &AttentionInputs, out: &mut CudaSlice<u16>) -> Result<()> {
         if self.sel_seqlen == 0 {
             return Err(SdecError::Invalid("specattn: a draft step before any selection (prefill with capture first)".into()));
         }
         let per_layer = self.batch * self.kv_heads * self.entries;
         let list = self.lists.slice(layer * per_layer..(layer + 1) * per_layer);
-        self.gather.launch_at(gpu, inputs, &list, ctx, out, None)
+        self.gather.launch_at(gpu, inputs, &list, self.capacity as u32, out, None)
+    }
+
+    /// A draft step's first kernel: its position `pos` [batch] into its slot of every layer's
+    /// list.
+    pub fn append_position(&mut self, gpu: &Gpu, pos: &CudaSlice<i32>) -> Result<()> {
+        let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, 1)?;
+        kernels.list_append(gpu, &mut self.lists.slice_mut(..), &pos.slice(..self.batch), &self.sel_len.slice(..))
     }
 
     /// The `spec` kernels for captured chunks of `qrows` rows per sequence, made on first use.
@@ -163,50 +189,87 @@ impl SpecGpu {
 
     /// Greedy acceptance of a verify pass of n rows per sequence from position `base`, on the
     /// device (`spec_accept`): it writes each sequence's next token and position and stages the
-    /// selection's rows, so [`SpecGpu::select_staged`] follows with nothing uploaded. Returns the
-    /// accepted row j and the verified tokens [batch][n] (the round's one read).
-    pub fn accept(&mut self, gpu: &Gpu, chunk: (&CudaSlice<i32>, &CudaSlice<i32>), n: usize, base: usize, next: (&mut CudaSlice<i32>, &mut CudaSlice<i32>)) -> Result<(usize, Vec<i32>)> {
+    /// selection's rows, so [`SpecGpu::select_staged`] follows with nothing uploaded. The result
+    /// {j, verified tokens [batch][n]} is copied to the host without waiting:
+    /// [`SpecGpu::read_acceptance`] waits for it.
+    pub fn accept(&mut self, gpu: &Gpu, chunk: (&CudaSlice<i32>, &CudaSlice<i32>), n: usize, base: usize, next: (&mut CudaSlice<i32>, &mut CudaSlice<i32>)) -> Result<()> {
         let rows = self.batch * n;
         let (drafts, verified) = (chunk.0.slice(..rows), chunk.1.slice(..rows));
         let (mut tokens, mut pos) = (next.0.slice_mut(..self.batch), next.1.slice_mut(..self.batch));
         let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, n)?;
         let mut result = self.accept_result.slice_mut(..1 + rows);
         kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..), self.forced_row)?;
-        let result: Vec<i32> = gpu.stream.clone_dtoh(&self.accept_result.slice(..1 + rows)).during("reading the acceptance")?;
+        gpu.stream.memcpy_dtoh(&self.accept_result.slice(..1 + rows), &mut self.accept_host).during("reading the acceptance")?;
+        self.accept_copied.record(&gpu.stream).during("recording an event")
+    }
+
+    /// The accepted row j and the verified tokens [batch][n] of the last [`SpecGpu::accept`]
+    /// (waits for its copy only, not for what was enqueued after it).
+    pub fn read_acceptance(&self, n: usize) -> Result<(usize, Vec<i32>)> {
+        self.accept_copied.synchronize().during("waiting for the acceptance")?;
+        let result = self.accept_host.as_slice().during("reading the acceptance")?;
         let j = usize::try_from(result[0]).ok().filter(|&j| j < n).ok_or_else(|| SdecError::Invalid(format!("spec_accept returned row {} of {n}", result[0])))?;
-        Ok((j, result[1..].to_vec()))
+        Ok((j, result[1..1 + self.batch * n].to_vec()))
     }
 
     /// Selects the drafts' positions from the last captured chunk of `qrows` rows per sequence,
     /// whose row 0 sat at position `base` and whose row `j` was the last accepted (the same for
     /// every sequence): each (layer, sequence) keeps the top `spec_budget(base + j + 1)`
-    /// positions by score, then the next γ positions are appended.
+    /// positions by score; the draft steps add theirs.
     pub fn select(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
         let rows: Vec<i32> = (0..self.batch).flat_map(|_| [base as i32, j as i32]).collect();
         gpu.stream.memcpy_htod(&rows, &mut self.rows).during("uploading verify rows")?;
         gpu.stream.memcpy_htod(&vec![(base + j + 1) as i32; self.batch], &mut self.sel_len).during("uploading selection length")?;
-        self.select_staged(gpu, qrows, base, j)
+        self.select_staged(gpu, qrows, base)?;
+        self.selected_at(base, j);
+        Ok(())
     }
 
     /// [`SpecGpu::select`] with the rows {base, j} and the seqlen already on the device (as
-    /// [`SpecGpu::accept`] leaves them).
-    pub fn select_staged(&mut self, gpu: &Gpu, qrows: usize, base: usize, j: usize) -> Result<()> {
-        let seqlen = base + j + 1;
-        let k = spec_budget(&self.params, seqlen);
+    /// [`SpecGpu::accept`] leaves them), for any j: the host need not know it yet. The scores
+    /// are laid out at the longest seqlen j can give (base + qrows; −inf past the staged one),
+    /// `topk` keeps that seqlen's budget, and `spec_tokens` keeps of those the staged seqlen's
+    /// budget (k differs by at most one across j, and the −inf positions rank last).
+    /// [`SpecGpu::selected_at`] records j once it is read.
+    pub fn select_staged(&mut self, gpu: &Gpu, qrows: usize, base: usize) -> Result<()> {
+        let longest = base + qrows;
+        let k = spec_budget(&self.params, longest);
         let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, qrows)?;
-        // Scores [n_layer][batch][seqlen], laid out at this seqlen: every layer in one launch.
+        // Scores [n_layer][batch][longest]: every layer in one launch.
         let strides = (self.logits_stride, self.lse_stride);
-        kernels.score_logits(gpu, &self.logits.slice(..), &self.lse.slice(..), strides, &self.rows.slice(..), &mut self.scores.slice_mut(..), seqlen as u32)?;
-        self.topk.launch_at(gpu, seqlen as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
-        kernels.tokens(gpu, &self.picks.slice(..), k as u32, &self.sel_len.slice(..), &mut self.lists.slice_mut(..))?;
-        self.selected = k;
-        self.sel_seqlen = seqlen;
-        Ok(())
+        kernels.score_logits(gpu, &self.logits.slice(..), &self.lse.slice(..), strides, &self.rows.slice(..), &mut self.scores.slice_mut(..), longest as u32)?;
+        self.topk.launch_at(gpu, longest as u32, k as u32, &self.scores, &mut self.picks, &mut self.pick_values, &mut self.topk_scratch)?;
+        let budget = (self.params.ratio, self.params.min);
+        kernels.tokens(gpu, &self.picks.slice(..), &self.pick_values.slice(..), k as u32, budget, &self.sel_len.slice(..), &mut self.lists.slice_mut(..))
+    }
+
+    /// Records that the last selection was made at row `j` of a chunk from `base`: the drafts'
+    /// seqlen and how many positions each layer's list holds.
+    pub fn selected_at(&mut self, base: usize, j: usize) {
+        self.sel_seqlen = base + j + 1;
+        self.selected = spec_budget(&self.params, self.sel_seqlen);
     }
 
     /// KV entries (K and V rows) a draft step reads at context `ctx`.
     pub fn kv_entries(&self, ctx: usize) -> u64 {
         let appended = ctx.saturating_sub(self.sel_seqlen);
         (self.n_layer * self.kv_heads * (self.selected + appended).min(ctx)) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sdec_kernels::spec::reference;
+    use sdec_model::policies::{spec_budget, DraftMode, SpecAttnParams};
+
+    /// `spec_tokens` decides the budget on the device from (ratio, least): it must be sdec-model's.
+    #[test]
+    fn the_kernels_budget_is_the_policys() {
+        for (ratio, min) in [(0.07, 256), (0.5, 3), (0.0, 10), (1.0, 1), (0.013, 40)] {
+            let p = SpecAttnParams { gamma: 6, ratio, min, draft: DraftMode::Verify, sink: 4 };
+            for seqlen in (1..5000).chain([131_072, 131_079, 1 << 20]) {
+                assert_eq!(reference::budget(p.ratio, p.min, seqlen), spec_budget(&p, seqlen), "ratio {ratio} min {min} at {seqlen}");
+            }
+        }
     }
 }

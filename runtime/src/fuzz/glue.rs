@@ -9,7 +9,7 @@ use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, f32_normal, POISON_B
 use super::{Check, FuzzFamily};
 use crate::error::Result;
 use crate::gpu::Gpu;
-use crate::launch::glue::{self, GlueKernel};
+use crate::launch::glue::{self, ArgmaxScratch, GlueKernel};
 use crate::launch::{download, upload};
 
 const RTOL: f32 = 1.0 / 128.0;
@@ -142,14 +142,22 @@ impl FuzzFamily for Argmax {
     fn run_case(gpu: &Gpu, config: &ArgmaxConfig, shape: &RowShape, rng: &mut ChaCha8Rng) -> Result<Check> {
         let kernel = GlueKernel::new::<Argmax>(gpu, config, shape)?;
         let (rows, n) = (shape.rows as usize, shape.n as usize);
-        // Coarse values make ties frequent: the smallest index must win.
-        let logits: Vec<f32> = (0..rows * n).map(|_| rng.gen_range(0..50) as f32).collect();
-        let mut out = upload(gpu, &vec![POISON_I32; rows], "argmax output")?;
-        glue::argmax(gpu, &kernel, &upload(gpu, &logits, "logits")?, &mut out, n as i32)?;
-        let got = download(&gpu.stream, &out, "argmax output")?;
+        // Two launches on fresh logits through the same scratch: the second finds the row
+        // counters as the first left them. Coarse values make ties frequent (within and across
+        // the CTAs' slices): the smallest index must win.
+        let mut scratch = ArgmaxScratch::new(gpu, rows)?;
+        let mut runs = Vec::new();
+        for _ in 0..2 {
+            let logits: Vec<f32> = (0..rows * n).map(|_| rng.gen_range(0..50) as f32).collect();
+            let mut out = upload(gpu, &vec![POISON_I32; rows], "argmax output")?;
+            glue::argmax(gpu, &kernel, &upload(gpu, &logits, "logits")?, &mut out, n as i32, &mut scratch)?;
+            runs.push((logits, download(&gpu.stream, &out, "argmax output")?));
+        }
         Ok(Box::new(move || {
-            let want = reference::argmax(&logits, n);
-            (got != want).then(|| format!("argmax {got:?}, expected {want:?}"))
+            runs.iter().enumerate().find_map(|(run, (logits, got))| {
+                let want = reference::argmax(logits, n);
+                (*got != want).then(|| format!("argmax launch {run}: {got:?}, expected {want:?}"))
+            })
         }))
     }
 }

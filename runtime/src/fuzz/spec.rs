@@ -120,28 +120,42 @@ impl FuzzFamily for Spec {
         )?;
         let got_accept: Vec<Vec<i32>> = [&a_result, &a_next, &a_pos, &a_rows, &a_sel].iter().map(|d| download(&gpu.stream, d, "acceptance outputs")).collect::<Result<_>>()?;
 
-        // Token lists: k_valid picks per (layer, sequence) row, distinct positions below that
-        // sequence's sel_len in any order; past sel_len (a top-k shared by shorter sequences)
-        // they hold positions beyond it or -1, which the kernel must drop.
+        // Token lists: k_valid picks per (layer, sequence) row with their scores, as a top-k taken
+        // at a longer seqlen returns them: distinct positions below that sequence's sel_len in
+        // any order, scores from a few values (ties), then positions past sel_len or -1 at -inf,
+        // which the kernel must drop. The budget (ratio, least) makes it keep fewer than k_valid
+        // in top-k order now and then.
         let k_valid = rng.gen_range(0..=s.entries - s.gamma) as usize;
         let sel_len: Vec<i32> = (0..batch).map(|_| rng.gen_range(1..=cap) as i32).collect();
-        let picks: Vec<i32> = (0..layers * batch)
-            .flat_map(|row| {
-                let len = sel_len[row % batch] as usize;
-                let mut p: Vec<i32> = rand::seq::index::sample(rng, len, k_valid.min(len)).into_iter().map(|t| t as i32).collect();
-                p.extend((len..k_valid).map(|_| if rng.gen_bool(0.5) { -1 } else { (len + rng.gen_range(0..100)) as i32 }));
-                p.shuffle(rng);
-                p
-            })
-            .collect();
+        let ratio = [0.0, 0.07, 0.5, 1.0, rng.gen_range(0.0..1.0)][rng.gen_range(0..5)];
+        let least = [0, 1, rng.gen_range(0..=k_valid + 2)][rng.gen_range(0..3)];
+        let mut picks = Vec::with_capacity(layers * batch * k_valid);
+        let mut pick_scores = Vec::with_capacity(layers * batch * k_valid);
+        for row in 0..layers * batch {
+            let len = sel_len[row % batch] as usize;
+            let mut p: Vec<(i32, f32)> =
+                rand::seq::index::sample(rng, len, k_valid.min(len)).into_iter().map(|t| (t as i32, rng.gen_range(0..6) as f32 * 0.125)).collect();
+            let past = rand::seq::index::sample(rng, 200, k_valid.saturating_sub(len).min(200)).into_vec();
+            p.extend((len..k_valid).map(|i| (past.get(i - len).map_or(-1, |&o| (len + o) as i32), f32::NEG_INFINITY)));
+            p.shuffle(rng);
+            picks.extend(p.iter().map(|&(t, _)| t));
+            pick_scores.extend(p.iter().map(|&(_, v)| v));
+        }
         let n_lists = layers * batch * kvh * s.entries as usize;
         let mut lists = upload(gpu, &vec![POISON_I32 - 1; n_lists.max(1)], "token lists")?;
         // An empty upload is refused; a kernel with k_valid = 0 reads no picks.
         let d_picks = upload(gpu, if picks.is_empty() { &[0][..] } else { &picks[..] }, "picks")?;
+        let d_pick_scores = upload(gpu, if pick_scores.is_empty() { &[0.0][..] } else { &pick_scores[..] }, "pick scores")?;
         let d_sel = upload(gpu, &sel_len, "sel_len")?;
         {
             let mut view = lists.slice_mut(0..n_lists);
-            kernels.tokens(gpu, &d_picks.as_view(), k_valid as u32, &d_sel.as_view(), &mut view)?;
+            kernels.tokens(gpu, &d_picks.as_view(), &d_pick_scores.as_view(), k_valid as u32, (ratio, least), &d_sel.as_view(), &mut view)?;
+        }
+        // Then a draft step's position: inside the round (sel_len + i, i < γ) or not.
+        let step_pos: Vec<i32> = sel_len.iter().map(|&l| l + rng.gen_range(-2..s.gamma as i32 + 2)).collect();
+        {
+            let mut view = lists.slice_mut(0..n_lists);
+            kernels.list_append(gpu, &mut view, &upload(gpu, &step_pos, "positions")?.as_view(), &d_sel.as_view())?;
         }
         let got_lists = download(&gpu.stream, &lists, "token lists")?;
 
@@ -184,13 +198,15 @@ impl FuzzFamily for Spec {
             }
             let want_lists: Vec<i32> = (0..layers * batch)
                 .flat_map(|row| {
-                    let list = reference::tokens_row(&s, &picks[row * k_valid..(row + 1) * k_valid], sel_len[row % batch]);
+                    let (at, len) = (row * k_valid..(row + 1) * k_valid, sel_len[row % batch]);
+                    let mut list = reference::tokens_row(&s, &picks[at.clone()], &pick_scores[at], len, reference::budget(ratio, least, len as usize));
+                    reference::list_append(&s, &mut list, step_pos[row % batch], len);
                     (0..kvh).flat_map(move |_| list.clone())
                 })
                 .collect();
             if got_lists[..n_lists] != want_lists[..] {
                 let i = got_lists.iter().zip(&want_lists).position(|(a, b)| a != b).unwrap_or(0);
-                return Some(format!("list slot {i}: {} on the GPU, {} expected (k_valid {k_valid}, sel_len {sel_len:?})", got_lists[i], want_lists[i]));
+                return Some(format!("list slot {i}: {} on the GPU, {} expected (k_valid {k_valid}, budget ratio {ratio} least {least}, sel_len {sel_len:?}, step positions {step_pos:?})", got_lists[i], want_lists[i]));
             }
             None
         }))

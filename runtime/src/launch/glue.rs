@@ -1,11 +1,11 @@
 //! Launchers of the glue kernels (kernels-gen/src/glue.rs, cuda/glue.cu).
 
 use cudarc::driver::{CudaFunction, CudaSlice, CudaViewMut, LaunchConfig, PushKernelArg};
-use sdec_kernels::glue::RowShape;
+use sdec_kernels::glue::{RowShape, MAX_ARGMAX_CTAS};
 use sdec_kernels::KernelFamily;
 
-use super::{launch_config, spec, validate};
-use crate::error::{CudaContextExt, Result};
+use super::{launch_config, spec, validate, zeros};
+use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
 
 /// A glue kernel ready to launch: its function and geometry.
@@ -53,8 +53,44 @@ pub fn kv_append(
     Ok(())
 }
 
-pub fn argmax(gpu: &Gpu, k: &GlueKernel, logits: &CudaSlice<f32>, out: &mut CudaSlice<i32>, n: i32) -> Result<()> {
-    unsafe { gpu.stream.launch_builder(&k.function).arg(logits).arg(out).arg(&n).launch(k.config) }.during("argmax")?;
+/// `argmax`'s partial winners and per-row counters for up to `rows` rows (cuda/argmax.cu): the
+/// counters start zeroed and every launch leaves them so.
+pub struct ArgmaxScratch {
+    values: CudaSlice<f32>,
+    indices: CudaSlice<i32>,
+    done: CudaSlice<u32>,
+    rows: usize,
+}
+
+impl ArgmaxScratch {
+    pub fn new(gpu: &Gpu, rows: usize) -> Result<Self> {
+        let parts = rows * MAX_ARGMAX_CTAS as usize;
+        Ok(ArgmaxScratch {
+            values: zeros(gpu, parts, "argmax partial maxima")?,
+            indices: zeros(gpu, parts, "argmax partial indices")?,
+            done: zeros(gpu, rows, "argmax counters")?,
+            rows,
+        })
+    }
+}
+
+/// The greedy token of each of the kernel's rows of `logits` ([rows][n]) into `out`.
+pub fn argmax(gpu: &Gpu, k: &GlueKernel, logits: &CudaSlice<f32>, out: &mut CudaSlice<i32>, n: i32, scratch: &mut ArgmaxScratch) -> Result<()> {
+    let rows = k.config.grid_dim.1 as usize;
+    if rows > scratch.rows || out.len() < rows || logits.len() < rows * n.max(0) as usize {
+        return Err(SdecError::Invalid(format!(
+            "argmax of {rows} rows of {n}: logits hold {}, outputs {}, the scratch {} rows",
+            logits.len(),
+            out.len(),
+            scratch.rows
+        )));
+    }
+    let stride = MAX_ARGMAX_CTAS as i32;
+    unsafe {
+        gpu.stream.launch_builder(&k.function).arg(logits).arg(out).arg(&n).arg(&mut scratch.values).arg(&mut scratch.indices).arg(&mut scratch.done).arg(&stride)
+            .launch(k.config)
+    }
+    .during("argmax")?;
     Ok(())
 }
 

@@ -101,23 +101,49 @@ impl SpecKernels {
     }
 
     /// Token lists of `shape.layers` layers into `lists` [layers*batch][kv_heads][entries] from
-    /// `picks` [layers*batch][k_valid] and `sel_len` [batch] (see spec.cu).
-    pub fn tokens(&self, gpu: &Gpu, picks: &CudaView<i32>, k_valid: u32, sel_len: &CudaView<i32>, lists: &mut CudaViewMut<i32>) -> Result<()> {
+    /// the top-k `picks` and their `pick_scores` ([layers*batch][k_valid] each) and `sel_len`
+    /// [batch], keeping the first `budget(sel_len)` picks in top-k order, `budget` = (ratio,
+    /// least) as in sdec-model's `spec_budget` (see spec.cu).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tokens(
+        &self, gpu: &Gpu, picks: &CudaView<i32>, pick_scores: &CudaView<f32>, k_valid: u32, budget: (f64, usize), sel_len: &CudaView<i32>, lists: &mut CudaViewMut<i32>,
+    ) -> Result<()> {
         let s = &self.shape;
         if k_valid as u64 + s.gamma as u64 > s.entries as u64 {
             return Err(SdecError::Invalid(format!("spec: {k_valid} picks and {} appended positions exceed {} list entries", s.gamma, s.entries)));
         }
+        if !(budget.0.is_finite() && budget.0 >= 0.0) || budget.1 > i32::MAX as usize {
+            return Err(SdecError::Invalid(format!("spec: a budget of ratio {} and least {} cannot be kept", budget.0, budget.1)));
+        }
         let rows = (s.layers * s.batch) as usize;
         check_len("picks", picks.len(), rows * k_valid as usize)?;
+        check_len("pick scores", pick_scores.len(), rows * k_valid as usize)?;
         check_len("sel_len", sel_len.len(), s.batch as usize)?;
         check_len("token lists", lists.len(), rows * (s.kv_heads * s.entries) as usize)?;
-        let (kv, gamma, entries) = (k_valid as i32, s.gamma as i32, s.entries as i32);
+        let (kv, gamma, entries, least) = (k_valid as i32, s.gamma as i32, s.entries as i32, budget.1 as i32);
         let f = self.kernels.function("spec_tokens")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(picks).arg(sel_len).arg(lists).arg(&kv).arg(&gamma).arg(&entries)
+            gpu.stream.launch_builder(&f).arg(picks).arg(pick_scores).arg(sel_len).arg(lists).arg(&kv).arg(&gamma).arg(&entries).arg(&budget.0).arg(&least)
                 .launch(launch_config(spec(&self.specs, "spec_tokens")?))
         }
         .during("spec token lists")?;
+        Ok(())
+    }
+
+    /// Each sequence's draft-step position `pos` [batch] into its slot of every layer's lists
+    /// [layers*batch][kv_heads][entries] (see spec.cu `spec_list_append`).
+    pub fn list_append(&self, gpu: &Gpu, lists: &mut CudaViewMut<i32>, pos: &CudaView<i32>, sel_len: &CudaView<i32>) -> Result<()> {
+        let s = &self.shape;
+        check_len("token lists", lists.len(), (s.layers * s.batch * s.kv_heads * s.entries) as usize)?;
+        check_len("positions", pos.len(), s.batch as usize)?;
+        check_len("sel_len", sel_len.len(), s.batch as usize)?;
+        let (gamma, entries) = (s.gamma as i32, s.entries as i32);
+        let f = self.kernels.function("spec_list_append")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(lists).arg(pos).arg(sel_len).arg(&gamma).arg(&entries)
+                .launch(launch_config(spec(&self.specs, "spec_list_append")?))
+        }
+        .during("spec list append")?;
         Ok(())
     }
 }

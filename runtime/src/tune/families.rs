@@ -19,7 +19,7 @@ use crate::fuzz::FuzzFamily;
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, ChunkKernel, DecodeKernel, GatherKernel};
 use crate::launch::block_score::BlockScoreKernel;
-use crate::launch::glue::{self, GlueKernel};
+use crate::launch::glue::{self, ArgmaxScratch, GlueKernel};
 use crate::launch::linear::{LinearDst, LinearKernel, LinearSrc, RopeDst};
 use crate::launch::topk::{TopkKernel, TopkScratch};
 use crate::launch::{upload, zeros};
@@ -532,6 +532,7 @@ impl TuneFamily for KvAppend {
 pub struct ArgmaxBench {
     logits: Vec<CudaSlice<f32>>,
     out: CudaSlice<i32>,
+    scratch: ArgmaxScratch,
     rot: Rotation,
 }
 
@@ -543,13 +544,13 @@ impl TuneFamily for Argmax {
     fn bench_setup(gpu: &Gpu, s: &RowShape, rng: &mut ChaCha8Rng) -> Result<ArgmaxBench> {
         let rot = Rotation::new(gpu, Self::bytes(s) as usize)?;
         let logits = (0..rot.copies).map(|_| f32_buffer(gpu, rng, (s.rows * s.n) as usize, "logits")).collect::<Result<_>>()?;
-        Ok(ArgmaxBench { logits, out: zeros(gpu, s.rows as usize, "argmax output")?, rot })
+        Ok(ArgmaxBench { logits, out: zeros(gpu, s.rows as usize, "argmax output")?, scratch: ArgmaxScratch::new(gpu, s.rows as usize)?, rot })
     }
     fn time_config(gpu: &Gpu, b: &mut ArgmaxBench, config: &Self::Config, s: &RowShape, policy: TimingPolicy) -> Result<Vec<f64>> {
         let kernel = GlueKernel::new::<Argmax>(gpu, config, s)?;
-        let ArgmaxBench { logits, out, rot } = b;
+        let ArgmaxBench { logits, out, scratch, rot } = b;
         let copies = rot.copies;
-        rot.time(gpu, policy, |i| glue::argmax(gpu, &kernel, &logits[i % copies], out, s.n as i32))
+        rot.time(gpu, policy, |i| glue::argmax(gpu, &kernel, &logits[i % copies], out, s.n as i32, scratch))
     }
     fn bytes(s: &RowShape) -> f64 {
         (s.rows * s.n) as f64 * 4.0
