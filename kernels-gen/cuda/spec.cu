@@ -18,39 +18,63 @@ constexpr int N_HEADS = KV_HEADS * GROUP;
 // KV head's group at verify row r; -inf where the row does not see the token); lse2 [batch][QROWS]
 // [KV_HEADS*GROUP]; rows [batch][2] = {base, j}; out [batch][row_stride]: the score for t < seqlen
 // = base + j + 1, then -inf. Layer l's logits and lse2 start l * logits_layer and l * lse_layer
-// elements on, its scores l * batch * row_stride on. Grid (tiles of THREADS tokens, batch,
-// layers); a thread per token: every layer in one launch (one launch a layer left the GPU idle
-// ~2 us before each, 32 times a round: docs/results/decode.md section 17).
+// elements on, its scores l * batch * row_stride on. Grid (tiles of 2 * THREADS tokens, batch,
+// layers): every layer in one launch (one launch a layer left the GPU idle ~2 us before each, 32
+// times a round: docs/results/decode.md section 17). A thread takes two neighbouring tokens, so
+// a warp reads 128 contiguous bytes of a logit row a load, and the used rows' lse2 sit in shared
+// memory (read from global memory per head and token they were half of the kernel's loads).
+constexpr int SCORE_TOKENS = 2;  // tokens a thread
 extern "C" __global__ void __launch_bounds__(THREADS) spec_score_logits(
     const unsigned short* __restrict__ logits, const float* __restrict__ lse2, const int* __restrict__ rows,
     float* __restrict__ out, int row_stride, int capacity, long long logits_layer, long long lse_layer) {
-    const int b = blockIdx.y, t = blockIdx.x * THREADS + threadIdx.x;
-    if (t >= row_stride) return;
+    __shared__ float lse_sm[2][N_HEADS];
+    const int b = blockIdx.y, t0 = (blockIdx.x * THREADS + threadIdx.x) * SCORE_TOKENS;
     logits += blockIdx.z * logits_layer;
     lse2 += blockIdx.z * lse_layer;
     out += (size_t)blockIdx.z * gridDim.y * row_stride;
     const int base = rows[2 * b];
     const int j = min(max(rows[2 * b + 1], 0), QROWS - 1);
+    const int n_rows = j == 0 ? 1 : 2;
+    for (int i = threadIdx.x; i < n_rows * N_HEADS; i += THREADS)
+        lse_sm[i / N_HEADS][i % N_HEADS] = lse2[((size_t)b * QROWS + (i < N_HEADS ? 0 : j)) * N_HEADS + i % N_HEADS];
+    __syncthreads();
+    if (t0 >= row_stride) return;
     const int end = min(min(base + j + 1, capacity), row_stride);
     float* out_row = out + (size_t)b * row_stride;
-    if (t >= end) {
-        out_row[t] = -SDEC_INF;
-        return;
-    }
-    const int n_rows = j == 0 ? 1 : 2;
-    float sum = 0.f;
-    for (int u = 0; u < n_rows; ++u) {
+    float sum[SCORE_TOKENS] = {};
+    // Both tokens from one 4-byte load where the layer's rows keep them aligned (t0 is even).
+    const bool paired = capacity % 2 == 0 && (reinterpret_cast<size_t>(logits) & 3) == 0;
+    const bool has_second = t0 + 1 < capacity;
+    for (int u = 0; u < n_rows && t0 < end; ++u) {
         const int r = u == 0 ? 0 : j;
-        if (t > base + r) continue;  // the row does not see the token
-        const float* lse_row = lse2 + ((size_t)b * QROWS + r) * N_HEADS;
+        const int sees = base + r - t0;  // the row sees token t0 + i for i <= sees
+        if (sees < 0) continue;
+        const unsigned short* row0 = logits + ((size_t)b * KV_HEADS * QROWS * GROUP + r * GROUP) * capacity + t0;
+        float part[SCORE_TOKENS] = {};
+        // HEAD_BATCH heads' loads are issued before their first use: enough bytes in flight.
+        constexpr int HEAD_BATCH = N_HEADS < 16 ? N_HEADS : 16;
 #pragma unroll
-        for (int h = 0; h < N_HEADS; ++h) {
-            const int kvh = h / GROUP, g = h % GROUP;
-            const unsigned short x = logits[(((size_t)b * KV_HEADS + kvh) * QROWS * GROUP + r * GROUP + g) * capacity + t];
-            sum += exp2f(f16_to_float(x) - lse_row[h]);
+        for (int h0 = 0; h0 < N_HEADS; h0 += HEAD_BATCH) {
+            u32 both[HEAD_BATCH];
+#pragma unroll
+            for (int i = 0; i < HEAD_BATCH; ++i) {
+                const int h = h0 + i;
+                const unsigned short* x = row0 + ((size_t)(h / GROUP) * QROWS * GROUP + h % GROUP) * capacity;
+                both[i] = h >= N_HEADS ? 0u : paired ? *reinterpret_cast<const u32*>(x) : (u32)x[0] | (has_second ? (u32)x[1] << 16 : 0u);
+            }
+#pragma unroll
+            for (int i = 0; i < HEAD_BATCH && h0 + i < N_HEADS; ++i) {
+                const float l = lse_sm[u][h0 + i];
+                part[0] += exp2_fast(f16_to_float((unsigned short)(both[i] & 0xffffu)) - l);
+                part[1] += exp2_fast(f16_to_float((unsigned short)(both[i] >> 16)) - l);
+            }
         }
+        sum[0] += part[0];
+        if (sees >= 1) sum[1] += part[1];  // (a second token past `end` is not written below)
     }
-    out_row[t] = sum / (N_HEADS * n_rows);
+#pragma unroll
+    for (int i = 0; i < SCORE_TOKENS; ++i)
+        if (t0 + i < row_stride) out_row[t0 + i] = t0 + i < end ? sum[i] / (N_HEADS * n_rows) : -SDEC_INF;
 }
 
 // The picks' top-k order: score descending, then position ascending, then slot (the runtime's

@@ -92,7 +92,7 @@ sdec_dsl::kernel_family! {
             threads % 32 == 0,
         }
         kernels {
-            spec_score_logits(grid = (shape.row_stride.div_ceil(threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
+            spec_score_logits(grid = (shape.row_stride.div_ceil(2 * threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_accept(grid = (1, 1, 1), block = (threads, 1, 1), smem = 0),
             spec_list_append(grid = (1, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
