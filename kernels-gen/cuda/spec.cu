@@ -8,7 +8,7 @@
 //   selection reads 2 bytes per (used row, head, token) instead of every token's K row again.
 // spec_tokens: the top-k picks of one or more layers' scores into the draft steps' token lists,
 //   keeping the budget of the accepted seqlen (decided on the device, from the staged seqlen).
-// spec_list_append: each draft step's position into those lists.
+// spec_draft_begin: each draft step's position into those lists, its input into the verify chunk.
 // spec_accept: greedy acceptance after a verify pass, on the device, so that the selection that
 //   follows needs nothing uploaded: the host reads one small result and launches it at once.
 
@@ -119,7 +119,7 @@ __device__ PickKey last_pick_before(const int* __restrict__ picks, const float* 
 // lists  int [layers*batch][KV_HEADS][entries], every KV head the same list: the picks that are
 //        among the top budget(sel_len) = min(max(ceil(ratio * sel_len), budget_min), sel_len)
 //        of them in top-k order and inside [0, sel_len) (the rest become -1), then -1: the last
-//        gamma slots are the draft steps' own positions, which `spec_list_append` fills in as
+//        gamma slots are the draft steps' own positions, which `spec_draft_begin` fills in as
 //        they come. The budget is decided here, not by the host, so that the selection can run
 //        before the host has read the accepted row: the scores past sel_len are -inf, so the
 //        top budget(sel_len) of the row are the first of its top k_valid.
@@ -149,17 +149,22 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_tokens(
     }
 }
 
-// A draft step's own position into the lists of every layer (the step's first kernel): slot
-// entries - gamma + i of each list for the step at sel_len + i. A draft's attention then reads
-// the positions drafted so far and none after, without a context bound that changes every
-// step, so every draft step of every round is the same launch (one CUDA graph, no capture
-// between rounds). Grid (1, batch, layers); a thread per KV head's list.
-extern "C" __global__ void __launch_bounds__(THREADS) spec_list_append(
-    int* __restrict__ lists, const int* __restrict__ pos, const int* __restrict__ sel_len, int gamma, int entries) {
+// A draft step's first kernel, for the step at position pos = sel_len + i (i < gamma; any other
+// position is not one of the round's and changes nothing):
+// - its position into slot entries - gamma + i of each layer's lists: a draft's attention then
+//   reads the positions drafted so far and none after, without a context bound that changes
+//   every step;
+// - its input token into row i of the verification's chunk, chunk_in [batch][chunk_rows].
+// So every draft step of every round is the same launch (one CUDA graph, no capture and no copy
+// between steps). Grid (1, batch, layers); a thread per KV head's list.
+extern "C" __global__ void __launch_bounds__(THREADS) spec_draft_begin(
+    int* __restrict__ lists, const int* __restrict__ pos, const int* __restrict__ sel_len, const int* __restrict__ tokens,
+    int* __restrict__ chunk_in, int chunk_rows, int gamma, int entries) {
     const int b = blockIdx.y, row = blockIdx.z * gridDim.y + b;
     const int p = pos[b], i = p - sel_len[b];
-    if (i < 0 || i >= gamma) return;  // not a draft of this selection's round
+    if (i < 0 || i >= gamma) return;
     for (int h = threadIdx.x; h < KV_HEADS; h += THREADS) lists[((size_t)row * KV_HEADS + h) * entries + entries - gamma + i] = p;
+    if (blockIdx.z == 0 && threadIdx.x == 0 && i < chunk_rows) chunk_in[b * chunk_rows + i] = tokens[b];
 }
 
 // After a verify pass of n = gamma + 1 rows per sequence from position `base`: row i of sequence b

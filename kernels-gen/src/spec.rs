@@ -95,7 +95,7 @@ sdec_dsl::kernel_family! {
             spec_score_logits(grid = (shape.row_stride.div_ceil(2 * threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_accept(grid = (1, 1, 1), block = (threads, 1, 1), smem = 0),
-            spec_list_append(grid = (1, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
+            spec_draft_begin(grid = (1, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
         }
     }
 }
@@ -217,7 +217,7 @@ pub mod reference {
         out
     }
 
-    /// A list after the draft step at position `pos` (`spec_list_append`): the step's slot,
+    /// A list after the draft step at position `pos` (`spec_draft_begin`): the step's slot,
     /// `entries − gamma + (pos − sel_len)`, holds `pos` when the step is one of the round's.
     pub fn list_append(s: &SpecShape, list: &mut [i32], pos: i32, sel_len: i32) {
         let i = pos as i64 - sel_len as i64;

@@ -354,7 +354,7 @@ impl Decoder {
     pub fn step(&mut self, gpu: &Gpu, kind: StepKind) -> Result<()> {
         self.check_room(1)?;
         if let (Attention::Spec(spec), StepKind::Policy) = (&mut self.attention, kind) {
-            spec.append_position(gpu, &self.bufs.pos)?;
+            spec.begin_draft(gpu, &self.bufs.pos, &self.bufs.tokens, &mut self.bufs.chunk_in)?;
         }
         self.layers(gpu, Pass::Step(kind))?;
         if let (Attention::Lfps(lfps), StepKind::Policy) = (&mut self.attention, kind) {
@@ -634,15 +634,9 @@ impl Decoder {
         }
         let (base, batch) = (self.len, self.batch);
         let mut kv_read = Vec::with_capacity(n);
-        // Chunk row (b, i) is sequence b's input of draft step i: the current token, then each draft.
-        let keep_inputs = |dec: &mut Self, i: usize| -> Result<()> {
-            for b in 0..batch {
-                let at = b * n + i;
-                gpu.stream.memcpy_dtod(&dec.bufs.tokens.slice(b..b + 1), &mut dec.bufs.chunk_in.slice_mut(at..at + 1)).during("draft inputs")?;
-            }
-            Ok(())
-        };
-        keep_inputs(self, 0)?;
+        // Chunk row (b, i) is sequence b's input of draft step i: the current token, then each
+        // draft. Each draft step keeps its own input (`spec_draft_begin`); the last draft's
+        // token, row γ, is copied after it.
         let mut first_launch = std::time::Duration::ZERO;
         for i in 0..gamma {
             kv_read.push(self.kv_entries(self.len + 1));
@@ -650,7 +644,10 @@ impl Decoder {
             if i == 0 {
                 first_launch = called.elapsed();
             }
-            keep_inputs(self, i + 1)?;
+        }
+        for b in 0..batch {
+            let at = b * n + gamma;
+            gpu.stream.memcpy_dtod(&self.bufs.tokens.slice(b..b + 1), &mut self.bufs.chunk_in.slice_mut(at..at + 1)).during("draft inputs")?;
         }
         let record = |i: usize| events.map_or(Ok(()), |e| e[i].record(&gpu.stream).during("recording an event"));
         record(0)?;

@@ -9,7 +9,7 @@
 //! writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
 //! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps
 //! `spec_budget(seqlen)` positions per layer and `spec_tokens` writes them as the drafts' token
-//! lists; each draft step first adds its own position (`spec_list_append`).
+//! lists; each draft step first adds its own position (`spec_draft_begin`).
 //!
 //! Nothing of a round waits for the host: the acceptance is decided on the device
 //! (`spec_accept`), which also stages the selection's inputs, and the selection does not depend
@@ -25,8 +25,9 @@
 //! captures are per (layer, sequence).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use cudarc::driver::{sys, CudaEvent, CudaSlice, CudaViewMut, PinnedHostSlice};
+use cudarc::driver::{sys, CudaEvent, CudaSlice, CudaStream, CudaViewMut, PinnedHostSlice};
 use sdec_kernels::attention::{GatherAttention, GatherShape, MAX_QROWS};
 use sdec_kernels::spec::{Spec, SpecShape};
 use sdec_kernels::topk::TopkShape;
@@ -63,12 +64,15 @@ pub struct SpecGpu {
     rows: CudaSlice<i32>,
     sel_len: CudaSlice<i32>,
     /// `spec_accept`'s {j, verified tokens [batch][γ + 1]}: the one read of a round, copied
-    /// into page-locked memory without blocking so that the selection is enqueued before the
-    /// host waits for it.
+    /// into page-locked memory on a stream of its own, so that the selection goes on while it
+    /// travels and the host waits for it alone.
     accept_result: CudaSlice<i32>,
     accept_host: PinnedHostSlice<i32>,
-    /// Recorded after the copy into `accept_host` (cudarc records the slice's own event only
-    /// when it manages stream synchronization, which the runtime turns off).
+    copy_stream: Arc<CudaStream>,
+    /// Recorded after `spec_accept` (the copy waits for it) and after the copy into
+    /// `accept_host` (cudarc records the slice's own event only when it manages stream
+    /// synchronization, which the runtime turns off).
+    accepted: CudaEvent,
     accept_copied: CudaEvent,
     /// [n_layer][batch][kv_heads][entries] the drafts' token lists.
     lists: CudaSlice<i32>,
@@ -130,6 +134,8 @@ impl SpecGpu {
             accept_result: zeros(gpu, 1 + batch * (p.gamma + 1), "specattn acceptance")?,
             // Safety: the driver fills it before `read_acceptance` looks at it.
             accept_host: unsafe { gpu.ctx.alloc_pinned_with_flags::<i32>(1 + batch * (p.gamma + 1), 0) }.during("allocating the acceptance's host copy")?,
+            copy_stream: gpu.ctx.new_stream().during("creating a stream")?,
+            accepted: gpu.ctx.new_event(Some(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)).during("creating an event")?,
             accept_copied: gpu.ctx.new_event(Some(sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)).during("creating an event")?,
             lists: zeros(gpu, n_layer * batch * kvh * entries, "specattn draft lists")?,
             entries,
@@ -157,7 +163,7 @@ impl SpecGpu {
     }
 
     /// A draft step's attention at layer `layer`: the layer's list. The list holds the drafts'
-    /// own positions only once their steps have run ([`SpecGpu::append_position`]), so the
+    /// own positions only once their steps have run ([`SpecGpu::begin_draft`]), so the
     /// attention needs no context bound of its own: it is the same launch at every step.
     pub fn attend(&mut self, gpu: &Gpu, layer: usize, inputs: &AttentionInputs, out: &mut CudaSlice<u16>) -> Result<()> {
         if self.sel_seqlen == 0 {
@@ -169,10 +175,16 @@ impl SpecGpu {
     }
 
     /// A draft step's first kernel: its position `pos` [batch] into its slot of every layer's
-    /// list.
-    pub fn append_position(&mut self, gpu: &Gpu, pos: &CudaSlice<i32>) -> Result<()> {
+    /// list, and its input `tokens` [batch] into its row of the round's verify chunk `chunk_in`
+    /// ([batch][γ + 1]).
+    pub fn begin_draft(&mut self, gpu: &Gpu, pos: &CudaSlice<i32>, tokens: &CudaSlice<i32>, chunk_in: &mut CudaSlice<i32>) -> Result<()> {
+        let (b, rows) = (self.batch, self.params.gamma + 1);
         let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, 1)?;
-        kernels.list_append(gpu, &mut self.lists.slice_mut(..), &pos.slice(..self.batch), &self.sel_len.slice(..))
+        let held = chunk_in.len() / b;
+        let mut chunk_in = chunk_in
+            .try_slice_mut(..b * rows)
+            .ok_or_else(|| SdecError::Invalid(format!("specattn: chunk passes of {held} tokens cannot verify γ + 1 = {rows}")))?;
+        kernels.draft_begin(gpu, &mut self.lists.slice_mut(..), &pos.slice(..b), &self.sel_len.slice(..), &tokens.slice(..b), &mut chunk_in, rows)
     }
 
     /// The `spec` kernels for captured chunks of `qrows` rows per sequence, made on first use.
@@ -199,8 +211,10 @@ impl SpecGpu {
         let kernels = Self::kernels_for(&mut self.kernels, &self.base_shape, gpu, n)?;
         let mut result = self.accept_result.slice_mut(..1 + rows);
         kernels.accept(gpu, &drafts, &verified, n, base, &mut result, &mut tokens, &mut pos, &mut self.rows.slice_mut(..), &mut self.sel_len.slice_mut(..), self.forced_row)?;
-        gpu.stream.memcpy_dtoh(&self.accept_result.slice(..1 + rows), &mut self.accept_host).during("reading the acceptance")?;
-        self.accept_copied.record(&gpu.stream).during("recording an event")
+        self.accepted.record(&gpu.stream).during("recording an event")?;
+        self.copy_stream.wait(&self.accepted).during("ordering the acceptance's copy")?;
+        self.copy_stream.memcpy_dtoh(&self.accept_result.slice(..1 + rows), &mut self.accept_host).during("reading the acceptance")?;
+        self.accept_copied.record(&self.copy_stream).during("recording an event")
     }
 
     /// The accepted row j and the verified tokens [batch][n] of the last [`SpecGpu::accept`]

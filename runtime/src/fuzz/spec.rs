@@ -151,13 +151,19 @@ impl FuzzFamily for Spec {
             let mut view = lists.slice_mut(0..n_lists);
             kernels.tokens(gpu, &d_picks.as_view(), &d_pick_scores.as_view(), k_valid as u32, (ratio, least), &d_sel.as_view(), &mut view)?;
         }
-        // Then a draft step's position: inside the round (sel_len + i, i < γ) or not.
+        // Then a draft step begins at a position inside the round (sel_len + i, i < γ) or not:
+        // its position into the lists, its input token into row i of a chunk of drawn rows.
         let step_pos: Vec<i32> = sel_len.iter().map(|&l| l + rng.gen_range(-2..s.gamma as i32 + 2)).collect();
+        let step_tokens: Vec<i32> = (0..batch).map(|_| rng.gen_range(0..1000)).collect();
+        let chunk_rows = rng.gen_range(1..=s.gamma as usize + 2);
+        let mut chunk_in = upload(gpu, &vec![POISON_I32; batch * chunk_rows], "chunk inputs")?;
         {
             let mut view = lists.slice_mut(0..n_lists);
-            kernels.list_append(gpu, &mut view, &upload(gpu, &step_pos, "positions")?.as_view(), &d_sel.as_view())?;
+            let (d_pos, d_tokens) = (upload(gpu, &step_pos, "positions")?, upload(gpu, &step_tokens, "tokens")?);
+            kernels.draft_begin(gpu, &mut view, &d_pos.as_view(), &d_sel.as_view(), &d_tokens.as_view(), &mut chunk_in.slice_mut(..), chunk_rows)?;
         }
         let got_lists = download(&gpu.stream, &lists, "token lists")?;
+        let got_chunk = download(&gpu.stream, &chunk_in, "chunk inputs")?;
 
         let s = s.clone();
         Ok(Box::new(move || {
@@ -204,6 +210,16 @@ impl FuzzFamily for Spec {
                     (0..kvh).flat_map(move |_| list.clone())
                 })
                 .collect();
+            let mut want_chunk = vec![POISON_I32; batch * chunk_rows];
+            for b in 0..batch {
+                let i = step_pos[b] as i64 - sel_len[b] as i64;
+                if (0..(s.gamma as i64).min(chunk_rows as i64)).contains(&i) {
+                    want_chunk[b * chunk_rows + i as usize] = step_tokens[b];
+                }
+            }
+            if got_chunk != want_chunk {
+                return Some(format!("draft step chunk inputs {got_chunk:?}, expected {want_chunk:?} (positions {step_pos:?}, sel_len {sel_len:?})"));
+            }
             if got_lists[..n_lists] != want_lists[..] {
                 let i = got_lists.iter().zip(&want_lists).position(|(a, b)| a != b).unwrap_or(0);
                 return Some(format!("list slot {i}: {} on the GPU, {} expected (k_valid {k_valid}, budget ratio {ratio} least {least}, sel_len {sel_len:?}, step positions {step_pos:?})", got_lists[i], want_lists[i]));

@@ -130,20 +130,28 @@ impl SpecKernels {
         Ok(())
     }
 
-    /// Each sequence's draft-step position `pos` [batch] into its slot of every layer's lists
-    /// [layers*batch][kv_heads][entries] (see spec.cu `spec_list_append`).
-    pub fn list_append(&self, gpu: &Gpu, lists: &mut CudaViewMut<i32>, pos: &CudaView<i32>, sel_len: &CudaView<i32>) -> Result<()> {
+    /// A draft step's first kernel (see spec.cu `spec_draft_begin`): each sequence's position
+    /// `pos` [batch] into its slot of every layer's `lists` [layers*batch][kv_heads][entries],
+    /// and its input token `tokens` [batch] into row pos − sel_len of `chunk_in` [batch][chunk_rows].
+    #[allow(clippy::too_many_arguments)]
+    pub fn draft_begin(
+        &self, gpu: &Gpu, lists: &mut CudaViewMut<i32>, pos: &CudaView<i32>, sel_len: &CudaView<i32>, tokens: &CudaView<i32>, chunk_in: &mut CudaViewMut<i32>,
+        chunk_rows: usize,
+    ) -> Result<()> {
         let s = &self.shape;
+        let b = s.batch as usize;
         check_len("token lists", lists.len(), (s.layers * s.batch * s.kv_heads * s.entries) as usize)?;
-        check_len("positions", pos.len(), s.batch as usize)?;
-        check_len("sel_len", sel_len.len(), s.batch as usize)?;
-        let (gamma, entries) = (s.gamma as i32, s.entries as i32);
-        let f = self.kernels.function("spec_list_append")?;
-        unsafe {
-            gpu.stream.launch_builder(&f).arg(lists).arg(pos).arg(sel_len).arg(&gamma).arg(&entries)
-                .launch(launch_config(spec(&self.specs, "spec_list_append")?))
+        for (what, len) in [("positions", pos.len()), ("sel_len", sel_len.len()), ("tokens", tokens.len())] {
+            check_len(what, len, b)?;
         }
-        .during("spec list append")?;
+        check_len("chunk inputs", chunk_in.len(), b * chunk_rows)?;
+        let (rows, gamma, entries) = (chunk_rows as i32, s.gamma as i32, s.entries as i32);
+        let f = self.kernels.function("spec_draft_begin")?;
+        unsafe {
+            gpu.stream.launch_builder(&f).arg(lists).arg(pos).arg(sel_len).arg(tokens).arg(chunk_in).arg(&rows).arg(&gamma).arg(&entries)
+                .launch(launch_config(spec(&self.specs, "spec_draft_begin")?))
+        }
+        .during("spec draft step begin")?;
         Ok(())
     }
 }
