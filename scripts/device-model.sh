@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings the SmolLM2 GGUF (98 MB) to the device machine, whose calls carry at most 64 MiB with
-# the working tree (~22 MB tracked): the model goes in parts of 36 MB, one call each.
-#   here:                 scripts/device-model.sh split       -> .carry/m1, .carry/m2, .carry/m3 (a part each,
+# the working tree (~34 MB tracked by session 27): the model goes in parts of 26 MB (PART_SIZE), one
+# call each.
+#   here:                 scripts/device-model.sh split       -> .carry/m1, .carry/m2, … (a part each,
 #                                                                and the sha256 beside every part)
 #   device, call k:       scripts/device-model.sh stage       (carry .carry/mk) copies its part to /tmp/sdec-model
 #   device, last call:    scripts/device-model.sh assemble    (after staging the last part) joins the parts,
@@ -18,7 +19,7 @@ split)
     src=.sdec/models/$NAME
     [ -f "$src" ] || { echo "no $src: run scripts/setup.sh first" >&2; exit 1; }
     rm -rf .carry/m[0-9] /tmp/sdec-model-split && mkdir -p /tmp/sdec-model-split
-    split -b 36M "$src" /tmp/sdec-model-split/part-
+    split -b "${PART_SIZE:-26M}" "$src" /tmp/sdec-model-split/part-
     k=0
     for part in /tmp/sdec-model-split/part-*; do
         k=$((k + 1)); mkdir -p .carry/m$k && mv "$part" .carry/m$k/
