@@ -73,8 +73,9 @@ pub struct SpecRound {
     pub logits: Vec<Vec<f32>>,
     /// KV entries read per draft step, then by the verification.
     pub kv_read: Vec<u64>,
-    /// Host time from the round's call to the first draft step's launch (its graph's capture
-    /// and update): on a GPU that waited for the round, idle time.
+    /// Host time from the round's call to the first draft step's launch (a capture and update
+    /// the first time, a relaunch of the same graph after): a GPU that waited for the round
+    /// idles that long.
     pub first_launch: std::time::Duration,
 }
 

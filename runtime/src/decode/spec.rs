@@ -148,7 +148,7 @@ impl SpecGpu {
             kernels: HashMap::new(),
             base_shape,
         };
-        // The draft steps' list appends use these; made now, not while a step is captured.
+        // The draft steps' `spec_draft_begin` uses these: made now, not while a step is captured.
         Self::kernels_for(&mut spec.kernels, &spec.base_shape, gpu, 1)?;
         Ok(spec)
     }
