@@ -5,7 +5,9 @@ busy ahead of each start event so that Python's launch latency is not timed).
 
 Prints a JSON map "kernel | shape" -> median microseconds; the keys match sdec's rows.
 Run on the GPU machine (torch is installed there): python3 benches/torch_peers.py > torch.json
-`--family topk` (repeatable) times only those families' peers.
+`--family topk` (repeatable) times only those families' peers. `--graph` times each run inside
+a CUDA graph of GRAPH_LAUNCHES consecutive runs (inputs rotated the same way), the replay's time
+divided by their count, as `sdec bench kernels --launch graph` does.
 """
 import json
 import sys
@@ -14,12 +16,36 @@ import torch
 import torch.nn.functional as F
 
 WARMUP, RUNS = 5, 30
+GRAPH_LAUNCHES = 32  # as sdec's bench::GRAPH_LAUNCHES
 AHEAD_CYCLES = 200_000  # about 100 µs at the H100's 1.98 GHz
 dev = "cuda"
 torch.manual_seed(0)
 
 
 def median_us(fn, rotate=1):
+    if GRAPH:
+        return graph_median_us(fn, rotate)
+    return stream_median_us(fn, rotate)
+
+
+def graph_median_us(fn, rotate):
+    # Warm up on a side stream (as torch.cuda.graphs asks), then capture consecutive runs.
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for i in range(3):
+            fn(i % rotate)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(GRAPH_LAUNCHES):
+            fn(i % rotate)
+    us = stream_median_us(lambda _: graph.replay()) / GRAPH_LAUNCHES
+    del graph
+    return us
+
+
+def stream_median_us(fn, rotate=1):
     for i in range(WARMUP):
         fn(i % rotate)
     start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -42,6 +68,7 @@ def l2_copies(nbytes):
 
 
 families = [a for flag, a in zip(sys.argv[1:], sys.argv[2:]) if flag == "--family"]
+GRAPH = "--graph" in sys.argv[1:]
 wanted = lambda name: not families or name in families
 out = {}
 

@@ -100,17 +100,18 @@ impl Tunable for ChunkAttention {
     }
 
     /// SpecAttn's verification of γ = 6 drafts (7 queries) on Llama-3.1-8B's heads, writing the
-    /// logits its selection reads.
+    /// logits its selection reads: batch 1 at 8K and 128K, batch 2 at 128K (the decode
+    /// benchmark's second batch; untuned, it would run the family's default).
     fn preset(preset: Preset) -> Vec<PresetShape<ChunkShape>> {
-        let contexts: &[u32] = match preset {
-            Preset::Standard => &[8192, 131072],
-            Preset::Quick => &[16384],
+        let cases: &[(u32, u32)] = match preset {
+            Preset::Standard => &[(1, 8192), (1, 131072), (2, 131072)],
+            Preset::Quick => &[(1, 16384)],
         };
-        contexts
+        cases
             .iter()
-            .map(|&context| {
-                let s = ChunkShape { batch: 1, kv_heads: 8, group: 4, head_dim: 128, qrows: 7, context, capacity: context, logits: true };
-                shape(format!("b1-q7-ctx{}", ctx_label(context)), s)
+            .map(|&(batch, context)| {
+                let s = ChunkShape { batch, kv_heads: 8, group: 4, head_dim: 128, qrows: 7, context, capacity: context, logits: true };
+                shape(format!("b{batch}-q7-ctx{}", ctx_label(context)), s)
             })
             .collect()
     }

@@ -51,15 +51,17 @@ extern "C" __global__ void __launch_bounds__(THREADS) argmax(
         if (threadIdx.x == 0) out[row] = i < n ? i : 0;
         return;
     }
-    __shared__ bool last;
+    // Whether this CTA is the row's last, told to every thread by the barrier itself: a shared
+    // flag written here could share its address with block_best's warp slots, which slower
+    // warps may still be reading (racecheck found the compiler placing it there).
+    bool took_last = false;
     if (threadIdx.x == 0) {
         part_v[(size_t)row * part_stride + blockIdx.x] = v;
         part_i[(size_t)row * part_stride + blockIdx.x] = i;
         __threadfence();  // the winner is visible before the counter says so
-        last = atomicAdd(done + row, 1u) == CTAS - 1;
+        took_last = atomicAdd(done + row, 1u) == CTAS - 1;
     }
-    __syncthreads();
-    if (!last) return;
+    if (!__syncthreads_or(took_last)) return;
     __threadfence();
     if (threadIdx.x < 32) {
         v = -SDEC_INF;

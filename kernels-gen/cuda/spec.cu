@@ -125,7 +125,7 @@ __device__ PickKey last_pick_before(const int* __restrict__ picks, const float* 
 //        top budget(sel_len) of the row are the first of its top k_valid.
 extern "C" __global__ void __launch_bounds__(THREADS) spec_tokens(
     const int* __restrict__ picks, const float* __restrict__ pick_scores, const int* __restrict__ sel_len, int* __restrict__ lists,
-    int k_valid, int gamma, int entries, double ratio, int budget_min) {
+    int k_valid, int entries, double ratio, int budget_min) {
     const int b = blockIdx.y, row = blockIdx.z * gridDim.y + b;
     const int len = sel_len[b];
     const int* in = picks + (size_t)row * k_valid;

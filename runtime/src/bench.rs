@@ -2,7 +2,8 @@
 //! the median of many runs, inputs rotated past L2, and the byte floor (bytes moved over the
 //! measured copy bandwidth) beside every time. Every valid configuration of a family is timed
 //! for each shape (a small sweep; the tuner does this properly), and the best and the default
-//! are reported.
+//! are reported. Runs launch on the stream one by one, or (`--launch graph`) as a CUDA graph of
+//! consecutive launches, the way the decode step launches them.
 
 use cudarc::driver::{CudaSlice, CudaStream};
 use rand::{Rng, SeedableRng};
@@ -13,6 +14,7 @@ use sdec_kernels::topk::{Topk, TopkShape};
 use sdec_kernels::KernelFamily;
 use serde::Serialize;
 
+use crate::decode::graph::StepGraph;
 use crate::error::{CudaContextExt, Result, SdecError};
 use crate::gpu::Gpu;
 use crate::launch::attention::{AttentionInputs, DecodeKernel, GatherKernel};
@@ -66,6 +68,39 @@ where
     }
     samples.sort_by(f64::total_cmp);
     Ok(samples)
+}
+
+/// How a benchmark launches the runs it times.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LaunchMode {
+    /// Each run launched on the stream between its two events: the time includes the gap
+    /// between the start event and the kernel (about 3 µs for any launch here).
+    #[default]
+    Stream,
+    /// Each timed run replays one CUDA graph of [`GRAPH_LAUNCHES`] consecutive runs (inputs
+    /// rotated as in `Stream`), its time divided by their count: what a kernel costs inside the
+    /// decode step's graph, where one launch follows the last without the host. PyTorch's peers
+    /// are timed the same way (`benches/torch_peers.py --graph`).
+    Graph,
+}
+
+/// Runs in each timed graph: enough that the graph's own launch is small beside them.
+pub const GRAPH_LAUNCHES: usize = 32;
+
+/// Times `f(i)` (run i, which rotates its inputs by i) as `mode` says, with the bench's policy.
+fn time_launches<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, mode: LaunchMode, mut f: F) -> Result<Timing> {
+    match mode {
+        LaunchMode::Stream => time(gpu, POLICY, f),
+        LaunchMode::Graph => {
+            let mut graph = StepGraph::default();
+            // Captures the runs and launches them once (besides the warm-up runs of `time`).
+            graph.run(gpu, || (0..GRAPH_LAUNCHES).try_for_each(&mut f))?;
+            let t = time(gpu, POLICY, |_| graph.launch(gpu))?;
+            let per_run = |us: f64| us / GRAPH_LAUNCHES as f64;
+            Ok(Timing { median_us: per_run(t.median_us), min_us: per_run(t.min_us), max_us: per_run(t.max_us) })
+        }
+    }
 }
 
 /// Work the GPU does ahead of each timed run: a spin of [`AHEAD_NS`], long enough for the host
@@ -131,7 +166,27 @@ impl BenchRow {
 pub struct BenchReport {
     pub device: crate::gpu::DeviceInfo,
     pub copy_bandwidth_gbs: f64,
+    pub launch: LaunchMode,
     pub rows: Vec<BenchRow>,
+}
+
+/// What every benchmark of a run shares.
+struct Bench<'a> {
+    gpu: &'a Gpu,
+    /// Measured copy bandwidth (bytes read + written per second), for the byte floors.
+    bandwidth: f64,
+    filter: &'a ConfigFilter,
+    launch: LaunchMode,
+}
+
+impl Bench<'_> {
+    fn time<F: FnMut(usize) -> Result<()>>(&self, f: F) -> Result<Timing> {
+        time_launches(self.gpu, self.launch, f)
+    }
+
+    fn row(&self, kernel: &str, shape: String, bytes: f64, results: Vec<(String, Timing)>) -> Option<BenchRow> {
+        BenchRow::new(kernel, shape, bytes, self.bandwidth, results)
+    }
 }
 
 fn random_bf16_bits(rng: &mut ChaCha8Rng, len: usize) -> Vec<u16> {
@@ -186,7 +241,8 @@ fn topk_label(shape: &TopkShape) -> String {
 
 const LAUNCH_FLOOR_LABEL: &str = "[1 x 1] k=1";
 
-fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: bool, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
+fn bench_decode(b: &Bench, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: bool) -> Result<Option<BenchRow>> {
+    let gpu = b.gpu;
     let shape = AttentionShape { batch, kv_heads: 8, group, head_dim: 128, context: 131072, capacity: 131072, emit_scores: emit, score_block: 64 };
     let kv_len = (batch * 8 * 131072 * 128) as usize;
     let q_len = (batch * 8 * group * 128) as usize;
@@ -197,14 +253,14 @@ fn bench_decode(gpu: &Gpu, rng: &mut ChaCha8Rng, batch: u32, group: u32, emit: b
     let mut scores = zeros::<f32>(gpu, (batch * 8 * shape.n_blocks()) as usize, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
-    for config in &filter.apply(DecodeAttention::valid_space(&shape, &gpu.limits())) {
+    for config in &b.filter.apply(DecodeAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = DecodeKernel::new(gpu, *config, shape.clone())?;
-        let t = time(gpu, POLICY, |_| kernel.launch(gpu, &inputs, &mut out, &mut scores))?;
+        let t = b.time(|_| kernel.launch(gpu, &inputs, &mut out, &mut scores))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
     }
     let bytes = 2.0 * kv_len as f64 * 2.0 + if emit { (batch * 8 * shape.n_blocks() * 4) as f64 } else { 0.0 };
     let name = if emit { "decode_attention+scores" } else { "decode_attention" };
-    Ok(BenchRow::new(name, decode_label(batch, group), bytes, bandwidth, results))
+    Ok(b.row(name, decode_label(batch, group), bytes, results))
 }
 
 /// A gather launch over a 128K cache (32 query / 8 KV heads, d = 128): `dense_heads` heads read
@@ -248,7 +304,8 @@ impl GatherCase {
     }
 }
 
-fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f64, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
+fn bench_gather(b: &Bench, rng: &mut ChaCha8Rng, case: &GatherCase) -> Result<Option<BenchRow>> {
+    let gpu = b.gpu;
     let GatherCase { batch, kv_heads, group, dense_heads, gather_block, selected, emit } = *case;
     let context = 131072u32;
     let entries = selected / gather_block;
@@ -281,27 +338,28 @@ fn bench_gather(gpu: &Gpu, rng: &mut ChaCha8Rng, case: &GatherCase, bandwidth: f
     let mut scores = zeros::<f32>(gpu, n_scores, "block scores")?;
     let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: 1.0 / (128f32).sqrt() };
     let mut results = Vec::new();
-    for config in &filter.apply(GatherAttention::valid_space(&shape, &gpu.limits())) {
+    for config in &b.filter.apply(GatherAttention::valid_space(&shape, &gpu.limits())) {
         let mut kernel = GatherKernel::new(gpu, *config, shape.clone())?;
-        let t = time(gpu, POLICY, |i| kernel.launch_at(gpu, &inputs, &d_lists[i % lists].slice(..), context, &mut out, emit.then_some(&mut scores)))?;
+        let t = b.time(|i| kernel.launch_at(gpu, &inputs, &d_lists[i % lists].slice(..), context, &mut out, emit.then_some(&mut scores)))?;
         results.push((serde_json::to_string(config).unwrap_or_default(), t));
     }
     let tokens = batch as f64 * (dense_heads as f64 * context as f64 + (kv_heads - dense_heads) as f64 * selected as f64);
     let score_bytes = if emit { (batch * dense_heads * shape.n_blocks() * 4) as f64 } else { 0.0 };
     let bytes = tokens * 128.0 * 2.0 * 2.0 + score_bytes;
-    Ok(BenchRow::new("gather_attention", case.label(), bytes, bandwidth, results))
+    Ok(b.row("gather_attention", case.label(), bytes, results))
 }
 
-fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64, l2_bytes: usize, filter: &ConfigFilter) -> Result<Option<BenchRow>> {
+fn bench_topk(b: &Bench, rng: &mut ChaCha8Rng, shape: TopkShape) -> Result<Option<BenchRow>> {
+    let gpu = b.gpu;
     let len = (shape.rows * shape.n) as usize;
     // Enough copies of the scores that one pass over them all is twice L2.
-    let copies = (2 * l2_bytes).div_ceil(len * 4).clamp(1, 64);
+    let copies = (2 * gpu.info.l2_bytes as usize).div_ceil(len * 4).clamp(1, 64);
     let inputs: Vec<CudaSlice<f32>> =
         (0..copies).map(|_| upload(gpu, &(0..len).map(|_| rng.gen::<f32>() * 8.0 - 4.0).collect::<Vec<_>>(), "scores")).collect::<Result<_>>()?;
     let mut idx = zeros::<i32>(gpu, (shape.rows * shape.k) as usize, "top-k indices")?;
     let mut val = zeros::<f32>(gpu, (shape.rows * shape.k) as usize, "top-k values")?;
     let mut results = Vec::new();
-    let space = filter.apply(Topk::valid_space(&shape, &gpu.limits()));
+    let space = b.filter.apply(Topk::valid_space(&shape, &gpu.limits()));
     if let Some(e) = gpu.precompile::<Topk>(&space, &shape).into_iter().next() {
         return Err(crate::error::SdecError::Invalid(e));
     }
@@ -310,7 +368,7 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
         // A configuration this GPU cannot launch (e.g. a cluster that does not fit) is skipped.
         let timed = TopkKernel::new(gpu, *config, shape.clone()).and_then(|kernel| {
             let mut scratch = TopkScratch::new(gpu, &shape, config)?;
-            time(gpu, POLICY, |i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))
+            b.time(|i| kernel.launch(gpu, &inputs[i % copies], &mut idx, &mut val, &mut scratch))
         });
         match timed {
             Ok(t) => results.push((name, t)),
@@ -319,12 +377,13 @@ fn bench_topk(gpu: &Gpu, rng: &mut ChaCha8Rng, shape: TopkShape, bandwidth: f64,
     }
     // The floor: one read of the scores and one write of the results.
     let bytes = (len * 4) as f64 + (shape.rows * shape.k * 8) as f64;
-    Ok(BenchRow::new("topk", topk_label(&shape), bytes, bandwidth, results))
+    Ok(b.row("topk", topk_label(&shape), bytes, results))
 }
 
 /// The least a timed launch costs here: a one-thread-block top-k of one score (RESIDENT), timed
 /// like the rest. What the events measure beyond the kernel's own work.
-fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
+fn launch_floor(b: &Bench) -> Result<Option<BenchRow>> {
+    let gpu = b.gpu;
     let shape = TopkShape { rows: 1, n: 1, k: 1 };
     let config = Topk::valid_space(&shape, &gpu.limits()).into_iter().find(|c| c.strategy == sdec_kernels::topk::RESIDENT && c.threads == 256);
     let Some(config) = config else { return Ok(None) };
@@ -332,8 +391,8 @@ fn launch_floor(gpu: &Gpu, bandwidth: f64) -> Result<Option<BenchRow>> {
     let (mut idx, mut val) = (zeros::<i32>(gpu, 1, "top-k index")?, zeros::<f32>(gpu, 1, "top-k value")?);
     let kernel = TopkKernel::new(gpu, config, shape.clone())?;
     let mut scratch = TopkScratch::new(gpu, &shape, &config)?;
-    let t = time(gpu, POLICY, |_| kernel.launch(gpu, &scores, &mut idx, &mut val, &mut scratch))?;
-    Ok(BenchRow::new("topk launch floor", LAUNCH_FLOOR_LABEL.into(), 12.0, bandwidth, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
+    let t = b.time(|_| kernel.launch(gpu, &scores, &mut idx, &mut val, &mut scratch))?;
+    Ok(b.row("topk launch floor", LAUNCH_FLOOR_LABEL.into(), 12.0, vec![(serde_json::to_string(&config).unwrap_or_default(), t)]))
 }
 
 /// The benchmarked shapes: dense decode (batch, group, scores) — the issue's group 4 and batch 1
@@ -349,6 +408,9 @@ fn cases() -> ([(u32, u32, bool); 5], [GatherCase; 4], Vec<GatherCase>) {
     // seven sparse heads (docs/results/kernels.md, session 15).
     layers.push(GatherCase { kv_heads: 1, ..GatherCase::lychee_layer(1, 4, 1) });
     layers.push(GatherCase { kv_heads: 7, ..GatherCase::lychee_layer(1, 4, 0) });
+    // Every head dense (no scores): the gather family's dense path (filled plans among its
+    // configurations) against `decode_attention` at b1 (decode_attention's row of this shape).
+    layers.push(GatherCase { dense_heads: 8, emit: false, ..GatherCase::lychee_layer(1, 4, 1) });
     (decode, issue, layers)
 }
 
@@ -378,28 +440,29 @@ pub fn check_shape_filter(filter: &ConfigFilter, families: &[String]) -> Result<
 }
 
 /// Runs the benchmarks of the chosen families (all when `families` is empty).
-pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
+pub fn run(gpu: &Gpu, filter: &ConfigFilter, launch: LaunchMode, families: &[String], progress: impl Fn(&str)) -> Result<BenchReport> {
     let wanted = |name: &str| families.is_empty() || families.iter().any(|f| f == name);
     let (decode_cases, issue_cases, lychee_cases) = cases();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     progress("copy bandwidth");
     let bandwidth = copy_bandwidth(gpu)?;
+    let b = Bench { gpu, bandwidth, filter, launch };
     let mut rows = Vec::new();
     for shape in sdec_kernels::topk::standard_shapes().into_iter().filter(|s| wanted("topk") && filter.wants_shape(&topk_label(s))) {
         progress(&format!("topk {shape:?}"));
-        rows.extend(bench_topk(gpu, &mut rng, shape, bandwidth, gpu.info.l2_bytes as usize, filter)?);
+        rows.extend(bench_topk(&b, &mut rng, shape)?);
     }
     if wanted("topk") && filter.wants_shape(LAUNCH_FLOOR_LABEL) {
         progress("launch floor");
-        rows.extend(launch_floor(gpu, bandwidth)?);
+        rows.extend(launch_floor(&b)?);
     }
     for (batch, group, emit) in decode_cases.into_iter().filter(|&(b, g, _)| wanted("decode_attention") && filter.wants_shape(&decode_label(b, g))) {
         progress(&format!("decode attention batch {batch} group {group} scores {emit}"));
-        rows.extend(bench_decode(gpu, &mut rng, batch, group, emit, bandwidth, filter)?);
+        rows.extend(bench_decode(&b, &mut rng, batch, group, emit)?);
     }
     for case in issue_cases.iter().chain(&lychee_cases).filter(|c| wanted("gather_attention") && filter.wants_shape(&c.label())) {
         progress(&format!("gather attention {}", case.label()));
-        rows.extend(bench_gather(gpu, &mut rng, case, bandwidth, filter)?);
+        rows.extend(bench_gather(&b, &mut rng, case)?);
     }
     if !filter.only.is_empty() && rows.iter().all(|r| r.shape == LAUNCH_FLOOR_LABEL) {
         let given: Vec<String> = filter.only.iter().map(|v| v.to_string()).collect();
@@ -408,7 +471,7 @@ pub fn run(gpu: &Gpu, filter: &ConfigFilter, families: &[String], progress: impl
             given.join(" --config ")
         )));
     }
-    Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, rows })
+    Ok(BenchReport { device: gpu.info.clone(), copy_bandwidth_gbs: bandwidth / 1e9, launch, rows })
 }
 
 #[cfg(test)]

@@ -79,6 +79,10 @@ enum BenchCommand {
         /// Only the shapes whose label (as the table prints it) contains this text, e.g. `4480`.
         #[arg(long)]
         shape: Option<String>,
+        /// Time each run launched on the stream, or inside a CUDA graph of consecutive runs (as
+        /// the decode step launches kernels; pair with `torch_peers.py --graph`).
+        #[arg(long, value_enum, default_value = "stream")]
+        launch: sdec_runtime::bench::LaunchMode,
     },
     /// Per-token latency of the GPU decode loop at long contexts, beside its byte floor.
     Decode(sdec_runtime::cli_decode::BenchDecodeArgs),
@@ -185,7 +189,10 @@ fn run_fuzz(args: &FuzzArgs) -> Result<bool> {
     Ok(report.failed == 0)
 }
 
-fn bench_kernels(filter: &sdec_runtime::bench::ConfigFilter, families: &[String], peers: Option<&std::path::Path>, json: Option<&std::path::Path>) -> Result<()> {
+fn bench_kernels(
+    filter: &sdec_runtime::bench::ConfigFilter, launch: sdec_runtime::bench::LaunchMode, families: &[String], peers: Option<&std::path::Path>,
+    json: Option<&std::path::Path>,
+) -> Result<()> {
     const BENCHED: [&str; 3] = ["topk", "decode_attention", "gather_attention"];
     if let Some(bad) = families.iter().find(|f| !BENCHED.contains(&f.as_str())) {
         return Err(SdecError::Invalid(format!("no kernel benchmark for `{bad}`; benchmarked families: {}", BENCHED.join(", "))));
@@ -199,8 +206,12 @@ fn bench_kernels(filter: &sdec_runtime::bench::ConfigFilter, families: &[String]
     };
     sdec_runtime::bench::check_shape_filter(filter, families)?;
     let gpu = Gpu::open(0)?;
-    let report = sdec_runtime::bench::run(&gpu, filter, families, |what| eprintln!("bench: {what}"))?;
-    println!("{} ({} SMs), copy bandwidth {:.0} GB/s (read + write)", report.device.name, report.device.sm_count, report.copy_bandwidth_gbs);
+    let report = sdec_runtime::bench::run(&gpu, filter, launch, families, |what| eprintln!("bench: {what}"))?;
+    let launched = match launch {
+        sdec_runtime::bench::LaunchMode::Stream => "each run launched on the stream".to_string(),
+        sdec_runtime::bench::LaunchMode::Graph => format!("each run inside a CUDA graph of {} runs", sdec_runtime::bench::GRAPH_LAUNCHES),
+    };
+    println!("{} ({} SMs), copy bandwidth {:.0} GB/s (read + write), {launched}", report.device.name, report.device.sm_count, report.copy_bandwidth_gbs);
     println!("| kernel | shape | ours µs (best) | default µs | byte floor µs | best / floor | torch µs | torch / ours | best config |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for row in &report.rows {
@@ -239,9 +250,9 @@ fn main() -> ExitCode {
         Command::Kernels { command: KernelsCommand::List { json } } => kernels_list(*json).map(|_| true),
         Command::Kernels { command: KernelsCommand::Compile { arch, family, json } } => kernels_compile(arch, family, json.as_deref()),
         Command::Fuzz(args) => run_fuzz(args),
-        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config, shape } } => {
+        Command::Bench { command: BenchCommand::Kernels { quick, family, peers, json, config, shape, launch } } => {
             sdec_runtime::bench::ConfigFilter::new(*quick, config, shape.clone())
-                .and_then(|filter| bench_kernels(&filter, family, peers.as_deref(), json.as_deref()))
+                .and_then(|filter| bench_kernels(&filter, *launch, family, peers.as_deref(), json.as_deref()))
                 .map(|_| true)
         }
         Command::Bench { command: BenchCommand::Decode(args) } => sdec_runtime::cli_decode::bench(args).map(|_| true),

@@ -148,20 +148,25 @@ sdec_dsl::kernel_family! {
         source = "cuda/attention.cu";
         shape = AttentionShape;
         params {
-            threads: u32 = [256, 128],
+            /// 224 and 160 for `mma` = 3 only (a producer warp and 6 or 4 consumers).
+            threads: u32 = [256, 128, 224, 160],
             /// Tokens per CTA (one split of the KV range).
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
-            /// Tensor cores for q.k and p.v, as in the gather family.
+            /// Tensor cores for q.k and p.v, as in the gather family: tiles staged per warp by
+            /// cp.async (2) or units staged by a producer warp's TMA copies (3, sm_90; at b1
+            /// 128K 1.03x the byte floor where the others reach 1.06x: kernels.md, session 28).
             #[mode]
-            mma: u32 = [0, 2],
+            mma: u32 = [0, 2, 3],
         }
         constraints {
             threads % 32 == 0,
             mma_fits(unroll, mma),
-            // The tensor-core path emits no block scores (see the gather family).
-            !shape.emit_scores || mma == 0,
+            // The per-warp ring emits no block scores (see the gather family).
+            !shape.emit_scores || mma != 2,
+            tma_threads(threads, mma),
+            tma_serves(mma, shape.head_dim, &limits.arch),
             split_tokens % shape.score_block == 0,
             // A warp's step must not straddle two score blocks.
             shape.score_block % warp_chunk(shape.head_dim, unroll, mma) == 0,

@@ -35,14 +35,16 @@ impl StepGraph {
         let enqueued = enqueue();
         let mut graph: sys::CUgraph = std::ptr::null_mut();
         let ended = check(unsafe { sys::cuStreamEndCapture(stream, &mut graph) }, "ending a capture");
-        let result = enqueued.and(ended).and_then(|()| self.update_and_launch(graph, stream));
+        let result = enqueued.and(ended).and_then(|()| self.update(graph)).and_then(|()| self.launch(gpu));
         if !graph.is_null() {
             unsafe { sys::cuGraphDestroy(graph) };
         }
         result
     }
 
-    fn update_and_launch(&mut self, graph: sys::CUgraph, stream: sys::CUstream) -> Result<()> {
+    /// Brings the instantiated graph up to date with `graph`: updated in place where it can be,
+    /// else instantiated anew.
+    fn update(&mut self, graph: sys::CUgraph) -> Result<()> {
         let updated = match self.exec {
             Some(exec) => {
                 let mut info: sys::CUgraphExecUpdateResultInfo = unsafe { std::mem::zeroed() };
@@ -58,8 +60,7 @@ impl StepGraph {
             self.exec = Some(exec);
             self.instantiations += 1;
         }
-        let exec = self.exec.ok_or_else(|| SdecError::Invalid("CUDA graph: nothing instantiated".into()))?;
-        check(unsafe { sys::cuGraphLaunch(exec, stream) }, "launching the step")
+        Ok(())
     }
 
     /// Launches the instantiated graph as it is (a step identical to the last captured one).

@@ -55,6 +55,8 @@ pub struct DecodeKernel {
     kernels: Kernels,
     partials: Partials,
     unused: CudaSlice<i32>,
+    /// `mma` = 3: the K and V maps of each cache pair launched on so far, as in [`GatherKernel`].
+    maps: HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>,
 }
 
 impl DecodeKernel {
@@ -66,7 +68,7 @@ impl DecodeKernel {
         let most = AttentionShape { context: shape.capacity, ..shape.clone() };
         let work = (shape.batch * shape.kv_heads * most.splits(config.split_tokens)) as usize;
         let partials = Partials::new(gpu, work, shape.group, shape.head_dim)?;
-        Ok(DecodeKernel { unused: zeros(gpu, 4, "placeholder")?, shape, config, kernels, partials })
+        Ok(DecodeKernel { unused: zeros(gpu, 4, "placeholder")?, shape, config, kernels, partials, maps: HashMap::new() })
     }
 
     /// out [batch][kv_heads*group][head_dim] bf16; `block_scores` [batch*kv_heads][n_blocks] is
@@ -91,9 +93,11 @@ impl DecodeKernel {
         let (scores, _s) = block_scores.device_ptr_mut(s);
         let (unused, _u) = self.unused.device_ptr(s);
         let (out, _out) = out.device_ptr_mut(s);
+        let sh = &self.shape;
+        let [k_map, v_map] = tensor_maps(self.config.mma, sh.batch * sh.kv_heads, sh.capacity, sh.head_dim, &mut self.maps, k, v)?;
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(unused).ptr(unused)
-            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).tensor_map(&UNUSED_MAP).tensor_map(&UNUSED_MAP)
+            .i32(context).i32(capacity).i32(zero).i32(splits).f32(inputs.scale).tensor_map(&k_map).tensor_map(&v_map)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "attend")?))
             .during("decode attention")?;
         let f = self.kernels.function("combine")?;
@@ -168,7 +172,8 @@ impl GatherKernel {
         let (entries, _e) = entries.device_ptr(s);
         let (offsets, _f) = self.offsets.device_ptr(s);
         let (out, _out) = out.device_ptr_mut(s);
-        let [k_map, v_map] = tensor_maps(&self.config, &self.shape, &mut self.maps, k, v)?;
+        let sh = &self.shape;
+        let [k_map, v_map] = tensor_maps(self.config.mma, sh.batch * sh.kv_heads, sh.capacity, sh.head_dim, &mut self.maps, k, v)?;
         let f = self.kernels.function("attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).ptr(scores).ptr(work).ptr(entries)
             .i32(context).i32(capacity).i32(max_entries).i32(zero).f32(inputs.scale).tensor_map(&k_map).tensor_map(&v_map)
@@ -182,20 +187,21 @@ impl GatherKernel {
     }
 }
 
-/// The TMA maps of the K and V caches at `k` and `v` for a gather kernel (`mma` = 3; unused maps
-/// otherwise), encoded once per cache pair.
+/// The TMA maps of the K and V caches at `k` and `v` ([heads][capacity][head_dim] each, heads =
+/// batch × KV heads) for an attention kernel with `mma` = 3 (unused maps otherwise), encoded once
+/// per cache pair.
 fn tensor_maps(
-    config: &GatherAttentionConfig, shape: &GatherShape, maps: &mut HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>, k: CUdeviceptr,
+    mma: u32, heads: u32, capacity: u32, head_dim: u32, maps: &mut HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>, k: CUdeviceptr,
     v: CUdeviceptr,
 ) -> Result<[TensorMapWords; 2]> {
-    if config.mma != 3 {
+    if mma != 3 {
         return Ok([UNUSED_MAP, UNUSED_MAP]);
     }
     if let Some(pair) = maps.get(&(k, v)) {
         return Ok(*pair);
     }
-    let rows = (shape.batch * shape.kv_heads) as u64 * shape.capacity as u64;
-    let pair = [kv_rows_map(k, rows, shape.head_dim)?, kv_rows_map(v, rows, shape.head_dim)?];
+    let rows = heads as u64 * capacity as u64;
+    let pair = [kv_rows_map(k, rows, head_dim)?, kv_rows_map(v, rows, head_dim)?];
     maps.insert((k, v), pair);
     Ok(pair)
 }

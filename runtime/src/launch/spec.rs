@@ -120,10 +120,10 @@ impl SpecKernels {
         check_len("pick scores", pick_scores.len(), rows * k_valid as usize)?;
         check_len("sel_len", sel_len.len(), s.batch as usize)?;
         check_len("token lists", lists.len(), rows * (s.kv_heads * s.entries) as usize)?;
-        let (kv, gamma, entries, least) = (k_valid as i32, s.gamma as i32, s.entries as i32, budget.1 as i32);
+        let (kv, entries, least) = (k_valid as i32, s.entries as i32, budget.1 as i32);
         let f = self.kernels.function("spec_tokens")?;
         unsafe {
-            gpu.stream.launch_builder(&f).arg(picks).arg(pick_scores).arg(sel_len).arg(lists).arg(&kv).arg(&gamma).arg(&entries).arg(&budget.0).arg(&least)
+            gpu.stream.launch_builder(&f).arg(picks).arg(pick_scores).arg(sel_len).arg(lists).arg(&kv).arg(&entries).arg(&budget.0).arg(&least)
                 .launch(launch_config(spec(&self.specs, "spec_tokens")?))
         }
         .during("spec token lists")?;
