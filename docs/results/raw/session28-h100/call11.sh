@@ -1,0 +1,2 @@
+# Session 28, call 11: part 2 of SmolLM2 to /tmp/sdec-model on the device (scripts/device-model.sh).
+scripts/device-model.sh stage
