@@ -966,8 +966,9 @@ mod tests {
         let total: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Exhaustive)).sum();
         let fast: u64 = tuners().iter().map(|t| planned_configs(t.0, Preset::Standard, None, &limits, Strategy::Descent { fraction: 0.3, min: sdec_autotune::SMALL_SPACE })).sum();
         // 2,133 configurations (48 entries) ran in 200 s on a fresh H100 and 124 s on a warm one
-        // (session 5), 2,525 in 163 s on a fresh one (session 10): inside 5 minutes.
-        assert!(total > 100 && total < 3000, "{total} configurations");
+        // (session 5), 2,525 in 163 s on a fresh one (session 10), 3,016 in 100 s on a warm one
+        // (session 28, decode_attention's `mma` 3 and the b2 verification): inside 5 minutes.
+        assert!(total > 100 && total < 3300, "{total} configurations");
         // Descent measures at most 30% of each space (at least 12 configurations): 36% of the
         // preset in all, which took 0.35 of the warm exhaustive run's time (session 5).
         assert!(fast * 5 < total * 2, "descent {fast} of {total}");
