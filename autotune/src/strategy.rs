@@ -326,6 +326,14 @@ pub fn search_from(
             if !measure(measurer, &mut results, &[&[0][..], &modes].concat()) {
                 break 'search false;
             }
+            // After the hints (a related winner may sit next to the best behind slower lines),
+            // the default's and the modes' descents in order of their starts' times, fastest
+            // first: the budget may end before the last one, and a path whose start already
+            // beats the default (decode attention's TMA path at 128K) is where its winner most
+            // likely is. From the default first, descent missed it (session 28's replay).
+            let start_time = |i: &usize| results.get(i).and_then(|m| m.timed()).map_or(f64::INFINITY, |(t, _)| t);
+            let after_hints = seeds.iter().position(|i| !hints.contains(i)).unwrap_or(seeds.len());
+            seeds[after_hints..].sort_by(|a, b| start_time(a).total_cmp(&start_time(b)));
             let mut seeds = seeds.into_iter();
             let mut scattered = scattered_order(n).into_iter();
             let mut restarts = 0;
@@ -599,6 +607,25 @@ mod tests {
         assert_eq!(trapped.winner, Some(10), "path 0's best, split 5");
         let found = search(descent, &moded, &mut Paths, BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(found.winner, Some(1), "path 1's best, split 0");
+    }
+
+    /// The other path's start is already faster than the default, and the budget holds one
+    /// descent: it is that path's (session 28: decode attention's TMA path at 128K).
+    #[test]
+    fn the_faster_start_descends_first() {
+        struct Paths;
+        impl Measurer for Paths {
+            fn measure(&mut self, i: usize) -> Measurement {
+                let (split, path) = ((i / 2) as f64, i % 2);
+                timed(if path == 0 { 20.0 - split } else { 10.0 - split.min(3.0) + 2.0 * (split - 3.0).max(0.0) }, 0.1)
+            }
+        }
+        let coords: Vec<Vec<usize>> = (0..12).map(|i| vec![i / 2, i % 2]).collect();
+        let space = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![] }.with_modes(&["path"]);
+        // Budget 7: both starts, then one split line of 5 more.
+        let descent = Strategy::Descent { fraction: 0.55, min: 1 };
+        let found = search(descent, &space, &mut Paths, BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(found.winner, Some(2 * 3 + 1), "path 1's best, split 3 (the default's descent would end at path 1's start)");
     }
 
     #[test]
