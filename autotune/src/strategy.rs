@@ -144,10 +144,23 @@ impl Space {
         starts
     }
 
-    /// The configurations that differ from `i` in parameter `p` alone (and `i` itself), in order.
+    /// The configurations that differ from `i` in parameter `p` alone (and `i` itself), in order;
+    /// and for each value of `p` that no such configuration has (a constraint ties it to other
+    /// parameters, e.g. the gather family's `fill` to one split, or its TMA path to two thread
+    /// counts), the first configuration with that value that differs from `i` in one more
+    /// parameter: otherwise such a value is never reached from `i` by a step along one line.
     pub fn line(&self, i: usize, p: usize) -> Vec<usize> {
         let c = &self.coords[i];
-        (0..self.len()).filter(|&j| self.coords[j].iter().enumerate().all(|(q, v)| q == p || *v == c[q])).collect()
+        let differing = |j: usize| self.coords[j].iter().enumerate().filter(|&(q, v)| q != p && *v != c[q]).count();
+        let mut line: Vec<usize> = (0..self.len()).filter(|&j| differing(j) == 0).collect();
+        let values = self.coords.iter().map(|x| x[p] + 1).max().unwrap_or(0);
+        for v in 0..values {
+            if !line.iter().any(|&j| self.coords[j][p] == v) {
+                line.extend((0..self.len()).find(|&j| self.coords[j][p] == v && differing(j) == 1));
+            }
+        }
+        line.sort_unstable();
+        line
     }
 }
 
@@ -699,5 +712,19 @@ mod tests {
         assert_eq!(space.coords, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
         assert_eq!(space.line(0, 0), vec![0, 2]);
         assert_eq!(space.line(3, 1), vec![2, 3]);
+    }
+
+    /// `fill` 1 holds only at split 1024 (as in the gather family): from split 256 its line still
+    /// reaches it, one more parameter away; values a plain line holds get no detour.
+    #[test]
+    fn a_line_reaches_values_a_constraint_ties_to_another_parameter() {
+        let configs: Vec<Value> = [(1024, 0), (256, 0), (4096, 0), (1024, 1)]
+            .iter()
+            .map(|(s, f)| serde_json::json!({"split_tokens": s, "fill": f}))
+            .collect();
+        let space = Space::from_json(&["split_tokens", "fill"], &configs);
+        assert_eq!(space.line(1, 1), vec![1, 3], "fill 1 at split 1024, from split 256");
+        assert_eq!(space.line(0, 1), vec![0, 3], "at split 1024 the plain line");
+        assert_eq!(space.line(1, 0), vec![0, 1, 2], "every split has fill 0: no detour");
     }
 }
