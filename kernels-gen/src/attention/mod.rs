@@ -156,7 +156,7 @@ sdec_dsl::kernel_family! {
             unroll: u32 = [2, 1, 4, 8],
             /// Tensor cores for q.k and p.v, as in the gather family: tiles staged per warp by
             /// cp.async (2) or units staged by a producer warp's TMA copies (3, sm_90; at b1
-            /// 128K 1.03x the byte floor where the others reach 1.06x: kernels.md, session 28).
+            /// 128K 1.02x the byte floor where the others reach 1.06x: kernels.md, session 28).
             #[mode]
             mma: u32 = [0, 2, 3],
         }
