@@ -84,6 +84,10 @@ pub struct Space {
     pub coords: Vec<Vec<usize>>,
     /// Indices of the mode parameters (`#[mode]` in the family's declaration).
     pub modes: Vec<usize>,
+    /// Per parameter that is not a mode and whose values are all numbers, each value's rank
+    /// among them (by position, as in `coords`): descent walks such a parameter in order of its
+    /// values instead of measuring its whole line. Empty or None: the whole line.
+    pub ordered: Vec<Option<Vec<usize>>>,
 }
 
 impl Space {
@@ -109,7 +113,12 @@ impl Space {
                     .collect()
             })
             .collect();
-        Space { params: params.iter().map(|s| s.to_string()).collect(), coords, modes: Vec::new() }
+        let rank = |values: &Vec<Value>| -> Option<Vec<usize>> {
+            let numbers: Vec<f64> = values.iter().map(Value::as_f64).collect::<Option<_>>()?;
+            Some(numbers.iter().map(|x| numbers.iter().filter(|y| y.total_cmp(x).is_lt()).count()).collect())
+        };
+        let ordered = seen.iter().map(rank).collect();
+        Space { params: params.iter().map(|s| s.to_string()).collect(), coords, modes: Vec::new(), ordered }
     }
 
     pub fn len(&self) -> usize {
@@ -123,7 +132,20 @@ impl Space {
     /// Declares the parameters named in `modes` mode parameters (the DSL's `#[mode]`).
     pub fn with_modes(mut self, modes: &[&str]) -> Space {
         self.modes = self.params.iter().enumerate().filter(|(_, name)| modes.contains(&name.as_str())).map(|(p, _)| p).collect();
+        for &p in &self.modes {
+            if let Some(o) = self.ordered.get_mut(p) {
+                *o = None;
+            }
+        }
         self
+    }
+
+    /// `line` (a line along `p`) ordered by the value of `p`, where `p` is ordered.
+    pub fn sorted_line(&self, line: &[usize], p: usize) -> Option<Vec<usize>> {
+        let values = self.ordered.get(p)?.as_ref()?;
+        let mut sorted = line.to_vec();
+        sorted.sort_by_key(|&i| (values[self.coords[i][p]], i));
+        Some(sorted)
     }
 
     /// A start for each value of each mode parameter but the default's: the default with that
@@ -172,9 +194,12 @@ pub enum Strategy {
     Exhaustive,
     /// Coordinate descent: from each start (the hints, the default, one per other value of each
     /// mode parameter, then [`RESTARTS`] configurations not measured yet) sweep the parameters
-    /// in declaration order, trying every value of one parameter with the others fixed and
-    /// moving to the line's fastest, until a sweep moves nowhere; measuring at most `fraction` of
-    /// the space (at least `min` configurations, or all of a smaller space).
+    /// in declaration order, moving along one parameter with the others fixed to the fastest
+    /// seen, until a sweep moves nowhere. A parameter of numbers (not a mode) is walked: the
+    /// values beside the current one, then on in the faster direction while it keeps getting
+    /// faster; any other is tried at every value. Once every start has converged, one more
+    /// descent from the fastest so far tries every value of every parameter. It measures at most
+    /// `fraction` of the space (at least `min` configurations, or all of a smaller space).
     Descent { fraction: f64, min: usize },
 }
 
@@ -241,7 +266,18 @@ fn nearest_first(space: &Space, seeds: &[usize], results: &BTreeMap<usize, Measu
 /// one short line at a time (session 17).
 fn lines_ahead(space: &Space, results: &BTreeMap<usize, Measurement>, prepared: &mut BTreeSet<usize>, current: usize, from: usize, room: usize) -> Vec<usize> {
     let mut ahead: Vec<usize> = Vec::new();
-    for i in (from..space.params.len()).flat_map(|p| space.line(current, p)) {
+    // Of an ordered parameter's line, what a walk reaches first: two values on either side.
+    let reach = |p: usize| -> Vec<usize> {
+        let line = space.line(current, p);
+        match space.sorted_line(&line, p) {
+            Some(sorted) => {
+                let at = sorted.iter().position(|&j| j == current).unwrap_or(0);
+                sorted[at.saturating_sub(2)..(at + 3).min(sorted.len())].to_vec()
+            }
+            None => line,
+        }
+    };
+    for i in (from..space.params.len()).flat_map(reach) {
         if ahead.len() < room && !results.contains_key(&i) && prepared.insert(i) {
             ahead.push(i);
         }
@@ -350,15 +386,23 @@ pub fn search_from(
             let mut seeds = seeds.into_iter();
             let mut scattered = scattered_order(n).into_iter();
             let mut restarts = 0;
+            // Once every start has converged, one more descent from the fastest so far measures
+            // whole lines (the walks stop at a line's first local best).
+            let mut polished = false;
             loop {
                 if results.len() >= budget {
                     break 'search true;
                 }
+                let mut whole_lines = false;
                 let next = match seeds.next() {
                     Some(seed) => Some(seed),
                     None if restarts < RESTARTS => {
                         restarts += 1;
                         scattered.find(|i| !results.contains_key(i))
+                    }
+                    None if !polished => {
+                        (polished, whole_lines) = (true, true);
+                        fastest(results.iter().map(|(i, m)| (*i, m)))
                     }
                     None => None,
                 };
@@ -374,13 +418,43 @@ pub fn search_from(
                     measurer.prepare(&lines_ahead(space, &results, &mut prepared, current, 0, room(&results)));
                     for p in 0..space.params.len() {
                         let line = space.line(current, p);
-                        if !measure(measurer, &mut results, &line) {
-                            break 'search false;
-                        }
-                        // The walk goes to the line's fastest (not the choice rule's earliest
-                        // within the noise window: steps of up to 3% each added up to 5-8% off
-                        // the best, session 5).
-                        let next = fastest(line.iter().filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
+                        // The step goes to the fastest seen on the line (not the choice rule's
+                        // earliest within the noise window: steps of up to 3% each added up to
+                        // 5-8% off the best, session 5).
+                        let next = match space.sorted_line(&line, p).filter(|_| !whole_lines) {
+                            // An ordered parameter: the values beside the current one, then on
+                            // in the faster direction while each next value is faster still.
+                            Some(sorted) => {
+                                let time = |results: &BTreeMap<usize, Measurement>, i: usize| results.get(&i).and_then(|m| m.timed()).map_or(f64::INFINITY, |(t, _)| t);
+                                let at = sorted.iter().position(|&j| j == current).unwrap_or(0);
+                                let beside: Vec<usize> = [at.checked_sub(1), Some(at + 1)].into_iter().flatten().filter_map(|k| sorted.get(k).copied()).collect();
+                                if !measure(measurer, &mut results, &beside) {
+                                    break 'search false;
+                                }
+                                let mut best = fastest([current].iter().chain(&beside).filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
+                                if best != current {
+                                    let forward = sorted.iter().position(|&j| j == best).unwrap_or(at) > at;
+                                    let mut k = sorted.iter().position(|&j| j == best).unwrap_or(at);
+                                    while results.len() < budget {
+                                        let Some(j) = (if forward { k.checked_add(1) } else { k.checked_sub(1) }).and_then(|n| sorted.get(n).map(|&j| (n, j))) else { break };
+                                        if !measure(measurer, &mut results, &[j.1]) {
+                                            break 'search false;
+                                        }
+                                        if time(&results, j.1) >= time(&results, best) {
+                                            break;
+                                        }
+                                        (k, best) = j;
+                                    }
+                                }
+                                best
+                            }
+                            None => {
+                                if !measure(measurer, &mut results, &line) {
+                                    break 'search false;
+                                }
+                                fastest(line.iter().filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current)
+                            }
+                        };
                         if next != current {
                             current = next;
                             moved = true;
@@ -434,7 +508,7 @@ mod tests {
                     }
                 }
             }
-            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords, modes: vec![] }, measured: vec![], prepared: vec![], wrong: vec![], failed: vec![] }
+            Landscape { space: Space { params: vec!["threads".into(), "split".into(), "unroll".into()], coords, modes: vec![], ordered: vec![] }, measured: vec![], prepared: vec![], wrong: vec![], failed: vec![] }
         }
         fn time(&self, i: usize) -> f64 {
             let c = &self.space.coords[i];
@@ -526,7 +600,7 @@ mod tests {
                 timed(t, 0.1)
             }
         }
-        let space = Space { params: vec!["p".into()], coords: (0..4).map(|i| vec![i]).collect(), modes: vec![] };
+        let space = Space { params: vec!["p".into()], coords: (0..4).map(|i| vec![i]).collect(), modes: vec![], ordered: vec![] };
         let out = search(Strategy::Exhaustive, &space, &mut Noisy(Vec::new()), BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(out.winner, Some(1), "1 is within 3% of 2 and declared earlier");
     }
@@ -548,11 +622,69 @@ mod tests {
                 timed(t, 0.1)
             }
         }
-        let space = Space { params: vec!["p".into()], coords: (0..3).map(|i| vec![i]).collect(), modes: vec![] };
+        let space = Space { params: vec!["p".into()], coords: (0..3).map(|i| vec![i]).collect(), modes: vec![], ordered: vec![] };
         let out = search(Strategy::Exhaustive, &space, &mut Wobbly(0), BTreeMap::new(), &|| false, &mut |_| {});
         assert_eq!(out.winner, Some(0));
         let (median, spread) = out.results[&1].timed().unwrap();
         assert!(median >= 99.0 && spread >= 5.0, "median {median}, spread {spread}: the rounds' range");
+    }
+
+    /// Parameters of numbers are ordered by value (their ranks, by position of first
+    /// appearance); a mode, or one with any other value, is not.
+    #[test]
+    fn numbers_are_ordered_and_modes_are_not() {
+        let configs: Vec<Value> = [(4, "x", 1), (1, "y", 0), (2, "x", 1)].iter().map(|(a, b, m)| serde_json::json!({"a": a, "b": b, "m": m})).collect();
+        let space = Space::from_json(&["a", "b", "m"], &configs);
+        assert_eq!(space.ordered, vec![Some(vec![2, 0, 1]), None, Some(vec![1, 0])]);
+        let space = space.with_modes(&["m"]);
+        assert_eq!(space.ordered[2], None);
+        assert_eq!(space.sorted_line(&[0, 1, 2], 0), Some(vec![1, 2, 0]));
+        assert_eq!(space.sorted_line(&[0, 2], 1), None);
+    }
+
+    /// One parameter of eight numbers; `times[i]` for value i (index = value).
+    struct Table {
+        times: Vec<f64>,
+        measured: Vec<usize>,
+    }
+
+    impl Measurer for Table {
+        fn measure(&mut self, i: usize) -> Measurement {
+            self.measured.push(i);
+            timed(self.times[i], 0.1)
+        }
+    }
+
+    fn walked(n: usize) -> Space {
+        Space { params: vec!["split".into()], coords: (0..n).map(|i| vec![i]).collect(), modes: vec![], ordered: vec![Some((0..n).collect())] }
+    }
+
+    /// On a line whose times fall to one best and rise after it, the walk goes from the default
+    /// (here the fifth value of eight) to that best, measuring one value past it: five
+    /// measurements, where the first five of the whole line (in declaration order) miss it.
+    #[test]
+    fn a_walk_stops_one_value_past_the_best() {
+        // Index i has the value of rank ranks[i]; times by index.
+        let ranks = vec![4, 0, 1, 2, 3, 5, 6, 7];
+        let times = vec![100.0, 120.0, 115.0, 110.0, 105.0, 95.0, 90.0, 92.0];
+        let space = Space { ordered: vec![Some(ranks)], ..walked(8) };
+        let mut m = Table { times, measured: Vec::new() };
+        let out = search(Strategy::Descent { fraction: 0.625, min: 1 }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(out.winner, Some(6));
+        let distinct: BTreeSet<usize> = m.measured.iter().copied().collect();
+        assert_eq!(distinct, BTreeSet::from([0, 4, 5, 6, 7]), "the two beside the default, then on while faster");
+    }
+
+    /// A walk stops at a line's first local best; once the starts have converged, the descent
+    /// from the fastest so far tries every value and finds the better one beyond.
+    #[test]
+    fn the_last_descent_tries_every_value() {
+        let times = vec![130.0, 120.0, 110.0, 125.0, 125.0, 125.0, 90.0, 126.0];
+        let mut m = Table { times, measured: Vec::new() };
+        let out = search(Strategy::Descent { fraction: 1.0, min: 1 }, &walked(8), &mut m, BTreeMap::new(), &|| false, &mut |_| {});
+        assert_eq!(out.winner, Some(6));
+        let distinct: BTreeSet<usize> = m.measured.iter().copied().collect();
+        assert_eq!(distinct.len(), 8);
     }
 
     #[test]
@@ -588,7 +720,7 @@ mod tests {
             }
         }
         let coords = (0..96).map(|i| vec![i / 32, (i / 4) % 8, i % 4]).collect();
-        let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords, modes: vec![] };
+        let space = Space { params: vec!["strategy".into(), "a".into(), "b".into()], coords, modes: vec![], ordered: vec![] };
         let mut m = Basins(0);
         let out = search(Strategy::Descent { fraction: 0.25, min: SMALL_SPACE }, &space, &mut m, BTreeMap::new(), &|| false, &mut |_| {});
         assert!(m.0 <= 24 + CONFIRM_DESCENT.max * CONFIRM_DESCENT.rounds, "measured {}", m.0);
@@ -608,7 +740,7 @@ mod tests {
             }
         }
         let coords: Vec<Vec<usize>> = (0..12).map(|i| vec![i / 2, i % 2]).collect();
-        let plain = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![] };
+        let plain = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![], ordered: vec![] };
         let moded = plain.clone().with_modes(&["path"]);
         assert_eq!(moded.modes, [1]);
         assert_eq!(moded.mode_starts(), [1], "the default with the other path");
@@ -634,7 +766,7 @@ mod tests {
             }
         }
         let coords: Vec<Vec<usize>> = (0..12).map(|i| vec![i / 2, i % 2]).collect();
-        let space = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![] }.with_modes(&["path"]);
+        let space = Space { params: vec!["split".into(), "path".into()], coords, modes: vec![], ordered: vec![] }.with_modes(&["path"]);
         // Budget 7: both starts, then one split line of 5 more.
         let descent = Strategy::Descent { fraction: 0.55, min: 1 };
         let found = search(descent, &space, &mut Paths, BTreeMap::new(), &|| false, &mut |_| {});
@@ -685,7 +817,7 @@ mod tests {
 
     #[test]
     fn small_spaces_are_measured_whole_and_descent_is_deterministic() {
-        let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]], modes: vec![] };
+        let space = Space { params: vec!["threads".into()], coords: vec![vec![0], vec![1], vec![2]], modes: vec![], ordered: vec![] };
         assert_eq!(Strategy::Descent { fraction: 0.2, min: SMALL_SPACE }.budget(3), 3);
         struct Flat(Vec<usize>);
         impl Measurer for Flat {
