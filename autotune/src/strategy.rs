@@ -241,24 +241,6 @@ fn scattered_order(n: usize) -> Vec<usize> {
     order
 }
 
-/// The configurations descent is likely to measure first, for [`Measurer::prepare`] at its start:
-/// those not measured yet, the nearest to a seed first (the fewest parameters apart from the
-/// nearest of `seeds`; ties in declaration order), as many as the budget left. Handed over one
-/// sweep's lines at a time, descent waited for NVRTC 6–8 s of its ~27 s (one compile's latency
-/// a line, sessions 18 and 21); the whole space at once took that to 3 s but slowed its
-/// verification as much, the compiles taking the cores its checks use (session 21).
-fn nearest_first(space: &Space, seeds: &[usize], results: &BTreeMap<usize, Measurement>, prepared: &mut BTreeSet<usize>, room: usize) -> Vec<usize> {
-    let apart = |i: usize, j: usize| space.coords[i].iter().zip(&space.coords[j]).filter(|(a, b)| a != b).count();
-    let mut order: Vec<(usize, usize)> = (0..space.len())
-        .filter(|i| !results.contains_key(i) && !prepared.contains(i))
-        .map(|i| (seeds.iter().map(|&s| apart(i, s)).min().unwrap_or(0), i))
-        .collect();
-    order.sort_unstable();
-    let chosen: Vec<usize> = order.into_iter().take(room).map(|(_, i)| i).collect();
-    prepared.extend(&chosen);
-    chosen
-}
-
 /// The configurations a sweep from `current` measures next if it does not move: its lines of
 /// parameters `from..`, less those measured or `prepared` before (the new ones are added to
 /// it), at most `room` (the budget left), nearer lines first. Descent hands them to
@@ -369,7 +351,15 @@ pub fn search_from(
             }
             let mut prepared = BTreeSet::new();
             let room = |results: &BTreeMap<usize, Measurement>| budget.saturating_sub(results.len());
-            measurer.prepare(&nearest_first(space, &seeds, &results, &mut prepared, room(&results)));
+            // The starts, then what each one's first sweep reaches, are compiled ahead. (Handing
+            // over the budget's nearest configurations at once compiled ~4x what a walking
+            // descent measures, and those compiles took the cores its verifying needs.)
+            let mut ahead: Vec<usize> = seeds.iter().copied().filter(|i| !results.contains_key(i) && prepared.insert(*i)).collect();
+            for &seed in &seeds {
+                let left = room(&results).saturating_sub(ahead.len());
+                ahead.extend(lines_ahead(space, &results, &mut prepared, seed, 0, left));
+            }
+            measurer.prepare(&ahead);
             // The default and the mode starts are measured at once: when the budget ends before
             // a mode's descent, its start has been seen.
             if !measure(measurer, &mut results, &[&[0][..], &modes].concat()) {
@@ -533,10 +523,10 @@ mod tests {
         }
     }
 
-    /// Descent names the configurations nearest its starts at once, then each sweep's lines
-    /// ahead of measuring them (so a GPU measurer compiles them in the background), within the
-    /// budget: everything it measures was prepared before, and it prepares no more than the
-    /// budget allows.
+    /// Descent names its starts and their lines at once, then each sweep's lines ahead of
+    /// measuring them (so a GPU measurer compiles them in the background), within the budget:
+    /// everything it measures was prepared before, and it prepares no more than the budget
+    /// allows.
     #[test]
     fn descent_prepares_its_lines_ahead() {
         let mut m = Landscape::new();
@@ -547,11 +537,11 @@ mod tests {
         for &i in &m.measured {
             assert!(m.prepared.contains(&i), "configuration {i} measured without being prepared");
         }
-        // The default first, then its lines (one parameter apart), before anything farther.
+        // The default first, then its lines (one parameter apart: 1 + 5 + 3 of them), before
+        // anything farther.
         let apart = |i: usize| m.space.coords[i].iter().zip(&m.space.coords[0]).filter(|(a, b)| a != b).count();
-        let first: Vec<usize> = m.prepared[..strategy.budget(48)].iter().map(|&i| apart(i)).collect();
-        assert_eq!(m.prepared[0], 0);
-        assert!(first.windows(2).all(|w| w[0] <= w[1]), "nearest first: {first:?}");
+        let first: Vec<usize> = m.prepared[..10].iter().map(|&i| apart(i)).collect();
+        assert_eq!(first, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
         // Lines prepared through a configuration the walk then left are never measured: some
         // waste, bounded (each call stays within the budget left).
         let distinct: std::collections::BTreeSet<_> = m.prepared.iter().collect();
