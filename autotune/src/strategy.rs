@@ -224,6 +224,25 @@ impl Strategy {
         }
     }
 
+    /// What the strategy measures first in `space`, for a measurer to compile ahead of the
+    /// search (e.g. during the entry before): exhaustive, everything; descent, its starts (the
+    /// default and the mode starts; the hints are winners already compiled) and the default's
+    /// first sweep, within its budget.
+    pub fn first_measured(&self, space: &Space) -> Vec<usize> {
+        match self {
+            Strategy::Exhaustive => (0..space.len()).collect(),
+            Strategy::Descent { .. } if space.is_empty() => Vec::new(),
+            Strategy::Descent { .. } => {
+                let mut first: Vec<usize> = std::iter::once(0).chain(space.mode_starts()).collect();
+                first.dedup();
+                let mut prepared: BTreeSet<usize> = first.iter().copied().collect();
+                let room = self.budget(space.len()).saturating_sub(first.len());
+                first.extend(lines_ahead(space, &BTreeMap::new(), &mut prepared, 0, 0, room));
+                first
+            }
+        }
+    }
+
     /// The most configurations the strategy measures in a space of `n`.
     pub fn budget(&self, n: usize) -> usize {
         match self {
@@ -675,6 +694,22 @@ mod tests {
         assert_eq!(out.winner, Some(6));
         let distinct: BTreeSet<usize> = m.measured.iter().copied().collect();
         assert_eq!(distinct.len(), 8);
+    }
+
+    /// Compiled ahead: the whole space for exhaustive; for descent the default and its lines,
+    /// which its search measures first until it moves (here: the default, the `threads` line,
+    /// the `split` line; then it moves to the best split).
+    #[test]
+    fn first_measured_is_what_the_search_measures_first() {
+        let m = Landscape::new();
+        assert_eq!(Strategy::Exhaustive.first_measured(&m.space), (0..48).collect::<Vec<_>>());
+        let strategy = Strategy::Descent { fraction: 0.5, min: 4 };
+        let first = strategy.first_measured(&m.space);
+        let apart = |i: usize| m.space.coords[i].iter().zip(&m.space.coords[0]).filter(|(a, b)| a != b).count();
+        assert_eq!(first.iter().map(|&i| apart(i)).collect::<Vec<_>>(), [0, 1, 1, 1, 1, 1, 1, 1, 1, 1], "the default and its lines: 1 + 1 + 5 + 3");
+        let mut walked = Landscape::new();
+        run(strategy, &mut walked);
+        assert!(walked.measured[..7].iter().all(|i| first.contains(i)), "measured first: {:?}, compiled ahead: {first:?}", &walked.measured[..7]);
     }
 
     #[test]

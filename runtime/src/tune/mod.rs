@@ -228,6 +228,12 @@ struct Ctx<'a> {
     wrong: Vec<String>,
     /// Wall seconds spent compiling (and loading), verifying and timing.
     phases: Phases,
+    /// Compiles started during an entry for the family's next one (what it measures first),
+    /// held by the run so that they outlive the entry's measurer; and what they gave, by key,
+    /// until an entry takes it. Each entry waited for its first kernels otherwise: 8 s of a
+    /// 37 s descent (docs/results/tune.md, session 29).
+    ahead: compiling::Background,
+    ahead_done: HashMap<KernelKey, std::result::Result<Vec<u8>, String>>,
 }
 
 /// Where a run's wall time went, in seconds.
@@ -272,10 +278,18 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
     /// store's CUBINs (taken at once), and jobs for the rest (each key once).
     fn unprepared(&mut self, indices: &[usize]) -> Vec<(KernelKey, Job)> {
         let arch = self.ctx.gpu.arch();
+        self.take_ahead(&[]);
         let mut todo: BTreeMap<KernelKey, Job> = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
             if self.ctx.gpu.has_module(&key) || self.cubins.contains_key(&key) || self.rejected.contains_key(&key) || self.background.is_pending(&key) {
+                continue;
+            }
+            if self.ctx.ahead.is_pending(&key) {
+                continue;  // compiling since the entry before: `load` waits for it
+            }
+            if let Some(result) = self.ctx.ahead_done.remove(&key) {
+                self.keep(vec![(key, result)]);
                 continue;
             }
             if let Some(bytes) = self.ctx.store.get(&key) {
@@ -302,6 +316,15 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         }
     }
 
+    /// Moves what the run's compiles ahead have finished into `ahead_done`, waiting for those of
+    /// `wanted` still in flight.
+    fn take_ahead(&mut self, wanted: &[KernelKey]) {
+        let waiting: Vec<KernelKey> = wanted.iter().filter(|k| self.ctx.ahead.is_pending(k)).cloned().collect();
+        for (key, result) in self.ctx.ahead.collect(&waiting) {
+            self.ctx.ahead_done.insert(key, result);
+        }
+    }
+
     /// Loads the module of every index (the store's CUBIN, what `prepare` compiled in the
     /// background — waiting for it if need be —, else NVRTC in parallel now); the error of those
     /// that fail.
@@ -317,6 +340,12 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         let wanted: Vec<KernelKey> = indices.iter().map(|&i| F::key(&self.configs[i], self.shape, &arch)).collect();
         let arrived = self.background.collect(&wanted);
         self.keep(arrived);
+        self.take_ahead(&wanted);
+        for key in &wanted {
+            if let Some(result) = self.ctx.ahead_done.remove(key) {
+                self.keep(vec![(key.clone(), result)]);
+            }
+        }
         self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         let mut errors = BTreeMap::new();
         for &i in indices {
@@ -421,7 +450,35 @@ fn now_unix() -> u64 {
 
 /// Tunes (or reads from the cache) every selected shape of family `F`.
 fn tune_family<F: TuneFamily>(ctx: &mut Ctx, shapes: &[sdec_autotune::PresetShape<F::Shape>]) -> Vec<Row> {
-    shapes.iter().map(|s| tune_entry::<F>(ctx, &s.label, &s.shape)).collect()
+    let mut rows = Vec::new();
+    for (at, s) in shapes.iter().enumerate() {
+        if let Some(next) = shapes.get(at + 1) {
+            compile_ahead::<F>(ctx, &next.shape);
+        }
+        rows.push(tune_entry::<F>(ctx, &s.label, &s.shape));
+    }
+    rows
+}
+
+/// Starts compiling what the strategy measures first for the entry at `shape` (see `Ctx::ahead`),
+/// unless the cache holds that entry (a second run compiles nothing).
+fn compile_ahead<F: TuneFamily>(ctx: &mut Ctx, shape: &F::Shape) {
+    let key = EntryKey { gpu: ctx.identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket_id::<F>(shape) };
+    if !ctx.force && matches!(ctx.cache.lookup(&key), Lookup::Hit(_)) {
+        return;
+    }
+    let (configs, space) = space_of::<F>(shape, &ctx.limits);
+    let arch = ctx.gpu.arch();
+    let mut jobs: BTreeMap<KernelKey, Job> = BTreeMap::new();
+    for i in ctx.strategy.first_measured(&space) {
+        let key = F::key(&configs[i], shape, &arch);
+        if ctx.gpu.has_module(&key) || ctx.ahead.is_pending(&key) || ctx.ahead_done.contains_key(&key) || ctx.store.get(&key).is_some() {
+            continue;
+        }
+        jobs.entry(key).or_insert_with(|| Job::of::<F>(&configs[i], shape, &arch));
+    }
+    ctx.compiled += jobs.len();
+    ctx.ahead.start(jobs.into_iter().collect());
 }
 
 fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Row {
@@ -839,6 +896,8 @@ fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, dir: &Path, strategy: Strategy) ->
         timed: 0,
         wrong: Vec::new(),
         phases: Phases::default(),
+        ahead: Default::default(),
+        ahead_done: HashMap::new(),
     };
     Ok(ctx)
 }
