@@ -1,4 +1,4 @@
-# Session 29, call 8 (build s29g = s29g + each entry's first configurations compiled during the entry
+# Session 29, call 8 (build s29g = s29f + each entry's first configurations compiled during the entry
 # before it, for both strategies): benches/tune.sh on a fresh machine; then a descent at
 # (fraction, min) = (0.2, 8), refereed against the exhaustive cache; the GPU test binaries.
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH
