@@ -441,19 +441,17 @@ pub fn search_from(
                                     break 'search false;
                                 }
                                 let mut best = fastest([current].iter().chain(&beside).filter_map(|i| results.get(i).map(|m| (*i, m)))).unwrap_or(current);
-                                if best != current {
-                                    let forward = sorted.iter().position(|&j| j == best).unwrap_or(at) > at;
-                                    let mut k = sorted.iter().position(|&j| j == best).unwrap_or(at);
-                                    while results.len() < budget {
-                                        let Some(j) = (if forward { k.checked_add(1) } else { k.checked_sub(1) }).and_then(|n| sorted.get(n).map(|&j| (n, j))) else { break };
-                                        if !measure(measurer, &mut results, &[j.1]) {
-                                            break 'search false;
-                                        }
-                                        if time(&results, j.1) >= time(&results, best) {
-                                            break;
-                                        }
-                                        (k, best) = j;
+                                let mut k = sorted.iter().position(|&j| j == best).unwrap_or(at);
+                                let step: isize = if k > at { 1 } else { -1 };
+                                while best != current && results.len() < budget {
+                                    let Some(&next) = k.checked_add_signed(step).and_then(|n| sorted.get(n)) else { break };
+                                    if !measure(measurer, &mut results, &[next]) {
+                                        break 'search false;
                                     }
+                                    if time(&results, next) >= time(&results, best) {
+                                        break;
+                                    }
+                                    (k, best) = (k.wrapping_add_signed(step), next);
                                 }
                                 best
                             }
