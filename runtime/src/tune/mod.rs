@@ -278,18 +278,14 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
     /// store's CUBINs (taken at once), and jobs for the rest (each key once).
     fn unprepared(&mut self, indices: &[usize]) -> Vec<(KernelKey, Job)> {
         let arch = self.ctx.gpu.arch();
-        self.take_ahead(&[]);
         let mut todo: BTreeMap<KernelKey, Job> = BTreeMap::new();
         for &i in indices {
             let key = F::key(&self.configs[i], self.shape, &arch);
             if self.ctx.gpu.has_module(&key) || self.cubins.contains_key(&key) || self.rejected.contains_key(&key) || self.background.is_pending(&key) {
                 continue;
             }
-            if self.ctx.ahead.is_pending(&key) {
-                continue;  // compiling since the entry before: `load` waits for it
-            }
-            if let Some(result) = self.ctx.ahead_done.remove(&key) {
-                self.keep(vec![(key, result)]);
+            // Compiled, or compiling, since the entry before (`load` waits for the latter).
+            if self.take_ahead(&key, false) || self.ctx.ahead.is_pending(&key) {
                 continue;
             }
             if let Some(bytes) = self.ctx.store.get(&key) {
@@ -316,12 +312,21 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         }
     }
 
-    /// Moves what the run's compiles ahead have finished into `ahead_done`, waiting for those of
-    /// `wanted` still in flight.
-    fn take_ahead(&mut self, wanted: &[KernelKey]) {
-        let waiting: Vec<KernelKey> = wanted.iter().filter(|k| self.ctx.ahead.is_pending(k)).cloned().collect();
-        for (key, result) in self.ctx.ahead.collect(&waiting) {
-            self.ctx.ahead_done.insert(key, result);
+    /// Takes `key`'s CUBIN (or NVRTC's reason) from the run's compiles ahead when they have it,
+    /// waiting for it if `wait` and it is still compiling: true when taken.
+    fn take_ahead(&mut self, key: &KernelKey, wait: bool) -> bool {
+        if self.ctx.ahead.is_pending(key) {
+            let waiting = if wait { std::slice::from_ref(key) } else { &[] };
+            for (k, result) in self.ctx.ahead.collect(waiting) {
+                self.ctx.ahead_done.insert(k, result);
+            }
+        }
+        match self.ctx.ahead_done.remove(key) {
+            Some(result) => {
+                self.keep(vec![(key.clone(), result)]);
+                true
+            }
+            None => false,
         }
     }
 
@@ -340,11 +345,8 @@ impl<F: TuneFamily> GpuMeasurer<'_, '_, F> {
         let wanted: Vec<KernelKey> = indices.iter().map(|&i| F::key(&self.configs[i], self.shape, &arch)).collect();
         let arrived = self.background.collect(&wanted);
         self.keep(arrived);
-        self.take_ahead(&wanted);
         for key in &wanted {
-            if let Some(result) = self.ctx.ahead_done.remove(key) {
-                self.keep(vec![(key.clone(), result)]);
-            }
+            self.take_ahead(key, true);
         }
         self.ctx.phases.nvrtc_s += nvrtc_started.elapsed().as_secs_f64();
         let mut errors = BTreeMap::new();
