@@ -5,15 +5,17 @@
 #   3. exhaustive again into a third cache (do two independent runs choose the same winners?)
 #   4. run 1 again on its own cache: it must compile and time nothing
 #   5. the referee: where descent's winner differs from run 1's, both timed side by side
+#   6. with BUDGETS="FRACTION:MIN ...", a descent at each of those budgets, refereed the same way
 # then compares them. With the sdec binary in $SDEC (default target/release/sdec):
-#   benches/tune.sh OUTDIR          (DESCENT_ARGS: extra flags of the descent run, e.g. --descent-fraction 0.2)
+#   benches/tune.sh OUTDIR          (DESCENT_ARGS: extra flags of the descent run, e.g. --descent-fraction 0.2;
+#                                    BUDGETS: e.g. "0.2:8 0.15:6")
 # Through the `device` tool, write OUTDIR outside $OUT and tar it into $OUT (without the caches):
 # a call brings back only a limited number of files.
 set -uo pipefail
 out="${1:-.}"
 sdec="${SDEC:-target/release/sdec}"
 mkdir -p "$out"
-rm -rf "$out"/cache-exhaustive "$out"/cache-descent "$out"/cache-exhaustive2
+rm -rf "$out"/cache-exhaustive "$out"/cache-descent "$out"/cache-exhaustive2 "$out"/cache-descent-*
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv > "$out/gpu.txt" 2>&1 || true
 cat "$out/gpu.txt"
 
@@ -38,9 +40,18 @@ step exhaustive2 --strategy exhaustive --cache "$out/cache-exhaustive2" --budget
 step again --strategy exhaustive --cache "$out/cache-exhaustive" --budget-s 5
 # Where descent chose another winner than the exhaustive run, both winners timed again side by
 # side (two runs' tables differ by the run-to-run noise of a few per cent).
-"$sdec" tune --family all --shapes standard --cache "$out/cache-exhaustive" --referee "$out/cache-descent" \
-    --json "$out/referee.json" > "$out/referee.md" 2> "$out/referee.log"
-echo "referee: exit $?: $sdec tune --family all --shapes standard --cache $out/cache-exhaustive --referee $out/cache-descent" | tee -a "$out/commands.txt"
-tail -n 1 "$out/referee.md"
+referee() {
+  local name="$1" other="$2"
+  "$sdec" tune --family all --shapes standard --cache "$out/cache-exhaustive" --referee "$out/$other" \
+      --json "$out/$name.json" > "$out/$name.md" 2> "$out/$name.log"
+  echo "$name: exit $?: $sdec tune --family all --shapes standard --cache $out/cache-exhaustive --referee $out/$other" | tee -a "$out/commands.txt"
+  tail -n 1 "$out/$name.md"
+}
+referee referee cache-descent
+for b in ${BUDGETS:-}; do
+  name="descent-${b%%:*}-${b##*:}"
+  step "$name" --strategy descent --descent-fraction "${b%%:*}" --descent-min "${b##*:}" --cache "$out/cache-$name" --budget-s "$budget"
+  referee "referee-$name" "cache-$name"
+done
 
 python3 "$(dirname "$0")/tune_compare.py" "$out" | tee "$out/summary.md"

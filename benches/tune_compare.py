@@ -10,7 +10,6 @@ def load(name):
         return None
 ex, de, ex2, again = (load(n) for n in ("exhaustive", "descent", "exhaustive2", "again"))
 referee = load("referee") if os.path.exists(os.path.join(out, "referee.json")) else None
-judged = {(r["family"], r["label"]): r for r in (referee or {}).get("rows", []) if r.get("ratio")}
 cache = json.load(open(os.path.join(out, "cache-exhaustive", "tune.json")))
 measured = {}
 for e in cache["entries"]:
@@ -42,15 +41,19 @@ for name, rep in (("exhaustive", ex), ("descent", de), ("exhaustive2", ex2)):
     if ph:
         rest = rep["seconds"] - ph["compile_s"] - ph["verify_s"] - ph["time_s"]
         print(f"  {name}: compiling {ph['compile_s']:.1f} s, verifying {ph['verify_s']:.1f} s, timing {ph['time_s']:.1f} s, the rest {rest:.1f} s")
-if de:
-    # The first run on a fresh machine also pays its cold start (NVRTC and the file cache; 48 s
-    # against 10 s for the first family, session 5), so descent is held to the faster exhaustive run.
-    runs = [r for r in (ex, ex2) if r and not any(x["status"] == "interrupted" for x in r["rows"])] or [ex]
-    base = min(runs, key=lambda r: r["seconds"])
+# The first run on a fresh machine also pays its cold start (NVRTC and the file cache; 48 s
+# against 10 s for the first family, session 5), so descent is held to the faster exhaustive run.
+runs = [r for r in (ex, ex2) if r and not any(x["status"] == "interrupted" for x in r["rows"])] or [ex]
+base = min(runs, key=lambda r: r["seconds"])
+
+
+def compare(name, de, referee):
+    """A descent run (`name`.json) against the exhaustive run, with its referee's ratios."""
+    judged = {(r["family"], r["label"]): r for r in (referee or {}).get("rows", []) if r.get("ratio")}
     ratio = de["seconds"] / base["seconds"]
-    print(f"descent: {de['seconds']:.1f} s = {ratio:.2f} of the exhaustive time ({base['seconds']:.1f} s; "
+    print(f"{name}: {de['seconds']:.1f} s = {ratio:.2f} of the exhaustive time ({base['seconds']:.1f} s; "
           f"{'within' if ratio <= 0.25 else 'ABOVE'} a quarter), timed {de['timed']} of {base['timed']} configurations")
-    print("\n## Descent vs exhaustive winners\n")
+    print(f"\n## {name} vs exhaustive winners\n")
     print("| family | shape | descent winner µs (its run) | same config in the exhaustive run µs | exhaustive winner µs | ratio (same run) | ratio (referee) | within 3% |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     exr = {key(r): r for r in ex["rows"]}
@@ -68,8 +71,15 @@ if de:
         within += ok; total += 1
         ref_text = "-" if ref is None else f"{ref:.3f}"
         print(f"| {r['family']} | {r['label']} | {r['winner_us']:.1f} | {same if same is None else round(same, 1)} | {e['winner_us']:.1f} | {ratio:.3f} | {ref_text} | {'yes' if ok else 'NO'} |")
-    print(f"\ndescent within 3% of the exhaustive winner: {within} of {total} entries"
+    print(f"\n{name} within 3% of the exhaustive winner: {within} of {total} entries"
           + (" (referee: both winners timed side by side where they differ)" if referee else " (no referee run)"))
+
+
+if de:
+    compare("descent", de, referee)
+for extra in sorted(f[:-5] for f in os.listdir(out) if f.startswith("descent-") and f.endswith(".json")):
+    print()
+    compare(extra, load(extra), load("referee-" + extra) if os.path.exists(os.path.join(out, "referee-" + extra + ".json")) else None)
 if ex2:
     a = {key(r): canon(r["winner"]) for r in ex["rows"]}
     b = {key(r): canon(r["winner"]) for r in ex2["rows"]}
