@@ -4,7 +4,10 @@
 //! exhaustive winner can be studied offline (`sdec tune --replay DIR`).
 //!
 //! What it cannot show: the run-to-run noise a real second run adds (`sdec tune --referee`
-//! measures that), and seconds — it counts measurements and compilations instead.
+//! measures that), and seconds — it counts measurements and compilations, and estimates seconds
+//! at the recorded run's cost per configuration of each entry (a lower bound: on the GPU descent
+//! paid ~1.6× the exhaustive run's cost a configuration, its kernels shared by fewer entries and
+//! its checks in smaller batches; docs/results/tune.md, session 29).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,6 +33,10 @@ pub struct ReplayRow {
     pub measured: usize,
     pub compiled: usize,
     pub winner: Value,
+    /// The recorded entry's seconds, and those at its cost per configuration for what the
+    /// strategy measured.
+    pub recorded_s: f64,
+    pub estimated_s: f64,
     /// The recorded times of the strategy's winner and of the exhaustive winner, and their ratio.
     pub winner_us: f64,
     pub exhaustive_us: f64,
@@ -96,6 +103,8 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [Param
             space: e.space,
             measured,
             compiled: new_compiles,
+            recorded_s: e.seconds,
+            estimated_s: e.seconds * measured as f64 / e.space.max(1) as f64,
             winner: configs[w].clone(),
             winner_us,
             exhaustive_us: e.winner_us,
@@ -166,6 +175,9 @@ mod tests {
         assert_eq!(rows[1].winner, serde_json::json!({"a": 3, "b": 3}), "seeded from the first winner, (3, 3) is on its line");
         assert_eq!(rows[1].ratio, 1.0);
         assert!(rows[1].measured <= 8 && rows[1].compiled < rows[1].measured, "{rows:?}");
+        // Each recorded entry took 1 s for its 16 configurations.
+        assert_eq!(rows[1].recorded_s, 1.0);
+        assert_eq!(rows[1].estimated_s, rows[1].measured as f64 / 16.0);
     }
 
     #[test]

@@ -848,10 +848,15 @@ fn print_replay(rows: &[sdec_autotune::ReplayRow]) {
     }
     let (space, measured, compiled) = rows.iter().fold((0, 0, 0), |a, r| (a.0 + r.space, a.1 + r.measured, a.2 + r.compiled));
     let within = rows.iter().filter(|r| r.ratio <= 1.03).count();
+    let (recorded, estimated) = rows.iter().fold((0.0, 0.0), |a, r| (a.0 + r.recorded_s, a.1 + r.estimated_s));
     println!(
         "{within} of {} entries within 3% of the exhaustive winner; {measured} measurements over spaces of {space} configurations in all ({:.0}%), {compiled} compiled",
         rows.len(),
         100.0 * measured as f64 / space.max(1) as f64
+    );
+    println!(
+        "at the recorded run's cost per configuration of each entry: ~{estimated:.1} s of its {recorded:.1} s ({:.2}; a lower bound for descent, which paid ~1.6x a configuration on the GPU)",
+        estimated / recorded.max(f64::MIN_POSITIVE)
     );
 }
 
