@@ -233,9 +233,8 @@ impl Strategy {
             Strategy::Exhaustive => (0..space.len()).collect(),
             Strategy::Descent { .. } if space.is_empty() => Vec::new(),
             Strategy::Descent { .. } => {
-                let mut first: Vec<usize> = std::iter::once(0).chain(space.mode_starts()).collect();
-                first.dedup();
-                let mut prepared: BTreeSet<usize> = first.iter().copied().collect();
+                let mut prepared = BTreeSet::new();
+                let mut first: Vec<usize> = std::iter::once(0).chain(space.mode_starts()).filter(|&i| prepared.insert(i)).collect();
                 let room = self.budget(space.len()).saturating_sub(first.len());
                 first.extend(lines_ahead(space, &BTreeMap::new(), &mut prepared, 0, 0, room));
                 first

@@ -474,7 +474,7 @@ fn compile_ahead<F: TuneFamily>(ctx: &mut Ctx, shape: &F::Shape) {
     let mut jobs: BTreeMap<KernelKey, Job> = BTreeMap::new();
     for i in ctx.strategy.first_measured(&space) {
         let key = F::key(&configs[i], shape, &arch);
-        if ctx.gpu.has_module(&key) || ctx.ahead.is_pending(&key) || ctx.ahead_done.contains_key(&key) || ctx.store.get(&key).is_some() {
+        if ctx.gpu.has_module(&key) || ctx.ahead.is_pending(&key) || ctx.ahead_done.contains_key(&key) || ctx.store.path(&key).exists() {
             continue;
         }
         jobs.entry(key).or_insert_with(|| Job::of::<F>(&configs[i], shape, &arch));
