@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{tma_serves, TMA_UNIT};
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
@@ -66,12 +67,33 @@ impl Shape for ChunkShape {
     }
 }
 
-/// Bytes of static shared memory of `chunk_attend`: two stages of a K and a V tile of `tile`
-/// tokens (rows padded by 8), and with `logits` a 16-row staging tile of every warp's tokens.
-pub fn static_smem(shape: &ChunkShape, tile: u32) -> u32 {
-    let kv = 2 * 2 * tile * (shape.head_dim + 8) * 2;
-    let logits = if shape.logits { shape.m_tiles() * 16 * tile * 2 } else { 0 };
+/// Bytes of static shared memory of `chunk_attend`: on the cp.async path (`tma` = 0) two stages
+/// of a K and a V tile of `tile` tokens (rows padded by 8); with `logits` a 16-row staging tile
+/// of every computing warp's tokens; on the TMA path its barriers.
+pub fn static_smem(shape: &ChunkShape, tile: u32, token_warps: u32, tma: u32) -> u32 {
+    let kv = if tma == 1 { 2 * 2 * 8 * 2 + 16 * token_warps * tma_depth(token_warps) } else { 2 * 2 * tile * (shape.head_dim + 8) * 2 };
+    let warp_tokens = if tma == 1 { TMA_UNIT } else { tile / token_warps };
+    let logits = if shape.logits { shape.m_tiles() * token_warps * 16 * warp_tokens * 2 } else { 0 };
     kv + logits
+}
+
+/// Ring slots per group of the TMA path (chunk_attention.cu's DEPTH).
+pub fn tma_depth(token_warps: u32) -> u32 {
+    if token_warps >= 2 {
+        2
+    } else {
+        4
+    }
+}
+
+/// Dynamic shared memory of `chunk_attend`: on the TMA path `token_warps` groups of
+/// [`tma_depth`] units of 32 rows of K and V, and 1 KB to align them for the swizzle.
+pub fn ring_bytes(head_dim: u32, token_warps: u32, tma: u32) -> u32 {
+    if tma == 1 {
+        token_warps * tma_depth(token_warps) * 2 * head_dim.div_ceil(64) * TMA_UNIT * 128 + 1024
+    } else {
+        0
+    }
 }
 
 sdec_dsl::kernel_family! {
@@ -85,20 +107,29 @@ sdec_dsl::kernel_family! {
             /// pass runs it ~2% faster than 2048 alone and 0.1 ms faster a SpecAttn round, within
             /// the tuner's spread, where the earliest declared wins (decode.md section 27).
             split_tokens: u32 = [4096, 2048, 1024, 512, 8192],
-            /// Tokens staged in shared memory at a time.
+            /// Tokens staged in shared memory at a time (the TMA path's units are 32).
             tile: u32 = [32, 64, 16],
-            /// Warps that share one tile's tokens (each m-tile has this many).
+            /// Warps that share one tile's tokens (each m-tile has this many); on the TMA path,
+            /// groups of M_TILES warps that take turns at the units.
             token_warps: u32 = [2, 1, 4],
+            /// 0: the warps stage their tiles by cp.async, two stages, a CTA barrier a tile;
+            /// 1: a producer warp stages units of 32 tokens by TMA tensor copies for the others
+            /// (sm_90, head dim 64 or 128), a barrier per slot instead.
+            #[mode]
+            tma: u32 = [0, 1],
         }
         constraints {
             split_tokens % tile == 0,
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
-            tile % (16 * token_warps) == 0,
-            // Static shared memory: two stages of the K and V tiles (+ the logits' staging).
-            static_smem(shape, tile) <= 48 * 1024,
+            tile % (16 * token_warps) == 0 || tma == 1,
+            tma == 0 || tile == TMA_UNIT,
+            tma_serves(3 * tma, shape.head_dim, &limits.arch),
+            static_smem(shape, tile, token_warps, tma) <= 48 * 1024,
+            static_smem(shape, tile, token_warps, tma) + ring_bytes(shape.head_dim, token_warps, tma) <= limits.max_smem_per_block,
         }
         kernels {
-            chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1), block = (32 * shape.m_tiles() * token_warps, 1, 1), smem = 0),
+            chunk_attend(grid = (shape.batch * shape.kv_heads * shape.splits(split_tokens), 1, 1),
+                         block = (32 * (shape.m_tiles() * token_warps + tma), 1, 1), smem = ring_bytes(shape.head_dim, token_warps, tma)),
             chunk_combine(grid = (shape.batch * shape.kv_heads * shape.rows(), 1, 1), block = (shape.head_dim, 1, 1), smem = 0),
         }
     }
@@ -114,3 +145,30 @@ pub fn standard_shapes() -> Vec<ChunkShape> {
 }
 
 pub static ENTRY: Entry<ChunkAttention> = Entry { standard_shapes };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::{DeviceLimits, KernelFamily};
+
+    /// The TMA path: sm_90 and head dims 64 or 128 only, units of 32 tokens, a producer warp
+    /// beside the computing ones, its ring in dynamic shared memory.
+    #[test]
+    fn the_tma_path_serves_sm_90_with_a_producer_warp_and_a_ring() {
+        let hopper = DeviceLimits::default();
+        let verify = &standard_shapes()[0];
+        let space = ChunkAttention::valid_space(verify, &hopper);
+        let tma: Vec<_> = space.iter().filter(|c| c.tma == 1).collect();
+        assert!(!tma.is_empty() && tma.iter().all(|c| c.tile == TMA_UNIT), "{tma:?}");
+        for c in &tma {
+            let launches = ChunkAttention::launches(c, verify, &hopper);
+            let threads = 32 * (verify.m_tiles() * c.token_warps + 1);
+            assert_eq!(launches[0].block.x, threads, "{c:?}");
+            assert_eq!(launches[0].smem_bytes, ring_bytes(128, c.token_warps, 1), "{c:?}");
+        }
+        let ampere = DeviceLimits { arch: "sm_86".into(), ..hopper.clone() };
+        assert!(ChunkAttention::valid_space(verify, &ampere).iter().all(|c| c.tma == 0), "no TMA before sm_90");
+        let odd = ChunkShape { head_dim: 96, ..verify.clone() };
+        assert!(ChunkAttention::valid_space(&odd, &hopper).iter().all(|c| c.tma == 0), "no TMA box for 96 dims");
+    }
+}

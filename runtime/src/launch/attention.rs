@@ -188,8 +188,8 @@ impl GatherKernel {
 }
 
 /// The TMA maps of the K and V caches at `k` and `v` ([heads][capacity][head_dim] each, heads =
-/// batch × KV heads) for an attention kernel with `mma` = 3 (unused maps otherwise), encoded once
-/// per cache pair.
+/// batch × KV heads) for an attention kernel with `mma` = 3 (`chunk_attention`: `tma` = 1; unused
+/// maps otherwise), encoded once per cache pair.
 fn tensor_maps(
     mma: u32, heads: u32, capacity: u32, head_dim: u32, maps: &mut HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>, k: CUdeviceptr,
     v: CUdeviceptr,
@@ -212,6 +212,8 @@ pub struct ChunkKernel {
     pub config: ChunkAttentionConfig,
     kernels: Kernels,
     partials: Partials,
+    /// `tma` = 1: the K and V maps of each cache pair launched on so far, as in [`GatherKernel`].
+    maps: HashMap<(CUdeviceptr, CUdeviceptr), [TensorMapWords; 2]>,
 }
 
 impl ChunkKernel {
@@ -219,10 +221,11 @@ impl ChunkKernel {
     pub fn new(gpu: &Gpu, config: ChunkAttentionConfig, shape: ChunkShape) -> Result<Self> {
         validate::<ChunkAttention>(gpu, &config, &shape)?;
         let kernels = gpu.module::<ChunkAttention>(&config, &shape)?;
+        allow_dynamic_smem(&kernels, &ChunkAttention::launches(&config, &shape, &gpu.limits()), "chunk_attend")?;
         let most = ChunkShape { context: shape.capacity, ..shape.clone() };
         let parts = (shape.batch * shape.kv_heads * most.splits(config.split_tokens) * config.token_warps) as usize;
         let partials = Partials::new(gpu, parts, shape.m_tiles() * 16, shape.head_dim)?;
-        Ok(ChunkKernel { shape, config, kernels, partials })
+        Ok(ChunkKernel { shape, config, kernels, partials, maps: HashMap::new() })
     }
 
     /// q and out [batch][qrows][kv_heads*group][head_dim] bf16 (the chunk's K and V already in
@@ -259,9 +262,11 @@ impl ChunkKernel {
         };
         let (out, _out) = out.device_ptr_mut(s);
         let (lse_out, _lse) = lse_out.device_ptr_mut(s);
+        let sh = &self.shape;
+        let [k_map, v_map] = tensor_maps(3 * self.config.tma, sh.batch * sh.kv_heads, sh.capacity, sh.head_dim, &mut self.maps, k, v)?;
         let f = self.kernels.function("chunk_attend")?;
         RawArgs::default().ptr(q).ptr(k).ptr(v).ptr(o_part).ptr(lse_part).i32(kv_heads).i32(context).i32(capacity).i32(splits)
-            .f32(inputs.scale).ptr(logits_ptr)
+            .f32(inputs.scale).ptr(logits_ptr).tensor_map(&k_map).tensor_map(&v_map)
             .launch_dependent(gpu, &f, &launch_config(spec(&specs, "chunk_attend")?))
             .during("chunk attention")?;
         let f = self.kernels.function("chunk_combine")?;
