@@ -28,8 +28,9 @@ pub struct ReplayRow {
     pub family: String,
     pub label: String,
     pub space: usize,
-    /// Configurations the strategy measured, and those it compiled that no earlier entry of the
-    /// family had compiled (a compiled kernel serves every entry of its family).
+    /// Configurations the strategy measured, and the kernels it compiled that no earlier entry
+    /// had compiled (an entry's shape bakes some of its sizes into the source, so a kernel
+    /// serves only the entries whose shapes render it alike: `kernel_of` in [`replay`]).
     pub measured: usize,
     pub compiled: usize,
     pub winner: Value,
@@ -46,16 +47,16 @@ pub struct ReplayRow {
 /// The recorded measurements of one entry, as a measurer.
 struct Recorded<'a> {
     results: &'a BTreeMap<usize, Measurement>,
-    configs: &'a [Value],
-    family: &'a str,
-    /// (family, configuration) pairs compiled so far in the replay.
-    compiled: &'a mut HashSet<(String, String)>,
+    /// Each configuration's kernel (its key, or family and configuration where unknown).
+    kernels: &'a [String],
+    /// The kernels compiled so far in the replay.
+    compiled: &'a mut HashSet<String>,
     new_compiles: usize,
 }
 
 impl Recorded<'_> {
     fn compile(&mut self, i: usize) {
-        if self.compiled.insert((self.family.to_string(), self.configs[i].to_string())) {
+        if self.compiled.insert(self.kernels[i].clone()) {
             self.new_compiles += 1;
         }
     }
@@ -68,10 +69,14 @@ impl Measurer for Recorded<'_> {
     }
 }
 
+/// What a configuration of an entry compiles to: its kernel key (None: unknown, counted as one
+/// kernel per family and configuration).
+pub type KernelOf<'a> = &'a dyn Fn(&Entry, &Value) -> Option<String>;
+
 /// Replays `strategy` over every entry of a recorded exhaustive run, in the recorded order.
 /// `params` gives a family's declared parameters in order (None: the entry is skipped).
 /// Hints are the winners this replay chose for the family's earlier entries, as in a real run.
-pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [ParamInfo]>, strategy: Strategy) -> Vec<ReplayRow> {
+pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [ParamInfo]>, kernel_of: KernelOf, strategy: Strategy) -> Vec<ReplayRow> {
     let mut compiled = HashSet::new();
     let mut chosen: Vec<(String, Value)> = Vec::new();
     let mut rows = Vec::new();
@@ -87,10 +92,11 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [Param
         }
         let configs: Vec<Value> = by_index.iter().map(|x| x.1.clone()).collect();
         let results: BTreeMap<usize, Measurement> = by_index.iter().map(|x| (x.0, x.2.clone())).collect();
+        let kernels: Vec<String> = configs.iter().map(|c| kernel_of(e, c).unwrap_or_else(|| format!("{} {c}", e.key.family))).collect();
         let space = Space::from_json(&names, &configs).with_modes(&modes);
         let hints: Vec<usize> =
             chosen.iter().rev().filter(|(f, _)| *f == e.key.family).filter_map(|(_, c)| configs.iter().position(|x| x == c)).take(HINTS).collect();
-        let mut measurer = Recorded { results: &results, configs: &configs, family: &e.key.family, compiled: &mut compiled, new_compiles: 0 };
+        let mut measurer = Recorded { results: &results, kernels: &kernels, compiled: &mut compiled, new_compiles: 0 };
         let outcome = search_from(strategy, &space, &mut measurer, BTreeMap::new(), &hints, &|| false, &mut |_| {});
         // Configurations measured (the confirmation's extra timings of some are not counted).
         let (measured, new_compiles) = (outcome.results.len(), measurer.new_compiles);
@@ -166,8 +172,8 @@ mod tests {
         const DECLARED: &[ParamInfo] =
             &[ParamInfo { name: "b", candidates: &[], mode: false }, ParamInfo { name: "a", candidates: &[], mode: false }];
         let params = |f: &str| (f == "f").then_some(DECLARED);
-        let rows = replay(&entries, &params, Strategy::Descent { fraction: 0.5, min: 1 });
-        let alone = replay(&entries[1..], &params, Strategy::Descent { fraction: 0.5, min: 1 });
+        let rows = replay(&entries, &params, &|_, _| None, Strategy::Descent { fraction: 0.5, min: 1 });
+        let alone = replay(&entries[1..], &params, &|_, _| None, Strategy::Descent { fraction: 0.5, min: 1 });
         assert!(alone[0].ratio > 1.5, "without the hint descent stays in the default's basin: {alone:?}");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].winner, serde_json::json!({"a": 3, "b": 2}));
@@ -183,11 +189,11 @@ mod tests {
     #[test]
     fn families_without_parameters_and_partial_entries_are_skipped() {
         let flat = |a: usize, b: usize| (a + b) as f64 + 1.0;
-        assert!(replay(&[recorded("x", flat)], &|_| None, Strategy::Exhaustive).is_empty());
+        assert!(replay(&[recorded("x", flat)], &|_| None, &|_, _| None, Strategy::Exhaustive).is_empty());
         let mut partial = recorded("p", flat);
         partial.measured.truncate(5);
         const DECLARED: &[ParamInfo] =
             &[ParamInfo { name: "a", candidates: &[], mode: false }, ParamInfo { name: "b", candidates: &[], mode: false }];
-        assert!(replay(&[partial], &|_| Some(DECLARED), Strategy::Exhaustive).is_empty(), "an entry missing measurements cannot be replayed");
+        assert!(replay(&[partial], &|_| Some(DECLARED), &|_, _| None, Strategy::Exhaustive).is_empty(), "an entry missing measurements cannot be replayed");
     }
 }

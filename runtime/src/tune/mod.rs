@@ -813,7 +813,32 @@ pub fn replay(dir: &Path, strategy: Strategy) -> Result<Vec<sdec_autotune::Repla
     if exhaustive.is_empty() {
         return Err(SdecError::Invalid(format!("cannot replay {}: it holds no entry tuned by the exhaustive strategy", dir.display())));
     }
-    Ok(sdec_autotune::replay(&exhaustive, &params_of, strategy))
+    Ok(sdec_autotune::replay(&exhaustive, &params_of, &kernel_of, strategy))
+}
+
+/// The key of the kernel `config` of entry `e` compiles to (its recorded shape rendered for the
+/// recorded GPU's arch): what a replay counts as compiled.
+fn kernel_of(e: &Entry, config: &serde_json::Value) -> Option<String> {
+    fn key<F: sdec_kernels::KernelFamily>(e: &Entry, config: &serde_json::Value) -> Option<String> {
+        let shape: F::Shape = serde_json::from_value(e.shape.clone()).ok()?;
+        let config: F::Config = serde_json::from_value(config.clone()).ok()?;
+        let (major, minor) = e.key.gpu.compute_capability;
+        Some(F::key(&config, &shape, &format!("sm_{major}{minor}")).0)
+    }
+    match e.key.family.as_str() {
+        "topk" => key::<Topk>(e, config),
+        "block_score" => key::<BlockScore>(e, config),
+        "decode_attention" => key::<DecodeAttention>(e, config),
+        "gather_attention" => key::<GatherAttention>(e, config),
+        "chunk_attention" => key::<ChunkAttention>(e, config),
+        "rmsnorm" => key::<RmsNorm>(e, config),
+        "rope" => key::<Rope>(e, config),
+        "swiglu" => key::<Swiglu>(e, config),
+        "kv_append" => key::<KvAppend>(e, config),
+        "argmax" => key::<Argmax>(e, config),
+        "linear" => key::<Linear>(e, config),
+        _ => None,
+    }
 }
 
 /// A family's declared parameters, in order.
@@ -1024,6 +1049,50 @@ mod tests {
         store.put(&key, &cubin).unwrap();
         assert_eq!(store.get(&key).unwrap(), cubin);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A replay counts kernels, not configurations: two entries whose shapes render a
+    /// configuration alike share its kernel, others do not.
+    #[test]
+    fn a_replay_names_each_configuration_by_its_kernel() {
+        use sdec_kernels::attention::GatherShape;
+        let shapes = GatherAttention::preset(Preset::Standard);
+        let limits = DeviceLimits::default();
+        let config = <GatherAttention as sdec_kernels::KernelFamily>::default_config(&shapes[0].shape, &limits).unwrap();
+        let entry = |shape: &GatherShape| Entry {
+            key: EntryKey {
+                gpu: GpuIdentity { name: "H100".into(), compute_capability: (9, 0), sm_count: 132, driver: 13000, nvrtc: "13.0".into() },
+                family: "gather_attention".into(),
+                source_hash: "s".into(),
+                bucket: "b".into(),
+            },
+            label: "l".into(),
+            shape: serde_json::to_value(shape).unwrap(),
+            strategy: "exhaustive".into(),
+            winner: serde_json::Value::Null,
+            winner_kernel: KernelKey("k".into()),
+            winner_us: 1.0,
+            winner_spread_us: 0.0,
+            default: serde_json::Value::Null,
+            default_us: None,
+            floor_us: None,
+            space: 1,
+            tried: 1,
+            failed: 0,
+            wrong: 0,
+            seconds: 1.0,
+            tuned_at_unix: 0,
+            measured: Vec::new(),
+            refined: None,
+        };
+        let value = serde_json::to_value(config).unwrap();
+        let first = kernel_of(&entry(&shapes[0].shape), &value).unwrap();
+        assert_eq!(first, <GatherAttention as sdec_kernels::KernelFamily>::key(&config, &shapes[0].shape, "sm_90").0);
+        let other_group = GatherShape { group: shapes[0].shape.group + 1, ..shapes[0].shape.clone() };
+        assert_ne!(kernel_of(&entry(&other_group), &value).unwrap(), first, "the group is baked into the source");
+        let longer = GatherShape { context: shapes[0].shape.context * 2, capacity: shapes[0].shape.capacity * 2, ..shapes[0].shape.clone() };
+        assert_eq!(kernel_of(&entry(&longer), &value).unwrap(), first, "the context is not");
+        assert_eq!(kernel_of(&entry(&shapes[0].shape), &serde_json::json!({"nope": 1})), None);
     }
 
     #[test]
