@@ -112,11 +112,14 @@ sdec_dsl::kernel_family! {
             /// Warps that share one tile's tokens (each m-tile has this many); on the TMA path,
             /// groups of M_TILES warps that take turns at the units.
             token_warps: u32 = [2, 1, 4],
-            /// 0: the warps stage their tiles by cp.async, two stages, a CTA barrier a tile;
             /// 1: a producer warp stages units of 32 tokens by TMA tensor copies for the others
-            /// (sm_90, head dim 64 or 128), a barrier per slot instead.
+            /// (sm_90, head dim 64 or 128), a barrier per slot; 0: the warps stage their tiles by
+            /// cp.async, two stages, a CTA barrier a tile. 1 first: it won every standard shape
+            /// on the H100, and with 0 first the 128K verification's default sat at the edge of
+            /// the choice rule's 3% window (225.4 against 219.0 µs), so two runs chose apart
+            /// (docs/results/tune.md, session 30).
             #[mode]
-            tma: u32 = [0, 1],
+            tma: u32 = [1, 0],
         }
         constraints {
             split_tokens % tile == 0,

@@ -1,0 +1,2 @@
+# Session 30, call 9: part 4 of SmolLM2 to /tmp/sdec-model on the device (scripts/device-model.sh, PART_SIZE=20M: the tracked tree is 43 MB now).
+scripts/device-model.sh stage
