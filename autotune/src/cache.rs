@@ -120,6 +120,32 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry of `key` for `shape` with nothing measured and no winner yet (`Value::Null`):
+    /// what tests and tools fill in field by field.
+    pub fn unmeasured(key: EntryKey, label: &str, shape: Value) -> Entry {
+        Entry {
+            key,
+            label: label.into(),
+            shape,
+            strategy: "exhaustive".into(),
+            winner: Value::Null,
+            winner_kernel: KernelKey(String::new()),
+            winner_us: 0.0,
+            winner_spread_us: 0.0,
+            default: Value::Null,
+            default_us: None,
+            floor_us: None,
+            space: 0,
+            tried: 0,
+            failed: 0,
+            wrong: 0,
+            seconds: 0.0,
+            tuned_at_unix: 0,
+            measured: Vec::new(),
+            refined: None,
+        }
+    }
+
     /// The configuration the runtime launches: the refined choice, else the winner.
     pub fn chosen(&self) -> &Value {
         self.refined.as_ref().map_or(&self.winner, |r| &r.config)

@@ -137,26 +137,18 @@ mod tests {
             })
             .collect();
         let best = measured.iter().min_by(|x, y| x.result.timed().unwrap().0.total_cmp(&y.result.timed().unwrap().0)).unwrap();
+        let key = EntryKey { gpu, family: "f".into(), source_hash: "s".into(), bucket: label.into() };
         Entry {
-            key: EntryKey { gpu, family: "f".into(), source_hash: "s".into(), bucket: label.into() },
-            label: label.into(),
-            shape: Value::Null,
-            strategy: "exhaustive".into(),
             winner: best.config.clone(),
             winner_kernel: KernelKey("k".into()),
             winner_us: best.result.timed().unwrap().0,
-            winner_spread_us: 0.0,
             default: serde_json::json!({"a": 0, "b": 0}),
             default_us: Some(t(0, 0)),
-            floor_us: None,
             space: 16,
             tried: 16,
-            failed: 0,
-            wrong: 0,
             seconds: 1.0,
-            tuned_at_unix: 0,
             measured,
-            refined: None,
+            ..Entry::unmeasured(key, label, Value::Null)
         }
     }
 

@@ -206,27 +206,8 @@ mod tests {
     fn cache_with(winner: serde_json::Value, gpu: &str, shape: &TopkShape) -> Cache {
         let dir = std::env::temp_dir();
         let mut cache = Cache::load(&dir.join("sdec-tuned-test-none"));
-        cache.insert(Entry {
-            key: EntryKey { gpu: identity(gpu), family: "topk".into(), source_hash: source_hash::<Topk>(), bucket: bucket_id::<Topk>(shape) },
-            label: "t".into(),
-            shape: serde_json::to_value(shape).unwrap(),
-            strategy: "exhaustive".into(),
-            winner,
-            winner_kernel: KernelKey("0".into()),
-            winner_us: 1.0,
-            winner_spread_us: 0.0,
-            default: serde_json::Value::Null,
-            default_us: None,
-            floor_us: None,
-            space: 1,
-            tried: 1,
-            failed: 0,
-            wrong: 0,
-            seconds: 0.0,
-            tuned_at_unix: 0,
-            measured: vec![],
-            refined: None,
-        });
+        let key = EntryKey { gpu: identity(gpu), family: "topk".into(), source_hash: source_hash::<Topk>(), bucket: bucket_id::<Topk>(shape) };
+        cache.insert(Entry { winner, winner_us: 1.0, space: 1, tried: 1, ..Entry::unmeasured(key, "t", serde_json::to_value(shape).unwrap()) });
         cache
     }
 

@@ -1059,32 +1059,13 @@ mod tests {
         let shapes = GatherAttention::preset(Preset::Standard);
         let limits = DeviceLimits::default();
         let config = <GatherAttention as sdec_kernels::KernelFamily>::default_config(&shapes[0].shape, &limits).unwrap();
-        let entry = |shape: &GatherShape| Entry {
-            key: EntryKey {
-                gpu: GpuIdentity { name: "H100".into(), compute_capability: (9, 0), sm_count: 132, driver: 13000, nvrtc: "13.0".into() },
-                family: "gather_attention".into(),
-                source_hash: "s".into(),
-                bucket: "b".into(),
-            },
-            label: "l".into(),
-            shape: serde_json::to_value(shape).unwrap(),
-            strategy: "exhaustive".into(),
-            winner: serde_json::Value::Null,
-            winner_kernel: KernelKey("k".into()),
-            winner_us: 1.0,
-            winner_spread_us: 0.0,
-            default: serde_json::Value::Null,
-            default_us: None,
-            floor_us: None,
-            space: 1,
-            tried: 1,
-            failed: 0,
-            wrong: 0,
-            seconds: 1.0,
-            tuned_at_unix: 0,
-            measured: Vec::new(),
-            refined: None,
+        let key = EntryKey {
+            gpu: GpuIdentity { name: "H100".into(), compute_capability: (9, 0), sm_count: 132, driver: 13000, nvrtc: "13.0".into() },
+            family: "gather_attention".into(),
+            source_hash: "s".into(),
+            bucket: "b".into(),
         };
+        let entry = |shape: &GatherShape| Entry::unmeasured(key.clone(), "l", serde_json::to_value(shape).unwrap());
         let value = serde_json::to_value(config).unwrap();
         let first = kernel_of(&entry(&shapes[0].shape), &value).unwrap();
         assert_eq!(first, <GatherAttention as sdec_kernels::KernelFamily>::key(&config, &shapes[0].shape, "sm_90").0);
