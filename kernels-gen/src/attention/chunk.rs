@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{tma_serves, TMA_UNIT};
+use super::{tma_available, TMA_UNIT};
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
@@ -126,7 +126,7 @@ sdec_dsl::kernel_family! {
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
             tile % (16 * token_warps) == 0 || tma == 1,
             tma == 0 || tile == TMA_UNIT,
-            tma_serves(3 * tma, shape.head_dim, &limits.arch),
+            tma == 0 || tma_available(shape.head_dim, &limits.arch),
             static_smem(shape, tile, token_warps, tma) <= 48 * 1024,
             static_smem(shape, tile, token_warps, tma) + ring_bytes(shape.head_dim, token_warps, tma) <= limits.max_smem_per_block,
         }

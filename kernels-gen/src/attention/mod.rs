@@ -111,10 +111,15 @@ pub fn tma_threads(threads: u32, mma: u32) -> bool {
     (threads == 224 || threads == 160) == (mma == 3)
 }
 
-/// The TMA path needs sm_90 (cp.async.bulk.tensor) and rows of 64 or 128 dims (whole boxes).
-pub fn tma_serves(mma: u32, head_dim: u32, arch: &str) -> bool {
+/// TMA staging needs sm_90 (cp.async.bulk.tensor) and rows of 64 or 128 dims (whole boxes).
+pub fn tma_available(head_dim: u32, arch: &str) -> bool {
     let sm = arch.strip_prefix("sm_").and_then(|v| v.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u32>().ok());
-    mma != 3 || (sm.is_some_and(|v| v >= 90) && (head_dim == 64 || head_dim == 128))
+    sm.is_some_and(|v| v >= 90) && (head_dim == 64 || head_dim == 128)
+}
+
+/// The attention families' `mma` = 3 is their TMA path.
+pub fn tma_serves(mma: u32, head_dim: u32, arch: &str) -> bool {
+    mma != 3 || tma_available(head_dim, arch)
 }
 
 /// The tensor-core path: at least one tile in flight beside the one being read.

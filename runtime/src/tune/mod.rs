@@ -816,50 +816,46 @@ pub fn replay(dir: &Path, strategy: Strategy) -> Result<Vec<sdec_autotune::Repla
     Ok(sdec_autotune::replay(&exhaustive, &params_of, &kernel_of, strategy))
 }
 
-/// The key of the kernel `config` of entry `e` compiles to (its recorded shape rendered for the
-/// recorded GPU's arch): what a replay counts as compiled.
-fn kernel_of(e: &Entry, config: &serde_json::Value) -> Option<String> {
-    fn key<F: sdec_kernels::KernelFamily>(e: &Entry, config: &serde_json::Value) -> Option<String> {
-        let shape: F::Shape = serde_json::from_value(e.shape.clone()).ok()?;
-        let config: F::Config = serde_json::from_value(config.clone()).ok()?;
-        let (major, minor) = e.key.gpu.compute_capability;
-        Some(F::key(&config, &shape, &format!("sm_{major}{minor}")).0)
+/// What a replay needs of a family: its declared parameters (in order), and the key of the
+/// kernel a configuration of an entry compiles to (its recorded shape rendered for the recorded
+/// GPU's arch), by which the replay counts compiles.
+struct ReplayFamily {
+    params: &'static [sdec_kernels::family::ParamInfo],
+    kernel: fn(&Entry, &serde_json::Value) -> Option<String>,
+}
+
+fn replay_family(family: &str) -> Option<ReplayFamily> {
+    fn of<F: sdec_kernels::KernelFamily>() -> Option<ReplayFamily> {
+        fn kernel<F: sdec_kernels::KernelFamily>(e: &Entry, config: &serde_json::Value) -> Option<String> {
+            let shape: F::Shape = serde_json::from_value(e.shape.clone()).ok()?;
+            let config: F::Config = serde_json::from_value(config.clone()).ok()?;
+            let (major, minor) = e.key.gpu.compute_capability;
+            Some(F::key(&config, &shape, &format!("sm_{major}{minor}")).0)
+        }
+        Some(ReplayFamily { params: F::PARAMS, kernel: kernel::<F> })
     }
-    match e.key.family.as_str() {
-        "topk" => key::<Topk>(e, config),
-        "block_score" => key::<BlockScore>(e, config),
-        "decode_attention" => key::<DecodeAttention>(e, config),
-        "gather_attention" => key::<GatherAttention>(e, config),
-        "chunk_attention" => key::<ChunkAttention>(e, config),
-        "rmsnorm" => key::<RmsNorm>(e, config),
-        "rope" => key::<Rope>(e, config),
-        "swiglu" => key::<Swiglu>(e, config),
-        "kv_append" => key::<KvAppend>(e, config),
-        "argmax" => key::<Argmax>(e, config),
-        "linear" => key::<Linear>(e, config),
+    match family {
+        "topk" => of::<Topk>(),
+        "block_score" => of::<BlockScore>(),
+        "decode_attention" => of::<DecodeAttention>(),
+        "gather_attention" => of::<GatherAttention>(),
+        "chunk_attention" => of::<ChunkAttention>(),
+        "rmsnorm" => of::<RmsNorm>(),
+        "rope" => of::<Rope>(),
+        "swiglu" => of::<Swiglu>(),
+        "kv_append" => of::<KvAppend>(),
+        "argmax" => of::<Argmax>(),
+        "linear" => of::<Linear>(),
         _ => None,
     }
 }
 
-/// A family's declared parameters, in order.
 fn params_of(family: &str) -> Option<&'static [sdec_kernels::family::ParamInfo]> {
-    fn names<F: sdec_kernels::KernelFamily>() -> Option<&'static [sdec_kernels::family::ParamInfo]> {
-        Some(F::PARAMS)
-    }
-    match family {
-        "topk" => names::<Topk>(),
-        "block_score" => names::<BlockScore>(),
-        "decode_attention" => names::<DecodeAttention>(),
-        "gather_attention" => names::<GatherAttention>(),
-        "chunk_attention" => names::<ChunkAttention>(),
-        "rmsnorm" => names::<RmsNorm>(),
-        "rope" => names::<Rope>(),
-        "swiglu" => names::<Swiglu>(),
-        "kv_append" => names::<KvAppend>(),
-        "argmax" => names::<Argmax>(),
-        "linear" => names::<Linear>(),
-        _ => None,
-    }
+    replay_family(family).map(|f| f.params)
+}
+
+fn kernel_of(e: &Entry, config: &serde_json::Value) -> Option<String> {
+    (replay_family(&e.key.family)?.kernel)(e, config)
 }
 
 fn print_replay(rows: &[sdec_autotune::ReplayRow]) {
