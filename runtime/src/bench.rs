@@ -44,27 +44,40 @@ pub fn time<F: FnMut(usize) -> Result<()>>(gpu: &Gpu, policy: TimingPolicy, f: F
 
 /// Times `f` like [`time`] and returns every timed run in microseconds, sorted; `between` is
 /// enqueued before each run outside the timed region (e.g. to flush L2). At least one run.
-pub fn time_samples<B, F>(gpu: &Gpu, policy: TimingPolicy, mut between: B, mut f: F) -> Result<Vec<f64>>
+pub fn time_samples<B, F>(gpu: &Gpu, policy: TimingPolicy, between: B, f: F) -> Result<Vec<f64>>
 where
     B: FnMut() -> Result<()>,
     F: FnMut(usize) -> Result<()>,
 {
+    time_launch_samples(gpu, policy, 1, between, f)
+}
+
+/// [`time_samples`] where each timed run is `launches` consecutive calls of `f` (indices
+/// `run * launches ..`), its time divided by their count: the launch between the start event and
+/// the first kernel (~3 µs, jittery) is then spread over them.
+pub fn time_launch_samples<B, F>(gpu: &Gpu, policy: TimingPolicy, launches: usize, mut between: B, mut f: F) -> Result<Vec<f64>>
+where
+    B: FnMut() -> Result<()>,
+    F: FnMut(usize) -> Result<()>,
+{
+    let launches = launches.max(1);
+    let mut run = |i: usize| (i * launches..(i + 1) * launches).try_for_each(&mut f);
     let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
     let (start, stop) = (gpu.ctx.new_event(flags).during("creating events")?, gpu.ctx.new_event(flags).during("creating events")?);
     let mut ahead = Ahead::new(gpu)?;
     for i in 0..policy.warmup {
         between()?;
-        f(i)?;
+        run(i)?;
     }
     let mut samples = Vec::with_capacity(policy.runs.max(1));
     for i in 0..policy.runs.max(1) {
         between()?;
         ahead.spin(gpu)?;
         start.record(&gpu.stream).during("recording an event")?;
-        f(policy.warmup + i)?;
+        run(policy.warmup + i)?;
         stop.record(&gpu.stream).during("recording an event")?;
         stop.synchronize().during("waiting for a timed run")?;
-        samples.push(start.elapsed_ms(&stop).during("reading an event")? as f64 * 1000.0);
+        samples.push(start.elapsed_ms(&stop).during("reading an event")? as f64 * 1000.0 / launches as f64);
     }
     samples.sort_by(f64::total_cmp);
     Ok(samples)

@@ -12,7 +12,7 @@ use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
 use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
 use sdec_kernels::topk::{Topk, TopkShape};
 
-use crate::bench::{time_samples, TimingPolicy};
+use crate::bench::{time_launch_samples, TimingPolicy};
 use crate::error::{CudaContextExt, Result};
 use crate::fuzz::inputs::rope_inv_freq;
 use crate::fuzz::FuzzFamily;
@@ -46,31 +46,53 @@ const MAX_COPIES: usize = 8;
 /// projection (three copies of its 33.5 MB weights) timed 16.4 ± 1.7–3.0 µs and descent's choice
 /// missed its winner by 10%; with four times L2 (six copies) ± 0.3–0.5, and descent landed
 /// within 3% on every entry (docs/results/tune.md, session 21).
+///
+/// Where the copies alone keep L2 cold, each timed run is several launches, one a copy, up to
+/// about [`RUN_BYTES`] moved: a lone launch of a short kernel (15–25 µs) carries the ~3 µs between
+/// the start event and the kernel, whose jitter gave it a spread of 4–7% and widened the choice
+/// rule's window past configurations 5% slower (docs/results/tune.md, session 31).
 pub struct Rotation {
     pub copies: usize,
+    launches: usize,
     flush: Option<CudaSlice<u8>>,
 }
+
+/// Bytes a timed run moves at least, where the copies allow it (~60 µs at the H100's copy rate).
+const RUN_BYTES: usize = 180 << 20;
 
 impl Rotation {
     pub fn new(gpu: &Gpu, bytes_per_run: usize) -> Result<Rotation> {
         let l2 = gpu.info.l2_bytes.max(1) as usize;
         let copies = (4 * l2).div_ceil(bytes_per_run.max(1)).clamp(1, MAX_COPIES);
         let flush = if copies * bytes_per_run < 2 * l2 { Some(zeros::<u8>(gpu, 2 * l2, "L2 flush buffer")?) } else { None };
-        Ok(Rotation { copies, flush })
+        Ok(Rotation { copies, launches: launches_per_run(bytes_per_run, copies, flush.is_some()), flush })
     }
 
-    /// Times `f(i)`; input copy `i % copies` should be used by run `i`.
+    /// Times `f(i)` (each sample: the time of one launch); input copy `i % copies` should be used
+    /// by launch `i`.
     pub fn time<F: FnMut(usize) -> Result<()>>(&mut self, gpu: &Gpu, policy: TimingPolicy, f: F) -> Result<Vec<f64>> {
         let flush = &mut self.flush;
-        time_samples(
+        time_launch_samples(
             gpu,
             policy,
+            self.launches,
             || match flush.as_mut() {
                 Some(buf) => gpu.stream.memset_zeros(buf).during("clearing L2 between runs"),
                 None => Ok(()),
             },
             f,
         )
+    }
+}
+
+/// Launches in a timed run of `bytes_per_run` each: consecutive launches on distinct copies miss
+/// L2 only where the copies together exceed it twice over, that is, where no flush is needed
+/// between runs.
+fn launches_per_run(bytes_per_run: usize, copies: usize, flushed: bool) -> usize {
+    if flushed {
+        1
+    } else {
+        RUN_BYTES.div_ceil(bytes_per_run.max(1)).clamp(1, copies)
     }
 }
 
@@ -677,6 +699,19 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+
+    /// A short kernel's run is several launches on distinct copies; a long one's, or one whose
+    /// copies need a flush to stay out of L2, a single launch.
+    #[test]
+    fn short_kernels_are_timed_as_several_launches_a_run() {
+        let draft_gather = 37_580_800; // SpecAttn's b1 draft gather, 6 copies
+        assert_eq!(launches_per_run(draft_gather, 6, false), 6.min(RUN_BYTES.div_ceil(draft_gather)));
+        assert!(launches_per_run(draft_gather, 6, false) > 1);
+        assert_eq!(launches_per_run(draft_gather, 2, false), 2, "never more launches than copies");
+        assert_eq!(launches_per_run(4 << 30, 1, false), 1, "b8 decode: one launch");
+        assert_eq!(launches_per_run(512 << 10, 8, true), 1, "flushed between runs: one launch");
+        assert_eq!(launches_per_run(RUN_BYTES, 4, false), 1);
+    }
 
     /// LycheeDecode's layout: the sink, the recent window, then whole 64-token blocks in
     /// ascending order, every token at most once and inside the context.
