@@ -87,7 +87,8 @@ impl Rotation {
 
 /// Launches in a timed run of `bytes_per_run` each: consecutive launches on distinct copies miss
 /// L2 only where the copies together exceed it twice over, that is, where no flush is needed
-/// between runs.
+/// between runs. At most the copies (MAX_COPIES): the spin ahead of each run (bench::AHEAD_NS,
+/// 100 µs) still covers the host's enqueue of them all.
 fn launches_per_run(bytes_per_run: usize, copies: usize, flushed: bool) -> usize {
     if flushed {
         1
