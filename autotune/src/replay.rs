@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::cache::Entry;
 use crate::measure::{Measurement, Measurer};
-use crate::strategy::{search_from, Space, Strategy};
+use crate::strategy::{choose, search_from, Space, Strategy};
 
 /// How many related winners seed a descent (the most recently tuned first).
 pub const HINTS: usize = 3;
@@ -39,6 +39,9 @@ pub struct ReplayRow {
     pub recorded_s: f64,
     pub estimated_s: f64,
     /// The recorded times of the strategy's winner and of the exhaustive winner, and their ratio.
+    /// The exhaustive winner is the choice rule of today applied to the recorded measurements
+    /// (the recorded winner was chosen by the rule of its day), so a replay compares strategies,
+    /// not rules.
     pub winner_us: f64,
     pub exhaustive_us: f64,
     pub ratio: f64,
@@ -101,7 +104,9 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [Param
         // Configurations measured (the confirmation's extra timings of some are not counted).
         let (measured, new_compiles) = (outcome.results.len(), measurer.new_compiles);
         let Some(w) = outcome.winner else { continue };
-        let winner_us = results[&w].timed().map(|t| t.0).unwrap_or(f64::INFINITY);
+        let time_of = |i: usize| results[&i].timed().map(|t| t.0).unwrap_or(f64::INFINITY);
+        let winner_us = time_of(w);
+        let exhaustive_us = choose(results.iter().map(|(i, m)| (*i, m))).map_or(e.winner_us, time_of);
         chosen.push((e.key.family.clone(), configs[w].clone()));
         rows.push(ReplayRow {
             family: e.key.family.clone(),
@@ -113,8 +118,8 @@ pub fn replay(entries: &[Entry], params: &dyn Fn(&str) -> Option<&'static [Param
             estimated_s: e.seconds * measured as f64 / e.space.max(1) as f64,
             winner: configs[w].clone(),
             winner_us,
-            exhaustive_us: e.winner_us,
-            ratio: winner_us / e.winner_us,
+            exhaustive_us,
+            ratio: winner_us / exhaustive_us,
         });
     }
     rows
