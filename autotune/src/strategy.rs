@@ -800,7 +800,7 @@ mod tests {
     #[test]
     fn ties_go_to_the_earliest_declared() {
         let r = [(5, timed(10.0, 0.0)), (2, timed(10.0, 0.0)), (7, timed(9.99, 0.0)), (1, timed(10.5, 0.0))];
-        assert_eq!(choose(r.iter().map(|(i, m)| (*i, m))), Some(2), "within 3% of the best: the earliest");
+        assert_eq!(choose(r.iter().map(|(i, m)| (*i, m))), Some(2), "within the window of the best: the earliest");
         // A wide spread of the best widens the window.
         let r = [(3, timed(10.0, 1.0)), (1, timed(10.9, 0.0)), (0, timed(11.5, 0.0))];
         assert_eq!(choose(r.iter().map(|(i, m)| (*i, m))), Some(1));
