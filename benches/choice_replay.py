@@ -81,19 +81,20 @@ RULES = {
 
 def main():
     args = [a for a in sys.argv[1:] if a != "--flips"]
+    if not args:
+        sys.exit("usage: choice_replay.py [--flips] DIR...  (each DIR holding tune-exhaustive.json.gz and tune-exhaustive2.json.gz)")
     pairs = {d: (load(f"{d}/tune-exhaustive.json.gz"), load(f"{d}/tune-exhaustive2.json.gz")) for d in args}
     for name, rule in RULES.items():
         agree, costs = [], []
         for a, b in pairs.values():
-            keys = [k for k in a if k in b]
-            picks = {k: (rule(a[k]), rule(b[k])) for k in keys}
-            agree.append(sum(pa == pb for pa, pb in picks.values()))
+            picks = {k: (rule(a[k]), rule(b[k])) for k in a if k in b}
+            agree.append(f"{sum(pa == pb for pa, pb in picks.values())}/{len(picks)}")
             for k, (pa, pb) in picks.items():
                 for pick, other in ((pa, b[k]), (pb, a[k])):
                     if pick in other:
                         costs.append(other[pick][0] / other[best_of(other)][0])
         costs.sort()
-        print(f"{name:26s} agree {agree} (of {len(keys)}), a pick in the other run: median "
+        print(f"{name:26s} agree {', '.join(agree)}; a pick in the other run: median "
               f"{costs[len(costs) // 2]:.3f}, p90 {costs[int(0.9 * len(costs))]:.3f}, max {costs[-1]:.3f}")
     if "--flips" in sys.argv:
         for d, (a, b) in pairs.items():
