@@ -227,14 +227,23 @@ fn parse_versioned<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(CacheError::Unreadable { path: path.to_path_buf(), reason: e.to_string() }),
     };
+    parse_versioned_text(&text, path).map(Some)
+}
+
+/// A cache file's contents (`text`, read from `path`), checked for its schema version.
+pub fn parse_cache_file(text: &[u8], path: &Path) -> Result<CacheFile, CacheError> {
+    parse_versioned_text(text, path)
+}
+
+fn parse_versioned_text<T: for<'de> Deserialize<'de>>(text: &[u8], path: &Path) -> Result<T, CacheError> {
     let corrupt = |reason: String| CacheError::Corrupt { path: path.to_path_buf(), reason };
-    let value: Value = serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
+    let value: Value = serde_json::from_slice(text).map_err(|e| corrupt(e.to_string()))?;
     match value.get("schema").and_then(Value::as_u64) {
         Some(v) if v == SCHEMA as u64 => {}
         Some(found) => return Err(CacheError::Schema { path: path.to_path_buf(), found, expected: SCHEMA }),
         None => return Err(corrupt("no schema version".into())),
     }
-    serde_json::from_value(value).map(Some).map_err(|e| corrupt(e.to_string()))
+    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
 }
 
 /// The winners, loaded from a folder. Problems loading it are kept in `problem` (to be reported

@@ -10,10 +10,10 @@ pub mod replay;
 pub mod strategy;
 
 pub use buckets::{bucket_id, Preset, PresetShape, Tunable};
-pub use cache::{source_hash, Cache, CacheError, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Progress, Refined};
+pub use cache::{parse_cache_file, source_hash, Cache, CacheError, CubinStore, Entry, EntryKey, GpuIdentity, Lookup, Measured, Progress, Refined};
 pub use measure::{Measurement, Measurer};
 pub use replay::{replay, ReplayRow};
-pub use strategy::{choose, search, search_from, Outcome, Space, Strategy, SMALL_SPACE};
+pub use strategy::{choose, search, search_from, Outcome, Space, Strategy, DESCENT_FRACTION, SMALL_SPACE};
 
 use sdec_kernels::KernelFamily;
 

@@ -82,6 +82,12 @@ pub trait Measurer {
     /// These configurations are likely to be measured soon: a GPU measurer compiles them now,
     /// together. Measures nothing; the default ignores it.
     fn prepare(&mut self, _indices: &[usize]) {}
+    /// Times again configurations this search has verified and timed (the choice's
+    /// confirmation): a GPU measurer does not verify them again on the same inputs. The default
+    /// measures them.
+    fn retime(&mut self, indices: &[usize]) -> Vec<Measurement> {
+        self.measure_batch(indices)
+    }
 }
 
 impl<M: Measurer + ?Sized> Measurer for &mut M {
@@ -93,5 +99,8 @@ impl<M: Measurer + ?Sized> Measurer for &mut M {
     }
     fn prepare(&mut self, indices: &[usize]) {
         (**self).prepare(indices)
+    }
+    fn retime(&mut self, indices: &[usize]) -> Vec<Measurement> {
+        (**self).retime(indices)
     }
 }

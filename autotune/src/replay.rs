@@ -70,6 +70,12 @@ impl Measurer for Recorded<'_> {
         self.compile(i);
         self.results.get(&i).cloned().unwrap_or(Measurement::Failed { reason: "not in the recorded run".into() })
     }
+    /// A GPU measurer compiles what it is handed here, measured later or not.
+    fn prepare(&mut self, indices: &[usize]) {
+        for &i in indices {
+            self.compile(i);
+        }
+    }
 }
 
 /// What a configuration of an entry compiles to: its kernel key (None: unknown, counted as one
@@ -158,12 +164,13 @@ mod tests {
     }
 
     /// The second shape's best (3, 3) is reached from the default only through slower lines, but
-    /// the first shape's winner is next to it: the replay seeds descent with it, as a real run
-    /// does, and counts the kernels the first shape compiled as compiled.
+    /// the first shape's winner is next to it (and within descent's start window of the
+    /// default): the replay seeds descent with it, as a real run does, and counts the kernels the
+    /// first shape compiled as compiled.
     #[test]
     fn a_related_winner_seeds_the_next_descent() {
         let bowl = |a: usize, b: usize| 10.0 + (a as f64 - 3.0).powi(2) + (b as f64 - 2.0).powi(2);
-        let trap = |a: usize, b: usize| if (a, b) == (3, 3) { 5.0 } else if a == 3 || b == 3 { 40.0 } else { 10.0 + a as f64 + b as f64 };
+        let trap = |a: usize, b: usize| if (a, b) == (3, 3) { 5.0 } else if a == 3 || b == 3 { 10.5 } else { 10.0 + a as f64 + b as f64 };
         let entries = vec![recorded("first", bowl), recorded("second", trap)];
         // b is declared first: descent sweeps its line first.
         const DECLARED: &[ParamInfo] =

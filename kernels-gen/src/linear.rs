@@ -229,18 +229,19 @@ pub mod reference {
     }
 
     /// `y[b][o] = Σ_i w[o][i] x[b][i]` in f64 (`y0` added when given).
+    /// Each output on its own thread (rayon): the tuner checks a configuration or two at a time
+    /// while descent walks, so one check's reference is on its critical path.
     pub fn linear(w: &[f32], x: &[f32], out_dim: usize, in_dim: usize, y0: Option<&[f32]>) -> Vec<f32> {
+        use rayon::prelude::*;
         let batch = x.len() / in_dim;
-        let mut y = Vec::with_capacity(batch * out_dim);
-        for b in 0..batch {
-            let xb = &x[b * in_dim..(b + 1) * in_dim];
-            for o in 0..out_dim {
-                let row = &w[o * in_dim..(o + 1) * in_dim];
+        (0..batch * out_dim)
+            .into_par_iter()
+            .map(|at| {
+                let (b, o) = (at / out_dim, at % out_dim);
+                let (row, xb) = (&w[o * in_dim..(o + 1) * in_dim], &x[b * in_dim..(b + 1) * in_dim]);
                 let dot: f64 = row.iter().zip(xb).map(|(&a, &c)| a as f64 * c as f64).sum();
-                let base = y0.map_or(0.0, |y0| y0[b * out_dim + o] as f64);
-                y.push((base + dot) as f32);
-            }
-        }
-        y
+                (y0.map_or(0.0, |y0| y0[at] as f64) + dot) as f32
+            })
+            .collect()
     }
 }

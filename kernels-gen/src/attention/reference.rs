@@ -37,18 +37,16 @@ fn attend_all(
 ) -> Vec<f32> {
     let (d, g, cap) = (head_dim as usize, group as usize, capacity as usize);
     let heads = (batch * kv_heads) as usize;
-    (0..heads)
+    let tokens: Vec<Vec<usize>> = (0..heads).into_par_iter().map(&tokens_of).collect();
+    // Each query head on its own thread: the tuner's verification shapes have two KV heads, and
+    // descent checks one configuration at a time.
+    (0..heads * g)
         .into_par_iter()
-        .flat_map_iter(|head| {
-            let tokens = tokens_of(head);
+        .flat_map_iter(|qhead| {
+            let head = qhead / g;
             let k_head = &k[head * cap * d..(head + 1) * cap * d];
             let v_head = &v[head * cap * d..(head + 1) * cap * d];
-            (0..g)
-                .flat_map(|j| {
-                    let qh = &q[(head * g + j) * d..(head * g + j + 1) * d];
-                    attend_one(qh, k_head, v_head, d, &tokens, scale)
-                })
-                .collect::<Vec<_>>()
+            attend_one(&q[qhead * d..(qhead + 1) * d], k_head, v_head, d, &tokens[head], scale)
         })
         .collect()
 }
