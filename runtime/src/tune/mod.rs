@@ -235,6 +235,9 @@ struct Ctx<'a> {
     /// 37 s descent (docs/results/tune.md, session 29).
     ahead: compiling::Background,
     ahead_done: HashMap<KernelKey, std::result::Result<Vec<u8>, String>>,
+    /// The next family's first entry, compiled ahead during this family's last one (each
+    /// family's first entry waited for its kernels: ~0.1–0.3 s, a tenth of a descent in all).
+    next_family: Option<(FamilyAhead, Preset, Option<Vec<String>>)>,
 }
 
 /// Where a run's wall time went, in seconds.
@@ -480,6 +483,8 @@ fn tune_family<F: TuneFamily>(ctx: &mut Ctx, shapes: &[sdec_autotune::PresetShap
     for (at, s) in shapes.iter().enumerate() {
         if let Some(next) = shapes.get(at + 1) {
             compile_ahead::<F>(ctx, &next.shape);
+        } else if let Some((ahead, preset, labels)) = ctx.next_family.take() {
+            ahead(ctx, preset, labels.as_deref());
         }
         rows.push(tune_entry::<F>(ctx, &s.label, &s.shape));
     }
@@ -645,14 +650,25 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
 type FamilyTuner = fn(&mut Ctx, Preset, Option<&[String]>) -> Vec<Row>;
 type FamilyLabels = fn(Preset) -> Vec<String>;
 type FamilyReferee = fn(&mut Ctx, &Cache, Preset, Option<&[String]>) -> Vec<referee::RefereeRow>;
+/// Compiles ahead what the family's first selected entry measures first.
+type FamilyAhead = fn(&mut Ctx, Preset, Option<&[String]>);
+
+fn selected<F: TuneFamily>(preset: Preset, labels: Option<&[String]>) -> Vec<sdec_autotune::PresetShape<F::Shape>> {
+    F::preset(preset).into_iter().filter(|s| labels.is_none_or(|l| l.contains(&s.label))).collect()
+}
+
+fn ahead_of<F: TuneFamily>() -> FamilyAhead {
+    |ctx, preset, labels| {
+        if let Some(first) = selected::<F>(preset, labels).first() {
+            compile_ahead::<F>(ctx, &first.shape);
+        }
+    }
+}
 
 fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels, FamilyReferee) {
     (
         F::NAME,
-        |ctx, preset, labels| {
-            let shapes: Vec<_> = F::preset(preset).into_iter().filter(|s| labels.is_none_or(|l| l.contains(&s.label))).collect();
-            tune_family::<F>(ctx, &shapes)
-        },
+        |ctx, preset, labels| tune_family::<F>(ctx, &selected::<F>(preset, labels)),
         |preset| F::preset(preset).into_iter().map(|s| s.label).collect(),
         |ctx, other, preset, labels| {
             F::preset(preset)
@@ -666,18 +682,26 @@ fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels, FamilyRef
 
 /// Every tunable family, in the registry's order.
 fn tuners() -> Vec<(&'static str, FamilyTuner, FamilyLabels, FamilyReferee)> {
+    tuners_ahead().into_iter().map(|(t, _)| t).collect()
+}
+
+/// [`tuners`], each with its [`FamilyAhead`].
+fn tuners_ahead() -> Vec<((&'static str, FamilyTuner, FamilyLabels, FamilyReferee), FamilyAhead)> {
+    fn with<F: TuneFamily>() -> ((&'static str, FamilyTuner, FamilyLabels, FamilyReferee), FamilyAhead) {
+        (tuner::<F>(), ahead_of::<F>())
+    }
     vec![
-        tuner::<Topk>(),
-        tuner::<BlockScore>(),
-        tuner::<DecodeAttention>(),
-        tuner::<GatherAttention>(),
-        tuner::<ChunkAttention>(),
-        tuner::<RmsNorm>(),
-        tuner::<Rope>(),
-        tuner::<Swiglu>(),
-        tuner::<KvAppend>(),
-        tuner::<Argmax>(),
-        tuner::<Linear>(),
+        with::<Topk>(),
+        with::<BlockScore>(),
+        with::<DecodeAttention>(),
+        with::<GatherAttention>(),
+        with::<ChunkAttention>(),
+        with::<RmsNorm>(),
+        with::<Rope>(),
+        with::<Swiglu>(),
+        with::<KvAppend>(),
+        with::<Argmax>(),
+        with::<Linear>(),
     ]
 }
 
@@ -801,12 +825,13 @@ pub fn tune(args: &TuneArgs) -> Result<TuneReport> {
         }
     }
     eprintln!("tuning on {}, strategy {}, cache {}", ctx.identity, strategy.name(), dir.display());
-    let chosen: Vec<_> = tuners().into_iter().filter(|t| selection.families.contains(&t.0)).collect();
+    let chosen: Vec<_> = tuners_ahead().into_iter().filter(|t| selection.families.contains(&t.0 .0)).collect();
     // The bar's length: the budget of every selected entry's space.
-    let planned: u64 = chosen.iter().map(|t| planned_configs(t.0, selection.preset, selection.labels.as_deref(), &ctx.limits, strategy)).sum();
+    let planned: u64 = chosen.iter().map(|t| planned_configs(t.0 .0, selection.preset, selection.labels.as_deref(), &ctx.limits, strategy)).sum();
     ctx.bar.set_length(planned);
     let mut rows = Vec::new();
-    for (_, tune, _, _) in &chosen {
+    for (at, ((_, tune, _, _), _)) in chosen.iter().enumerate() {
+        ctx.next_family = chosen.get(at + 1).map(|next| (next.1, selection.preset, selection.labels.clone()));
         rows.extend(tune(&mut ctx, selection.preset, selection.labels.as_deref()));
     }
     ctx.bar.finish_and_clear();
@@ -995,6 +1020,7 @@ fn context<'a>(args: &TuneArgs, gpu: &'a Gpu, dir: &Path, strategy: Strategy) ->
         phases: Phases::default(),
         ahead: Default::default(),
         ahead_done: HashMap::new(),
+        next_family: None,
     };
     Ok(ctx)
 }
