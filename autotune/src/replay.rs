@@ -6,8 +6,8 @@
 //! What it cannot show: the run-to-run noise a real second run adds (`sdec tune --referee`
 //! measures that), and seconds — it counts measurements and compilations, and estimates seconds
 //! at the recorded run's cost per configuration of each entry (a lower bound: on the GPU descent
-//! took ~1.35× that estimate, its kernels shared by fewer entries and its checks in smaller
-//! batches; docs/results/tune.md, session 29).
+//! took ~1.3× that estimate, waiting for compiles and checking in smaller batches;
+//! docs/results/tune.md, sessions 29 and 32).
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -970,7 +970,7 @@ fn print_replay(rows: &[sdec_autotune::ReplayRow]) {
         100.0 * measured as f64 / space.max(1) as f64
     );
     println!(
-        "at the recorded run's cost per configuration of each entry: ~{estimated:.1} s of its {recorded:.1} s ({:.2}; a lower bound for descent, which took ~1.35x that on the GPU in session 29)",
+        "at the recorded run's cost per configuration of each entry: ~{estimated:.1} s of its {recorded:.1} s ({:.2}; a lower bound for descent, which took ~1.3x that on the GPU in session 32)",
         estimated / recorded.max(f64::MIN_POSITIVE)
     );
 }
