@@ -222,9 +222,11 @@ pub enum Strategy {
     /// in declaration order, moving along one parameter with the others fixed to the fastest
     /// seen, until a sweep moves nowhere. A parameter of numbers (not a mode) is walked: the
     /// values beside the current one, then on in the faster direction while it keeps getting
-    /// faster; any other is tried at every value. Once every start has converged, one more
-    /// descent from the fastest so far tries every value of every parameter. It measures at most
-    /// `fraction` of the space (at least `min` configurations, or all of a smaller space).
+    /// faster; any other is tried at every value. A start more than [`START_WINDOW`] slower than
+    /// the fastest seen is measured but not descended from. Once every start has converged, one
+    /// more descent from the fastest so far tries every value of every parameter (unless hints
+    /// seeded the search). It measures at most `fraction` of the space (at least `min`
+    /// configurations, or all of a smaller space), and chooses within [`DESCENT_CHOICE_FLOOR`].
     Descent { fraction: f64, min: usize },
 }
 

@@ -670,13 +670,7 @@ fn tuner<F: TuneFamily>() -> (&'static str, FamilyTuner, FamilyLabels, FamilyRef
         F::NAME,
         |ctx, preset, labels| tune_family::<F>(ctx, &selected::<F>(preset, labels)),
         |preset| F::preset(preset).into_iter().map(|s| s.label).collect(),
-        |ctx, other, preset, labels| {
-            F::preset(preset)
-                .into_iter()
-                .filter(|s| labels.is_none_or(|l| l.contains(&s.label)))
-                .map(|s| referee::referee_entry::<F>(ctx, other, &s.label, &s.shape))
-                .collect()
-        },
+        |ctx, other, preset, labels| selected::<F>(preset, labels).into_iter().map(|s| referee::referee_entry::<F>(ctx, other, &s.label, &s.shape)).collect(),
     )
 }
 
