@@ -243,7 +243,11 @@ __device__ __forceinline__ void split_bf16(float a, float b, u32& hi, u32& lo) {
 // flight.) It is a merge's whole latency after the attention ends, so: each thread's first
 // partial and first columns are loaded together at the start, and the maximum and the sum are
 // warp reductions with one barrier each (tree reductions over shared memory took 16 barriers;
-// a CTA of 16 threads reduces within its half warp).
+// a CTA of 16 threads reduces within its half warp). Each thread's first PRE partials' columns
+// are loaded then too, so a merge of up to PRE * SLICES partials (128 for a quarter row of 128)
+// waits for memory once: LycheeDecode's mixed layers merge ~100 pieces of their dense head,
+// which took two more round trips (session 33: their `combine` 3.2 us after `attend` against
+// 1.7 us for `full`'s 16 pieces).
 // Every thread of the CTA must call it. Returns column threadIdx.x (< COLS) of the merged row;
 // *lse_all gets its log2-sum-exp.
 template <int DIM, int COLS>
@@ -257,8 +261,14 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
     __shared__ float4 slice_sum[SLICES][LANES];
     const int d = threadIdx.x, slice = d / LANES, lane = d % LANES, warp = d / WIDTH;
     const float4 none = make_float4(0.f, 0.f, 0.f, 0.f);
+    constexpr int PRE = 8;
     const float first_lse = d < n ? lse[(size_t)d * lse_stride] : -SDEC_INF;
-    const float4 first_o = slice < n ? *reinterpret_cast<const float4*>(o + (size_t)slice * o_stride + lane * 4) : none;
+    float4 first_o[PRE];
+#pragma unroll
+    for (int i = 0; i < PRE; ++i) {
+        const int j = slice + i * SLICES;
+        first_o[i] = j < n ? *reinterpret_cast<const float4*>(o + (size_t)j * o_stride + lane * 4) : none;
+    }
     float m = first_lse;
     for (int p = d + DIM; p < n; p += DIM) m = fmaxf(m, lse[(size_t)p * lse_stride]);
 #pragma unroll
@@ -282,13 +292,17 @@ __device__ __forceinline__ float merge_partials(const float* __restrict__ lse, s
             const int count = min(DIM, n - base);
             const float* row = o + (size_t)base * o_stride + lane * 4;
             int j = slice;
-            if (base == 0 && j < count) {
-                const float w = weight[j];
-                acc.x = fmaf(w, first_o.x, acc.x);
-                acc.y = fmaf(w, first_o.y, acc.y);
-                acc.z = fmaf(w, first_o.z, acc.z);
-                acc.w = fmaf(w, first_o.w, acc.w);
-                j += SLICES;
+            if (base == 0) {
+#pragma unroll
+                for (int i = 0; i < PRE; ++i, j += SLICES) {
+                    if (j < count) {
+                        const float w = weight[j];
+                        acc.x = fmaf(w, first_o[i].x, acc.x);
+                        acc.y = fmaf(w, first_o[i].y, acc.y);
+                        acc.z = fmaf(w, first_o[i].z, acc.z);
+                        acc.w = fmaf(w, first_o[i].w, acc.w);
+                    }
+                }
             }
 #pragma unroll 4
             for (; j < count; j += SLICES) {
