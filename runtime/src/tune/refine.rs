@@ -8,8 +8,12 @@
 //! (within [`WINDOW`] of the winner) are launched in the step in turn, interleaved over
 //! [`ROUNDS`] rounds, and the fastest step's configuration is kept when it beats the winner's by
 //! more than [`MARGIN`]; entries are taken one at a time, each with the choices before it in
-//! place. The cache records the choice beside the isolated winner (`refined`), with the step it
-//! was chosen by, and the runtime launches it from then on.
+//! place. Candidates that were faster than the winner but not by the margin are then timed
+//! together against the choices so far ([`JointTrial`]) and kept, all of them, when together
+//! they beat the margin: several sub-margin gains add up to one the step can tell from noise
+//! (SpecAttn's round, session 33: four entries each ~0.06 ms faster, ~0.13%). The cache records
+//! the choice beside the isolated winner (`refined`), with the step it was chosen by, and the
+//! runtime launches it from then on.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -32,6 +36,17 @@ pub const ROUNDS: usize = 3;
 /// step's run-to-run spread in one call (~0.1%). (0.3% turned down, twice, a chunk_attention
 /// choice that made SpecAttn's 48.7 ms round 0.11 ms faster: docs/results/decode.md section 27.)
 pub const MARGIN: f64 = 0.002;
+
+/// The last round: every entry's fastest candidate that beat its winner by less than the margin,
+/// timed together against the choices so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct JointTrial {
+    /// (family, label) of the entries whose candidates went in together.
+    pub entries: Vec<(String, String)>,
+    pub before_ms: f64,
+    pub together_ms: f64,
+    pub kept: bool,
+}
 
 /// One entry's outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +73,8 @@ pub struct RefineReport {
     pub step_ms_before: f64,
     pub step_ms_after: f64,
     pub rows: Vec<RefineRow>,
+    /// None when no entry had a sub-margin candidate.
+    pub joint: Option<JointTrial>,
 }
 
 /// The time a policy's step (SpecAttn: its round) takes with the configurations `tuned` gives.
@@ -97,6 +114,8 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
     let before = step_ms(&gpu, &tuned, &opts)?;
     eprintln!("refine: {policy} b{batch} ctx {context} on {}: {before:.3} ms a step with the cached choices", gpu.info.name);
     let mut rows = Vec::new();
+    // (row, its fastest candidate) where that candidate beat the winner by less than the margin.
+    let mut leaning: Vec<(usize, Value)> = Vec::new();
     for (family, bucket) in tuned.used() {
         let Some(entry) = tuned.entry(&family, &bucket) else { continue };
         let winner = entry.chosen().clone();
@@ -121,8 +140,12 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
             }
         }
         let steps: Vec<f64> = samples.into_iter().map(median).collect();
-        let best = (1..configs.len()).min_by(|&a, &b| steps[a].total_cmp(&steps[b])).filter(|&b| steps[b] < steps[0] * (1.0 - MARGIN));
+        let fastest = (1..configs.len()).min_by(|&a, &b| steps[a].total_cmp(&steps[b])).filter(|&b| steps[b] < steps[0]);
+        let best = fastest.filter(|&b| steps[b] < steps[0] * (1.0 - MARGIN));
         tuned.set_override(&family, &bucket, best.map(|b| configs[b].clone()));
+        if let (Some(b), None) = (fastest, best) {
+            leaning.push((rows.len(), configs[b].clone()));
+        }
         rows.push(RefineRow {
             family,
             label,
@@ -133,10 +156,41 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
             refined: best.map(|b| configs[b].clone()),
         });
     }
+    let joint = if leaning.is_empty() { None } else { Some(joint_trial(&gpu, &tuned, &opts, &mut rows, &leaning)?) };
     let after = step_ms(&gpu, &tuned, &opts)?;
-    let report = RefineReport { model, policy: policy.into(), batch, context, step_ms_before: before, step_ms_after: after, rows };
+    let report = RefineReport { model, policy: policy.into(), batch, context, step_ms_before: before, step_ms_after: after, rows, joint };
     save(&dir, &tuned, &report)?;
     Ok(report)
+}
+
+/// Times the `leaning` candidates all in place against the choices so far, interleaved over
+/// [`ROUNDS`] rounds, and keeps them (as those rows' refined choices) when together they make the
+/// step faster by more than [`MARGIN`]; otherwise puts the choices back.
+fn joint_trial(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, rows: &mut [RefineRow], leaning: &[(usize, Value)]) -> Result<JointTrial> {
+    let set = |together: bool| {
+        for (i, config) in leaning {
+            let r = &rows[*i];
+            tuned.set_override(&r.family, &r.bucket, together.then(|| config.clone()));
+        }
+    };
+    let (mut before, mut together) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        set(false);
+        before.push(step_ms(gpu, tuned, opts)?);
+        set(true);
+        together.push(step_ms(gpu, tuned, opts)?);
+    }
+    let (before_ms, together_ms) = (median(before), median(together));
+    let kept = together_ms < before_ms * (1.0 - MARGIN);
+    set(kept);
+    eprintln!("refine: {} sub-margin candidates together: {together_ms:.3} ms against {before_ms:.3}: {}", leaning.len(), if kept { "kept" } else { "not kept" });
+    if kept {
+        for (i, config) in leaning {
+            rows[*i].refined = Some(config.clone());
+        }
+    }
+    let entries = leaning.iter().map(|(i, _)| (rows[*i].family.clone(), rows[*i].label.clone())).collect();
+    Ok(JointTrial { entries, before_ms, together_ms, kept })
 }
 
 /// Writes every refined choice into the cache beside its entry's winner.
@@ -172,5 +226,15 @@ pub fn print_table(report: &RefineReport) {
         let candidates: Vec<String> = r.candidates.iter().map(|(c, t, s)| format!("`{c}` {t:.1} µs, {s:.3}")).collect();
         let kept = r.refined.as_ref().map_or("as cached".to_string(), |c| format!("`{c}`"));
         println!("| {} | {} | `{}` ({:.3}) | {} | {} |", r.family, r.label, r.winner, r.winner_step_ms, candidates.join("; "), kept);
+    }
+    if let Some(j) = &report.joint {
+        let names: Vec<String> = j.entries.iter().map(|(f, l)| format!("{f} {l}")).collect();
+        println!(
+            "sub-margin candidates together ({}): {:.3} ms against {:.3}: {}",
+            names.join(", "),
+            j.together_ms,
+            j.before_ms,
+            if j.kept { "kept" } else { "not kept" }
+        );
     }
 }
