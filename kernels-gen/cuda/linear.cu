@@ -10,7 +10,9 @@
 //   1: fp32 [BATCH][in] (the SwiGLU activations, kept in fp32).
 //   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
 //      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
-//      every CTA computes the BATCH norms itself (in is small).
+//      every CTA computes the BATCH norms itself (in is small). On tensor cores the norm is
+//      factored out of the product, W (x * gamma) / rms(x), so each CTA reads x once: the squares
+//      are summed from the same loads that feed the MMAs, and the sums scaled at the end.
 // On CUDA cores (MMA = 0) it launches as a programmatic dependent: each warp loads its first loop
 // step of weights into registers before it waits for the predecessor, and the CTA lets the next
 // kernel launch once it has read its weights, so a projection's first loads overlap the previous
@@ -100,8 +102,24 @@ __device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t
 // (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
 // which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
 // they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
+// IN_MODE 2 on tensor cores: the 8 inputs times gamma (not yet divided by the norm), and their
+// squares added to *ss.
+__device__ __forceinline__ void load_x8_unnormed(const void* __restrict__ x, const bf16_t* __restrict__ gamma, int b, int c, int in_dim,
+                                                 float out[8], float* ss) {
+    const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
+    const float4 lo = __ldg(row), hi = __ldg(row + 1);
+    const float v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+    float gm[8];
+    unpack8(__ldg(reinterpret_cast<const uint4*>(gamma) + c), gm);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+        *ss = fmaf(v[j], v[j], *ss);
+        out[j] = v[j] * gm[j];
+    }
+}
+
 __device__ __forceinline__ void linear_mma(
-    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
+    const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, float eps,
     void* __restrict__ y_out, int out_dim, int in_dim, const RopeAppend& ra) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
     constexpr int NT = (BATCH + 7) / 8;  // input tiles of 8 batch rows
@@ -112,6 +130,9 @@ __device__ __forceinline__ void linear_mma(
     for (int t = 0; t < ROWS; ++t)
 #pragma unroll
         for (int n = 0; n < NT; ++n) acc[t][n][0] = acc[t][n][1] = acc[t][n][2] = acc[t][n][3] = 0.f;
+    float ss[NT];  // IN_MODE 2: this lane's sum of squares of batch row n * 8 + gid
+#pragma unroll
+    for (int n = 0; n < NT; ++n) ss[n] = 0.f;
     const int chunks = (in_dim + 31) / 32;  // 32-column chunks: two k-steps (the last one partial)
     const int col = tig * 8;                // this lane's 8 columns of a chunk
     for (int c0 = warp * UNROLL; c0 < chunks; c0 += WARPS * UNROLL) {
@@ -137,7 +158,8 @@ __device__ __forceinline__ void linear_mma(
                 const int b = n * 8 + gid;
                 float xf[8];
                 if (b < BATCH && c * 32 + col < in_dim) {
-                    load_x8(x, gamma, inv_rms, b, c * 4 + tig, in_dim, xf);
+                    if (IN_MODE == 2) load_x8_unnormed(x, gamma, b, c * 4 + tig, in_dim, xf, &ss[n]);
+                    else load_x8(x, gamma, nullptr, b, c * 4 + tig, in_dim, xf);
                 } else {
 #pragma unroll
                     for (int j = 0; j < 8; ++j) xf[j] = 0.f;
@@ -168,6 +190,18 @@ __device__ __forceinline__ void linear_mma(
         for (int n = 0; n < NT; ++n)
 #pragma unroll
             for (int i = 0; i < 4; ++i) partial[warp][t][n][i][lane] = acc[t][n][i];
+    // IN_MODE 2: the warps' sums of squares per batch row (a row's columns are spread over the
+    // four lanes of its gid and over the warps).
+    __shared__ float squares[IN_MODE == 2 ? WARPS : 1][NT][8];
+    if (IN_MODE == 2) {
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+            float v = ss[n];
+            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            v += __shfl_xor_sync(0xffffffffu, v, 2);
+            if (tig == 0) squares[warp][n][gid] = v;
+        }
+    }
     __syncthreads();
     // Each warp adds up and stores some of the tile's values (lane's value i of tile t, input tile
     // n), so the sums and the stores' arithmetic (RoPE's sine and cosine) are spread over the CTA
@@ -176,8 +210,13 @@ __device__ __forceinline__ void linear_mma(
         const int t = item / (NT * 4), n = item / 4 % NT, i = item % 4;
         float v = 0.f;
         for (int wp = 0; wp < WARPS; ++wp) v += partial[wp][t][n][i][lane];
-        const float partner = __shfl_xor_sync(0xffffffffu, v, 4);  // row gid ^ 1
         const int row = row0 + t * 16 + gid + (i >> 1) * 8, b = n * 8 + 2 * tig + (i & 1);
+        if (IN_MODE == 2) {
+            float total = 0.f;
+            for (int wp = 0; wp < WARPS; ++wp) total += squares[wp][n][b % 8];
+            v *= rsqrtf(total / in_dim + eps);
+        }
+        const float partner = __shfl_xor_sync(0xffffffffu, v, 4);  // row gid ^ 1 (the same batch row)
         if (b >= BATCH || row >= out_dim) continue;
         if (OUT_MODE == 4) {
             const bool paired = row < out_dim - ra.kv_dim;  // q and k rows: the even one stores the pair
@@ -235,7 +274,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
     if (!MMA && row0 < out_dim) load_weight_step(w, row0, lane, out_dim, chunks, in_dim, first);
     sdec_wait_for_predecessor();
     __shared__ float inv_rms[BATCH];
-    if (IN_MODE == 2) {
+    if (IN_MODE == 2 && MMA == 0) {
         // All threads share the sums of squares: float4 loads, then a block reduction per row.
         // Every row's load of a step is issued before any is used, so a thread waits for L2
         // once a step, not once a row (session 19: the seven-row qkv 27.5 -> 24.8 us).
@@ -264,7 +303,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
         __syncthreads();
     }
     if (MMA) {
-        linear_mma(w, x, gamma, inv_rms, y_out, out_dim, in_dim, ra);
+        linear_mma(w, x, gamma, eps, y_out, out_dim, in_dim, ra);
         return;
     }
     if (row0 >= out_dim) return;
