@@ -10,9 +10,10 @@
 //   1: fp32 [BATCH][in] (the SwiGLU activations, kept in fp32).
 //   2: RMSNorm of the fp32 residual [BATCH][in] with bf16 weights `gamma`:
 //      x = x / rms(x) * gamma, kept in fp32 (no bf16 rounding: the input never goes to memory);
-//      every CTA computes the BATCH norms itself (in is small). On tensor cores the norm is
-//      factored out of the product, W (x * gamma) / rms(x), so each CTA reads x once: the squares
-//      are summed from the same loads that feed the MMAs, and the sums scaled at the end.
+//      the norm is factored out of the product, W (x * gamma) / rms(x): the squares are summed
+//      from the same loads of x that feed the products (a warp's on CUDA cores, a CTA's on tensor
+//      cores) and the sums scaled at the end, so x is read once and nothing waits for a norm
+//      before the products start.
 // On CUDA cores (MMA = 0) it launches as a programmatic dependent: each warp loads its first loop
 // step of weights into registers before it waits for the predecessor, and the CTA lets the next
 // kernel launch once it has read its weights, so a projection's first loads overlap the previous
@@ -70,40 +71,19 @@ __device__ __forceinline__ void store_rope_append(float y, float partner, int ro
     dst[i + half] = float_to_bf16(x1 * c + x0 * s);
 }
 
-// The 8 inputs of batch row b at 16-byte chunk c, as the kernel multiplies them.
-__device__ __forceinline__ void load_x8(const void* __restrict__ x, const bf16_t* __restrict__ gamma, const float* inv_rms,
-                                        int b, int c, int in_dim, float out[8]) {
+// The 8 inputs of batch row b at 16-byte chunk c (IN_MODE 0 and 1; 2 is load_x8_unnormed).
+__device__ __forceinline__ void load_x8(const void* __restrict__ x, int b, int c, int in_dim, float out[8]) {
     if (IN_MODE == 0) {
         unpack8(__ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const bf16_t*>(x) + (size_t)b * in_dim) + c), out);
-    } else if (IN_MODE == 1) {
+    } else {
         const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
         const float4 lo = __ldg(row), hi = __ldg(row + 1);
         out[0] = lo.x; out[1] = lo.y; out[2] = lo.z; out[3] = lo.w;
         out[4] = hi.x; out[5] = hi.y; out[6] = hi.z; out[7] = hi.w;
-    } else {
-        const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
-        const float4 lo = __ldg(row), hi = __ldg(row + 1);
-        const float v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-        float gm[8];
-        unpack8(__ldg(reinterpret_cast<const uint4*>(gamma) + c), gm);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) out[j] = v[j] * inv_rms[b] * gm[j];
     }
 }
 
-// Several rows (MMA = 1; batch 2-16): on CUDA cores every weight chunk would need BATCH loads of
-// the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
-// a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
-// by a 16 x 8 input tile (batch rows in tiles of 8, the last padded; the weights are loaded
-// once for all of them). A CTA owns ROWS tiles, its warps split the
-// columns (so even the 4096-row o projection gets 256 CTAs) and add their partial tiles through
-// shared memory at the end. The k order inside a 32-column chunk is
-// permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
-// (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
-// which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
-// they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
-// IN_MODE 2 on tensor cores: the 8 inputs times gamma (not yet divided by the norm), and their
-// squares added to *ss.
+// IN_MODE 2: the 8 inputs times gamma (not yet divided by the norm), their squares added to *ss.
 __device__ __forceinline__ void load_x8_unnormed(const void* __restrict__ x, const bf16_t* __restrict__ gamma, int b, int c, int in_dim,
                                                  float out[8], float* ss) {
     const float4* row = reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + 2 * c;
@@ -159,7 +139,7 @@ __device__ __forceinline__ void linear_mma(
                 float xf[8];
                 if (b < BATCH && c * 32 + col < in_dim) {
                     if (IN_MODE == 2) load_x8_unnormed(x, gamma, b, c * 4 + tig, in_dim, xf, &ss[n]);
-                    else load_x8(x, gamma, nullptr, b, c * 4 + tig, in_dim, xf);
+                    else load_x8(x, b, c * 4 + tig, in_dim, xf);
                 } else {
 #pragma unroll
                     for (int j = 0; j < 8; ++j) xf[j] = 0.f;
@@ -273,35 +253,6 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
     uint4 first[ROWS][UNROLL];
     if (!MMA && row0 < out_dim) load_weight_step(w, row0, lane, out_dim, chunks, in_dim, first);
     sdec_wait_for_predecessor();
-    __shared__ float inv_rms[BATCH];
-    if (IN_MODE == 2 && MMA == 0) {
-        // All threads share the sums of squares: float4 loads, then a block reduction per row.
-        // Every row's load of a step is issued before any is used, so a thread waits for L2
-        // once a step, not once a row (session 19: the seven-row qkv 27.5 -> 24.8 us).
-        __shared__ float partial[BATCH][WARPS];
-        float ss[BATCH];
-#pragma unroll
-        for (int b = 0; b < BATCH; ++b) ss[b] = 0.f;
-        for (int i = threadIdx.x; i < in_dim / 4; i += THREADS) {
-            float4 v[BATCH];
-#pragma unroll
-            for (int b = 0; b < BATCH; ++b) v[b] = __ldg(reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + (size_t)b * in_dim) + i);
-#pragma unroll
-            for (int b = 0; b < BATCH; ++b) ss[b] = fmaf(v[b].x, v[b].x, fmaf(v[b].y, v[b].y, fmaf(v[b].z, v[b].z, fmaf(v[b].w, v[b].w, ss[b]))));
-        }
-#pragma unroll
-        for (int b = 0; b < BATCH; ++b) {
-            const float total = warp_sum(ss[b]);
-            if (lane == 0) partial[b][warp] = total;
-        }
-        __syncthreads();
-        if (threadIdx.x < BATCH) {
-            float total = 0.f;
-            for (int j = 0; j < WARPS; ++j) total += partial[threadIdx.x][j];
-            inv_rms[threadIdx.x] = rsqrtf(total / in_dim + eps);
-        }
-        __syncthreads();
-    }
     if (MMA) {
         linear_mma(w, x, gamma, eps, y_out, out_dim, in_dim, ra);
         return;
@@ -313,6 +264,13 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
     for (int r = 0; r < ROWS; ++r)
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = 0.f;
+    float ss[BATCH];  // IN_MODE 2: this lane's sum of squares of batch row b (the warp sees all of x)
+#pragma unroll
+    for (int b = 0; b < BATCH; ++b) ss[b] = 0.f;
+    auto load_input = [&](int b, int c, float (&xf)[8]) {
+        if (IN_MODE == 2) load_x8_unnormed(x, gamma, b, c, in_dim, xf, &ss[b]);
+        else load_x8(x, b, c, in_dim, xf);
+    };
 
     // Adds chunk u of every row times the 8 inputs xf of batch row b to acc.
     auto accumulate = [&](const uint4 (&wr)[ROWS][UNROLL], int u, int b, const float (&xf)[8]) {
@@ -332,7 +290,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u)
 #pragma unroll
-                for (int b = 0; b < BATCH; ++b) load_x8(x, gamma, inv_rms, b, c0 + u * 32, in_dim, xf[u][b]);
+                for (int b = 0; b < BATCH; ++b) load_input(b, c0 + u * 32, xf[u][b]);
 #pragma unroll
             for (int u = 0; u < UNROLL; ++u)
 #pragma unroll
@@ -346,7 +304,7 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
 #pragma unroll
             for (int b = 0; b < BATCH; ++b) {
                 float xf[8];
-                load_x8(x, gamma, inv_rms, b, c, in_dim, xf);
+                load_input(b, c, xf);
                 accumulate(wr, u, b, xf);
             }
         }
@@ -366,6 +324,14 @@ extern "C" __global__ void __launch_bounds__(THREADS) linear(
     for (int r = 0; r < ROWS; ++r)
 #pragma unroll
         for (int b = 0; b < BATCH; ++b) acc[r][b] = warp_sum(acc[r][b]);
+    if (IN_MODE == 2) {
+#pragma unroll
+        for (int b = 0; b < BATCH; ++b) {
+            const float inv_rms = rsqrtf(warp_sum(ss[b]) / in_dim + eps);
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) acc[r][b] *= inv_rms;
+        }
+    }
 
     // Lane (r*BATCH + b) writes row r of batch b (in modes 3 and 4, the pair r, r + 1).
 #pragma unroll
