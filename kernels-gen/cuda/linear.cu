@@ -98,6 +98,17 @@ __device__ __forceinline__ void load_x8_unnormed(const void* __restrict__ x, con
     }
 }
 
+// Several rows (MMA = 1; batch 2-16): on CUDA cores every weight chunk would need BATCH loads of
+// the input from L1 (L1-bound from batch 3 on), so the rows go through tensor cores instead:
+// a warp owns ROWS tiles of 16 output rows, and one mma.m16n8k16 multiplies a 16x16 weight tile
+// by a 16 x 8 input tile (batch rows in tiles of 8, the last padded; the weights are loaded
+// once for all of them). A CTA owns ROWS tiles, its warps split the
+// columns (so even the 4096-row o projection gets 256 CTAs) and add their partial tiles through
+// shared memory at the end. The k order inside a 32-column chunk is
+// permuted the same way for weights and inputs, so each lane loads whole 16-byte chunks: lane
+// (gid, tig) reads columns 8tig..8tig+7 of weight rows gid and gid+8 and of input row gid,
+// which are its fragments for two k-steps. fp32 inputs go in as bf16 hi + lo (two MMAs), so
+// they keep 16 bits as on the CUDA-core path; bf16 inputs need one.
 __device__ __forceinline__ void linear_mma(
     const bf16_t* __restrict__ w, const void* __restrict__ x, const bf16_t* __restrict__ gamma, float eps,
     void* __restrict__ y_out, int out_dim, int in_dim, const RopeAppend& ra) {
