@@ -89,6 +89,29 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Whether a step of `new` ms beats one of `old` ms by more than [`MARGIN`].
+fn beats_margin(new: f64, old: f64) -> bool {
+    new < old * (1.0 - MARGIN)
+}
+
+/// An entry's outcome from its step times (`steps[0]` the cached choice's, the others its
+/// candidates'): the candidate that replaces the choice, or else the fastest one that beat it by
+/// less than the margin (for the joint round).
+#[derive(Debug, PartialEq)]
+enum Pick {
+    Replace(usize),
+    Leaning(usize),
+    Keep,
+}
+
+fn pick(steps: &[f64]) -> Pick {
+    match (1..steps.len()).min_by(|&a, &b| steps[a].total_cmp(&steps[b])) {
+        Some(b) if beats_margin(steps[b], steps[0]) => Pick::Replace(b),
+        Some(b) if steps[b] < steps[0] => Pick::Leaning(b),
+        _ => Pick::Keep,
+    }
+}
+
 pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
     let dir = cache_dir(args.cache.as_deref());
     ensure_writable(&dir).map_err(cache_err)?;
@@ -140,12 +163,15 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
             }
         }
         let steps: Vec<f64> = samples.into_iter().map(median).collect();
-        let fastest = (1..configs.len()).min_by(|&a, &b| steps[a].total_cmp(&steps[b])).filter(|&b| steps[b] < steps[0]);
-        let best = fastest.filter(|&b| steps[b] < steps[0] * (1.0 - MARGIN));
+        let best = match pick(&steps) {
+            Pick::Replace(b) => Some(b),
+            Pick::Leaning(b) => {
+                leaning.push((rows.len(), configs[b].clone()));
+                None
+            }
+            Pick::Keep => None,
+        };
         tuned.set_override(&family, &bucket, best.map(|b| configs[b].clone()));
-        if let (Some(b), None) = (fastest, best) {
-            leaning.push((rows.len(), configs[b].clone()));
-        }
         rows.push(RefineRow {
             family,
             label,
@@ -181,7 +207,7 @@ fn joint_trial(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, rows: &mut [
         together.push(step_ms(gpu, tuned, opts)?);
     }
     let (before_ms, together_ms) = (median(before), median(together));
-    let kept = together_ms < before_ms * (1.0 - MARGIN);
+    let kept = beats_margin(together_ms, before_ms);
     set(kept);
     eprintln!("refine: {} sub-margin candidates together: {together_ms:.3} ms against {before_ms:.3}: {}", leaning.len(), if kept { "kept" } else { "not kept" });
     if kept {
@@ -236,5 +262,26 @@ pub fn print_table(report: &RefineReport) {
             j.before_ms,
             if j.kept { "kept" } else { "not kept" }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_candidate_replaces_the_choice_only_past_the_margin() {
+        // 0.2% of 10 ms is 0.02 ms.
+        assert_eq!(pick(&[10.0, 9.99, 9.95]), Pick::Replace(2));
+        assert_eq!(pick(&[10.0, 9.99, 9.995]), Pick::Leaning(1));
+        assert_eq!(pick(&[10.0, 10.1, 10.0]), Pick::Keep);
+        assert_eq!(pick(&[10.0]), Pick::Keep);
+    }
+
+    #[test]
+    fn the_joint_round_keeps_only_a_margin_beaten() {
+        assert!(beats_margin(9.97, 10.0));
+        assert!(!beats_margin(9.985, 10.0));
+        assert!(!beats_margin(10.0, 10.0));
     }
 }
