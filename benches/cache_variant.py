@@ -7,19 +7,43 @@ the CUDA graph; docs/results/decode.md section 14).
     benches/cache_variant.py /tmp/tn /tmp/v4 'gather_attention:b1-ctx128k-lychee={"mma":0,"split_tokens":512,"threads":128,"unroll":2}'
 
 LABEL may be `*` (every entry of the family). The runtime compiles a replaced winner on start
-(its CUBIN is not in the store), so the variant runs like the base in every other kernel."""
+(its CUBIN is not in the store), so the variant runs like the base in every other kernel.
+
+    benches/cache_variant.py --rekey SDEC BASE_DIR OUT_DIR [FAMILY:LABEL=CONFIG_JSON ...]
+
+`--rekey` re-files every entry under the family source hashes of another build (`SDEC kernels
+list --json`), so that build runs the base's winners although its kernel sources differ: two
+builds timed on the same configurations (benches/decode_ab.sh with FAMILIES="")."""
 import json
 import shutil
+import subprocess
 import sys
 
 
+def source_hashes(sdec):
+    """Family name -> the source hash that build keys its cache entries by."""
+    listing = subprocess.run([sdec, "kernels", "list", "--json"], check=True, capture_output=True, text=True).stdout
+    return {row["family"]: row["source_hash"] for row in json.loads(listing)}
+
+
 def main(argv):
-    if len(argv) < 3:
+    rekey = None
+    if argv[:1] == ["--rekey"]:
+        if len(argv) < 2:
+            sys.exit(__doc__)
+        rekey, argv = source_hashes(argv[1]), argv[2:]
+    if len(argv) < 2 or (rekey is None and len(argv) < 3):
         sys.exit(__doc__)
     base, out, changes = argv[0], argv[1], argv[2:]
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(base, out)
     cache = json.load(open(f"{base}/tune.json"))
+    if rekey is not None:
+        for e in cache["entries"]:
+            family = e["key"]["family"]
+            if family not in rekey:
+                sys.exit(f"{family} (in {base}/tune.json) is not a family of that build")
+            e["key"]["source_hash"] = rekey[family]
     for change in changes:
         target, _, config = change.partition("=")
         family, _, label = target.partition(":")

@@ -15,10 +15,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sdec_kernels::{KernelFamily, KernelKey};
+pub use sdec_kernels::family::source_hash;
+use sdec_kernels::KernelKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::measure::Measurement;
 
@@ -55,27 +55,6 @@ pub struct EntryKey {
     pub source_hash: String,
     /// [`crate::bucket_id`] of the shape.
     pub bucket: String,
-}
-
-/// Hash of everything of a family that the generated code depends on: its CUDA file, the common
-/// helpers, its parameters and candidates, its kernels and the NVRTC options.
-pub fn source_hash<F: KernelFamily>() -> String {
-    let mut h = Sha256::new();
-    let mut part = |s: &str| {
-        h.update((s.len() as u64).to_le_bytes());
-        h.update(s.as_bytes());
-    };
-    part(F::NAME);
-    part(F::SOURCE_FILE);
-    part(sdec_kernels::family::COMMON_SOURCE);
-    part(F::SOURCE);
-    for p in F::PARAMS {
-        part(p.name);
-        p.candidates.iter().for_each(|c| part(c));
-    }
-    F::KERNELS.iter().for_each(|k| part(k));
-    part(&sdec_kernels::family::nvrtc_options("").join(" "));
-    hex::encode(&h.finalize()[..16])
 }
 
 /// One configuration measured while tuning an entry.

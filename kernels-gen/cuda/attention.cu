@@ -757,6 +757,10 @@ extern "C" __global__ void __launch_bounds__(HEAD_DIM) combine(
     const float* __restrict__ o_part, const float* __restrict__ lse_part,
     const int* __restrict__ work_offsets, bf16_t* __restrict__ out, int splits) {
     sdec_wait_for_predecessor();  // the partials are `attend`'s
+    // The o projection after it (a programmatic dependent on CUDA cores) may launch now and load
+    // its first weights while the partials are merged. Not before the wait: launched during
+    // `attend`, its resident CTAs slowed the short gathers (decode.md section 24).
+    sdec_allow_dependents();
     const int head = blockIdx.x / GROUP, g = blockIdx.x % GROUP, col0 = blockIdx.y * COMBINE_COLS, d = threadIdx.x;
     const int w0 = GATHER_MODE == 0 ? head * splits : work_offsets[head];
     const int w1 = GATHER_MODE == 0 ? w0 + splits : work_offsets[head + 1];

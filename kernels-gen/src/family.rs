@@ -176,6 +176,28 @@ pub trait KernelFamily {
     }
 }
 
+/// Hash of everything of a family that the generated code depends on: its CUDA file, the common
+/// helpers, its parameters and candidates, its kernels and the NVRTC options. The tuning cache
+/// trusts an entry only under this hash (`sdec kernels list --json` prints it per family).
+pub fn source_hash<F: KernelFamily>() -> String {
+    let mut h = Sha256::new();
+    let mut part = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    part(F::NAME);
+    part(F::SOURCE_FILE);
+    part(COMMON_SOURCE);
+    part(F::SOURCE);
+    for p in F::PARAMS {
+        part(p.name);
+        p.candidates.iter().for_each(|c| part(c));
+    }
+    F::KERNELS.iter().for_each(|k| part(k));
+    part(&nvrtc_options("").join(" "));
+    hex::encode(&h.finalize()[..16])
+}
+
 /// Hex SHA-256 of (source, options, arch); stable across runs and machines.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct KernelKey(pub String);

@@ -21,6 +21,8 @@ pub trait FamilyEntry: Sync {
     fn params(&self) -> Vec<(&'static str, Vec<&'static str>)>;
     /// Size of the declared space (before constraints).
     fn space_size(&self) -> usize;
+    /// The hash the tuning cache keys the family's entries by ([`crate::family::source_hash`]).
+    fn source_hash(&self) -> String;
     /// Every valid configuration for every standard shape, rendered.
     fn render_standard(&self, limits: &DeviceLimits) -> Vec<RenderedConfig>;
 }
@@ -44,6 +46,10 @@ where
 
     fn space_size(&self) -> usize {
         F::space().len()
+    }
+
+    fn source_hash(&self) -> String {
+        crate::family::source_hash::<F>()
     }
 
     fn render_standard(&self, limits: &DeviceLimits) -> Vec<RenderedConfig> {

@@ -144,7 +144,7 @@ use sdec_runtime::write_json;
 fn kernels_list(json: bool) -> Result<()> {
     let families = registry::all_families();
     if json {
-        let rows: Vec<_> = families.iter().map(|f| serde_json::json!({"family": f.name(), "space": f.space_size(), "params": f.params()})).collect();
+        let rows: Vec<_> = families.iter().map(|f| serde_json::json!({"family": f.name(), "space": f.space_size(), "params": f.params(), "source_hash": f.source_hash()})).collect();
         println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| SdecError::Invalid(e.to_string()))?);
         return Ok(());
     }
