@@ -1,6 +1,7 @@
 # Session 34, call 2: what the seven-row products' input loads cost (benches/linear_micro): the
 # tensor-core path as it is against a probe without x's loads (variants/no_x.diff; CHECK=0: its
 # output is not the product), UNROLL 2 (every b7 winner's), every THREADS x ROWS.
+# (no_x.cu was kernels-gen/cuda/linear.cu of 55f4ac4 with variants/no_x.diff applied.)
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH
 o=$OUT/c2; mkdir -p $o
 V=docs/results/raw/session34-h100/variants
