@@ -11,6 +11,7 @@
 //! count, driver and NVRTC versions), the family, the hash of the family's source and the shape
 //! bucket. Every file is written atomically (a temporary file in the same folder, then a rename).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,6 +97,13 @@ pub struct Entry {
     /// measured configurations, which the runtime then launches instead of `winner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refined: Option<Refined>,
+    /// Each refined policy's own choice, by policy name (`full`, `lychee`, ...). Policies share
+    /// entries (every batch-1 step runs the same projections), and one policy's refinement must
+    /// not change what another's step launches: SpecAttn's once made `full`'s 128K step 0.39 ms
+    /// slower (docs/results/decode.md section 34). `refined` is the latest refinement of any
+    /// policy, which the others launch.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refined_by: BTreeMap<String, Refined>,
 }
 
 impl Entry {
@@ -122,12 +130,19 @@ impl Entry {
             tuned_at_unix: 0,
             measured: Vec::new(),
             refined: None,
+            refined_by: BTreeMap::new(),
         }
     }
 
-    /// The configuration the runtime launches: the refined choice, else the winner.
+    /// The configuration the runtime launches: the latest refined choice, else the winner.
     pub fn chosen(&self) -> &Value {
         self.refined.as_ref().map_or(&self.winner, |r| &r.config)
+    }
+
+    /// The configuration the runtime launches for `policy`'s steps: that policy's own refined
+    /// choice, else [`Entry::chosen`].
+    pub fn chosen_for(&self, policy: Option<&str>) -> &Value {
+        policy.and_then(|p| self.refined_by.get(p)).map_or_else(|| self.chosen(), |r| &r.config)
     }
 
     /// The measured configurations that were verified and timed, fastest first.
@@ -413,6 +428,7 @@ mod tests {
             tuned_at_unix: 0,
             measured: vec![Measured { index: 0, config: Value::Null, result: Measurement::Failed { reason: "r".into() } }],
             refined: None,
+            refined_by: BTreeMap::new(),
         }
     }
 
@@ -444,6 +460,36 @@ mod tests {
         e.measured = vec![timed(256, 2.0), timed(128, 1.5), timed(64, 3.0)];
         let order: Vec<f64> = e.timed_fastest_first().iter().map(|(_, t)| *t).collect();
         assert_eq!(order, [1.5, 2.0, 3.0], "failed ones left out, fastest first");
+    }
+
+    /// A policy launches its own refined choice; a policy without one launches the latest
+    /// refinement (any policy's), else the winner. A cache without `refined_by` still reads.
+    #[test]
+    fn each_policy_launches_its_own_refined_choice() {
+        let mut e = entry(key("H100", "s1", "b1"));
+        let refined = |threads: u32, policy: &str| Refined {
+            config: serde_json::json!({"threads": threads}),
+            step_ms: 1.0,
+            winner_step_ms: 1.1,
+            model: "m".into(),
+            policy: policy.into(),
+            batch: 1,
+            context: 8,
+        };
+        assert_eq!(e.chosen_for(Some("full")), &serde_json::json!({"threads": 256}), "nothing refined: the winner");
+        e.refined = Some(refined(64, "specattn"));
+        e.refined_by.insert("full".into(), refined(128, "full"));
+        e.refined_by.insert("specattn".into(), refined(64, "specattn"));
+        assert_eq!(e.chosen_for(Some("full")), &serde_json::json!({"threads": 128}), "full's own, not the later specattn's");
+        assert_eq!(e.chosen_for(Some("specattn")), &serde_json::json!({"threads": 64}));
+        assert_eq!(e.chosen_for(Some("tidal")), &serde_json::json!({"threads": 64}), "no own choice: the latest");
+        assert_eq!(e.chosen_for(None), e.chosen());
+        let mut text = serde_json::to_value(&e).unwrap();
+        assert_eq!(text["refined_by"]["full"]["config"]["threads"], 128);
+        text.as_object_mut().unwrap().remove("refined_by");
+        let read: Entry = serde_json::from_value(text).unwrap();
+        assert!(read.refined_by.is_empty());
+        assert_eq!(read.chosen_for(Some("full")), &serde_json::json!({"threads": 64}));
     }
 
     #[test]

@@ -37,12 +37,13 @@ pub enum Resolved<C> {
     Default(C, String),
 }
 
-/// The decision alone, without a GPU: the cached winner for `shape`'s bucket when it is trusted
-/// and valid for this shape, else the family's default and the reason.
-pub fn resolve<F: Tunable>(cache: &Cache, identity: &GpuIdentity, limits: &DeviceLimits, shape: &F::Shape) -> Result<Resolved<F::Config>> {
+/// The decision alone, without a GPU: the cached choice for `shape`'s bucket (`policy`'s own
+/// refined one where it has one) when it is trusted and valid for this shape, else the family's
+/// default and the reason.
+pub fn resolve<F: Tunable>(cache: &Cache, identity: &GpuIdentity, limits: &DeviceLimits, shape: &F::Shape, policy: Option<&str>) -> Result<Resolved<F::Config>> {
     let key = EntryKey { gpu: identity.clone(), family: F::NAME.into(), source_hash: source_hash::<F>(), bucket: bucket_id::<F>(shape) };
     let why = match cache.lookup(&key) {
-        Lookup::Hit(entry) => return tuned_or_default::<F>(entry.chosen(), limits, shape),
+        Lookup::Hit(entry) => return tuned_or_default::<F>(entry.chosen_for(policy), limits, shape),
         Lookup::Miss => "not tuned for this shape bucket on this GPU".into(),
         Lookup::Untrusted { reason } => format!("cached entry not trusted: {reason}"),
     };
@@ -72,6 +73,8 @@ pub struct Tuned {
     used: Mutex<Vec<(String, String)>>,
     /// Configurations to launch instead of the cached choice, by (family, bucket).
     overrides: Mutex<HashMap<(String, String), serde_json::Value>>,
+    /// The policy whose decode steps the lookups serve (its own refined choices are launched).
+    policy: Mutex<Option<String>>,
 }
 
 impl Tuned {
@@ -90,6 +93,7 @@ impl Tuned {
             logged: Mutex::default(),
             used: Mutex::default(),
             overrides: Mutex::default(),
+            policy: Mutex::default(),
         })
     }
 
@@ -106,7 +110,7 @@ impl Tuned {
         let resolved = match overridden {
             Some(config) => tuned_or_default::<F>(&config, &gpu.limits(), shape)?,
             None => {
-                let resolved = resolve::<F>(&self.cache, &self.identity, &gpu.limits(), shape)?;
+                let resolved = resolve::<F>(&self.cache, &self.identity, &gpu.limits(), shape, self.policy().as_deref())?;
                 if let (Resolved::Tuned(..), Ok(mut used)) = (&resolved, self.used.lock()) {
                     if !used.contains(&at) {
                         used.push(at);
@@ -160,6 +164,19 @@ impl Tuned {
                 None => o.remove(&at),
             };
         }
+    }
+
+    /// The lookups from now on serve `policy`'s decode steps (by name: `full`, `lychee`, ...):
+    /// they launch its own refined choices where it has them (`Entry::chosen_for`).
+    pub fn set_policy(&self, policy: Option<&str>) {
+        if let Ok(mut p) = self.policy.lock() {
+            *p = policy.map(str::to_string);
+        }
+    }
+
+    /// The policy set by [`Tuned::set_policy`].
+    pub fn policy(&self) -> Option<String> {
+        self.policy.lock().ok().and_then(|p| p.clone())
     }
 
     /// The cache entry for (family, bucket) on this GPU (trusted when [`Tuned::used`] lists it).
@@ -219,9 +236,9 @@ mod tests {
         let cache = cache_with(serde_json::to_value(winner).unwrap(), "H100", &preset);
         // Another shape of the same bucket takes the winner.
         let same_bucket = TopkShape { k: 2000, ..preset.clone() };
-        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &same_bucket).unwrap(), Resolved::Tuned(c, _) if c == winner));
+        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &same_bucket, None).unwrap(), Resolved::Tuned(c, _) if c == winner));
         // Another GPU: the default, with the reason.
-        match resolve::<Topk>(&cache, &identity("A100"), &limits, &preset).unwrap() {
+        match resolve::<Topk>(&cache, &identity("A100"), &limits, &preset, None).unwrap() {
             Resolved::Default(c, why) => {
                 assert_eq!(c, Topk::default_config(&preset, &limits).unwrap());
                 assert!(why.contains("another GPU"), "{why}");
@@ -230,7 +247,7 @@ mod tests {
         }
         // Another bucket: not tuned.
         let other = TopkShape { rows: 1, n: 1000, k: 10 };
-        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &other).unwrap(), Resolved::Default(_, why) if why.contains("not tuned")));
+        assert!(matches!(resolve::<Topk>(&cache, &identity("H100"), &limits, &other, None).unwrap(), Resolved::Default(_, why) if why.contains("not tuned")));
         // A choice refined by the decode step's time is launched instead of the winner.
         let mut refined = cache_with(serde_json::to_value(winner).unwrap(), "H100", &preset);
         let step_choice = TopkConfig { threads: 512, ..winner };
@@ -243,9 +260,16 @@ mod tests {
             batch: 2,
             context: 8,
         });
-        assert!(matches!(resolve::<Topk>(&refined, &identity("H100"), &limits, &preset).unwrap(), Resolved::Tuned(c, _) if c == step_choice));
+        assert!(matches!(resolve::<Topk>(&refined, &identity("H100"), &limits, &preset, None).unwrap(), Resolved::Tuned(c, _) if c == step_choice));
+        // A policy with its own refined choice launches that one, the others the latest.
+        let own = TopkConfig { threads: 1024, ..winner };
+        let mut by_lychee = refined.file.entries[0].refined.clone().unwrap();
+        by_lychee.config = serde_json::to_value(own).unwrap();
+        refined.file.entries[0].refined_by.insert("lychee".into(), by_lychee);
+        assert!(matches!(resolve::<Topk>(&refined, &identity("H100"), &limits, &preset, Some("lychee")).unwrap(), Resolved::Tuned(c, _) if c == own));
+        assert!(matches!(resolve::<Topk>(&refined, &identity("H100"), &limits, &preset, Some("full")).unwrap(), Resolved::Tuned(c, _) if c == step_choice));
         // A winner that is not a configuration of the family is not trusted.
         let bad = cache_with(serde_json::json!({"threads": "many"}), "H100", &preset);
-        assert!(matches!(resolve::<Topk>(&bad, &identity("H100"), &limits, &preset).unwrap(), Resolved::Default(_, why) if why.contains("not trusted")));
+        assert!(matches!(resolve::<Topk>(&bad, &identity("H100"), &limits, &preset, None).unwrap(), Resolved::Default(_, why) if why.contains("not trusted")));
     }
 }

@@ -235,6 +235,9 @@ impl Decoder {
         gpu: &Gpu, tuned: &Tuned, cfg: &ModelConfig, weights: Arc<GpuWeights>, policy: &PolicySpec, batch: usize, capacity: usize, gemm: Gemm,
         max_chunk: usize,
     ) -> Result<Self> {
+        // Kernels are looked up here and as the decoder first needs them (chunk passes, gather
+        // plans): all of them serve this policy's steps, with its own refined choices.
+        tuned.set_policy(Some(policy.name()));
         if cfg.qk_norm != weights.layers.iter().all(|l| l.qk_norm.is_some()) {
             return Err(SdecError::Invalid("the model's configuration and its weights disagree on Qwen3's q/k norm".into()));
         }

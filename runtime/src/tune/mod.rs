@@ -636,6 +636,7 @@ fn tune_entry<F: TuneFamily>(ctx: &mut Ctx, label: &str, shape: &F::Shape) -> Ro
         tuned_at_unix: now_unix(),
         measured: measured_list(&outcome.results),
         refined: None,
+        refined_by: Default::default(),
     };
     let row = Row::from_entry(&entry, "tuned");
     ctx.cache.insert(entry);

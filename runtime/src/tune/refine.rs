@@ -12,8 +12,9 @@
 //! together against the choices so far ([`JointTrial`]) and kept, all of them, when together
 //! they beat the margin: several sub-margin gains add up to one the step can tell from noise
 //! (SpecAttn's round, session 33: four entries each ~0.06 ms faster, ~0.13%). The cache records
-//! the choice beside the isolated winner (`refined`), with the step it was chosen by, and the
-//! runtime launches it from then on.
+//! the policy's choice for every entry its step uses (`refined_by`, under the policy's name),
+//! which its steps launch from then on whatever other policies refine later; a changed choice is
+//! also the entry's latest refinement (`refined`), which policies never refined launch.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -121,6 +122,7 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
         .first()
         .ok_or_else(|| SdecError::Invalid("--refine-context names no context".into()))?;
     let (model, batch) = (args.refine_model.clone(), args.refine_batch);
+    let name = sdec_model::policies::PolicySpec::parse(policy).map_err(|e| SdecError::Invalid(e.to_string()))?.name();
     let opts = DecodeBenchOptions {
         model: model.clone(),
         contexts: vec![context],
@@ -141,7 +143,7 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
     let mut leaning: Vec<(usize, Value)> = Vec::new();
     for (family, bucket) in tuned.used() {
         let Some(entry) = tuned.entry(&family, &bucket) else { continue };
-        let winner = entry.chosen().clone();
+        let winner = entry.chosen_for(Some(name)).clone();
         let alone: Vec<(Value, f64)> = entry
             .timed_fastest_first()
             .into_iter()
@@ -185,7 +187,7 @@ pub fn refine(args: &TuneArgs, policy: &str) -> Result<RefineReport> {
     let joint = if leaning.is_empty() { None } else { Some(joint_trial(&gpu, &tuned, &opts, &mut rows, &leaning)?) };
     let after = step_ms(&gpu, &tuned, &opts)?;
     let report = RefineReport { model, policy: policy.into(), batch, context, step_ms_before: before, step_ms_after: after, rows, joint };
-    save(&dir, &tuned, &report)?;
+    save(&dir, &tuned, &report, name)?;
     Ok(report)
 }
 
@@ -219,24 +221,36 @@ fn joint_trial(gpu: &Gpu, tuned: &Tuned, opts: &DecodeBenchOptions, rows: &mut [
     Ok(JointTrial { entries, before_ms, together_ms, kept })
 }
 
-/// Writes every refined choice into the cache beside its entry's winner.
-fn save(dir: &std::path::Path, tuned: &Tuned, report: &RefineReport) -> Result<()> {
+/// Writes the policy's choice for every entry its step used into the cache (`refined_by`); a
+/// changed choice is also the entry's latest refinement (`refined`).
+fn save(dir: &std::path::Path, tuned: &Tuned, report: &RefineReport, name: &str) -> Result<()> {
     let mut cache = Cache::load(dir);
-    for row in report.rows.iter() {
-        let Some(config) = &row.refined else { continue };
-        let Some(key) = tuned.entry(&row.family, &row.bucket).map(|e| e.key.clone()) else { continue };
-        if let Some(entry) = cache.file.entries.iter_mut().find(|e| e.key == key) {
-            let step_ms = row.candidates.iter().find(|(c, _, _)| c == config).map_or(f64::NAN, |(_, _, s)| *s);
-            entry.refined = Some(Refined {
-                config: config.clone(),
-                step_ms,
-                winner_step_ms: row.winner_step_ms,
-                model: report.model.clone(),
-                policy: report.policy.clone(),
-                batch: report.batch,
-                context: report.context,
-            });
-        }
+    let refined = |config: &Value, step_ms: f64, winner_step_ms: f64| Refined {
+        config: config.clone(),
+        step_ms,
+        winner_step_ms,
+        model: report.model.clone(),
+        policy: report.policy.clone(),
+        batch: report.batch,
+        context: report.context,
+    };
+    for (family, bucket) in tuned.used() {
+        let Some(used) = tuned.entry(&family, &bucket) else { continue };
+        let Some(entry) = cache.file.entries.iter_mut().find(|e| e.key == used.key) else { continue };
+        let row = report.rows.iter().find(|r| r.family == family && r.bucket == bucket);
+        let choice = match row {
+            // Changed: the step's time with it, beside the previous choice's.
+            Some(RefineRow { refined: Some(config), candidates, winner_step_ms, .. }) => {
+                let step_ms = candidates.iter().find(|(c, _, _)| c == config).map_or(report.step_ms_after, |(_, _, s)| *s);
+                let choice = refined(config, step_ms, *winner_step_ms);
+                entry.refined = Some(choice.clone());
+                choice
+            }
+            Some(row) => refined(&row.winner, row.winner_step_ms, row.winner_step_ms),
+            // No candidate near it: the choice the step ran with.
+            None => refined(&used.chosen_for(Some(name)).clone(), report.step_ms_after, report.step_ms_after),
+        };
+        entry.refined_by.insert(name.to_string(), choice);
     }
     cache.save().map_err(cache_err)
 }
