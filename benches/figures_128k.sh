@@ -6,6 +6,8 @@
 # The recipe of docs/results/decode.md sections 21 and 23 (benches/refine_128k.sh refines every
 # batch and takes longer). With the sdec binary in SDEC (default target/release/sdec):
 #   benches/figures_128k.sh OUT          (OUT outside $OUT on the device: tar it, without OUT/tune/cubin)
+# CANDIDATES (default 3): `--refine-candidates` of `full` and `lychee`; SPEC_CANDIDATES (default
+# 2) SpecAttn's (each policy refines its own choices: docs/autotune.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 S=${SDEC:-target/release/sdec}
@@ -18,13 +20,13 @@ s=$(date +%s); timeout 230 "$S" tune --family all > "$o/tune-all.txt" 2>&1
 echo "tune all exit $? in $(( $(date +%s) - s )) s"
 for p in full "$lychee"; do
     n=${p%%:*}; s=$(date +%s)
-    timeout 100 "$S" tune --refine "$p" > "$o/refine-$n.txt" 2>&1
+    timeout 150 "$S" tune --refine "$p" --refine-candidates "${CANDIDATES:-3}" > "$o/refine-$n.txt" 2>&1
     echo "refine $n exit $? in $(( $(date +%s) - s )) s: $(grep 'a step with' "$o/refine-$n.txt" | tail -1)"
 done
 policies=(--policy full --policy "$lychee")
 if [ "${SPEC:-0}" = 1 ]; then
     s=$(date +%s)
-    timeout 150 "$S" tune --refine specattn --refine-candidates 2 --refine-steps 8 > "$o/refine-specattn.txt" 2>&1
+    timeout 220 "$S" tune --refine specattn --refine-candidates "${SPEC_CANDIDATES:-2}" --refine-steps 8 > "$o/refine-specattn.txt" 2>&1
     echo "refine specattn exit $? in $(( $(date +%s) - s )) s"
     policies+=(--policy specattn)
 fi
