@@ -6,7 +6,8 @@ the CUDA graph; docs/results/decode.md section 14).
     benches/cache_variant.py BASE_DIR OUT_DIR FAMILY:LABEL=CONFIG_JSON [...]
     benches/cache_variant.py /tmp/tn /tmp/v4 'gather_attention:b1-ctx128k-lychee={"mma":0,"split_tokens":512,"threads":128,"unroll":2}'
 
-LABEL may be `*` (every entry of the family). The runtime compiles a replaced winner on start
+LABEL may be `*` (every entry of the family). A replaced entry loses its refined choices (the
+runtime would launch those instead). The runtime compiles a replaced winner on start
 (its CUBIN is not in the store), so the variant runs like the base in every other kernel.
 
     benches/cache_variant.py --rekey SDEC BASE_DIR OUT_DIR [FAMILY:LABEL=CONFIG_JSON ...]
@@ -54,6 +55,9 @@ def main(argv):
             sys.exit(f"no entry {family}:{label} in {base}/tune.json")
         for e in hits:
             e["winner"] = json.loads(config)
+            # The runtime launches a refined choice before the winner: the replaced winner runs.
+            e.pop("refined", None)
+            e.pop("refined_by", None)
     with open(f"{out}/tune.json", "w") as f:
         json.dump(cache, f)
 

@@ -34,7 +34,8 @@ fn cache_variant_rekeys_every_entry_to_the_builds_hashes() {
     let entry = |family: &str, label: &str| {
         serde_json::json!({"key": {"family": family, "source_hash": "0123", "bucket": "b"}, "label": label, "winner": {"threads": 128}})
     };
-    let cache = serde_json::json!({"schema": 1, "entries": [entry("decode_attention", "b1"), entry("topk", "t")]});
+    let mut cache = serde_json::json!({"schema": 1, "entries": [entry("decode_attention", "b1"), entry("topk", "t")]});
+    cache["entries"][1]["refined_by"] = serde_json::json!({"full": {"config": {"threads": 512}}});
     std::fs::write(base.join("tune.json"), cache.to_string()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/cache_variant.py");
     let run = Command::new("python3")
@@ -56,6 +57,7 @@ fn cache_variant_rekeys_every_entry_to_the_builds_hashes() {
     }
     assert_eq!(entries[0]["winner"]["threads"], 128, "untouched winner");
     assert_eq!(entries[1]["winner"]["threads"], 256, "the change after the re-keying");
+    assert!(entries[1].get("refined_by").is_none(), "a replaced winner is what runs: {}", entries[1]);
     // A family the build does not have is an error, not a silent skip.
     let mut stray = cache.clone();
     stray["entries"][0]["key"]["family"] = "flash".into();
