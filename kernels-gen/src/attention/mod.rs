@@ -153,8 +153,12 @@ sdec_dsl::kernel_family! {
         source = "cuda/attention.cu";
         shape = AttentionShape;
         params {
-            /// 224 and 160 for `mma` = 3 only (a producer warp and 6 or 4 consumers).
-            threads: u32 = [256, 128, 224, 160],
+            /// 160 and 224 for `mma` = 3 only (a producer warp and 4 or 6 consumers). 160 comes
+            /// first: the tuner takes the earliest declared within its window, and inside a step
+            /// 224 slows the projections after it (`lychee` b1 +0.31 ms, its down and gate|up
+            /// products +5.6 and +3 µs a layer: decode.md section 34), likely because its 208 KB
+            /// of shared memory leaves their SMs 28 KB of L1 where 160's 157 KB leaves 92.
+            threads: u32 = [256, 128, 160, 224],
             /// Tokens per CTA (one split of the KV range).
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192],
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
@@ -265,8 +269,12 @@ sdec_dsl::kernel_family! {
         source = "cuda/attention.cu";
         shape = GatherShape;
         params {
-            /// 224 and 160 for `mma` = 3 only (a producer warp and 6 or 4 consumers).
-            threads: u32 = [256, 128, 224, 160],
+            /// 160 and 224 for `mma` = 3 only (a producer warp and 4 or 6 consumers). 160 comes
+            /// first: the tuner takes the earliest declared within its window, and inside a step
+            /// 224 slows the projections after it (`lychee` b1 +0.31 ms, its down and gate|up
+            /// products +5.6 and +3 µs a layer: decode.md section 34), likely because its 208 KB
+            /// of shared memory leaves their SMs 28 KB of L1 where 160's 157 KB leaves 92.
+            threads: u32 = [256, 128, 160, 224],
             split_tokens: u32 = [1024, 256, 512, 2048, 4096, 8192, 144, 288],
             /// 16-byte K and V loads per lane in flight (with `mma`: ring slots of 16-token tiles).
             unroll: u32 = [2, 1, 4, 8],
