@@ -6,7 +6,8 @@ CuPy compiles each rendered variant with NVRTC; torch's cuBLAS product runs in t
 
 VARIANT is a copy of kernels-gen/cuda/linear.cu ('-' for the file itself; session 19's are kept as
 patches in docs/results/raw/session19-h100/variants/); CHECK=0 among the constants skips the check
-(a probe whose output is not the product). Every valid configuration
+(a probe whose output is not the product), CARVEOUT=P sets the kernel's preferred shared-memory
+carveout (percent: the L1 a step's neighbours leave it). Every valid configuration
 of the family's space (threads x rows x unroll, the tensor-core path from batch 2) is run unless the
 constants fix some of them. Every (variant, shape, configuration) is first checked against a NumPy
 float64 reference on fresh random weights and inputs, its output poisoned (NaN) before the run.
@@ -153,13 +154,18 @@ def main():
         path, _, consts = spec.partition(":")
         fixed = {k: int(v) for k, v in (item.split("=") for item in filter(None, consts.split(",")))}
         checked = fixed.pop("CHECK", 1)  # CHECK=0: a probe whose output is not the product
+        # CARVEOUT=P: the kernel's preferred shared-memory carveout in percent, so that its L1 is
+        # what a step leaves it (after the TMA attention: 64% = 164 KB shared, 92 KB of L1).
+        carveout = fixed.pop("CARVEOUT", None)
         for p in problems:
             for c in space(p.batch, p.out_mode, fixed):
                 consts_all = dict(c, BATCH=p.batch, IN_MODE=p.in_mode, OUT_MODE=p.out_mode, **{k: v for k, v in fixed.items() if k not in c})
                 src = render(None if path == "-" else path, consts_all)
-                if src not in modules:
-                    modules[src] = cp.RawModule(code=src, options=("--std=c++17", "-default-device"))
-                kernel = modules[src].get_function("linear")
+                if (src, carveout) not in modules:
+                    modules[(src, carveout)] = cp.RawModule(code=src, options=("--std=c++17", "-default-device"))
+                kernel = modules[(src, carveout)].get_function("linear")
+                if carveout is not None:
+                    kernel.preferred_shared_memory_carveout = carveout
                 try:
                     failure = p.check(kernel, c) if checked else None
                 except cp.cuda.driver.CUDADriverError as e:  # a launch the device refuses
