@@ -4,6 +4,7 @@
 # configurations, at the default carveout and at 64% shared (92 KB of L1, as after the 160-thread
 # TMA attention); (2) the decode step: build s34e (09da238) against s34e-na (the same with the
 # variant), call 7's refined cache re-keyed to each, alternating (benches/decode_ab.sh).
+# (no_allocate.cu was kernels-gen/cuda/linear.cu of 09da238 with variants/no_allocate.diff applied.)
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH
 o=/tmp/c9; rm -rf $o; mkdir -p $o/micro
 V=docs/results/raw/session34-h100/variants
