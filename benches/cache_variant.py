@@ -23,8 +23,16 @@ import sys
 
 def source_hashes(sdec):
     """Family name -> the source hash that build keys its cache entries by."""
-    listing = subprocess.run([sdec, "kernels", "list", "--json"], check=True, capture_output=True, text=True).stdout
-    return {row["family"]: row["source_hash"] for row in json.loads(listing)}
+    try:
+        run = subprocess.run([sdec, "kernels", "list", "--json"], capture_output=True, text=True)
+    except OSError as e:
+        sys.exit(f"--rekey: cannot run {sdec}: {e}")
+    if run.returncode != 0:
+        sys.exit(f"--rekey: `{sdec} kernels list --json` failed: {run.stderr.strip()}")
+    try:
+        return {row["family"]: row["source_hash"] for row in json.loads(run.stdout)}
+    except (ValueError, KeyError, TypeError) as e:
+        sys.exit(f"--rekey: {sdec} gives no source hashes (a build before `kernels list --json` had them?): {e}")
 
 
 def main(argv):

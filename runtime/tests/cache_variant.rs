@@ -65,4 +65,8 @@ fn cache_variant_rekeys_every_entry_to_the_builds_hashes() {
     let run = Command::new("python3").arg(&script).args(["--rekey", env!("CARGO_BIN_EXE_sdec")]).arg(&base).arg(&out).output().expect("python3 runs");
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("flash"), "{}", String::from_utf8_lossy(&run.stderr));
+    // A binary that cannot be run is named, not a traceback.
+    let run = Command::new("python3").arg(&script).args(["--rekey", "/nonexistent/sdec"]).arg(&base).arg(&out).output().expect("python3 runs");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && err.contains("cannot run /nonexistent/sdec") && !err.contains("Traceback"), "{err}");
 }
