@@ -31,30 +31,46 @@ constexpr int K_STEPS = HEAD_DIM / 16;            // k-steps of QK^T
 constexpr int O_TILES = HEAD_DIM / 8;             // n-tiles of the output
 constexpr int STRIDE = HEAD_DIM + 8;              // smem row pitch (bf16): conflict-free fragment loads
 
-// SpecAttn's selection reads every verify row's logits back instead of K (WRITE_LOGITS, log2
-// units, masked ones -inf, fp16). A warp stages its m-tile's 16 rows x WARP_TOKENS logits in
-// shared memory, then writes each row's run with 16-byte stores: the fragments alone would store
-// 4-byte pieces, 16 rows apart.
-constexpr int LOGIT_PIECES = WARP_TOKENS / 8;  // 16-byte pieces of a row's run
-__device__ __forceinline__ void stage_logits(unsigned short* __restrict__ sm, int gid, int tig, int j, const float (&s)[4]) {
+// SpecAttn's selection reads every verify row's logits back instead of K (WRITE_LOGITS), in 8
+// bits (kernels-gen/src/logit_codes.rs has the layout and the reference): per row and unit of 32
+// tokens, the unit's max logit m (fp32, log2 units) and a code a token, min(255, round(16 (m -
+// logit))), 255 also for masked tokens. Blocks of 128 tokens, [batch*kv_heads][blocks]: codes
+// [ROWS][128], then the rows' unit maxes [ROWS][4]. A warp stages its m-tile's 16 rows of codes
+// in shared memory and writes each unit's rows as 32-byte pieces, a 16-byte store a lane (the
+// fragments alone would store 2-byte pieces).
+constexpr int CODE_UNIT = 32;
+constexpr int CODE_BLOCK_TOKENS = 128;
+constexpr int CODE_BLOCK = ROWS * (CODE_BLOCK_TOKENS + 4 * (CODE_BLOCK_TOKENS / CODE_UNIT));  // bytes
+constexpr int WARP_UNITS = WARP_TOKENS >= CODE_UNIT ? WARP_TOKENS / CODE_UNIT : 1;  // units a warp's tokens span
+static_assert(!WRITE_LOGITS || WARP_TOKENS % CODE_UNIT == 0, "a warp codes whole units of logits");
+__device__ __forceinline__ u32 logit_code(float m, float logit) {
+    // fminf drops the NaN of (-inf) - (-inf) (a unit the row sees none of): code 255.
+    return __float2uint_rn(fminf((m - logit) * 16.f, 255.f));
+}
+__device__ __forceinline__ void stage_codes(unsigned char* __restrict__ sm, int gid, int tig, int j, const float (&s)[4], const float (&m)[2]) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-        const u32 pair = (u32)float_to_f16(s[2 * half]) | ((u32)float_to_f16(s[2 * half + 1]) << 16);
-        *reinterpret_cast<u32*>(sm + (gid + 8 * half) * WARP_TOKENS + j * 8 + 2 * tig) = pair;
+        const u32 pair = logit_code(m[half], s[2 * half]) | (logit_code(m[half], s[2 * half + 1]) << 8);
+        *reinterpret_cast<unsigned short*>(sm + (gid + 8 * half) * WARP_TOKENS + j * 8 + 2 * tig) = (unsigned short)pair;
     }
 }
-__device__ __forceinline__ void store_logits(unsigned short* __restrict__ logits, const unsigned short* __restrict__ sm, int head,
-                                             int row0, int t0, int end, int capacity, int lane) {
-    for (int c = lane; c < 16 * LOGIT_PIECES; c += 32) {
-        const int r = c / LOGIT_PIECES, piece = c % LOGIT_PIECES;
-        const int rho = row0 + r, t = t0 + piece * 8;
-        if (rho >= ROWS || t >= end) continue;
-        unsigned short* dst = logits + ((size_t)head * ROWS + rho) * capacity + t;
-        const unsigned short* src = sm + r * WARP_TOKENS + piece * 8;
-        if (t + 8 <= end && capacity % 8 == 0) {
-            *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
-        } else {
-            for (int i = 0; i < 8 && t + i < end; ++i) dst[i] = src[i];
+// Unit u of the warp's tokens from t0 (a multiple of 32): its codes, then (lanes tig == 0) the
+// maxes of rows gid and gid + 8.
+__device__ __forceinline__ void store_codes(unsigned char* __restrict__ codes, const unsigned char* __restrict__ sm, const float (&m)[2],
+                                            int head, int row0, int t0, int u, int capacity, int lane) {
+    const int blocks = (capacity + CODE_BLOCK_TOKENS - 1) / CODE_BLOCK_TOKENS, t = t0 + u * CODE_UNIT;
+    unsigned char* block = codes + ((size_t)head * blocks + t / CODE_BLOCK_TOKENS) * CODE_BLOCK;
+    const int sub = t % CODE_BLOCK_TOKENS / CODE_UNIT;  // the unit's place in its block
+    const int r = lane / 2, piece = lane % 2;
+    if (row0 + r < ROWS)
+        *reinterpret_cast<uint4*>(block + (row0 + r) * CODE_BLOCK_TOKENS + sub * CODE_UNIT + piece * 16) =
+            *reinterpret_cast<const uint4*>(sm + r * WARP_TOKENS + u * CODE_UNIT + piece * 16);
+    if (lane % 4 == 0) {
+        float* maxes = reinterpret_cast<float*>(block + ROWS * CODE_BLOCK_TOKENS);
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+            const int rho = row0 + lane / 4 + 8 * half;
+            if (rho < ROWS) maxes[rho * (CODE_BLOCK_TOKENS / CODE_UNIT) + sub] = m[half];
         }
     }
 }
@@ -72,8 +88,8 @@ struct RowState {
 // 16 bits of precision instead of bf16's 8, so the chunk pass matches the decode step's fp32
 // weights (SpecAttn's verification must reproduce full decoding's greedy tokens).
 __device__ __forceinline__ void softmax_step(float (&s)[S_TILES][4], RowState& st, u32 (&pa)[S_TILES / 2][4], u32 (&pa_lo)[S_TILES / 2][4],
-                                             int t0, int end, const int (&row_lim)[2], float qscale, unsigned short* logits_sm,
-                                             unsigned short* logits, int head, int row0, int capacity) {
+                                             int t0, int end, const int (&row_lim)[2], float qscale, unsigned char* codes_sm,
+                                             unsigned char* codes, int head, int row0, int capacity) {
     const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
 #pragma unroll
     for (int j = 0; j < S_TILES; ++j) {
@@ -82,24 +98,42 @@ __device__ __forceinline__ void softmax_step(float (&s)[S_TILES][4], RowState& s
             const int t = t0 + j * 8 + 2 * tig + (i & 1);
             s[j][i] = (t < end && t <= row_lim[i >> 1]) ? s[j][i] * qscale : -SDEC_INF;
         }
-        if (WRITE_LOGITS) stage_logits(logits_sm, gid, tig, j, s[j]);
     }
-    if (WRITE_LOGITS) {
+
+    // Each row's max over each unit of 32 tokens when coding logits, else over all the warp's
+    // (a row's values are spread over the 4 lanes of its quad, which then agree): the codes'
+    // reference, and over all, the online softmax's.
+    constexpr int MAX_UNITS = WRITE_LOGITS ? WARP_UNITS : 1;
+    constexpr int UNIT_TILES = S_TILES / MAX_UNITS;  // n-tiles of a unit
+    float unit_mx[MAX_UNITS][2], mx[2] = {-SDEC_INF, -SDEC_INF};
+#pragma unroll
+    for (int u = 0; u < MAX_UNITS; ++u) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+            float m = -SDEC_INF;
+#pragma unroll
+            for (int j = u * UNIT_TILES; j < (u + 1) * UNIT_TILES; ++j) m = fmaxf(m, fmaxf(s[j][2 * half], s[j][2 * half + 1]));
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 1));
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 2));
+            unit_mx[u][half] = m;
+            mx[half] = fmaxf(mx[half], m);
+        }
+    }
+    if constexpr (WRITE_LOGITS) {
+#pragma unroll
+        for (int j = 0; j < S_TILES; ++j) stage_codes(codes_sm, gid, tig, j, s[j], unit_mx[j / UNIT_TILES]);
         __syncwarp();
-        store_logits(logits, logits_sm, head, row0, t0, end, capacity, lane);
+        // A unit wholly past `end` (the tile's tail past the context) belongs to no row.
+#pragma unroll
+        for (int u = 0; u < WARP_UNITS; ++u)
+            if (t0 + u * CODE_UNIT < end) store_codes(codes, codes_sm, unit_mx[u], head, row0, t0, u, capacity, lane);
         __syncwarp();  // the staging tile is free for the next tokens
     }
 
-    // Online softmax per row; a row's values are spread over the 4 lanes of its quad.
     float alpha[2];
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-        float mx = -SDEC_INF;
-#pragma unroll
-        for (int j = 0; j < S_TILES; ++j) mx = fmaxf(mx, fmaxf(s[j][2 * half], s[j][2 * half + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float m_new = mx > st.m[half] + SDEC_RESCALE_SLACK ? mx : st.m[half];  // (the quad agrees)
+        const float m_new = mx[half] > st.m[half] + SDEC_RESCALE_SLACK ? mx[half] : st.m[half];
         alpha[half] = m_new == -SDEC_INF ? 1.f : exp2_fast(st.m[half] - m_new);
         st.m[half] = m_new;
     }
@@ -175,7 +209,7 @@ __device__ __forceinline__ void chunk_produce(ChunkRings& r, unsigned char* ring
 // A consumer warp of group g, m-tile mt: its group's units of [begin, end), from the ring at
 // shared address `ring` (1024-byte aligned).
 __device__ __forceinline__ void chunk_consume(ChunkRings& r, u32 ring, RowState& st, const u32 (&qa)[K_STEPS][4], int g, int begin, int end,
-                                              const int (&row_lim)[2], float qscale, unsigned short* logits_sm, unsigned short* logits,
+                                              const int (&row_lim)[2], float qscale, unsigned char* codes_sm, unsigned char* codes,
                                               int head, int row0, int capacity) {
     const int lane = threadIdx.x % 32, tig = lane % 4;
     // This lane's ldmatrix row within 16 tokens and its chunk offset: K (non-transposed, B of
@@ -205,7 +239,7 @@ __device__ __forceinline__ void chunk_consume(ChunkRings& r, u32 ring, RowState&
             }
         }
         u32 pa[S_TILES / 2][4], pa_lo[S_TILES / 2][4];
-        softmax_step(sc, st, pa, pa_lo, t0, end, row_lim, qscale, logits_sm, logits, head, row0, capacity);
+        softmax_step(sc, st, pa, pa_lo, t0, end, row_lim, qscale, codes_sm, codes, head, row0, capacity);
         // Rows past `end` hold another split's or head's tokens, or nothing written yet: P is 0
         // there, but 0 times a NaN would poison the sums, so their V is taken as 0.
         const int valid = end - t0;
@@ -241,7 +275,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     float* __restrict__ o_part,          // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16][HEAD_DIM]
     float* __restrict__ lse_part,        // [batch*kv_heads][splits][TOKEN_WARPS][M_TILES*16], log2 domain
     int kv_heads, int context, int capacity, int splits, float scale,
-    unsigned short* __restrict__ logits,  // WRITE_LOGITS: [batch*kv_heads][ROWS][capacity] fp16
+    unsigned char* __restrict__ codes,   // WRITE_LOGITS: the logit codes (above), [batch*kv_heads][blocks][CODE_BLOCK]
     // TMA: K and V as 2-D bf16 tensors [batch*kv_heads*capacity][HEAD_DIM], boxes 32 x 64,
     // 128-byte swizzle (runtime/src/launch/tensor_map.rs); the cp.async path does not read them.
     const __grid_constant__ TensorMap k_map, const __grid_constant__ TensorMap v_map) {
@@ -249,8 +283,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
     constexpr int STAGE_ELEMS = TMA ? 8 : TILE * STRIDE;
     __shared__ __align__(16) bf16_t ks_all[2][STAGE_ELEMS];
     __shared__ __align__(16) bf16_t vs_all[2][STAGE_ELEMS];
-    // WRITE_LOGITS: each computing warp's 16 x WARP_TOKENS staging tile.
-    __shared__ __align__(16) unsigned short logits_sm[WRITE_LOGITS ? CONSUMERS : 1][WRITE_LOGITS ? 16 * WARP_TOKENS : 8];
+    // WRITE_LOGITS: each computing warp's 16 x WARP_TOKENS staging tile of codes.
+    __shared__ __align__(16) unsigned char codes_sm[WRITE_LOGITS ? CONSUMERS : 1][WRITE_LOGITS ? 16 * WARP_TOKENS : 16];
     extern __shared__ __align__(16) unsigned char chunk_ring[];  // TMA: TOKEN_WARPS x DEPTH units
     // Launched as a programmatic dependent: q, K and V are the predecessor's. `chunk_combine` may
     // launch at once and wait in place.
@@ -313,7 +347,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
             chunk_produce(rings, chunk_ring + (ring - smem_addr(chunk_ring)), k_map, v_map, head * capacity + begin, (end - begin + UNIT - 1) / UNIT);
             return;  // no barrier follows: each computing warp writes its own partial
         }
-        chunk_consume(rings, ring, st, qa, tw, begin, end, row_lim, qscale, logits_sm[WRITE_LOGITS ? warp : 0], logits, head, mt * 16, capacity);
+        chunk_consume(rings, ring, st, qa, tw, begin, end, row_lim, qscale, codes_sm[WRITE_LOGITS ? warp : 0], codes, head, mt * 16, capacity);
     } else {
         // Stage `stage` <- tile at t0 (tokens past `end` zero-filled).
         auto load_tile = [&](int stage, int t0) {
@@ -354,7 +388,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) chunk_attend(
                 }
             }
             u32 pa[S_TILES / 2][4], pa_lo[S_TILES / 2][4];
-            softmax_step(s, st, pa, pa_lo, t0 + w0, end, row_lim, qscale, logits_sm[WRITE_LOGITS ? warp : 0], logits, head, mt * 16, capacity);
+            softmax_step(s, st, pa, pa_lo, t0 + w0, end, row_lim, qscale, codes_sm[WRITE_LOGITS ? warp : 0], codes, head, mt * 16, capacity);
 
             // O += P V over this warp's tokens.
 #pragma unroll

@@ -4,8 +4,9 @@
 // spec_score_logits: per layer, the selection score of token t of sequence b is the mean over all
 //   query heads and the used verify rows {0, j} ({0} when j == 0) of the row's softmax
 //   probability p_{r,h}(t) = exp2(logit_{r,h}(t) - lse2_{r,h}) for t <= base + r, else 0, where
-//   logit = scale*log2(e)*q_{r,h}.k_t as the verify pass's chunk attention wrote it (fp16): the
-//   selection reads 2 bytes per (used row, head, token) instead of every token's K row again.
+//   logit = scale*log2(e)*q_{r,h}.k_t as the verify pass's chunk attention coded it (8 bits against
+//   its unit's max, kernels-gen/src/logit_codes.rs): the selection reads a byte per (used row,
+//   head, token) and a max per 32 tokens instead of every token's K row again.
 // spec_tokens: the top-k picks of one or more layers' scores into the draft steps' token lists,
 //   keeping the budget of the accepted seqlen (decided on the device, from the staged seqlen).
 // spec_draft_begin: each draft step's position into those lists, its input into the verify chunk.
@@ -14,22 +15,29 @@
 
 constexpr int N_HEADS = KV_HEADS * GROUP;
 
-// Per layer: logits [batch][KV_HEADS][QROWS*GROUP][capacity] (row r*GROUP + g: query head g of
-// KV head's group at verify row r; -inf where the row does not see the token); lse2 [batch][QROWS]
-// [KV_HEADS*GROUP]; rows [batch][2] = {base, j}; out [batch][row_stride]: the score for t < seqlen
-// = base + j + 1, then -inf. Layer l's logits and lse2 start l * logits_layer and l * lse_layer
-// elements on, its scores l * batch * row_stride on. Grid (tiles of 2 * THREADS tokens, batch,
-// layers): every layer in one launch (one launch a layer left the GPU idle ~2 us before each, 32
-// times a round: docs/results/decode.md section 17). A thread takes two neighbouring tokens, so
-// a warp reads 128 contiguous bytes of a logit row a load, and the used rows' lse2 sit in shared
-// memory (read from global memory per head and token they were half of the kernel's loads).
-constexpr int SCORE_TOKENS = 2;  // tokens a thread
+// Per layer: codes, blocks [batch*KV_HEADS][blocks][CODE_BLOCK] of 128 tokens each, codes
+// [ROWS][128] (row r*GROUP + g: query head g of the KV head's group at verify row r; 255 is 255
+// steps below the unit's max or more, or a token the row does not see, which the position bound
+// below skips) then the rows' maxes [ROWS][4] (f32, a unit of 32 tokens each); lse2 [batch]
+// [QROWS][KV_HEADS*GROUP]; rows [batch][2] = {base, j}; out [batch][row_stride]: the score for
+// t < seqlen = base + j + 1, then -inf. Layer l's codes start l * codes_layer bytes on (a
+// multiple of 16), its lse2 l * lse_layer elements on, its scores l * batch * row_stride on.
+// Grid (tiles of 4 * THREADS tokens, batch, layers): every layer in one launch (one launch a
+// layer left the GPU idle ~2 us before each, 32 times a round: docs/results/decode.md section
+// 17). A thread takes four neighbouring tokens, so a warp reads a row's 128 codes of a block as
+// one line and their maxes as 16 bytes (docs/results/decode.md section 36 measured the other
+// shapes), and the used rows' lse2 sit in shared memory.
+constexpr int ROWS = QROWS * GROUP;
+constexpr int CODE_UNIT = 32;
+constexpr int CODE_BLOCK_TOKENS = 128;
+constexpr int CODE_BLOCK = ROWS * (CODE_BLOCK_TOKENS + 4 * (CODE_BLOCK_TOKENS / CODE_UNIT));  // bytes
+constexpr int SCORE_TOKENS = 4;  // tokens a thread
 extern "C" __global__ void __launch_bounds__(THREADS) spec_score_logits(
-    const unsigned short* __restrict__ logits, const float* __restrict__ lse2, const int* __restrict__ rows,
-    float* __restrict__ out, int row_stride, int capacity, long long logits_layer, long long lse_layer) {
+    const unsigned char* __restrict__ codes, const float* __restrict__ lse2, const int* __restrict__ rows,
+    float* __restrict__ out, int row_stride, int capacity, long long codes_layer, long long lse_layer) {
     __shared__ float lse_sm[2][N_HEADS];
     const int b = blockIdx.y, t0 = (blockIdx.x * THREADS + threadIdx.x) * SCORE_TOKENS;
-    logits += blockIdx.z * logits_layer;
+    codes += blockIdx.z * codes_layer;
     lse2 += blockIdx.z * lse_layer;
     out += (size_t)blockIdx.z * gridDim.y * row_stride;
     const int base = rows[2 * b];
@@ -42,35 +50,47 @@ extern "C" __global__ void __launch_bounds__(THREADS) spec_score_logits(
     const int end = min(min(base + j + 1, capacity), row_stride);
     float* out_row = out + (size_t)b * row_stride;
     float sum[SCORE_TOKENS] = {};
-    // Both tokens from one 4-byte load where the layer's rows keep them aligned (t0 is even).
-    const bool paired = capacity % 2 == 0 && (reinterpret_cast<size_t>(logits) & 3) == 0;
-    const bool has_second = t0 + 1 < capacity;
+    const int blocks = (capacity + CODE_BLOCK_TOKENS - 1) / CODE_BLOCK_TOKENS;
+    // This thread's codes (row 0) and its unit's max (row 0) in KV head 0's blocks of sequence b.
+    const unsigned char* block0 = codes + ((size_t)b * KV_HEADS * blocks + t0 / CODE_BLOCK_TOKENS) * CODE_BLOCK;
+    const unsigned char* codes0 = block0 + t0 % CODE_BLOCK_TOKENS;
+    const float* max0 = reinterpret_cast<const float*>(block0 + ROWS * CODE_BLOCK_TOKENS) + t0 % CODE_BLOCK_TOKENS / CODE_UNIT;
+    const size_t head_step = (size_t)blocks * CODE_BLOCK;  // bytes from one KV head's blocks to the next's
     for (int u = 0; u < n_rows && t0 < end; ++u) {
         const int r = u == 0 ? 0 : j;
         const int sees = base + r - t0;  // the row sees token t0 + i for i <= sees
         if (sees < 0) continue;
-        const unsigned short* row0 = logits + ((size_t)b * KV_HEADS * QROWS * GROUP + r * GROUP) * capacity + t0;
         float part[SCORE_TOKENS] = {};
         // HEAD_BATCH heads' loads are issued before their first use: enough bytes in flight.
         constexpr int HEAD_BATCH = N_HEADS < 16 ? N_HEADS : 16;
 #pragma unroll
         for (int h0 = 0; h0 < N_HEADS; h0 += HEAD_BATCH) {
-            u32 both[HEAD_BATCH];
+            u32 four[HEAD_BATCH];
+            float mx[HEAD_BATCH];
 #pragma unroll
             for (int i = 0; i < HEAD_BATCH; ++i) {
-                const int h = h0 + i;
-                const unsigned short* x = row0 + ((size_t)(h / GROUP) * QROWS * GROUP + h % GROUP) * capacity;
-                both[i] = h >= N_HEADS ? 0u : paired ? *reinterpret_cast<const u32*>(x) : (u32)x[0] | (has_second ? (u32)x[1] << 16 : 0u);
+                const int h = min(h0 + i, N_HEADS - 1), rho = r * GROUP + h % GROUP;
+                const size_t at = (size_t)(h / GROUP) * head_step;
+                four[i] = *reinterpret_cast<const u32*>(codes0 + at + rho * CODE_BLOCK_TOKENS);
+                mx[i] = *reinterpret_cast<const float*>(reinterpret_cast<const unsigned char*>(max0 + rho * (CODE_BLOCK_TOKENS / CODE_UNIT)) + at);
             }
 #pragma unroll
             for (int i = 0; i < HEAD_BATCH && h0 + i < N_HEADS; ++i) {
-                const float l = lse_sm[u][h0 + i];
-                part[0] += exp2_fast(f16_to_float((unsigned short)(both[i] & 0xffffu)) - l);
-                part[1] += exp2_fast(f16_to_float((unsigned short)(both[i] >> 16)) - l);
+                // p = exp2(max - code / 16 - lse2) in one FMA and the exp2: byte k of the codes
+                // as byte 1 of 0x3f80'0000 is x = 1 + code 2^-15 exactly, and -code / 16 = 2048
+                // - 2048 x (top + 2048 rounds by 2^-12 at most: 0.01% of p). No conversion
+                // instruction: those share the exp2's slow unit.
+                const float top = mx[i] - lse_sm[u][h0 + i] + 2048.f;
+#pragma unroll
+                for (int k = 0; k < SCORE_TOKENS; ++k) {
+                    const float x = __int_as_float(__byte_perm(four[i], 0x3f800000u, 0x7604u | (k << 4)));
+                    part[k] += exp2_fast(fmaf(x, -2048.f, top));
+                }
             }
         }
-        sum[0] += part[0];
-        if (sees >= 1) sum[1] += part[1];  // (a second token past `end` is not written below)
+#pragma unroll
+        for (int k = 0; k < SCORE_TOKENS; ++k)
+            if (sees >= k) sum[k] += part[k];  // (tokens past `end` are not written below)
     }
 #pragma unroll
     for (int i = 0; i < SCORE_TOKENS; ++i)

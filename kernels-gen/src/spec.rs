@@ -1,9 +1,10 @@
 //! SpecAttn (Vegas) self-speculative decoding on the GPU (`cuda/spec.cu`): after a verify pass,
 //! `spec_score_logits` turns the verify rows' attention probabilities — from the logits the
-//! verify pass's chunk attention wrote — into one selection score per token and layer, and
-//! `spec_tokens` expands the top-k picks of those scores into the draft steps' per-KV-head token
-//! lists. The references below restate sdec-model's `spec_scores` (generate.rs)
-//! and `SpecDraft::select` (policies/specattn.rs) for one sequence.
+//! verify pass's chunk attention wrote, in 8 bits ([`crate::logit_codes`]) — into one selection
+//! score per token and layer, and `spec_tokens` expands the top-k picks of those scores into the
+//! draft steps' per-KV-head token lists. The references below restate sdec-model's `spec_scores`
+//! (generate.rs, on the logits as the codes give them back) and `SpecDraft::select`
+//! (policies/specattn.rs) for one sequence.
 
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +93,7 @@ sdec_dsl::kernel_family! {
             threads % 32 == 0,
         }
         kernels {
-            spec_score_logits(grid = (shape.row_stride.div_ceil(2 * threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
+            spec_score_logits(grid = (shape.row_stride.div_ceil(4 * threads), shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_tokens(grid = (shape.kv_heads, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
             spec_accept(grid = (1, 1, 1), block = (threads, 1, 1), smem = 0),
             spec_draft_begin(grid = (1, shape.batch, shape.layers), block = (threads, 1, 1), smem = 0),
@@ -123,7 +124,8 @@ pub static ENTRY: Entry<Spec> = Entry { standard_shapes };
 pub mod reference {
     use super::SpecShape;
 
-    /// One sequence's verify logits as the chunk attention writes them: [kv_heads][qrows·group]
+    /// One sequence's verify logits as the chunk attention computes them (it writes them coded,
+    /// [`crate::logit_codes::encode`]): [kv_heads][qrows·group]
     /// [capacity], row r·group + g holding scale·log2(e)·q·k_t of query head g of the KV head's
     /// group at verify row r (which sits at `base + r`) for t ≤ base + r, −inf after. q is
     /// [qrows][n_heads][head_dim], k [kv_heads][capacity][head_dim].

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{tma_available, TMA_UNIT};
+use crate::logit_codes::UNIT as LOGIT_UNIT;
 use crate::family::{Constant, Shape, ShapeError};
 use crate::registry::Entry;
 
@@ -25,8 +26,8 @@ pub struct ChunkShape {
     pub qrows: u32,
     pub context: u32,
     pub capacity: u32,
-    /// Also write every row's logits (log2 units, fp16, −inf where the row does not see the
-    /// token) to [batch][kv_heads][group·qrows][capacity], for SpecAttn's selection.
+    /// Also write every row's logits (log2 units) in 8 bits for SpecAttn's selection, in the
+    /// layout of [`crate::logit_codes`] (`batch · kv_heads` sets of `group · qrows` rows).
     #[serde(default)]
     pub logits: bool,
 }
@@ -69,11 +70,11 @@ impl Shape for ChunkShape {
 
 /// Bytes of static shared memory of `chunk_attend`: on the cp.async path (`tma` = 0) two stages
 /// of a K and a V tile of `tile` tokens (rows padded by 8); with `logits` a 16-row staging tile
-/// of every computing warp's tokens; on the TMA path its barriers.
+/// of every computing warp's codes (a byte a token); on the TMA path its barriers.
 pub fn static_smem(shape: &ChunkShape, tile: u32, token_warps: u32, tma: u32) -> u32 {
     let kv = if tma == 1 { 2 * 2 * 8 * 2 + 16 * token_warps * tma_depth(token_warps) } else { 2 * 2 * tile * (shape.head_dim + 8) * 2 };
     let warp_tokens = if tma == 1 { TMA_UNIT } else { tile / token_warps };
-    let logits = if shape.logits { shape.m_tiles() * token_warps * 16 * warp_tokens * 2 } else { 0 };
+    let logits = if shape.logits { shape.m_tiles() * token_warps * 16 * warp_tokens } else { 0 };
     kv + logits
 }
 
@@ -125,6 +126,8 @@ sdec_dsl::kernel_family! {
             split_tokens % tile == 0,
             // Each warp's share of a tile is whole 16-token k-steps of P·V.
             tile % (16 * token_warps) == 0 || tma == 1,
+            // Logit codes go out a unit of 32 tokens at a time, each unit a warp's.
+            !shape.logits || tma == 1 || (tile / token_warps) as usize % LOGIT_UNIT == 0,
             tma == 0 || tile == TMA_UNIT,
             tma == 0 || tma_available(shape.head_dim, &limits.arch),
             static_smem(shape, tile, token_warps, tma) <= 48 * 1024,
@@ -173,5 +176,16 @@ mod tests {
         assert!(ChunkAttention::valid_space(verify, &ampere).iter().all(|c| c.tma == 0), "no TMA before sm_90");
         let odd = ChunkShape { head_dim: 96, ..verify.clone() };
         assert!(ChunkAttention::valid_space(&odd, &hopper).iter().all(|c| c.tma == 0), "no TMA box for 96 dims");
+    }
+}
+#[cfg(test)]
+mod tmp_render {
+    use super::*;
+    use crate::family::{DeviceLimits, KernelFamily};
+    #[test]
+    fn tmp_render() {
+        let s = &standard_shapes()[0];
+        let c = ChunkAttentionConfig { split_tokens: 4096, tile: 32, token_warps: 2, tma: 1 };
+        std::fs::write("/tmp/chunk_new.cu", ChunkAttention::render(&c, s)).unwrap();
     }
 }

@@ -6,7 +6,7 @@
 //! every head sparse); then one chunk pass over the γ + 1 tokens with full causal attention
 //! verifies them (greedy: the longest matching prefix plus the bonus token), so the output is
 //! exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps and
-//! writes its logits (fp16); from them `spec_score_logits` scores every position (mean softmax
+//! writes its logits in 8 bits (sdec_kernels::logit_codes); from them `spec_score_logits` scores every position (mean softmax
 //! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps
 //! `spec_budget(seqlen)` positions per layer and `spec_tokens` writes them as the drafts' token
 //! lists; each draft step first adds its own position (`spec_draft_begin`).
@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use cudarc::driver::{sys, CudaEvent, CudaSlice, CudaStream, CudaViewMut, PinnedHostSlice};
 use sdec_kernels::attention::{GatherAttention, GatherShape, MAX_QROWS};
+use sdec_kernels::logit_codes;
 use sdec_kernels::spec::{Spec, SpecShape};
 use sdec_kernels::topk::TopkShape;
 use sdec_kernels::KernelFamily;
@@ -51,9 +52,10 @@ pub struct SpecGpu {
     lse_stride: usize,
     /// Per layer: the verification's per-row log2-sum-exps.
     lse: CudaSlice<f32>,
-    /// Per layer: the verification's logits, [batch][kv_heads][rows·group][capacity] fp16 for the
-    /// chunk's rows (`chunk_attention` writes them), which the selection reads instead of K.
-    logits: CudaSlice<u16>,
+    /// Per layer: the verification's logit codes (`batch · kv_heads` sets of the chunk's
+    /// rows·group rows, sdec_kernels::logit_codes; `chunk_attention` writes them), which the
+    /// selection reads instead of K.
+    logits: CudaSlice<u8>,
     logits_stride: usize,
     capacity: usize,
     /// [n_layer][batch][capacity] selection scores (row stride: the selection's seqlen).
@@ -103,8 +105,9 @@ impl SpecGpu {
         let k_max = spec_budget(p, capacity);
         let entries = k_max + p.gamma.max(1);
         let lse_stride = batch * MAX_QROWS as usize * cfg.n_head;
-        // The largest chunk a capture holds is the verification's γ + 1 rows.
-        let logits_stride = batch * cfg.n_head * (p.gamma + 1) * capacity;
+        // The largest chunk a capture holds is the verification's γ + 1 rows (a multiple of 16
+        // bytes, as the selection needs).
+        let logits_stride = logit_codes::bytes(batch * kvh, (p.gamma + 1) * group, capacity);
         let gather_shape = GatherShape {
             batch: batch as u32, kv_heads: kvh as u32, group: group as u32, head_dim: hd as u32, context: capacity as u32, capacity: capacity as u32,
             gather_block: 1, entries: entries as u32, dense: vec![false; kvh], emit_scores: false, score_block: 64, runs: false,
@@ -123,7 +126,7 @@ impl SpecGpu {
             batch,
             lse_stride,
             lse: zeros(gpu, n_layer * lse_stride, "specattn captured log-sum-exps")?,
-            logits: zeros(gpu, n_layer * logits_stride, "specattn verify logits (fp16)")?,
+            logits: zeros(gpu, n_layer * logits_stride, "specattn verify logit codes")?,
             logits_stride,
             capacity,
             scores: zeros(gpu, n_layer * batch * capacity, "specattn selection scores")?,
@@ -155,10 +158,10 @@ impl SpecGpu {
 
     /// Where layer `layer`'s chunk of `rows` rows per sequence leaves its log-sum-exps and its
     /// logits.
-    pub fn capture_views(&mut self, layer: usize, rows: usize) -> (CudaViewMut<'_, f32>, CudaViewMut<'_, u16>) {
+    pub fn capture_views(&mut self, layer: usize, rows: usize) -> (CudaViewMut<'_, f32>, CudaViewMut<'_, u8>) {
         let lse = self.lse.slice_mut(layer * self.lse_stride..(layer + 1) * self.lse_stride);
         let at = layer * self.logits_stride;
-        let len = self.batch * self.kv_heads * self.base_shape.group as usize * rows * self.capacity;
+        let len = logit_codes::bytes(self.batch * self.kv_heads, self.base_shape.group as usize * rows, self.capacity);
         (lse, self.logits.slice_mut(at..at + len))
     }
 

@@ -9,8 +9,9 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use sdec_kernels::attention::{reference, AttentionShape, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
+use sdec_kernels::logit_codes;
 
-use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_F32};
+use super::inputs::{bf16_bits_to_f32, bf16_normal, compare, POISON_BF16, POISON_CODE, POISON_F32};
 use super::{Check, FuzzFamily};
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -200,31 +201,45 @@ fn dense_head_scores_mismatch(s: &GatherShape, host: &HostInputs, got: &[f32]) -
     compare("dense-head block scores", &pick(got), &pick(&want), 1e-3, 1e-4)
 }
 
-/// fp16 of poison: NaN with a payload (0x7e01), so an unwritten logit fails any comparison.
-const POISON_F16: u16 = 0x7e01;
-/// The written logits are fp16 roundings of fp32 tensor-core sums: half an fp16 ulp (2^-11
-/// relative) plus the sums' own error.
-const LOGITS_RTOL: f32 = 1e-3;
-const LOGITS_ATOL: f32 = 1e-3;
+/// The unit maxes are fp32 tensor-core sums of bf16 products (≤ 128 terms) against the f64
+/// reference: a few fp32 ulps, far inside this (relative to 1 + |logit|).
+const LOGITS_TOL: f32 = 1e-3;
 
-/// Raw fp16 bits -> f32 (the reference side of the logits check).
-fn f16_bits_to_f32(bits: &[u16]) -> Vec<f32> {
-    bits.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect()
-}
-
-/// Each row's first `context` logits: −inf exactly where the reference masks, else within
-/// tolerance (a plain comparison would let a finite value pass for −inf).
-fn logits_mismatch(s: &ChunkShape, got: &[f32], want: &[f32]) -> Option<String> {
-    let (cap, ctx) = (s.capacity as usize, s.context as usize);
-    let got_rows: Vec<f32> = got.chunks(cap).flat_map(|row| row[..ctx].to_vec()).collect();
-    if got_rows.len() != want.len() {
-        return Some(format!("logits: {} values, expected {}", got_rows.len(), want.len()));
+/// Each row's first `context` logits as the codes give them back (sdec_kernels::logit_codes):
+/// every unit's max within tolerance of the reference's; each token's code within half a step
+/// (1/32 log2) of its logit, plus the tolerance of both ends; the largest code where the
+/// reference masks, and otherwise only where the logit is 255 steps or more below the max.
+fn codes_mismatch(s: &ChunkShape, codes: &[u8], want: &[f32]) -> Option<String> {
+    use logit_codes::{offsets, unit_max, value, CLAMP, STEPS_PER_LOG2, UNIT};
+    let (rows, cap, ctx) = (s.rows() as usize, s.capacity as usize, s.context as usize);
+    let tol = |x: f32| LOGITS_TOL * (1.0 + x.abs());
+    for seq in 0..(s.batch * s.kv_heads) as usize {
+        for rho in 0..rows {
+            for (u, unit) in want[(seq * rows + rho) * ctx..][..ctx].chunks(UNIT).enumerate() {
+                let t0 = u * UNIT;
+                let at = format!("set {seq} (batch × KV head), row {rho}, tokens {t0}..");
+                let want_max = unit.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let got_max = unit_max(codes, rows, cap, seq, rho, t0);
+                if want_max.is_finite() && !((got_max - want_max).abs() <= tol(want_max)) {
+                    return Some(format!("logit codes: unit max {got_max}, expected {want_max} ({at})"));
+                }
+                for (i, &logit) in unit.iter().enumerate() {
+                    let code = codes[offsets(rows, cap, seq, rho, t0 + i).0];
+                    let ok = if logit == f32::NEG_INFINITY {
+                        code == CLAMP
+                    } else if code == CLAMP {
+                        logit <= got_max - (CLAMP as f32 - 0.5) / STEPS_PER_LOG2 + 2.0 * tol(logit)
+                    } else {
+                        (value(got_max, code) - logit).abs() <= 0.5 / STEPS_PER_LOG2 + 2.0 * tol(logit)
+                    };
+                    if !ok {
+                        return Some(format!("logit codes: token {} has code {code} against the unit max {got_max}; its logit is {logit} ({at})", t0 + i));
+                    }
+                }
+            }
+        }
     }
-    if let Some(i) = (0..want.len()).find(|&i| (want[i] == f32::NEG_INFINITY) != (got_rows[i] == f32::NEG_INFINITY)) {
-        return Some(format!("logits: masking differs at {i} (row {}, token {}): got {} want {}", i / ctx, i % ctx, got_rows[i], want[i]));
-    }
-    let finite = |v: &[f32]| v.iter().map(|&x| if x == f32::NEG_INFINITY { 0.0 } else { x }).collect::<Vec<f32>>();
-    compare("logits", &finite(&got_rows), &finite(want), LOGITS_ATOL, LOGITS_RTOL)
+    None
 }
 
 /// P goes through the tensor cores as two bf16 parts (hi + lo, 16 bits), so the output carries
@@ -251,19 +266,19 @@ impl FuzzFamily for ChunkAttention {
         let rows = (shape.batch * shape.qrows * shape.kv_heads * shape.group) as usize;
         let mut out = upload(gpu, &vec![POISON_BF16; rows * shape.head_dim as usize], "chunk attention output")?;
         let mut lse = upload(gpu, &vec![POISON_F32; rows], "chunk log-sum-exp")?;
-        let logits_len = (shape.batch * shape.kv_heads * shape.rows() * shape.capacity) as usize;
-        let mut logits = upload(gpu, &vec![POISON_F16; if shape.logits { logits_len } else { 1 }], "chunk logits")?;
+        let codes_len = logit_codes::bytes((shape.batch * shape.kv_heads) as usize, shape.rows() as usize, shape.capacity as usize);
+        let mut codes = upload(gpu, &vec![POISON_CODE; if shape.logits { codes_len } else { 1 }], "chunk logit codes")?;
         let inputs = AttentionInputs { q: &q, k: &k, v: &v, scale: host.scale };
-        kernel.launch_at(gpu, &inputs, shape.context, &mut out, &mut lse.slice_mut(..), shape.logits.then(|| logits.slice_mut(..)).as_mut())?;
+        kernel.launch_at(gpu, &inputs, shape.context, &mut out, &mut lse.slice_mut(..), shape.logits.then(|| codes.slice_mut(..)).as_mut())?;
         let got = bf16_bits_to_f32(&download(&gpu.stream, &out, "chunk attention output")?);
         let got_lse = download(&gpu.stream, &lse, "chunk log-sum-exp")?;
-        let got_logits = if shape.logits { f16_bits_to_f32(&download(&gpu.stream, &logits, "chunk logits")?) } else { Vec::new() };
+        let got_codes = if shape.logits { download(&gpu.stream, &codes, "chunk logit codes")? } else { Vec::new() };
         let shape = shape.clone();
         Ok(Box::new(move || {
             let (want, want_lse) = reference::chunk(&shape, &host.q, &host.k, &host.v, host.scale);
             compare("output", &got, &want, CHUNK_ATOL, RTOL)
                 .or_else(|| compare("log2-sum-exp", &got_lse, &want_lse, CHUNK_LSE_ATOL, 1e-6))
-                .or_else(|| shape.logits.then(|| logits_mismatch(&shape, &got_logits, &reference::chunk_logits(&shape, &host.q, &host.k, host.scale)))?)
+                .or_else(|| shape.logits.then(|| codes_mismatch(&shape, &got_codes, &reference::chunk_logits(&shape, &host.q, &host.k, host.scale)))?)
         }))
     }
 }

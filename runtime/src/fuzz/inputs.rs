@@ -55,6 +55,9 @@ pub const POISON_BF16: u16 = 0xffff;
 /// f32 NaN with all bits set.
 pub const POISON_F32: f32 = f32::from_bits(0xffff_ffff);
 pub const POISON_I32: i32 = -1;
+/// The poison of 8-bit logit codes (sdec_kernels::logit_codes): code 90 where a code should be,
+/// 1.5e16 read as a unit max, which no check lets pass.
+pub const POISON_CODE: u8 = 0x5a;
 
 /// RoPE's inverse frequencies θ^(-2i/d), i < d/2.
 pub fn rope_inv_freq(d: usize, theta: f64) -> Vec<f64> {

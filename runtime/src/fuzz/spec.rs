@@ -1,17 +1,18 @@
 //! Fuzzing of SpecAttn's kernels (cuda/spec.cu) against kernels-gen's `spec::reference`.
 //!
-//! `spec_score_logits` scores every layer in one launch from drawn fp16 verify logits, each
-//! layer's own, at a layer stride with poisoned padding between layers (as the runtime's
-//! buffers sized for the largest chunk): a wrong layer offset reads poison or another layer's
-//! values. Verify rows other than 0 and j get NaN for lse2, so a kernel reading a row it should
+//! `spec_score_logits` scores every layer in one launch from drawn verify logits coded in 8 bits
+//! (sdec_kernels::logit_codes), each layer's own, at a layer stride with poisoned padding between
+//! layers (as the runtime's buffers sized for the largest chunk): a wrong layer offset reads
+//! poison or another layer's values. The reference scores the logits the codes give back. Verify rows other than 0 and j get NaN for lse2, so a kernel reading a row it should
 //! not fails. `spec_tokens` and `spec_accept` are exact.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use sdec_kernels::logit_codes;
 use sdec_kernels::spec::{reference, Spec, SpecConfig, SpecShape};
 
-use super::inputs::{compare, POISON_F32, POISON_I32};
+use super::inputs::{compare, POISON_CODE, POISON_F32, POISON_I32};
 use super::{Check, FuzzFamily};
 use crate::error::Result;
 use crate::gpu::Gpu;
@@ -64,27 +65,37 @@ impl FuzzFamily for Spec {
                 (base, j)
             })
             .collect();
-        // Verify logits as the chunk attention writes them (fp16, −inf where a row does not see
-        // the token), drawn directly: per layer [batch][kv_heads][qrows·group][capacity], then
-        // poisoned padding up to the layer stride.
+        // Verify logits as the chunk attention computes them (−inf where a row does not see the
+        // token), drawn directly, per layer [batch][kv_heads][qrows·group][capacity]; then coded
+        // as it writes them, each layer's codes followed by poisoned padding up to the layer
+        // stride; and given back as the selection sees them (`logits`, what the reference reads).
         let rows_per_kv = qrows * group;
         let per_seq = kvh * rows_per_kv * cap;
-        let logits_stride = batch * per_seq + [0, rng.gen_range(1..64)][rng.gen_range(0..2)];
-        let mut logits = vec![f32::NAN; layers * logits_stride];
+        let layer_codes = logit_codes::bytes(batch * kvh, rows_per_kv, cap);
+        let codes_stride = layer_codes + 16 * [0, rng.gen_range(1..4)][rng.gen_range(0..2)];
+        let mut codes = vec![POISON_CODE; layers * codes_stride];
+        let (mut drawn, mut logits) = (Vec::with_capacity(layers * batch * per_seq), Vec::with_capacity(layers * batch * per_seq));
+        let logits_stride = batch * per_seq;
         for l in 0..layers {
-            for i in 0..batch * per_seq {
-                let (b, rho, t) = (i / per_seq, i / cap % rows_per_kv, i % cap);
-                logits[l * logits_stride + i] =
-                    if t > rows[b].0 + rho / group { f32::NEG_INFINITY } else { half::f16::from_f32(rng.gen_range(-8.0f32..8.0) * spread).to_f32() };
-            }
+            let layer: Vec<f32> = (0..batch * per_seq)
+                .map(|i| {
+                    let (b, rho, t) = (i / per_seq, i / cap % rows_per_kv, i % cap);
+                    if t > rows[b].0 + rho / group { f32::NEG_INFINITY } else { rng.gen_range(-8.0f32..8.0) * spread }
+                })
+                .collect();
+            let coded = logit_codes::encode(rows_per_kv, cap, &layer);
+            codes[l * codes_stride..][..layer_codes].copy_from_slice(&coded);
+            logits.extend(logit_codes::decode(rows_per_kv, cap, &coded));
+            drawn.extend(layer);
         }
-        // lse2 of the used rows; NaN for the rest, so a kernel reading a row it should not fails.
+        // lse2 of the used rows (of the logits before coding, as the verify pass has them); NaN
+        // for the rest, so a kernel reading a row it should not fails.
         let lse_stride = batch * qrows * heads + [0, rng.gen_range(1..16)][rng.gen_range(0..2)];
         let mut lse2 = vec![POISON_F32; layers * lse_stride];
         for l in 0..layers {
             for (b, &(_, j)) in rows.iter().enumerate() {
                 let at = l * logits_stride + b * per_seq;
-                let all = reference::lse2_all(s, &logits[at..at + per_seq]);
+                let all = reference::lse2_all(s, &drawn[at..at + per_seq]);
                 for r in [0, j] {
                     let to = l * lse_stride + (b * qrows + r) * heads;
                     lse2[to..to + heads].copy_from_slice(&all[r * heads..(r + 1) * heads]);
@@ -96,9 +107,8 @@ impl FuzzFamily for Spec {
         // Scores of every layer, [layers][batch][row_stride], in one launch.
         let per_layer = batch * row_stride;
         let mut out = upload(gpu, &vec![POISON_F32; layers * per_layer], "scores")?;
-        let logit_bits: Vec<u16> = logits.iter().map(|&x| half::f16::from_f32(x).to_bits()).collect();
-        let (dlog, dl, dr) = (upload(gpu, &logit_bits, "logits")?, upload(gpu, &lse2, "lse2")?, upload(gpu, &rows_flat, "rows")?);
-        kernels.score_logits(gpu, &dlog.as_view(), &dl.as_view(), (logits_stride, lse_stride), &dr.as_view(), &mut out.slice_mut(..), s.row_stride)?;
+        let (dcodes, dl, dr) = (upload(gpu, &codes, "logit codes")?, upload(gpu, &lse2, "lse2")?, upload(gpu, &rows_flat, "rows")?);
+        kernels.score_logits(gpu, &dcodes.as_view(), &dl.as_view(), (codes_stride, lse_stride), &dr.as_view(), &mut out.slice_mut(..), s.row_stride)?;
         let got_scores = download(&gpu.stream, &out, "scores")?;
 
         // Acceptance of a verify pass of n = qrows rows per sequence: tokens from a small
@@ -195,7 +205,7 @@ impl FuzzFamily for Spec {
                 return Some(format!("score {i} (layer {}, rows {rows:?}): {} on the GPU, {} expected", i / per_layer, got_scores[i], want[i]));
             }
             let finite = |v: &[f32]| v.iter().zip(&want).filter(|(_, w)| w.is_finite()).map(|(g, _)| *g).collect::<Vec<f32>>();
-            // The same fp16 logits and f32 lse2 on both sides: exp2f's few ulps on each
+            // The same coded logits and f32 lse2 on both sides: exp2f's few ulps on each
             // probability and the fp32 sum over ≤ 2·64 heads (~1e-6 relative). rtol 1e-3 leaves
             // wide margin without hiding a wrong row, head or mask (those move scores by O(1)
             // relative); atol 1e-5 covers scores near fp32 underflow.

@@ -7,7 +7,7 @@ use cudarc::driver::sys::CUdeviceptr;
 use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, SyncOnDrop};
 use sdec_kernels::attention::{plan_gather, AttentionShape, Cut, ChunkAttention, ChunkAttentionConfig, ChunkShape, DecodeAttention, DecodeAttentionConfig, GatherAttention, GatherAttentionConfig, GatherShape};
 use sdec_kernels::family::Shape;
-use sdec_kernels::KernelFamily;
+use sdec_kernels::{logit_codes, KernelFamily};
 
 use super::linear::RawArgs;
 use super::tensor_map::{kv_rows_map, TensorMapWords, UNUSED_MAP};
@@ -230,18 +230,19 @@ impl ChunkKernel {
 
     /// q and out [batch][qrows][kv_heads*group][head_dim] bf16 (the chunk's K and V already in
     /// the cache, `context` counting them); `lse_out` [batch][qrows][kv_heads*group] gets each
-    /// row's log2-sum-exp of scale·q·k. A shape with `logits` writes them to `logits`
-    /// ([batch][kv_heads][group·qrows][capacity] fp16 bits, first `context` of each row).
+    /// row's log2-sum-exp of scale·q·k. A shape with `logits` writes them to `logits` in 8 bits
+    /// (sdec_kernels::logit_codes: `batch · kv_heads` sets of `group · qrows` rows over `capacity`
+    /// tokens, the first `context` of each row written).
     pub fn launch_at(
         &mut self, gpu: &Gpu, inputs: &AttentionInputs, context: u32, out: &mut CudaSlice<u16>, lse_out: &mut CudaViewMut<'_, f32>,
-        logits: Option<&mut CudaViewMut<'_, u16>>,
+        logits: Option<&mut CudaViewMut<'_, u8>>,
     ) -> Result<()> {
         let shape = ChunkShape { context, ..self.shape.clone() };
         shape.validate()?;
-        let logits_len = (shape.batch * shape.kv_heads * shape.rows()) as usize * shape.capacity as usize;
+        let logits_len = logit_codes::bytes((shape.batch * shape.kv_heads) as usize, shape.rows() as usize, shape.capacity as usize);
         let mut logits = match (shape.logits, logits) {
             (true, Some(l)) if l.len() >= logits_len => Some(l),
-            (true, Some(l)) => return Err(SdecError::Invalid(format!("chunk attention logits: {} elements, the launch writes {logits_len}", l.len()))),
+            (true, Some(l)) => return Err(SdecError::Invalid(format!("chunk attention logit codes: {} bytes, the launch writes {logits_len}", l.len()))),
             (true, None) => return Err(SdecError::Invalid("this chunk attention writes logits: pass a buffer".into())),
             (false, _) => None,
         };

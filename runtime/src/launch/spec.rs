@@ -5,6 +5,7 @@
 //! rows of a buffer holding every layer (`buf.slice_mut(layer * batch * row_stride..)`).
 
 use cudarc::driver::{CudaView, CudaViewMut, PushKernelArg};
+use sdec_kernels::logit_codes;
 use sdec_kernels::spec::{Spec, SpecConfig, SpecShape};
 use sdec_kernels::{KernelFamily, LaunchSpec};
 
@@ -36,25 +37,29 @@ impl SpecKernels {
     }
 
     /// The scores of every layer of the shape into `out` [layers][batch][row_stride], in one
-    /// launch, from the verify pass's logits (per layer [batch][kv_heads][qrows·group][capacity]
-    /// fp16 bits as `chunk_attention` writes them, layer l at `l · strides.0`), lse2 (per layer
-    /// [batch][qrows][n_heads], log2 domain, layer l at `l · strides.1`) and rows [batch][2] =
-    /// {base, j}. `row_stride` (the top-k's row length, which grows every round) overrides the
-    /// shape's.
+    /// launch, from the verify pass's logit codes (per layer `batch · kv_heads` sets of
+    /// `qrows · group` rows, sdec_kernels::logit_codes, as `chunk_attention` writes them; layer l
+    /// at byte `l · strides.0`, a multiple of 16), lse2 (per layer [batch][qrows][n_heads], log2
+    /// domain, layer l at `l · strides.1`) and rows [batch][2] = {base, j}. `row_stride` (the
+    /// top-k's row length, which grows every round) overrides the shape's.
     #[allow(clippy::too_many_arguments)]
     pub fn score_logits(
-        &self, gpu: &Gpu, logits: &CudaView<u16>, lse2: &CudaView<f32>, strides: (usize, usize), rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
+        &self, gpu: &Gpu, logits: &CudaView<u8>, lse2: &CudaView<f32>, strides: (usize, usize), rows: &CudaView<i32>, out: &mut CudaViewMut<f32>,
         row_stride: u32,
     ) -> Result<()> {
         let shape = SpecShape { row_stride, ..self.shape.clone() };
         let s = &shape;
         let (b, last) = (s.batch as usize, s.layers as usize - 1);
-        let logits_len = b * (s.n_heads() * s.qrows) as usize * s.capacity as usize;
+        let logits_len = logit_codes::bytes(b * s.kv_heads as usize, (s.qrows * s.group) as usize, s.capacity as usize);
         let lse_len = b * (s.qrows * s.n_heads()) as usize;
         if last > 0 && (strides.0 < logits_len || strides.1 < lse_len) {
-            return Err(SdecError::Invalid(format!("spec: layer strides {strides:?} overlap a layer's logits ({logits_len}) or lse2 ({lse_len})")));
+            return Err(SdecError::Invalid(format!("spec: layer strides {strides:?} overlap a layer's logit codes ({logits_len} bytes) or lse2 ({lse_len})")));
         }
-        check_len("logits", logits.len(), last * strides.0 + logits_len)?;
+        // The kernel reads codes and maxes 4 bytes at a time from 16-byte blocks.
+        if strides.0 % 16 != 0 {
+            return Err(SdecError::Invalid(format!("spec: a layer stride of {} bytes of logit codes is not a multiple of 16", strides.0)));
+        }
+        check_len("logit codes", logits.len(), last * strides.0 + logits_len)?;
         check_len("lse2", lse2.len(), last * strides.1 + lse_len)?;
         check_len("rows", rows.len(), 2 * b)?;
         check_len("scores", out.len(), (last + 1) * b * s.row_stride as usize)?;

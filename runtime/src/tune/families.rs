@@ -10,6 +10,7 @@ use sdec_kernels::attention::{AttentionShape, ChunkAttention, ChunkShape, Decode
 use sdec_kernels::block_score::{BlockScore, BlockScoreShape};
 use sdec_kernels::glue::{Argmax, KvAppend, RmsNorm, Rope, RowShape, Swiglu};
 use sdec_kernels::linear::{Linear, LinearIn, LinearOut, LinearShape};
+use sdec_kernels::logit_codes;
 use sdec_kernels::topk::{Topk, TopkShape};
 
 use crate::bench::{time_launch_samples, TimingPolicy};
@@ -207,7 +208,7 @@ pub struct ChunkBench {
     out: CudaSlice<u16>,
     lse: CudaSlice<f32>,
     /// Where a shape with `logits` writes them.
-    logits: CudaSlice<u16>,
+    logits: CudaSlice<u8>,
 }
 
 impl TuneFamily for ChunkAttention {
@@ -222,12 +223,12 @@ impl TuneFamily for ChunkAttention {
         let rows = (s.batch * s.qrows * s.kv_heads * s.group) as usize;
         let kv_len = (s.batch * s.kv_heads) as usize * s.capacity as usize * s.head_dim as usize;
         let qkv = RotatedQkv::new(gpu, rng, rows * s.head_dim as usize, kv_len, Self::bytes(s))?;
-        let logits_len = if s.logits { rows * s.capacity as usize } else { 1 };
+        let logits_len = if s.logits { logit_codes::bytes((s.batch * s.kv_heads) as usize, s.rows() as usize, s.capacity as usize) } else { 1 };
         Ok(ChunkBench {
             qkv,
             out: zeros(gpu, rows * s.head_dim as usize, "attention output")?,
             lse: zeros(gpu, rows, "log-sum-exp")?,
-            logits: zeros(gpu, logits_len, "chunk logits")?,
+            logits: zeros(gpu, logits_len, "chunk logit codes")?,
         })
     }
 
@@ -239,10 +240,10 @@ impl TuneFamily for ChunkAttention {
         })
     }
 
-    /// K and V read once, and the logits written where the shape writes them.
+    /// K and V read once, and the logit codes written where the shape writes them.
     fn bytes(s: &ChunkShape) -> f64 {
         let kv = (s.batch * s.kv_heads) as f64 * s.context as f64 * s.head_dim as f64 * 2.0 * 2.0;
-        let logits = if s.logits { (s.batch * s.kv_heads * s.rows()) as f64 * s.context as f64 * 2.0 } else { 0.0 };
+        let logits = if s.logits { logit_codes::bytes((s.batch * s.kv_heads) as usize, s.rows() as usize, s.context as usize) as f64 } else { 0.0 };
         kv + logits
     }
 }
