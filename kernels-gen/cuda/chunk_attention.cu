@@ -43,14 +43,17 @@ constexpr int CODE_BLOCK_TOKENS = 128;
 constexpr int CODE_BLOCK = ROWS * (CODE_BLOCK_TOKENS + 4 * (CODE_BLOCK_TOKENS / CODE_UNIT));  // bytes
 constexpr int WARP_UNITS = WARP_TOKENS >= CODE_UNIT ? WARP_TOKENS / CODE_UNIT : 1;  // units a warp's tokens span
 static_assert(!WRITE_LOGITS || WARP_TOKENS % CODE_UNIT == 0, "a warp codes whole units of logits");
-__device__ __forceinline__ u32 logit_code(float m, float logit) {
-    // fminf drops the NaN of (-inf) - (-inf) (a unit the row sees none of): code 255.
-    return __float2uint_rn(fminf((m - logit) * 16.f, 255.f));
+// round(16 (m - logit)) clamped at 255, as the float's low byte: adding 1.5 * 2^23 leaves the
+// rounded (to nearest even) integer in the low mantissa bits, so no conversion instruction
+// (those share the exp2's slow unit); fminf drops the NaN of (-inf) - (-inf) (a unit the row
+// sees none of): code 255.
+__device__ __forceinline__ u32 logit_code_bits(float m, float logit) {
+    return __float_as_uint(fminf((m - logit) * 16.f, 255.f) + 12582912.f);
 }
 __device__ __forceinline__ void stage_codes(unsigned char* __restrict__ sm, int gid, int tig, int j, const float (&s)[4], const float (&m)[2]) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-        const u32 pair = logit_code(m[half], s[2 * half]) | (logit_code(m[half], s[2 * half + 1]) << 8);
+        const u32 pair = __byte_perm(logit_code_bits(m[half], s[2 * half]), logit_code_bits(m[half], s[2 * half + 1]), 0x0040u);
         *reinterpret_cast<unsigned short*>(sm + (gid + 8 * half) * WARP_TOKENS + j * 8 + 2 * tig) = (unsigned short)pair;
     }
 }

@@ -178,14 +178,3 @@ mod tests {
         assert!(ChunkAttention::valid_space(&odd, &hopper).iter().all(|c| c.tma == 0), "no TMA box for 96 dims");
     }
 }
-#[cfg(test)]
-mod tmp_render {
-    use super::*;
-    use crate::family::{DeviceLimits, KernelFamily};
-    #[test]
-    fn tmp_render() {
-        let s = &standard_shapes()[0];
-        let c = ChunkAttentionConfig { split_tokens: 4096, tile: 32, token_warps: 2, tma: 1 };
-        std::fs::write("/tmp/chunk_new.cu", ChunkAttention::render(&c, s)).unwrap();
-    }
-}

@@ -1,0 +1,2 @@
+# Session 36, call 9: stage SmolLM2's part 4 of 5 (scripts/device-model.sh, PART_SIZE=20M).
+scripts/device-model.sh stage
