@@ -13,8 +13,10 @@
 //! | `quest` | [`quest`] | Quest: per-page key bounds beside the cache, page scores, page lists |
 //! | `lfps` | [`lfps`] | LFPS: candidate scores from the last step's picks (vertical and slash) |
 //! | `linear` | [`linear`] | the step's projections: bf16 weights times a few rows, streamed once |
-//! | (layout) | [`logit_codes`] | SpecAttn's verify logits in 8 bits, written by `chunk_attention`, read by `spec` |
 //! | glue | [`glue`] | rmsnorm, rope, swiglu, kv append, argmax, embed, advance, synthetic weights |
+//!
+//! Beside them, [`logit_codes`]: SpecAttn's verify logits in 8 bits, which `chunk_attention`
+//! writes and `spec` reads (layout, coding, reference).
 
 // The DSL's generated code names this crate by its absolute path.
 extern crate self as sdec_kernels;

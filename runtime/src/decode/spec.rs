@@ -6,8 +6,9 @@
 //! every head sparse); then one chunk pass over the γ + 1 tokens with full causal attention
 //! verifies them (greedy: the longest matching prefix plus the bonus token), so the output is
 //! exactly `full`'s. The verification's chunk attention keeps each layer's log-sum-exps and
-//! writes its logits in 8 bits (sdec_kernels::logit_codes); from them `spec_score_logits` scores every position (mean softmax
-//! probability over all query heads and rows 0 and j) without reading K again, `topk` keeps
+//! writes its logits in 8 bits (sdec_kernels::logit_codes); from them `spec_score_logits`
+//! scores every position (mean softmax probability over all query heads and rows 0 and j)
+//! without reading K again, `topk` keeps
 //! `spec_budget(seqlen)` positions per layer and `spec_tokens` writes them as the drafts' token
 //! lists; each draft step first adds its own position (`spec_draft_begin`).
 //!

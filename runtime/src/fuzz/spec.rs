@@ -3,8 +3,9 @@
 //! `spec_score_logits` scores every layer in one launch from drawn verify logits coded in 8 bits
 //! (sdec_kernels::logit_codes), each layer's own, at a layer stride with poisoned padding between
 //! layers (as the runtime's buffers sized for the largest chunk): a wrong layer offset reads
-//! poison or another layer's values. The reference scores the logits the codes give back. Verify rows other than 0 and j get NaN for lse2, so a kernel reading a row it should
-//! not fails. `spec_tokens` and `spec_accept` are exact.
+//! poison or another layer's values. The reference scores the logits the codes give back. Verify
+//! rows other than 0 and j get NaN for lse2, so a kernel reading a row it should not fails.
+//! `spec_tokens` and `spec_accept` are exact.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
